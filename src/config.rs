@@ -1,0 +1,222 @@
+//! Settings: defaults, then an optional TOML file, then `FIREWATCH_*` environment variables.
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `postgres://…`, `sqlite://PATH` or a plain path. None: SQLite at `<data_dir>/firewatch.db`.
+    pub database_url: Option<String>,
+    pub bind: String,
+    /// Where users reach the app; decides Secure cookies and HSTS, and builds links.
+    pub base_url: String,
+    pub data_dir: PathBuf,
+    /// Signs CSRF tokens. None: generated once and kept in `<data_dir>/secret.key` (mode 0600).
+    pub secret_key: Option<String>,
+    /// Optional argon2 secret ("pepper"), kept apart from the database.
+    pub password_pepper: Option<String>,
+    pub session_idle_minutes: i64,
+    pub session_absolute_hours: i64,
+    pub log_format: LogFormat,
+    /// Where backups are written; only reported by `check-config` for now.
+    pub backup_dir: Option<PathBuf>,
+    /// Failed logins from one IP address within 15 minutes before that address is refused.
+    pub login_ip_limit: i64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: None,
+            bind: "127.0.0.1:8080".to_string(),
+            base_url: "http://127.0.0.1:8080".to_string(),
+            data_dir: PathBuf::from("./data"),
+            secret_key: None,
+            password_pepper: None,
+            session_idle_minutes: 30,
+            session_absolute_hours: 12,
+            log_format: LogFormat::Text,
+            backup_dir: None,
+            login_ip_limit: 50,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    database_url: Option<String>,
+    bind: Option<String>,
+    base_url: Option<String>,
+    data_dir: Option<PathBuf>,
+    secret_key: Option<String>,
+    password_pepper: Option<String>,
+    session_idle_minutes: Option<i64>,
+    session_absolute_hours: Option<i64>,
+    log_format: Option<String>,
+    backup_dir: Option<PathBuf>,
+    login_ip_limit: Option<i64>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {0}: {1}")]
+    Read(PathBuf, std::io::Error),
+    #[error("config file {0}: {1}")]
+    Parse(PathBuf, toml::de::Error),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Loads the file (if given) and the environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut fc = FileConfig::default();
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| ConfigError::Read(path.to_path_buf(), e))?;
+            fc = toml::from_str(&text).map_err(|e| ConfigError::Parse(path.to_path_buf(), e))?;
+        }
+        let env = |k: &str| {
+            std::env::var(format!("FIREWATCH_{k}"))
+                .ok()
+                .filter(|v| !v.is_empty())
+        };
+        let mut c = Config::default();
+        let bind_given = env("BIND").or(fc.bind.clone()).is_some();
+        if let Some(v) = env("DATABASE_URL").or(fc.database_url) {
+            c.database_url = Some(v);
+        }
+        if let Some(v) = env("BIND").or(fc.bind) {
+            c.bind = v;
+        }
+        match env("BASE_URL").or(fc.base_url) {
+            Some(v) => c.base_url = v,
+            None if bind_given => c.base_url = format!("http://{}", c.bind),
+            None => {}
+        }
+        if let Some(v) = env("DATA_DIR").map(PathBuf::from).or(fc.data_dir) {
+            c.data_dir = v;
+        }
+        c.secret_key = env("SECRET_KEY").or(fc.secret_key);
+        c.password_pepper = env("PASSWORD_PEPPER").or(fc.password_pepper);
+        let int = |name: &str,
+                   v: Option<String>,
+                   file: Option<i64>|
+         -> Result<Option<i64>, ConfigError> {
+            match v {
+                Some(s) => s.parse::<i64>().map(Some).map_err(|_| {
+                    ConfigError::Invalid(format!(
+                        "FIREWATCH_{name} must be a whole number, got '{s}'"
+                    ))
+                }),
+                None => Ok(file),
+            }
+        };
+        if let Some(v) = int(
+            "SESSION_IDLE_MINUTES",
+            env("SESSION_IDLE_MINUTES"),
+            fc.session_idle_minutes,
+        )? {
+            c.session_idle_minutes = v;
+        }
+        if let Some(v) = int(
+            "SESSION_ABSOLUTE_HOURS",
+            env("SESSION_ABSOLUTE_HOURS"),
+            fc.session_absolute_hours,
+        )? {
+            c.session_absolute_hours = v;
+        }
+        if let Some(v) = int("LOGIN_IP_LIMIT", env("LOGIN_IP_LIMIT"), fc.login_ip_limit)? {
+            c.login_ip_limit = v;
+        }
+        if let Some(v) = env("LOG_FORMAT").or(fc.log_format) {
+            c.log_format = match v.as_str() {
+                "json" => LogFormat::Json,
+                "text" => LogFormat::Text,
+                other => {
+                    return Err(ConfigError::Invalid(format!(
+                        "log format must be 'text' or 'json', got '{other}'"
+                    )));
+                }
+            };
+        }
+        c.backup_dir = env("BACKUP_DIR").map(PathBuf::from).or(fc.backup_dir);
+        c.validate()?;
+        Ok(c)
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.session_idle_minutes < 1 || self.session_absolute_hours < 1 {
+            return Err(ConfigError::Invalid(
+                "session timeouts must be at least 1".into(),
+            ));
+        }
+        let url = url::Url::parse(&self.base_url).map_err(|e| {
+            ConfigError::Invalid(format!("base URL '{}' is not a URL: {e}", self.base_url))
+        })?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(ConfigError::Invalid(format!(
+                "base URL '{}' must be http(s)://host[:port]",
+                self.base_url
+            )));
+        }
+        if let Some(k) = &self.secret_key
+            && k.len() < 32
+        {
+            return Err(ConfigError::Invalid(
+                "secret key must be at least 32 characters".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn is_https(&self) -> bool {
+        self.base_url.starts_with("https://")
+    }
+
+    /// `scheme://host[:port]` of the base URL, as browsers send it in Origin.
+    pub fn base_origin(&self) -> String {
+        url::Url::parse(&self.base_url)
+            .map(|u| u.origin().ascii_serialization())
+            .unwrap_or_default()
+    }
+
+    /// The base URL without a trailing slash, for building links.
+    pub fn base(&self) -> &str {
+        self.base_url.trim_end_matches('/')
+    }
+
+    pub fn effective_database_url(&self) -> String {
+        match &self.database_url {
+            Some(u) => u.clone(),
+            None => self
+                .data_dir
+                .join("firewatch.db")
+                .to_string_lossy()
+                .into_owned(),
+        }
+    }
+
+    pub fn session_cookie_name(&self) -> &'static str {
+        if self.is_https() {
+            "__Host-fw_session"
+        } else {
+            "fw_session"
+        }
+    }
+
+    pub fn anon_cookie_name(&self) -> &'static str {
+        if self.is_https() {
+            "__Host-fw_anon"
+        } else {
+            "fw_anon"
+        }
+    }
+}

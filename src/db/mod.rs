@@ -1,0 +1,217 @@
+//! The database layer: the only module that knows there are two backends.
+
+pub mod audit;
+pub mod login_throttle;
+pub mod models;
+pub mod organizations;
+pub mod password_resets;
+pub mod schema;
+pub mod sessions;
+pub mod setup_tokens;
+pub mod users;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{CustomizeConnection, ManageConnection, Pool, PooledConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use std::time::Duration;
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Sqlite(diesel::SqliteConnection),
+    Pg(diesel::PgConnection),
+}
+
+pub type DbPool = Pool<Manager>;
+pub type PooledConn = PooledConnection<Manager>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("not found")]
+    NotFound,
+    #[error("already exists")]
+    Conflict,
+    #[error(transparent)]
+    Query(diesel::result::Error),
+    #[error("database pool: {0}")]
+    Pool(#[from] diesel::r2d2::PoolError),
+    #[error("database connection: {0}")]
+    Connection(String),
+    #[error("migrations: {0}")]
+    Migration(String),
+}
+
+impl From<diesel::result::Error> for DbError {
+    fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match e {
+            Error::NotFound => DbError::NotFound,
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => DbError::Conflict,
+            other => DbError::Query(other),
+        }
+    }
+}
+
+pub type DbResult<T> = Result<T, DbError>;
+
+/// Picks the backend from the URL: `postgres://`/`postgresql://` → PostgreSQL; `sqlite://PATH`
+/// or a plain path → SQLite. Returns the backend and the URL the driver wants.
+pub fn classify_url(url: &str) -> (Backend, String) {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        (Backend::Postgres, url.to_string())
+    } else if let Some(path) = url.strip_prefix("sqlite://") {
+        (Backend::Sqlite, path.to_string())
+    } else if let Some(path) = url.strip_prefix("sqlite:") {
+        (Backend::Sqlite, path.to_string())
+    } else {
+        (Backend::Sqlite, url.to_string())
+    }
+}
+
+/// Opens one connection of the right kind directly, so a bad URL reports the driver's own error
+/// instead of the MultiConnection's "invalid connection url".
+fn connect_once(backend: Backend, url: &str) -> DbResult<DbConnection> {
+    match backend {
+        Backend::Sqlite => diesel::SqliteConnection::establish(url)
+            .map(DbConnection::Sqlite)
+            .map_err(|e| DbError::Connection(format!("SQLite {url}: {e}"))),
+        Backend::Postgres => diesel::PgConnection::establish(url)
+            .map(DbConnection::Pg)
+            .map_err(|e| DbError::Connection(format!("PostgreSQL: {e}"))),
+    }
+}
+
+/// The r2d2 manager: opens connections of the chosen backend only (the derived
+/// `MultiConnection::establish` would try every backend in turn and hide the real error).
+#[derive(Debug)]
+pub struct Manager {
+    backend: Backend,
+    url: String,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, Self::Error> {
+        connect_once(self.backend, &self.url).map_err(|e| {
+            diesel::r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(
+                e.to_string(),
+            ))
+        })
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+#[derive(Debug)]
+struct ConnectionSetup;
+
+impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for ConnectionSetup {
+    fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
+        if let DbConnection::Sqlite(c) = conn {
+            c.batch_execute(
+                "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
+                 PRAGMA synchronous = NORMAL;",
+            )
+            .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+/// A pool plus what the rest of the app needs to know about it.
+#[derive(Clone)]
+pub struct Database {
+    pub pool: DbPool,
+    pub backend: Backend,
+}
+
+impl Database {
+    /// Connects (creating the SQLite file's directory if needed) and checks the URL up front.
+    pub fn connect(url: &str, max_size: u32) -> DbResult<Self> {
+        let (backend, driver_url) = classify_url(url);
+        if backend == Backend::Sqlite
+            && let Some(parent) = std::path::Path::new(&driver_url).parent()
+            && !parent.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                DbError::Connection(format!("cannot create {}: {e}", parent.display()))
+            })?;
+        }
+        drop(connect_once(backend, &driver_url)?);
+        let manager = Manager {
+            backend,
+            url: driver_url,
+        };
+        let pool = Pool::builder()
+            .max_size(max_size)
+            .connection_timeout(Duration::from_secs(10))
+            .connection_customizer(Box::new(ConnectionSetup))
+            .build(manager)?;
+        Ok(Self { pool, backend })
+    }
+
+    pub fn get(&self) -> DbResult<PooledConn> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Applies pending migrations of this backend's tree. Returns how many ran.
+    pub fn migrate(&self) -> DbResult<usize> {
+        let mut conn = self.get()?;
+        run_migrations(&mut conn)
+    }
+
+    /// True when every embedded migration has been applied.
+    pub fn migrations_current(&self) -> DbResult<bool> {
+        let mut conn = self.get()?;
+        let pending = match &mut *conn {
+            DbConnection::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
+            DbConnection::Pg(c) => c.has_pending_migration(POSTGRES_MIGRATIONS),
+        }
+        .map_err(|e| DbError::Migration(e.to_string()))?;
+        Ok(!pending)
+    }
+}
+
+pub fn run_migrations(conn: &mut DbConnection) -> DbResult<usize> {
+    let applied = match conn {
+        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+        DbConnection::Pg(c) => c
+            .run_pending_migrations(POSTGRES_MIGRATIONS)
+            .map(|v| v.len()),
+    }
+    .map_err(|e| DbError::Migration(e.to_string()))?;
+    Ok(applied)
+}
+
+/// Ping for /readyz.
+pub fn ping(conn: &mut DbConnection) -> DbResult<()> {
+    diesel::sql_query("SELECT 1").execute(conn)?;
+    Ok(())
+}

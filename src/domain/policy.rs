@@ -1,0 +1,151 @@
+//! The one place that decides who may do what. Deny by default: an action a role is not listed
+//! for is refused. Handlers never compare roles themselves; they ask `allows`.
+
+use super::role::Role;
+
+/// Who is acting: the signed-in user as the policy sees them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Actor {
+    pub user_id: i64,
+    pub role: Role,
+    pub organization_id: Option<i64>,
+}
+
+/// Everything a user can ask the application to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// See the home page (dashboard for staff, own incidents for customers).
+    ViewHome,
+    /// Change own name, time zone, password; list and revoke own sessions.
+    ManageOwnAccount,
+    /// End one of the actor's sessions.
+    RevokeSession,
+    SignOut,
+    /// List, create, edit, deactivate users; change roles; issue password reset links.
+    ManageUsers,
+    /// List, create, edit organizations.
+    ManageOrganizations,
+    /// Read the audit log.
+    ViewAudit,
+}
+
+impl Action {
+    pub const ALL: [Action; 7] = [
+        Action::ViewHome,
+        Action::ManageOwnAccount,
+        Action::RevokeSession,
+        Action::SignOut,
+        Action::ManageUsers,
+        Action::ManageOrganizations,
+        Action::ViewAudit,
+    ];
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Action::ViewHome => "view the home page",
+            Action::ManageOwnAccount => "manage own account and sessions",
+            Action::RevokeSession => "revoke a session",
+            Action::SignOut => "sign out",
+            Action::ManageUsers => "manage users, roles and password resets",
+            Action::ManageOrganizations => "manage organizations",
+            Action::ViewAudit => "read the audit log",
+        }
+    }
+}
+
+/// The record an action is about, where the decision depends on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    /// No particular record (a page, a list, the system).
+    None,
+    /// A session owned by a user.
+    Session { owner_id: i64 },
+}
+
+/// Which roles may take an action on any resource. The permission table in ARCHITECTURE.md is
+/// this function written out.
+fn roles_for(action: Action) -> &'static [Role] {
+    use Role::*;
+    const EVERYONE: &[Role] = &[Customer, Support, Devops, Sales, Manager, Admin];
+    match action {
+        Action::ViewHome | Action::ManageOwnAccount | Action::RevokeSession | Action::SignOut => {
+            EVERYONE
+        }
+        Action::ManageUsers | Action::ManageOrganizations => &[Admin],
+        Action::ViewAudit => &[Admin],
+    }
+}
+
+/// Decide. `None` as actor means an anonymous visitor, who may do none of these actions (public
+/// pages do not go through the policy at all).
+pub fn allows(actor: Option<&Actor>, action: Action, resource: Resource) -> bool {
+    let Some(actor) = actor else {
+        return false;
+    };
+    if !roles_for(action).contains(&actor.role) {
+        return false;
+    }
+    match (action, resource) {
+        (Action::RevokeSession, Resource::Session { owner_id }) => owner_id == actor.user_id,
+        (Action::RevokeSession, _) => false,
+        (_, Resource::None) => true,
+        _ => false,
+    }
+}
+
+/// Whether the role may take the action on some resource: what a route gate checks before the
+/// handler looks at the record itself.
+pub fn role_may(role: Role, action: Action) -> bool {
+    roles_for(action).contains(&role)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(role: Role) -> Actor {
+        Actor {
+            user_id: 7,
+            role,
+            organization_id: None,
+        }
+    }
+
+    #[test]
+    fn anonymous_is_denied_everything() {
+        for a in Action::ALL {
+            assert!(!allows(None, a, Resource::None));
+        }
+    }
+
+    #[test]
+    fn only_admins_manage_users_and_read_audit() {
+        for r in Role::ALL {
+            let expected = r == Role::Admin;
+            assert_eq!(
+                allows(Some(&actor(r)), Action::ManageUsers, Resource::None),
+                expected
+            );
+            assert_eq!(
+                allows(Some(&actor(r)), Action::ViewAudit, Resource::None),
+                expected
+            );
+        }
+    }
+
+    #[test]
+    fn sessions_are_revoked_by_their_owner_only() {
+        let a = actor(Role::Admin);
+        assert!(allows(
+            Some(&a),
+            Action::RevokeSession,
+            Resource::Session { owner_id: 7 }
+        ));
+        assert!(!allows(
+            Some(&a),
+            Action::RevokeSession,
+            Resource::Session { owner_id: 8 }
+        ));
+        assert!(!allows(Some(&a), Action::RevokeSession, Resource::None));
+    }
+}

@@ -1,0 +1,14 @@
+//! Firewatch: incident and production-support ticketing in one binary.
+//!
+//! Layers: `domain` (pure rules), `db` (the only module that knows two backends exist),
+//! `service` (one function per state change), `web` (routes, extractors, templates).
+
+pub mod app;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod service;
+pub mod telemetry;
+pub mod web;

@@ -1,0 +1,181 @@
+//! Service functions: one per state change. Each checks permission (domain::policy), validates,
+//! and writes the change together with its audit record in one transaction. They are plain
+//! blocking functions; the web layer runs them off the async threads with `web::block`.
+
+pub mod account;
+pub mod admin_orgs;
+pub mod admin_users;
+pub mod auth;
+pub mod setup;
+
+use crate::config::Config;
+use crate::crypto::PasswordHasher;
+use crate::db::audit::NewAudit;
+use crate::db::models::User;
+use crate::db::{Database, DbConnection, DbError};
+use crate::domain::clock::Clock;
+use crate::domain::policy::{self, Action, Actor, Resource};
+use crate::domain::role::Role;
+use std::sync::Arc;
+
+/// Everything a service needs; cloned cheaply into each request.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Database,
+    pub clock: Arc<dyn Clock>,
+    pub config: Arc<Config>,
+    pub hasher: PasswordHasher,
+    /// Key for CSRF tokens (from configuration or data_dir/secret.key).
+    pub secret: Arc<Vec<u8>>,
+}
+
+/// Facts about the request that go into the audit log.
+#[derive(Debug, Clone, Default)]
+pub struct RequestMeta {
+    pub ip: String,
+    pub user_agent: String,
+    pub request_id: String,
+}
+
+/// Per-field validation messages, in form order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldErrors(pub Vec<(&'static str, String)>);
+
+impl FieldErrors {
+    pub fn add(&mut self, field: &'static str, msg: impl Into<String>) {
+        self.0.push((field, msg.into()));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, m)| m.as_str())
+    }
+
+    pub fn into_result(self) -> Result<(), ServiceError> {
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err(ServiceError::Invalid(self))
+        }
+    }
+
+    pub fn single(field: &'static str, msg: impl Into<String>) -> Self {
+        let mut e = Self::default();
+        e.add(field, msg);
+        e
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("forbidden")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("invalid input")]
+    Invalid(FieldErrors),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl From<DbError> for ServiceError {
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::NotFound => ServiceError::NotFound,
+            DbError::Conflict => ServiceError::Conflict("That already exists.".into()),
+            other => ServiceError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<diesel::result::Error> for ServiceError {
+    fn from(e: diesel::result::Error) -> Self {
+        DbError::from(e).into()
+    }
+}
+
+impl From<crate::crypto::HashError> for ServiceError {
+    fn from(e: crate::crypto::HashError) -> Self {
+        ServiceError::Internal(e.to_string())
+    }
+}
+
+pub type ServiceResult<T> = Result<T, ServiceError>;
+
+/// Asks the policy; Forbidden when it says no.
+pub fn authorize(actor: &Actor, action: Action, resource: Resource) -> ServiceResult<()> {
+    if policy::allows(Some(actor), action, resource) {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden)
+    }
+}
+
+/// The policy's view of a stored user. An unknown role text (impossible under the CHECK
+/// constraint) becomes the least privileged role.
+pub fn actor_of(user: &User) -> Actor {
+    Actor {
+        user_id: user.id,
+        role: user.role.parse().unwrap_or(Role::Customer),
+        organization_id: user.organization_id,
+    }
+}
+
+impl AppState {
+    pub fn conn(&self) -> ServiceResult<crate::db::PooledConn> {
+        Ok(self.db.get()?)
+    }
+
+    /// Runs `f` in one transaction.
+    pub fn tx<T>(&self, f: impl FnOnce(&mut DbConnection) -> ServiceResult<T>) -> ServiceResult<T> {
+        let mut conn = self.conn()?;
+        diesel::Connection::transaction(&mut *conn, f)
+    }
+
+    pub fn audit(
+        &self,
+        conn: &mut DbConnection,
+        meta: &RequestMeta,
+        actor: Option<&User>,
+        action: &str,
+        target: &str,
+        details: &str,
+    ) -> ServiceResult<()> {
+        let entry = NewAudit {
+            actor_id: actor.map(|u| u.id),
+            actor_label: actor.map(|u| u.email.clone()).unwrap_or_default(),
+            action: action.to_string(),
+            target: target.to_string(),
+            ip: meta.ip.clone(),
+            request_id: meta.request_id.clone(),
+            details: details.to_string(),
+        };
+        crate::db::audit::insert(conn, &entry, self.clock.now_naive())?;
+        Ok(())
+    }
+}
+
+/// Checks a new password against the rules; problems go to `field`.
+pub fn check_new_password(
+    errors: &mut FieldErrors,
+    field: &'static str,
+    password: &str,
+    confirm: &str,
+    email: &str,
+    name: &str,
+) {
+    let problems = crate::domain::password_rules::check(password, email, name);
+    if let Some(first) = problems.into_iter().next() {
+        errors.add(field, first);
+    } else if password != confirm {
+        errors.add("password_confirm", "The two passwords differ.");
+    }
+}

@@ -1,0 +1,77 @@
+//! Form structs: each lists exactly the fields a form may set (no mass assignment). The CSRF
+//! token is checked by the session middleware; forms carry it only so serde accepts it.
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub password: String,
+    #[serde(default)]
+    pub next: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SetupForm {
+    #[serde(default)]
+    pub token: String,
+    #[serde(default)]
+    pub display_name: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub password: String,
+    #[serde(default)]
+    pub password_confirm: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ProfileForm {
+    #[serde(default)]
+    pub display_name: String,
+    #[serde(default)]
+    pub time_zone: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    pub current_password: String,
+    #[serde(default)]
+    pub password: String,
+    #[serde(default)]
+    pub password_confirm: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct UserForm {
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub display_name: String,
+    #[serde(default)]
+    pub role: String,
+    #[serde(default)]
+    pub organization_id: String,
+    #[serde(default)]
+    pub time_zone: String,
+    #[serde(default)]
+    pub password: String,
+    #[serde(default)]
+    pub password_confirm: String,
+    /// A checkbox: present means on.
+    #[serde(default)]
+    pub active: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct OrgForm {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub email_domains: String,
+    #[serde(default)]
+    pub share_incidents: Option<String>,
+}

@@ -1,0 +1,95 @@
+use crate::domain::validate::local_redirect;
+use crate::error::AppError;
+use crate::service::AppState;
+use crate::service::auth::{self, LoginRefused};
+use crate::web::ctx::{CurrentUser, Meta, PageCtx, page, redirect, render};
+use crate::web::forms::LoginForm;
+use crate::web::middleware::{expired_cookie, session_cookie};
+use crate::web::run;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+#[derive(Template)]
+#[template(path = "auth/login.html")]
+struct LoginPage {
+    ctx: PageCtx,
+    email: String,
+    next: String,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    #[serde(default)]
+    next: String,
+}
+
+pub async fn login_form(ctx: PageCtx, q: web::Query<NextQuery>) -> Result<HttpResponse, AppError> {
+    if ctx.user.is_some() {
+        return Ok(redirect(local_redirect(&q.next).unwrap_or("/"), None));
+    }
+    page(&LoginPage {
+        ctx,
+        email: String::new(),
+        next: local_redirect(&q.next).unwrap_or("").to_string(),
+        error: None,
+    })
+}
+
+pub async fn login_submit(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    Meta(meta): Meta,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let st = state.clone();
+    let (email, password) = (form.email.clone(), form.password.clone());
+    match run(move || auth::login(&st, &meta, &email, &password)).await? {
+        Ok(session) => {
+            let to = local_redirect(&form.next).unwrap_or("/");
+            let mut res = redirect(to, None);
+            res.add_cookie(&session_cookie(&state, session.token)).ok();
+            Ok(res)
+        }
+        Err(refused) => {
+            let (status, msg) = match refused {
+                LoginRefused::BadCredentials => (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "Email or password is incorrect.",
+                ),
+                LoginRefused::TooManyFromAddress => (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "Too many failed sign-ins from your network. Wait 15 minutes and try again.",
+                ),
+            };
+            render(
+                status,
+                &LoginPage {
+                    ctx,
+                    email: form.email,
+                    next: local_redirect(&form.next).unwrap_or("").to_string(),
+                    error: Some(msg.to_string()),
+                },
+            )
+        }
+    }
+}
+
+pub async fn logout(
+    state: web::Data<AppState>,
+    cu: CurrentUser,
+    Meta(meta): Meta,
+) -> Result<HttpResponse, AppError> {
+    let st = state.clone();
+    run(move || auth::logout(&st, &meta, cu.session_id, &cu.user)).await?;
+    let mut res = redirect("/login", Some("You are signed out."));
+    res.add_cookie(&expired_cookie(
+        state.config.session_cookie_name(),
+        state.config.is_https(),
+    ))
+    .ok();
+    Ok(res)
+}

@@ -1,0 +1,230 @@
+//! The route table. Every route is declared once, here, with the gate that guards it; the same
+//! declaration registers the route with actix and lists it for the route × role test, so a route
+//! without a policy entry cannot exist.
+
+use super::pages::{account, admin_audit, admin_orgs, admin_users, auth, health, home, setup};
+use super::{assets, middleware};
+use crate::domain::policy::Action;
+use actix_web::body::BoxBody;
+use actix_web::http::Method;
+use actix_web::middleware::{Next, from_fn};
+use actix_web::{FromRequest, Handler, Responder, web};
+
+/// Who may reach a route at all. Record-level checks happen in the service functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gate {
+    /// Anyone, signed in or not.
+    Public,
+    /// A signed-in user whose role the policy allows this action.
+    Signed(Action),
+}
+
+#[derive(Debug, Clone)]
+pub struct RouteSpec {
+    pub method: Method,
+    pub path: &'static str,
+    pub gate: Gate,
+}
+
+pub trait RouteSink {
+    fn add<F, Args>(&mut self, method: Method, path: &'static str, gate: Gate, handler: F)
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static;
+}
+
+/// The application's routes.
+pub fn define(r: &mut impl RouteSink) {
+    use Gate::*;
+    let get = || Method::GET;
+    let post = || Method::POST;
+
+    r.add(get(), "/healthz", Public, health::healthz);
+    r.add(get(), "/readyz", Public, health::readyz);
+    r.add(get(), "/static/{name}", Public, assets::serve);
+
+    r.add(get(), "/setup", Public, setup::form);
+    r.add(post(), "/setup", Public, setup::submit);
+    r.add(get(), "/login", Public, auth::login_form);
+    r.add(post(), "/login", Public, auth::login_submit);
+    r.add(post(), "/logout", Signed(Action::SignOut), auth::logout);
+    r.add(
+        get(),
+        "/password-reset/{token}",
+        Public,
+        account::reset_form,
+    );
+    r.add(
+        post(),
+        "/password-reset/{token}",
+        Public,
+        account::reset_submit,
+    );
+
+    r.add(get(), "/", Signed(Action::ViewHome), home::home);
+
+    r.add(
+        get(),
+        "/account",
+        Signed(Action::ManageOwnAccount),
+        account::show,
+    );
+    r.add(
+        post(),
+        "/account/profile",
+        Signed(Action::ManageOwnAccount),
+        account::update_profile,
+    );
+    r.add(
+        post(),
+        "/account/password",
+        Signed(Action::ManageOwnAccount),
+        account::change_password,
+    );
+    r.add(
+        get(),
+        "/account/sessions",
+        Signed(Action::ManageOwnAccount),
+        account::sessions,
+    );
+    r.add(
+        post(),
+        "/account/sessions/{id}/revoke",
+        Signed(Action::RevokeSession),
+        account::revoke_session,
+    );
+
+    r.add(
+        get(),
+        "/admin/users",
+        Signed(Action::ManageUsers),
+        admin_users::list,
+    );
+    r.add(
+        get(),
+        "/admin/users/new",
+        Signed(Action::ManageUsers),
+        admin_users::new_form,
+    );
+    r.add(
+        post(),
+        "/admin/users",
+        Signed(Action::ManageUsers),
+        admin_users::create,
+    );
+    r.add(
+        get(),
+        "/admin/users/{id}",
+        Signed(Action::ManageUsers),
+        admin_users::edit_form,
+    );
+    r.add(
+        post(),
+        "/admin/users/{id}",
+        Signed(Action::ManageUsers),
+        admin_users::update,
+    );
+    r.add(
+        post(),
+        "/admin/users/{id}/reset-link",
+        Signed(Action::ManageUsers),
+        admin_users::reset_link,
+    );
+
+    r.add(
+        get(),
+        "/admin/organizations",
+        Signed(Action::ManageOrganizations),
+        admin_orgs::list,
+    );
+    r.add(
+        get(),
+        "/admin/organizations/new",
+        Signed(Action::ManageOrganizations),
+        admin_orgs::new_form,
+    );
+    r.add(
+        post(),
+        "/admin/organizations",
+        Signed(Action::ManageOrganizations),
+        admin_orgs::create,
+    );
+    r.add(
+        get(),
+        "/admin/organizations/{id}",
+        Signed(Action::ManageOrganizations),
+        admin_orgs::edit_form,
+    );
+    r.add(
+        post(),
+        "/admin/organizations/{id}",
+        Signed(Action::ManageOrganizations),
+        admin_orgs::update,
+    );
+
+    r.add(
+        get(),
+        "/admin/audit",
+        Signed(Action::ViewAudit),
+        admin_audit::list,
+    );
+}
+
+/// Collects the declarations without registering anything: the route list the tests use.
+pub fn table() -> Vec<RouteSpec> {
+    struct Collect(Vec<RouteSpec>);
+    impl RouteSink for Collect {
+        fn add<F, Args>(&mut self, method: Method, path: &'static str, gate: Gate, _handler: F)
+        where
+            F: Handler<Args>,
+            Args: FromRequest + 'static,
+            F::Output: Responder + 'static,
+        {
+            self.0.push(RouteSpec { method, path, gate });
+        }
+    }
+    let mut c = Collect(Vec::new());
+    define(&mut c);
+    c.0
+}
+
+/// Registers every route with actix, each wrapped in its gate; routes sharing a path share one
+/// resource so that a wrong method gets 405 rather than the first resource's answer.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    struct Register(Vec<(&'static str, actix_web::Route)>);
+    impl RouteSink for Register {
+        fn add<F, Args>(&mut self, method: Method, path: &'static str, gate: Gate, handler: F)
+        where
+            F: Handler<Args>,
+            Args: FromRequest + 'static,
+            F::Output: Responder + 'static,
+        {
+            let route =
+                web::method(method)
+                    .to(handler)
+                    .wrap(from_fn(move |req, next: Next<BoxBody>| {
+                        middleware::check_gate(gate, req, next)
+                    }));
+            self.0.push((path, route));
+        }
+    }
+    let mut reg = Register(Vec::new());
+    define(&mut reg);
+    let mut paths: Vec<&'static str> = Vec::new();
+    for (p, _) in &reg.0 {
+        if !paths.contains(p) {
+            paths.push(p);
+        }
+    }
+    let mut routes = reg.0;
+    for path in paths {
+        let mut resource = web::resource(path);
+        let (mine, rest): (Vec<_>, Vec<_>) = routes.into_iter().partition(|(p, _)| *p == path);
+        routes = rest;
+        for (_, route) in mine {
+            resource = resource.route(route);
+        }
+        cfg.service(resource);
+    }
+}

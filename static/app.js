@@ -1,0 +1,86 @@
+/* Firewatch progressive enhancement. The app works fully without this file;
+   it is loaded with `defer` and must not rely on inline scripts (CSP). */
+(function () {
+  'use strict';
+
+  // (a) Confirmation prompt for destructive forms: <form data-confirm="…">.
+  // Delegated so it also covers forms added later; runs in capture phase so
+  // it fires before any other submit handlers.
+  document.addEventListener('submit', function (event) {
+    const form = event.target;
+    if (!(form instanceof HTMLFormElement) || !form.hasAttribute('data-confirm')) {
+      return;
+    }
+    if (!window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+      event.stopPropagation();
+    }
+  }, true);
+
+  // Polite live region so screen-reader users hear the copy result.
+  let liveRegion = null;
+  function announce(message) {
+    if (!liveRegion) {
+      liveRegion = document.createElement('div');
+      liveRegion.className = 'visually-hidden';
+      liveRegion.setAttribute('role', 'status');
+      liveRegion.setAttribute('aria-live', 'polite');
+      document.body.appendChild(liveRegion);
+    }
+    liveRegion.textContent = '';
+    window.setTimeout(function () { liveRegion.textContent = message; }, 50);
+  }
+
+  // (b) Copy buttons: <button data-copy="element-id" hidden>Copy</button>.
+  // They stay hidden unless the Clipboard API is usable.
+  function initCopyButtons() {
+    if (!navigator.clipboard || typeof navigator.clipboard.writeText !== 'function') {
+      return;
+    }
+    const buttons = document.querySelectorAll('button[data-copy]');
+    Array.prototype.forEach.call(buttons, function (button) {
+      const target = document.getElementById(button.dataset.copy);
+      if (!target) {
+        return;
+      }
+      const originalLabel = button.textContent;
+      let timer = 0;
+
+      if (!button.hasAttribute('type')) {
+        button.type = 'button'; // never submit an enclosing form
+      }
+      button.hidden = false;
+
+      function showLabel(label) {
+        button.textContent = label;
+        window.clearTimeout(timer);
+        timer = window.setTimeout(function () {
+          button.textContent = originalLabel;
+        }, 2000);
+      }
+
+      button.addEventListener('click', function () {
+        const text = target.textContent.trim();
+        navigator.clipboard.writeText(text).then(function () {
+          showLabel('Copied');
+          announce('Copied to clipboard');
+        }, function () {
+          // Fall back to selecting the text so the user can copy by hand.
+          const selection = window.getSelection();
+          const range = document.createRange();
+          range.selectNodeContents(target);
+          selection.removeAllRanges();
+          selection.addRange(range);
+          showLabel('Copy failed');
+          announce('Copy failed; the text is selected, copy it manually');
+        });
+      });
+    });
+  }
+
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', initCopyButtons);
+  } else {
+    initCopyButtons();
+  }
+}());
