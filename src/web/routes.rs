@@ -189,6 +189,18 @@ pub fn table() -> Vec<RouteSpec> {
     c.0
 }
 
+/// One actix route behind its gate (which also turns a handler panic into the 500 page).
+pub fn gated<F, Args>(method: Method, gate: Gate, handler: F) -> actix_web::Route
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    web::method(method)
+        .to(handler)
+        .wrap(from_fn(move |req, next: Next<BoxBody>| middleware::check_gate(gate, req, next)))
+}
+
 /// Registers every route with actix, each wrapped in its gate; routes sharing a path share one
 /// resource so that a wrong method gets 405 rather than the first resource's answer.
 pub fn configure(cfg: &mut web::ServiceConfig) {

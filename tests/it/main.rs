@@ -1,0 +1,12 @@
+//! One integration-test binary: every test spawns the real server and drives it like a browser.
+//! Each `both!` test runs on SQLite, and on PostgreSQL when FIREWATCH_TEST_DATABASE_URL is set.
+
+mod support;
+
+mod account;
+mod admin;
+mod auth;
+mod cli;
+mod platform;
+mod routes;
+mod security;
