@@ -98,7 +98,10 @@ fn read_password() -> anyhow::Result<String> {
 
 fn create_user(config: Config, email: &str, name: &str, role: &str) -> anyhow::Result<()> {
     let password = read_password()?;
-    anyhow::ensure!(!password.is_empty(), "a password is required (on standard input, or at the prompt)");
+    anyhow::ensure!(
+        !password.is_empty(),
+        "a password is required (on standard input, or at the prompt)"
+    );
     let state = firewatch::app::build_state(config, Arc::new(SystemClock))?;
     let input = UserInput {
         email: email.to_string(),

@@ -198,7 +198,9 @@ where
 {
     web::method(method)
         .to(handler)
-        .wrap(from_fn(move |req, next: Next<BoxBody>| middleware::check_gate(gate, req, next)))
+        .wrap(from_fn(move |req, next: Next<BoxBody>| {
+            middleware::check_gate(gate, req, next)
+        }))
 }
 
 /// Registers every route with actix, each wrapped in its gate; routes sharing a path share one

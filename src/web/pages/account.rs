@@ -18,21 +18,22 @@ struct AccountPage {
     profile: ProfileForm,
     profile_errors: FieldErrors,
     password_errors: FieldErrors,
-    zones: Vec<&'static str>,
+    zones: Vec<super::SelectOption>,
 }
 
 fn account_page(ctx: PageCtx, cu: &CurrentUser, profile: Option<ProfileForm>) -> AccountPage {
+    let profile = profile.unwrap_or_else(|| ProfileForm {
+        display_name: cu.user.display_name.clone(),
+        time_zone: cu.user.time_zone.clone(),
+    });
     AccountPage {
         ctx,
         email: cu.user.email.clone(),
         role_label: cu.role().label(),
-        profile: profile.unwrap_or_else(|| ProfileForm {
-            display_name: cu.user.display_name.clone(),
-            time_zone: cu.user.time_zone.clone(),
-        }),
+        zones: zones(&profile.time_zone),
+        profile,
         profile_errors: FieldErrors::default(),
         password_errors: FieldErrors::default(),
-        zones: zones(),
     }
 }
 

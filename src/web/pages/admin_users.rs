@@ -1,4 +1,4 @@
-use super::zones;
+use super::{SelectOption, zones};
 use crate::db::models::User;
 use crate::db::{organizations, users};
 use crate::domain::role::Role;
@@ -109,9 +109,9 @@ struct UserFormPage {
     user_id: Option<i64>,
     form: UserForm,
     errors: FieldErrors,
-    roles: Vec<(&'static str, &'static str)>,
-    organizations: Vec<(i64, String)>,
-    zones: Vec<&'static str>,
+    roles: Vec<SelectOption>,
+    organizations: Vec<SelectOption>,
+    zones: Vec<SelectOption>,
     reset_link: Option<String>,
 }
 
@@ -125,14 +125,27 @@ async fn form_page(
 ) -> Result<UserFormPage, AppError> {
     let st = state.clone();
     let organizations = run(move || Ok(organizations::names(&mut *st.conn()?)?)).await?;
+    let roles = SelectOption::list(
+        Role::ALL.iter().map(|r| (r.as_str(), r.label())),
+        &form.role,
+    );
+    let organizations = SelectOption::list(
+        std::iter::once((String::new(), "— none —".to_string())).chain(
+            organizations
+                .into_iter()
+                .map(|(id, name)| (id.to_string(), name)),
+        ),
+        &form.organization_id,
+    );
+    let zones = zones(&form.time_zone);
     Ok(UserFormPage {
         ctx,
         user_id,
         form,
         errors,
-        roles: Role::ALL.iter().map(|r| (r.as_str(), r.label())).collect(),
+        roles,
         organizations,
-        zones: zones(),
+        zones,
         reset_link,
     })
 }

@@ -10,7 +10,38 @@ pub mod health;
 pub mod home;
 pub mod setup;
 
-/// All IANA time zone names, for select boxes.
-pub fn zones() -> Vec<&'static str> {
-    chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()).collect()
+/// One `<option>` of a select box.
+#[derive(Debug, Clone)]
+pub struct SelectOption {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+impl SelectOption {
+    /// Options from (value, label) pairs, with the one equal to `current` selected.
+    pub fn list<V: ToString, L: ToString>(
+        pairs: impl IntoIterator<Item = (V, L)>,
+        current: &str,
+    ) -> Vec<SelectOption> {
+        pairs
+            .into_iter()
+            .map(|(v, l)| {
+                let value = v.to_string();
+                SelectOption {
+                    selected: value == current,
+                    label: l.to_string(),
+                    value,
+                }
+            })
+            .collect()
+    }
+}
+
+/// Every IANA time zone name, with `current` selected.
+pub fn zones(current: &str) -> Vec<SelectOption> {
+    SelectOption::list(
+        chrono_tz::TZ_VARIANTS.iter().map(|z| (z.name(), z.name())),
+        current,
+    )
 }
