@@ -220,3 +220,45 @@ impl Config {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_file_sets_values_and_bind_implies_base_url() {
+        let dir = std::env::temp_dir().join(format!("fw-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).ok();
+        let path = dir.join("firewatch.toml");
+        std::fs::write(
+            &path,
+            "bind = \"0.0.0.0:9000\"\ndata_dir = \"/var/lib/fw\"\nsession_idle_minutes = 10\nlog_format = \"json\"\n",
+        )
+        .ok();
+        let c = Config::load(Some(&path)).expect("loads");
+        assert_eq!(c.bind, "0.0.0.0:9000");
+        assert_eq!(c.base_url, "http://0.0.0.0:9000");
+        assert_eq!(c.data_dir, PathBuf::from("/var/lib/fw"));
+        assert_eq!(c.session_idle_minutes, 10);
+        assert_eq!(c.log_format, LogFormat::Json);
+        assert_eq!(c.effective_database_url(), "/var/lib/fw/firewatch.db");
+
+        std::fs::write(&path, "no_such_setting = 1\n").ok();
+        assert!(Config::load(Some(&path)).is_err(), "unknown keys are refused");
+        std::fs::write(&path, "base_url = \"ftp://x\"\n").ok();
+        assert!(Config::load(Some(&path)).is_err());
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn https_base_url_switches_cookie_names() {
+        let c = Config {
+            base_url: "https://help.example.com/".into(),
+            ..Config::default()
+        };
+        assert!(c.is_https());
+        assert_eq!(c.session_cookie_name(), "__Host-fw_session");
+        assert_eq!(c.base_origin(), "https://help.example.com");
+        assert_eq!(c.base(), "https://help.example.com");
+    }
+}

@@ -1,11 +1,15 @@
 //! The database layer: the only module that knows there are two backends.
 
 pub mod audit;
+pub mod incidents;
 pub mod login_throttle;
 pub mod models;
 pub mod organizations;
 pub mod password_resets;
+pub mod queue;
 pub mod schema;
+pub mod search;
+pub mod services;
 pub mod sessions;
 pub mod setup_tokens;
 pub mod users;

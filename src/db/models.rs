@@ -53,3 +53,78 @@ pub struct AuditEntry {
     pub request_id: String,
     pub details: String,
 }
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = services)]
+pub struct Service {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub active: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = incidents)]
+pub struct Incident {
+    pub id: i64,
+    pub title: String,
+    pub description: String,
+    pub service_id: i64,
+    pub impact: String,
+    pub urgency: String,
+    pub priority: String,
+    pub severity: String,
+    pub status: String,
+    pub is_open: bool,
+    pub reporter_id: i64,
+    pub organization_id: Option<i64>,
+    pub assignee_id: Option<i64>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub acknowledged_at: Option<NaiveDateTime>,
+    pub resolved_at: Option<NaiveDateTime>,
+    pub closed_at: Option<NaiveDateTime>,
+    pub resolution: String,
+    pub version: i32,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = comments)]
+pub struct Comment {
+    pub id: i64,
+    pub incident_id: i64,
+    pub author_id: i64,
+    pub body: String,
+    pub internal: bool,
+    pub created_at: NaiveDateTime,
+    pub edited_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = incident_events)]
+pub struct IncidentEvent {
+    pub id: i64,
+    pub incident_id: i64,
+    pub at: NaiveDateTime,
+    pub actor_id: Option<i64>,
+    pub kind: String,
+    pub field: String,
+    pub old_value: String,
+    pub new_value: String,
+    pub internal: bool,
+    pub comment_id: Option<i64>,
+    pub version: i32,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = incident_links)]
+pub struct IncidentLink {
+    pub id: i64,
+    pub from_id: i64,
+    pub to_id: i64,
+    pub kind: String,
+    pub created_at: NaiveDateTime,
+    pub created_by: Option<i64>,
+}

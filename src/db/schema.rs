@@ -88,9 +88,115 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    services (id) {
+        id -> BigInt,
+        name -> Text,
+        description -> Text,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    incidents (id) {
+        id -> BigInt,
+        title -> Text,
+        description -> Text,
+        service_id -> BigInt,
+        impact -> Text,
+        urgency -> Text,
+        priority -> Text,
+        severity -> Text,
+        status -> Text,
+        is_open -> Bool,
+        reporter_id -> BigInt,
+        organization_id -> Nullable<BigInt>,
+        assignee_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        acknowledged_at -> Nullable<Timestamp>,
+        resolved_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+        resolution -> Text,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    incident_tags (incident_id, tag) {
+        incident_id -> BigInt,
+        tag -> Text,
+    }
+}
+
+diesel::table! {
+    incident_watchers (incident_id, user_id) {
+        incident_id -> BigInt,
+        user_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    comments (id) {
+        id -> BigInt,
+        incident_id -> BigInt,
+        author_id -> BigInt,
+        body -> Text,
+        internal -> Bool,
+        created_at -> Timestamp,
+        edited_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    incident_events (id) {
+        id -> BigInt,
+        incident_id -> BigInt,
+        at -> Timestamp,
+        actor_id -> Nullable<BigInt>,
+        kind -> Text,
+        field -> Text,
+        old_value -> Text,
+        new_value -> Text,
+        internal -> Bool,
+        comment_id -> Nullable<BigInt>,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    incident_links (id) {
+        id -> BigInt,
+        from_id -> BigInt,
+        to_id -> BigInt,
+        kind -> Text,
+        created_at -> Timestamp,
+        created_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    search_docs (id) {
+        id -> BigInt,
+        incident_id -> BigInt,
+        comment_id -> Nullable<BigInt>,
+        internal -> Bool,
+        title -> Text,
+        body -> Text,
+    }
+}
+
 diesel::joinable!(users -> organizations (organization_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(password_resets -> users (user_id));
+diesel::joinable!(incidents -> services (service_id));
+diesel::joinable!(incident_tags -> incidents (incident_id));
+diesel::joinable!(incident_watchers -> incidents (incident_id));
+diesel::joinable!(comments -> incidents (incident_id));
+diesel::joinable!(incident_events -> incidents (incident_id));
+diesel::joinable!(search_docs -> incidents (incident_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
@@ -101,4 +207,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_failures,
     account_lockouts,
     audit_log,
+    services,
+    incidents,
+    incident_tags,
+    incident_watchers,
+    comments,
+    incident_events,
+    incident_links,
+    search_docs,
 );

@@ -1,0 +1,12 @@
+DROP TRIGGER search_docs_au;
+DROP TRIGGER search_docs_ad;
+DROP TRIGGER search_docs_ai;
+DROP TABLE search_fts;
+DROP TABLE search_docs;
+DROP TABLE incident_links;
+DROP TABLE incident_events;
+DROP TABLE comments;
+DROP TABLE incident_watchers;
+DROP TABLE incident_tags;
+DROP TABLE incidents;
+DROP TABLE services;

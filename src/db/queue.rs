@@ -1,0 +1,252 @@
+//! The incident queue: filters, allow-listed sorts, keyset pagination and a capped count.
+
+use super::models::Incident;
+use super::schema::{incident_tags, incidents};
+use super::{DbConnection, DbResult, search};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+/// Counting stops here: an exact count over a million rows on every request is what made
+/// older help desks' queues slow.
+pub const COUNT_CAP: i64 = 10_000;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum AssigneeFilter {
+    #[default]
+    Any,
+    Unassigned,
+    User(i64),
+}
+
+/// Which incidents a viewer may list at all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Visibility {
+    #[default]
+    Everything,
+    /// A customer: their own incidents, and their organization's when it shares.
+    Reporter { user_id: i64, shared_org: Option<i64> },
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct QueueFilter {
+    /// Empty: any status (or open ones only, with `open_only`).
+    pub statuses: Vec<String>,
+    pub open_only: bool,
+    pub severities: Vec<String>,
+    pub priorities: Vec<String>,
+    pub service_id: Option<i64>,
+    pub assignee: AssigneeFilter,
+    pub organization_id: Option<i64>,
+    pub tag: Option<String>,
+    pub created_from: Option<NaiveDateTime>,
+    pub created_before: Option<NaiveDateTime>,
+    pub words: Vec<String>,
+    /// Whether text may match internal notes (staff only).
+    pub search_internal: bool,
+    pub visibility: Visibility,
+    /// Restrict to these ids (relevance search).
+    pub ids: Option<Vec<i64>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sort {
+    /// Priority, then oldest first: the staff default.
+    #[default]
+    Priority,
+    Severity,
+    /// Newest first.
+    Created,
+    /// Most recently updated first.
+    Updated,
+}
+
+impl Sort {
+    pub const ALL: [Sort; 4] = [Sort::Priority, Sort::Severity, Sort::Created, Sort::Updated];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sort::Priority => "priority",
+            Sort::Severity => "severity",
+            Sort::Created => "created",
+            Sort::Updated => "updated",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Sort> {
+        Sort::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+/// Where the previous page ended: the sort key of its last row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub rank: String,
+    pub at: NaiveDateTime,
+    pub id: i64,
+}
+
+const STAMP: &str = "%Y-%m-%dT%H:%M:%S%.6f";
+
+impl Cursor {
+    pub fn of(sort: Sort, i: &Incident) -> Cursor {
+        let (rank, at) = match sort {
+            Sort::Priority => (i.priority.clone(), i.created_at),
+            Sort::Severity => (i.severity.clone(), i.created_at),
+            Sort::Created => (String::new(), i.created_at),
+            Sort::Updated => (String::new(), i.updated_at),
+        };
+        Cursor { rank, at, id: i.id }
+    }
+
+    pub fn encode(&self) -> String {
+        format!("{}~{}~{}", self.rank, self.at.format(STAMP), self.id)
+    }
+
+    pub fn decode(s: &str) -> Option<Cursor> {
+        let mut parts = s.splitn(3, '~');
+        let rank = parts.next()?.to_string();
+        let at = NaiveDateTime::parse_from_str(parts.next()?, STAMP).ok()?;
+        let id = parts.next()?.parse().ok()?;
+        if rank.len() > 4 || !rank.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return None;
+        }
+        Some(Cursor { rank, at, id })
+    }
+}
+
+type Boxed<'a> = incidents::BoxedQuery<'a, super::MultiBackend>;
+
+fn filtered<'a>(conn: &DbConnection, f: &QueueFilter) -> Boxed<'a> {
+    let mut q = incidents::table.into_boxed();
+    if !f.statuses.is_empty() {
+        q = q.filter(incidents::status.eq_any(f.statuses.clone()));
+    } else if f.open_only {
+        q = q.filter(incidents::is_open.eq(true));
+    }
+    if !f.severities.is_empty() {
+        q = q.filter(incidents::severity.eq_any(f.severities.clone()));
+    }
+    if !f.priorities.is_empty() {
+        q = q.filter(incidents::priority.eq_any(f.priorities.clone()));
+    }
+    if let Some(s) = f.service_id {
+        q = q.filter(incidents::service_id.eq(s));
+    }
+    match f.assignee {
+        AssigneeFilter::Any => {}
+        AssigneeFilter::Unassigned => q = q.filter(incidents::assignee_id.is_null()),
+        AssigneeFilter::User(u) => q = q.filter(incidents::assignee_id.eq(u)),
+    }
+    if let Some(o) = f.organization_id {
+        q = q.filter(incidents::organization_id.eq(o));
+    }
+    if let Some(t) = &f.tag {
+        q = q.filter(
+            incidents::id.eq_any(
+                incident_tags::table
+                    .filter(incident_tags::tag.eq(t.clone()))
+                    .select(incident_tags::incident_id),
+            ),
+        );
+    }
+    if let Some(from) = f.created_from {
+        q = q.filter(incidents::created_at.ge(from));
+    }
+    if let Some(before) = f.created_before {
+        q = q.filter(incidents::created_at.lt(before));
+    }
+    match &f.visibility {
+        Visibility::Everything => {}
+        Visibility::Reporter {
+            user_id,
+            shared_org: Some(org),
+        } => q = q.filter(incidents::reporter_id.eq(*user_id).or(incidents::organization_id.eq(*org))),
+        Visibility::Reporter { user_id, shared_org: None } => q = q.filter(incidents::reporter_id.eq(*user_id)),
+    }
+    if let Some(ids) = &f.ids {
+        q = q.filter(incidents::id.eq_any(ids.clone()));
+    }
+    if !f.words.is_empty() {
+        q = q.filter(search::incident_matches(conn, &f.words, f.search_internal));
+    }
+    q
+}
+
+/// One page in the chosen order, starting after `after`.
+pub fn page(
+    conn: &mut DbConnection,
+    f: &QueueFilter,
+    sort: Sort,
+    after: Option<&Cursor>,
+    limit: i64,
+) -> DbResult<Vec<Incident>> {
+    let mut q = filtered(conn, f).select(Incident::as_select());
+    if let Some(c) = after {
+        q = match sort {
+            Sort::Priority => q.filter(
+                incidents::priority.gt(c.rank.clone()).or(incidents::priority.eq(c.rank.clone()).and(
+                    incidents::created_at
+                        .gt(c.at)
+                        .or(incidents::created_at.eq(c.at).and(incidents::id.gt(c.id))),
+                )),
+            ),
+            Sort::Severity => q.filter(
+                incidents::severity.gt(c.rank.clone()).or(incidents::severity.eq(c.rank.clone()).and(
+                    incidents::created_at
+                        .gt(c.at)
+                        .or(incidents::created_at.eq(c.at).and(incidents::id.gt(c.id))),
+                )),
+            ),
+            Sort::Created => q.filter(
+                incidents::created_at
+                    .lt(c.at)
+                    .or(incidents::created_at.eq(c.at).and(incidents::id.lt(c.id))),
+            ),
+            Sort::Updated => q.filter(
+                incidents::updated_at
+                    .lt(c.at)
+                    .or(incidents::updated_at.eq(c.at).and(incidents::id.lt(c.id))),
+            ),
+        };
+    }
+    q = match sort {
+        Sort::Priority => q.order((incidents::priority.asc(), incidents::created_at.asc(), incidents::id.asc())),
+        Sort::Severity => q.order((incidents::severity.asc(), incidents::created_at.asc(), incidents::id.asc())),
+        Sort::Created => q.order((incidents::created_at.desc(), incidents::id.desc())),
+        Sort::Updated => q.order((incidents::updated_at.desc(), incidents::id.desc())),
+    };
+    Ok(q.limit(limit).load(conn)?)
+}
+
+/// How many incidents match, counting no further than `COUNT_CAP + 1`.
+pub fn count_capped(conn: &mut DbConnection, f: &QueueFilter) -> DbResult<i64> {
+    let ids: Vec<i64> = filtered(conn, f).select(incidents::id).limit(COUNT_CAP + 1).load(conn)?;
+    Ok(ids.len() as i64)
+}
+
+/// Counts of open incidents by status and by severity, for the dashboard.
+pub fn open_counts(conn: &mut DbConnection, visibility: &Visibility) -> DbResult<(Vec<(String, i64)>, Vec<(String, i64)>)> {
+    macro_rules! grouped {
+        ($col:expr) => {{
+            let base = incidents::table.filter(incidents::is_open.eq(true));
+            match visibility {
+                Visibility::Everything => base
+                    .group_by($col)
+                    .select(($col, diesel::dsl::count_star()))
+                    .load::<(String, i64)>(conn)?,
+                Visibility::Reporter { user_id, shared_org } => base
+                    .filter(
+                        incidents::reporter_id
+                            .eq(*user_id)
+                            .or(incidents::organization_id.eq(shared_org.unwrap_or(-1))),
+                    )
+                    .group_by($col)
+                    .select(($col, diesel::dsl::count_star()))
+                    .load::<(String, i64)>(conn)?,
+            }
+        }};
+    }
+    let by_status = grouped!(incidents::status);
+    let by_severity = grouped!(incidents::severity);
+    Ok((by_status, by_severity))
+}

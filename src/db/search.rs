@@ -1,0 +1,242 @@
+//! Full-text search over incidents and comments. SQLite uses FTS5 (kept in step by triggers),
+//! PostgreSQL a generated tsvector with a GIN index. Everything backend-specific about search
+//! lives in this file.
+
+use super::models::Comment;
+use super::schema::search_docs;
+use super::{DbConnection, DbResult};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Text};
+
+/// Markers put around matched words by the engines; never present in stored text after
+/// `clean_snippet` (control characters are dropped).
+pub const MARK_START: char = '\u{1}';
+pub const MARK_END: char = '\u{2}';
+
+/// How many matching documents relevance ranking looks at, at most.
+pub const RANK_CANDIDATES: i64 = 1000;
+
+/// (Re)writes the incident's own document: title and description.
+pub fn index_incident(conn: &mut DbConnection, incident_id: i64, title: &str, description: &str) -> DbResult<()> {
+    diesel::delete(
+        search_docs::table
+            .filter(search_docs::incident_id.eq(incident_id))
+            .filter(search_docs::comment_id.is_null()),
+    )
+    .execute(conn)?;
+    diesel::insert_into(search_docs::table)
+        .values((
+            search_docs::incident_id.eq(incident_id),
+            search_docs::internal.eq(false),
+            search_docs::title.eq(title),
+            search_docs::body.eq(description),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// (Re)writes a comment's document, carrying its visibility.
+pub fn index_comment(conn: &mut DbConnection, c: &Comment) -> DbResult<()> {
+    diesel::delete(search_docs::table.filter(search_docs::comment_id.eq(c.id))).execute(conn)?;
+    diesel::insert_into(search_docs::table)
+        .values((
+            search_docs::incident_id.eq(c.incident_id),
+            search_docs::comment_id.eq(Some(c.id)),
+            search_docs::internal.eq(c.internal),
+            search_docs::title.eq(""),
+            search_docs::body.eq(&c.body),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The words of a user's query: letters and digits only, at most 12, lowercased. Every word
+/// must match (AND), on both engines.
+pub fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(12)
+        .map(|w| w.chars().take(60).collect::<String>().to_lowercase())
+        .collect()
+}
+
+/// An FTS5 query of quoted words: the user's text can never be read as FTS5 syntax.
+fn fts5_query(words: &[String]) -> String {
+    words.iter().map(|w| format!("\"{w}\"")).collect::<Vec<_>>().join(" ")
+}
+
+fn pg_query(words: &[String]) -> String {
+    words.join(" ")
+}
+
+
+
+/// A WHERE fragment "incidents.id is among the matches". `include_internal = false` keeps
+/// internal notes out of the match (what customers search).
+pub fn incident_matches(
+    conn: &DbConnection,
+    words: &[String],
+    include_internal: bool,
+) -> Box<dyn BoxableExpression<super::schema::incidents::table, super::MultiBackend, SqlType = Bool>> {
+    match conn {
+        DbConnection::Sqlite(_) => (diesel::dsl::sql::<Bool>(
+            "incidents.id IN (SELECT d.incident_id FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid \
+             WHERE search_fts MATCH ",
+        )
+        .bind::<Text, _>(fts5_query(words))
+        .sql(if include_internal { ")" } else { " AND d.internal = 0)" }))
+        .into_boxed_expr(),
+        DbConnection::Pg(_) => (diesel::dsl::sql::<Bool>(
+            "incidents.id IN (SELECT d.incident_id FROM search_docs d WHERE d.tsv @@ plainto_tsquery('english', ",
+        )
+        .bind::<Text, _>(pg_query(words))
+        .sql(if include_internal { "))" } else { ") AND NOT d.internal)" }))
+        .into_boxed_expr(),
+    }
+}
+
+trait IntoBoxedExpr {
+    fn into_boxed_expr(self) -> Box<dyn BoxableExpression<super::schema::incidents::table, super::MultiBackend, SqlType = Bool>>;
+}
+
+impl<T> IntoBoxedExpr for T
+where
+    T: BoxableExpression<super::schema::incidents::table, super::MultiBackend, SqlType = Bool> + 'static,
+{
+    fn into_boxed_expr(self) -> Box<dyn BoxableExpression<super::schema::incidents::table, super::MultiBackend, SqlType = Bool>> {
+        Box::new(self)
+    }
+}
+
+#[derive(QueryableByName)]
+struct SnippetRow {
+    #[diesel(sql_type = BigInt)]
+    incident_id: i64,
+    #[diesel(sql_type = Text)]
+    snippet: String,
+}
+
+#[derive(QueryableByName)]
+struct RankRow {
+    #[diesel(sql_type = BigInt)]
+    incident_id: i64,
+}
+
+/// One highlighted snippet per incident (for the given incidents), as HTML: the text escaped,
+/// matches in `<mark>`.
+pub fn snippets(
+    conn: &mut DbConnection,
+    words: &[String],
+    incident_ids: &[i64],
+    include_internal: bool,
+) -> DbResult<Vec<(i64, String)>> {
+    if words.is_empty() || incident_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids_json = serde_json::to_string(incident_ids).unwrap_or_else(|_| "[]".into());
+    let rows: Vec<SnippetRow> = match conn {
+        DbConnection::Sqlite(c) => diesel::sql_query(format!(
+            "SELECT d.incident_id AS incident_id, \
+             snippet(search_fts, -1, char(1), char(2), '…', 16) AS snippet \
+             FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid \
+             WHERE search_fts MATCH ? AND d.incident_id IN (SELECT value FROM json_each(?)) {} \
+             ORDER BY d.incident_id, d.comment_id IS NOT NULL, d.id",
+            if include_internal { "" } else { "AND d.internal = 0" }
+        ))
+        .bind::<Text, _>(fts5_query(words))
+        .bind::<Text, _>(ids_json)
+        .load(c)?,
+        DbConnection::Pg(c) => diesel::sql_query(format!(
+            "SELECT d.incident_id AS incident_id, \
+             ts_headline('english', d.title || ' ' || d.body, plainto_tsquery('english', $1), \
+               'StartSel=' || chr(1) || ', StopSel=' || chr(2) || ', MaxWords=24, MinWords=8, MaxFragments=2, FragmentDelimiter=\" … \"') AS snippet \
+             FROM search_docs d \
+             WHERE d.tsv @@ plainto_tsquery('english', $1) \
+               AND d.incident_id IN (SELECT (jsonb_array_elements_text($2::jsonb))::bigint) {} \
+             ORDER BY d.incident_id, d.comment_id IS NOT NULL, d.id",
+            if include_internal { "" } else { "AND NOT d.internal" }
+        ))
+        .bind::<Text, _>(pg_query(words))
+        .bind::<Text, _>(ids_json)
+        .load(c)?,
+    };
+    let mut out: Vec<(i64, String)> = Vec::new();
+    for r in rows {
+        if out.last().is_some_and(|(id, _)| *id == r.incident_id) {
+            continue;
+        }
+        out.push((r.incident_id, snippet_html(&r.snippet)));
+    }
+    Ok(out)
+}
+
+/// Escapes the engine's snippet and turns its markers into `<mark>`.
+pub fn snippet_html(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len() + 16);
+    for ch in raw.chars() {
+        match ch {
+            MARK_START => out.push_str("<mark>"),
+            MARK_END => out.push_str("</mark>"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() && c != '\n' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The best-ranked matching incidents, best first, looking at no more than
+/// `RANK_CANDIDATES` matching documents (ranking every hit of a common word is what makes
+/// relevance search slow). `visible` is an SQL-free filter applied afterwards by the caller.
+pub fn ranked_incident_ids(conn: &mut DbConnection, words: &[String], include_internal: bool) -> DbResult<Vec<i64>> {
+    if words.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<RankRow> = match conn {
+        DbConnection::Sqlite(c) => diesel::sql_query(format!(
+            "SELECT incident_id FROM ( \
+               SELECT d.incident_id AS incident_id, bm25(search_fts, 4.0, 1.0) AS score \
+               FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid \
+               WHERE search_fts MATCH ? {} ORDER BY search_fts.rowid DESC LIMIT {RANK_CANDIDATES} \
+             ) GROUP BY incident_id ORDER BY min(score), incident_id DESC",
+            if include_internal { "" } else { "AND d.internal = 0" }
+        ))
+        .bind::<Text, _>(fts5_query(words))
+        .load(c)?,
+        DbConnection::Pg(c) => diesel::sql_query(format!(
+            "SELECT incident_id FROM ( \
+               SELECT d.incident_id, ts_rank(d.tsv, plainto_tsquery('english', $1)) AS score \
+               FROM search_docs d WHERE d.tsv @@ plainto_tsquery('english', $1) {} \
+               ORDER BY d.id DESC LIMIT {RANK_CANDIDATES} \
+             ) m GROUP BY incident_id ORDER BY max(score) DESC, incident_id DESC",
+            if include_internal { "" } else { "AND NOT d.internal" }
+        ))
+        .bind::<Text, _>(pg_query(words))
+        .load(c)?,
+    };
+    Ok(rows.into_iter().map(|r| r.incident_id).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_cannot_inject_fts_syntax() {
+        let w = words("disk\" OR title:* NEAR(x) -- full");
+        assert_eq!(w, vec!["disk", "or", "title", "near", "x", "full"]);
+        assert_eq!(fts5_query(&w[..2]), "\"disk\" \"or\"");
+    }
+
+    #[test]
+    fn snippets_are_escaped_and_marked() {
+        assert_eq!(
+            snippet_html("a \u{1}<disk>\u{2} & b"),
+            "a <mark>&lt;disk&gt;</mark> &amp; b"
+        );
+    }
+}
