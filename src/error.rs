@@ -75,6 +75,9 @@ impl From<ServiceError> for AppError {
                     .join(" "),
             ),
             ServiceError::Conflict(m) => AppError::Conflict(m),
+            ServiceError::Stale { .. } => AppError::Conflict(
+                "Somebody changed this meanwhile. Reload the page to see the current state.".into(),
+            ),
             ServiceError::Internal(m) => AppError::Internal(m),
         }
     }

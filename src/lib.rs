@@ -9,6 +9,7 @@ pub mod crypto;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod markdown;
 pub mod service;
 pub mod telemetry;
 pub mod web;

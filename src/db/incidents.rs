@@ -106,12 +106,18 @@ pub fn update_versioned(
     Ok(Some(inc))
 }
 
-/// Moves the version on without other changes (a comment, a link, a watcher).
-pub fn touch(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> DbResult<i32> {
-    Ok(diesel::update(incidents::table.find(id))
-        .set((incidents::updated_at.eq(now), incidents::version.eq(incidents::version + 1)))
-        .returning(incidents::version)
-        .get_result(conn)?)
+/// Sets acknowledged_at unless it is set already; true when this call set it.
+pub fn set_acknowledged(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> DbResult<bool> {
+    let n = diesel::update(incidents::table.find(id).filter(incidents::acknowledged_at.is_null()))
+        .set(incidents::acknowledged_at.eq(Some(now)))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Marks the incident updated without moving its version (comments, links).
+pub fn mark_updated(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> DbResult<()> {
+    diesel::update(incidents::table.find(id)).set(incidents::updated_at.eq(now)).execute(conn)?;
+    Ok(())
 }
 
 // ---- tags and watchers ----

@@ -171,3 +171,14 @@ pub fn escape_like(s: &str) -> String {
     }
     out
 }
+
+/// Active users holding one of the roles, by name (for assignment lists).
+pub fn active_with_roles(conn: &mut DbConnection, roles: &[&str], limit: i64) -> DbResult<Vec<User>> {
+    Ok(users::table
+        .filter(users::role.eq_any(roles))
+        .filter(users::active.eq(true))
+        .select(User::as_select())
+        .order((users::display_name.asc(), users::id.asc()))
+        .limit(limit)
+        .load(conn)?)
+}

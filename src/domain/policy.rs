@@ -27,10 +27,26 @@ pub enum Action {
     ManageOrganizations,
     /// Read the audit log.
     ViewAudit,
+    /// Create, edit and retire services.
+    ManageServices,
+    /// List incidents (customers see only theirs).
+    ViewIncidents,
+    /// Report an incident.
+    CreateIncident,
+    /// Open one incident.
+    ViewIncident,
+    /// Post a public reply on an incident one may see.
+    CommentPublic,
+    /// Read and write internal notes and internal timeline events.
+    UseInternalNotes,
+    /// Triage and work an incident: assign, status, severity, priority, service, tags, links.
+    WorkIncident,
+    /// Follow an incident's updates.
+    WatchIncident,
 }
 
 impl Action {
-    pub const ALL: [Action; 7] = [
+    pub const ALL: [Action; 15] = [
         Action::ViewHome,
         Action::ManageOwnAccount,
         Action::RevokeSession,
@@ -38,6 +54,14 @@ impl Action {
         Action::ManageUsers,
         Action::ManageOrganizations,
         Action::ViewAudit,
+        Action::ManageServices,
+        Action::ViewIncidents,
+        Action::CreateIncident,
+        Action::ViewIncident,
+        Action::CommentPublic,
+        Action::UseInternalNotes,
+        Action::WorkIncident,
+        Action::WatchIncident,
     ];
 
     pub fn describe(self) -> &'static str {
@@ -49,6 +73,14 @@ impl Action {
             Action::ManageUsers => "manage users, roles and password resets",
             Action::ManageOrganizations => "manage organizations",
             Action::ViewAudit => "read the audit log",
+            Action::ManageServices => "manage services",
+            Action::ViewIncidents => "list incidents",
+            Action::CreateIncident => "report an incident",
+            Action::ViewIncident => "open an incident",
+            Action::CommentPublic => "post a public reply",
+            Action::UseInternalNotes => "read and write internal notes",
+            Action::WorkIncident => "triage and work incidents",
+            Action::WatchIncident => "watch an incident",
         }
     }
 }
@@ -60,6 +92,13 @@ pub enum Resource {
     None,
     /// A session owned by a user.
     Session { owner_id: i64 },
+    /// An incident, as far as visibility depends on it.
+    Incident {
+        reporter_id: i64,
+        organization_id: Option<i64>,
+        /// Whether the incident's organization shares incidents among its members.
+        org_shares: bool,
+    },
 }
 
 /// Which roles may take an action on any resource. The permission table in ARCHITECTURE.md is
@@ -71,8 +110,15 @@ fn roles_for(action: Action) -> &'static [Role] {
         Action::ViewHome | Action::ManageOwnAccount | Action::RevokeSession | Action::SignOut => {
             EVERYONE
         }
-        Action::ManageUsers | Action::ManageOrganizations => &[Admin],
+        Action::ManageUsers | Action::ManageOrganizations | Action::ManageServices => &[Admin],
         Action::ViewAudit => &[Admin],
+        Action::ViewIncidents
+        | Action::CreateIncident
+        | Action::ViewIncident
+        | Action::CommentPublic
+        | Action::WatchIncident => EVERYONE,
+        Action::UseInternalNotes => &[Support, Devops, Sales, Manager, Admin],
+        Action::WorkIncident => &[Support, Devops, Manager, Admin],
     }
 }
 
@@ -88,6 +134,18 @@ pub fn allows(actor: Option<&Actor>, action: Action, resource: Resource) -> bool
     match (action, resource) {
         (Action::RevokeSession, Resource::Session { owner_id }) => owner_id == actor.user_id,
         (Action::RevokeSession, _) => false,
+        (
+            Action::ViewIncident | Action::CommentPublic | Action::WatchIncident | Action::UseInternalNotes | Action::WorkIncident,
+            Resource::Incident {
+                reporter_id,
+                organization_id,
+                org_shares,
+            },
+        ) => {
+            actor.role.is_staff()
+                || reporter_id == actor.user_id
+                || (org_shares && organization_id.is_some() && organization_id == actor.organization_id)
+        }
         (_, Resource::None) => true,
         _ => false,
     }
@@ -131,6 +189,27 @@ mod tests {
                 expected
             );
         }
+    }
+
+    #[test]
+    fn customers_see_their_own_incidents_and_shared_ones() {
+        let mut c = actor(Role::Customer);
+        c.organization_id = Some(3);
+        let own = Resource::Incident { reporter_id: 7, organization_id: Some(3), org_shares: false };
+        let colleague_private = Resource::Incident { reporter_id: 8, organization_id: Some(3), org_shares: false };
+        let colleague_shared = Resource::Incident { reporter_id: 8, organization_id: Some(3), org_shares: true };
+        let other_org = Resource::Incident { reporter_id: 9, organization_id: Some(4), org_shares: true };
+        assert!(allows(Some(&c), Action::ViewIncident, own));
+        assert!(!allows(Some(&c), Action::ViewIncident, colleague_private));
+        assert!(allows(Some(&c), Action::ViewIncident, colleague_shared));
+        assert!(!allows(Some(&c), Action::ViewIncident, other_org));
+        assert!(!allows(Some(&c), Action::UseInternalNotes, own), "customers never see internal notes");
+        assert!(!allows(Some(&c), Action::WorkIncident, own));
+        let s = actor(Role::Support);
+        assert!(allows(Some(&s), Action::WorkIncident, other_org));
+        let sales = actor(Role::Sales);
+        assert!(allows(Some(&sales), Action::UseInternalNotes, other_org));
+        assert!(!allows(Some(&sales), Action::WorkIncident, other_org));
     }
 
     #[test]

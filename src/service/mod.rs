@@ -6,6 +6,8 @@ pub mod account;
 pub mod admin_orgs;
 pub mod admin_users;
 pub mod auth;
+pub mod incidents;
+pub mod services;
 pub mod setup;
 
 use crate::config::Config;
@@ -82,6 +84,9 @@ pub enum ServiceError {
     Invalid(FieldErrors),
     #[error("{0}")]
     Conflict(String),
+    /// The record changed since the user loaded it (optimistic locking).
+    #[error("changed meanwhile (now at version {current_version})")]
+    Stale { current_version: i32 },
     #[error("internal: {0}")]
     Internal(String),
 }

@@ -1,0 +1,76 @@
+use super::{acknowledge_once, check_body, event, load_for, load_visible};
+use crate::db::incidents;
+use crate::db::models::{Comment, User};
+use crate::domain::policy::{self, Action};
+use crate::service::{AppState, FieldErrors, RequestMeta, ServiceError, ServiceResult, actor_of};
+use chrono::Duration;
+
+/// How long an author may edit their comment.
+pub const COMMENT_EDIT_MINUTES: i64 = 15;
+
+/// A public reply or (staff only) an internal note.
+pub fn add_comment(
+    state: &AppState,
+    _meta: &RequestMeta,
+    user: &User,
+    incident_id: i64,
+    body: &str,
+    internal: bool,
+) -> ServiceResult<Comment> {
+    let actor = actor_of(user);
+    state.tx(|conn| {
+        let action = if internal { Action::UseInternalNotes } else { Action::CommentPublic };
+        let (inc, _) = load_for(conn, &actor, incident_id, action)?;
+        let mut errors = FieldErrors::default();
+        if body.trim().is_empty() {
+            errors.add("body", "Write something first.");
+        }
+        let body = check_body(body, "body", "A comment", &mut errors);
+        errors.into_result()?;
+        let body = body.unwrap_or_default();
+        let now = state.clock.now_naive();
+        let c = incidents::insert_comment(conn, inc.id, user.id, &body, internal, now)?;
+        incidents::mark_updated(conn, inc.id, now)?;
+        let kind = if internal { "internal note" } else { "public reply" };
+        event(conn, &inc, Some(user.id), "comment_added", "", "", kind, internal, Some(c.id), now)?;
+        if !internal {
+            acknowledge_once(state, conn, &inc, &actor, "first public reply")?;
+        }
+        Ok(c)
+    })
+}
+
+/// The author edits their comment within 15 minutes; the previous text stays on the timeline
+/// (with the comment's own visibility).
+pub fn edit_comment(state: &AppState, _meta: &RequestMeta, user: &User, comment_id: i64, body: &str) -> ServiceResult<Comment> {
+    let actor = actor_of(user);
+    state.tx(|conn| {
+        let c = incidents::find_comment(conn, comment_id)?;
+        let (inc, res) = load_visible(conn, &actor, c.incident_id)?;
+        if c.internal && !policy::allows(Some(&actor), Action::UseInternalNotes, res) {
+            return Err(ServiceError::NotFound);
+        }
+        if c.author_id != user.id {
+            return Err(ServiceError::Forbidden);
+        }
+        let now = state.clock.now_naive();
+        if now - c.created_at > Duration::minutes(COMMENT_EDIT_MINUTES) {
+            return Err(ServiceError::Conflict(format!(
+                "Comments can be edited for {COMMENT_EDIT_MINUTES} minutes after posting; add a new comment instead."
+            )));
+        }
+        let mut errors = FieldErrors::default();
+        if body.trim().is_empty() {
+            errors.add("body", "Write something first.");
+        }
+        let body = check_body(body, "body", "A comment", &mut errors);
+        errors.into_result()?;
+        let body = body.unwrap_or_default();
+        if body == c.body {
+            return Ok(c);
+        }
+        let updated = incidents::update_comment(conn, c.id, &body, now)?;
+        event(conn, &inc, Some(user.id), "comment_edited", "comment", &c.body, &body, c.internal, Some(c.id), now)?;
+        Ok(updated)
+    })
+}

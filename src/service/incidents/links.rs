@@ -1,0 +1,112 @@
+use super::work::apply;
+use super::{event, load_for, load_visible, status_of};
+use crate::db::incidents::{self, IncidentChanges};
+use crate::db::models::{Incident, User};
+use crate::domain::incident::{LinkKind, Status, key, parse_key};
+use crate::domain::policy::Action;
+use crate::service::{AppState, FieldErrors, RequestMeta, ServiceError, ServiceResult, actor_of};
+
+/// Links this incident to another by key. `kind` is duplicate_of, related_to, parent_of or
+/// child_of (stored as the other's parent_of). Marking a duplicate closes it, pointing to the
+/// original.
+pub fn link(
+    state: &AppState,
+    _meta: &RequestMeta,
+    user: &User,
+    id: i64,
+    other_key: &str,
+    kind: &str,
+) -> ServiceResult<()> {
+    let actor = actor_of(user);
+    state.tx(|conn| {
+        let (inc, _) = load_for(conn, &actor, id, Action::WorkIncident)?;
+        let invalid = |m: &str| ServiceError::Invalid(FieldErrors::single("other", m));
+        let Some(other_id) = parse_key(other_key.trim().to_uppercase().as_str()) else {
+            return Err(invalid("Enter an incident key like INC-42."));
+        };
+        if other_id == inc.id {
+            return Err(invalid("An incident cannot be linked to itself."));
+        }
+        let other = match load_visible(conn, &actor, other_id) {
+            Ok((o, _)) => o,
+            Err(ServiceError::NotFound) => return Err(invalid("There is no incident with that key.")),
+            Err(e) => return Err(e),
+        };
+        let (from, to, stored) = match kind {
+            "duplicate_of" => (&inc, &other, LinkKind::DuplicateOf),
+            "related_to" => (&inc, &other, LinkKind::RelatedTo),
+            "parent_of" => (&inc, &other, LinkKind::ParentOf),
+            "child_of" => (&other, &inc, LinkKind::ParentOf),
+            _ => return Err(ServiceError::Invalid(FieldErrors::single("kind", "Choose how the incidents are linked."))),
+        };
+        if incidents::link_exists(conn, inc.id, other.id)? {
+            return Err(invalid("These incidents are linked already."));
+        }
+        let now = state.clock.now_naive();
+        incidents::insert_link(conn, from.id, to.id, stored.as_str(), user.id, now)?;
+        let (from_phrase, to_phrase) = stored.phrases();
+        event(conn, from, Some(user.id), "linked", stored.as_str(), "", &format!("{from_phrase} {}", key(to.id)), true, None, now)?;
+        event(conn, to, Some(user.id), "linked", stored.as_str(), "", &format!("{to_phrase} {}", key(from.id)), true, None, now)?;
+        incidents::mark_updated(conn, inc.id, now)?;
+        incidents::mark_updated(conn, other.id, now)?;
+        if stored == LinkKind::DuplicateOf && status_of(&inc) != Status::Closed {
+            close_as_duplicate(state, conn, &inc, &other, user)?;
+        }
+        Ok(())
+    })
+}
+
+fn close_as_duplicate(
+    state: &AppState,
+    conn: &mut crate::db::DbConnection,
+    dup: &Incident,
+    original: &Incident,
+    user: &User,
+) -> ServiceResult<()> {
+    let now = state.clock.now_naive();
+    let resolution = format!("Duplicate of {}.", key(original.id));
+    let changes = IncidentChanges {
+        status: Some(Status::Closed.as_str().into()),
+        is_open: Some(false),
+        resolution: Some(resolution.clone()),
+        resolved_at: Some(Some(dup.resolved_at.unwrap_or(now))),
+        closed_at: Some(Some(now)),
+        ..Default::default()
+    };
+    let inc = apply(conn, dup, dup.version, &changes, now)?;
+    event(conn, &inc, Some(user.id), "status_changed", "status", &dup.status, Status::Closed.as_str(), false, None, now)?;
+    event(conn, &inc, Some(user.id), "field_changed", "resolution", &dup.resolution, &resolution, false, None, now)?;
+    Ok(())
+}
+
+pub fn unlink(state: &AppState, _meta: &RequestMeta, user: &User, id: i64, link_id: i64) -> ServiceResult<()> {
+    let actor = actor_of(user);
+    state.tx(|conn| {
+        let (inc, _) = load_for(conn, &actor, id, Action::WorkIncident)?;
+        let l = incidents::find_link(conn, link_id)?;
+        if l.from_id != inc.id && l.to_id != inc.id {
+            return Err(ServiceError::NotFound);
+        }
+        let other_id = if l.from_id == inc.id { l.to_id } else { l.from_id };
+        let other = incidents::find(conn, other_id)?;
+        incidents::delete_link(conn, l.id)?;
+        let now = state.clock.now_naive();
+        event(conn, &inc, Some(user.id), "unlinked", &l.kind, &key(other.id), "", true, None, now)?;
+        event(conn, &other, Some(user.id), "unlinked", &l.kind, &key(inc.id), "", true, None, now)?;
+        Ok(())
+    })
+}
+
+/// Starts or stops watching. Returns whether the user now watches.
+pub fn watch(state: &AppState, user: &User, id: i64, on: bool) -> ServiceResult<bool> {
+    let actor = actor_of(user);
+    state.tx(|conn| {
+        let (inc, _) = load_for(conn, &actor, id, Action::WatchIncident)?;
+        if on {
+            incidents::add_watcher(conn, inc.id, user.id)?;
+        } else {
+            incidents::remove_watcher(conn, inc.id, user.id)?;
+        }
+        Ok(on)
+    })
+}

@@ -1,0 +1,405 @@
+//! Read models for the incident pages: the queue, one incident, the dashboard.
+
+use super::{load_visible, mover, status_of};
+use crate::db::models::{Comment, Incident, IncidentEvent, Service, User};
+use crate::db::queue::{self, AssigneeFilter, Cursor, QueueFilter, Sort, Visibility};
+use crate::db::{DbConnection, incidents, organizations, search, services, users};
+use crate::domain::incident::{LinkKind, Status, key, next_statuses};
+use crate::domain::policy::{self, Action, Actor, Resource};
+use crate::domain::role::Role;
+use crate::service::{AppState, ServiceResult, actor_of, authorize};
+use chrono::{NaiveDate, NaiveDateTime, TimeZone};
+use std::collections::HashMap;
+
+pub const PAGE_SIZE: i64 = 50;
+
+/// The queue's parameters as the URL carries them.
+#[derive(Debug, Clone, Default)]
+pub struct QueueParams {
+    pub statuses: Vec<String>,
+    pub severities: Vec<String>,
+    pub priorities: Vec<String>,
+    pub service: Option<i64>,
+    /// "", "me", "none" or a user id.
+    pub assignee: String,
+    pub organization: Option<i64>,
+    pub tag: String,
+    pub created_from: Option<NaiveDate>,
+    pub created_to: Option<NaiveDate>,
+    pub text: String,
+    /// priority, severity, created, updated or relevance; empty for the default.
+    pub sort: String,
+    pub after: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct QueueRow {
+    pub incident: Incident,
+    pub service: String,
+    pub assignee: String,
+    pub organization: String,
+    pub tags: Vec<String>,
+    /// Highlighted HTML (already escaped) when searching.
+    pub snippet: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct QueueView {
+    pub rows: Vec<QueueRow>,
+    pub count: i64,
+    pub count_capped: bool,
+    pub next: Option<String>,
+    pub sort: String,
+    pub staff: bool,
+    pub services: Vec<Service>,
+    pub assignees: Vec<User>,
+    pub organizations: Vec<(i64, String)>,
+}
+
+/// The roles that work incidents (assignment lists).
+pub fn working_roles() -> Vec<&'static str> {
+    Role::ALL
+        .into_iter()
+        .filter(|r| policy::role_may(*r, Action::WorkIncident))
+        .map(Role::as_str)
+        .collect()
+}
+
+fn visibility(conn: &mut DbConnection, actor: &Actor) -> ServiceResult<Visibility> {
+    if actor.role.is_staff() {
+        return Ok(Visibility::Everything);
+    }
+    let shared_org = match actor.organization_id {
+        Some(o) if organizations::find(conn, o)?.share_incidents => Some(o),
+        _ => None,
+    };
+    Ok(Visibility::Reporter {
+        user_id: actor.user_id,
+        shared_org,
+    })
+}
+
+/// Local midnight of a date in the user's zone, as UTC.
+fn local_midnight(d: NaiveDate, tz: chrono_tz::Tz) -> Option<NaiveDateTime> {
+    let naive = d.and_hms_opt(0, 0, 0)?;
+    tz.from_local_datetime(&naive).earliest().map(|t| t.naive_utc())
+}
+
+pub fn queue(state: &AppState, user: &User, p: &QueueParams) -> ServiceResult<QueueView> {
+    let actor = actor_of(user);
+    authorize(&actor, Action::ViewIncidents, Resource::None)?;
+    let staff = actor.role.is_staff();
+    let internal = policy::allows(Some(&actor), Action::UseInternalNotes, Resource::None);
+    let tz: chrono_tz::Tz = user.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let mut conn = state.conn()?;
+    let conn = &mut *conn;
+    let words = search::words(&p.text);
+    let filtered_by_user = !(p.statuses.is_empty()
+        && p.severities.is_empty()
+        && p.priorities.is_empty()
+        && p.service.is_none()
+        && p.assignee.is_empty()
+        && p.organization.is_none()
+        && p.tag.is_empty()
+        && p.created_from.is_none()
+        && p.created_to.is_none()
+        && words.is_empty());
+    let mut f = QueueFilter {
+        statuses: p.statuses.iter().filter(|s| Status::parse(s).is_some()).cloned().collect(),
+        open_only: staff && !filtered_by_user,
+        severities: p.severities.clone(),
+        priorities: p.priorities.clone(),
+        service_id: p.service,
+        assignee: match p.assignee.as_str() {
+            "" => AssigneeFilter::Any,
+            "me" => AssigneeFilter::User(user.id),
+            "none" => AssigneeFilter::Unassigned,
+            other => other.parse().map(AssigneeFilter::User).unwrap_or(AssigneeFilter::Any),
+        },
+        organization_id: if staff { p.organization } else { None },
+        tag: Some(p.tag.trim().to_lowercase()).filter(|t| !t.is_empty()),
+        created_from: p.created_from.and_then(|d| local_midnight(d, tz)),
+        created_before: p.created_to.and_then(|d| d.succ_opt()).and_then(|d| local_midnight(d, tz)),
+        words: words.clone(),
+        search_internal: internal,
+        visibility: visibility(conn, &actor)?,
+        ids: None,
+    };
+    let default_sort = if staff { "priority" } else { "created" };
+    let sort_name = if p.sort.is_empty() { default_sort.to_string() } else { p.sort.clone() };
+
+    let (incidents_page, next) = if sort_name == "relevance" && !words.is_empty() {
+        let ranked = search::ranked_incident_ids(conn, &words, internal)?;
+        f.ids = Some(ranked.clone());
+        f.words.clear();
+        let found: HashMap<i64, Incident> = queue::page(conn, &f, Sort::Created, None, search::RANK_CANDIDATES)?
+            .into_iter()
+            .map(|i| (i.id, i))
+            .collect();
+        let ordered: Vec<Incident> = ranked.iter().filter_map(|id| found.get(id).cloned()).collect();
+        let offset: usize = p.after.parse().unwrap_or(0);
+        let end = (offset + PAGE_SIZE as usize).min(ordered.len());
+        let next = (end < ordered.len()).then(|| end.to_string());
+        (ordered.get(offset.min(end)..end).map(<[Incident]>::to_vec).unwrap_or_default(), next)
+    } else {
+        let sort = Sort::parse(&sort_name).unwrap_or(if staff { Sort::Priority } else { Sort::Created });
+        let after = Cursor::decode(&p.after);
+        let mut rows = queue::page(conn, &f, sort, after.as_ref(), PAGE_SIZE + 1)?;
+        let more = rows.len() as i64 > PAGE_SIZE;
+        rows.truncate(PAGE_SIZE as usize);
+        let next = if more { rows.last().map(|i| Cursor::of(sort, i).encode()) } else { None };
+        (rows, next)
+    };
+    let count = queue::count_capped(conn, &f)?;
+    let rows = decorate(conn, incidents_page, &words, internal)?;
+    let services = services::all(conn)?;
+    let (assignees, organizations) = if staff {
+        (users::active_with_roles(conn, &working_roles(), 500)?, organizations::names(conn)?)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    Ok(QueueView {
+        rows,
+        count: count.min(queue::COUNT_CAP),
+        count_capped: count > queue::COUNT_CAP,
+        next,
+        sort: sort_name,
+        staff,
+        services,
+        assignees,
+        organizations,
+    })
+}
+
+/// Adds names, tags and snippets to a page of incidents: a fixed handful of queries, however
+/// many rows.
+fn decorate(conn: &mut DbConnection, list: Vec<Incident>, words: &[String], internal: bool) -> ServiceResult<Vec<QueueRow>> {
+    let ids: Vec<i64> = list.iter().map(|i| i.id).collect();
+    let services: HashMap<i64, String> = services::all(conn)?.into_iter().map(|s| (s.id, s.name)).collect();
+    let orgs: HashMap<i64, String> = organizations::names(conn)?.into_iter().collect();
+    let user_ids: Vec<i64> = list.iter().filter_map(|i| i.assignee_id).collect();
+    let names: HashMap<i64, String> = users::list_by_ids(conn, &user_ids)?
+        .into_iter()
+        .map(|u| (u.id, u.display_name))
+        .collect();
+    let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
+    for (id, t) in incidents::tags_for(conn, &ids)? {
+        tags.entry(id).or_default().push(t);
+    }
+    let snippets: HashMap<i64, String> = search::snippets(conn, words, &ids, internal)?.into_iter().collect();
+    Ok(list
+        .into_iter()
+        .map(|i| QueueRow {
+            service: services.get(&i.service_id).cloned().unwrap_or_default(),
+            assignee: i.assignee_id.and_then(|a| names.get(&a).cloned()).unwrap_or_default(),
+            organization: i.organization_id.and_then(|o| orgs.get(&o).cloned()).unwrap_or_default(),
+            tags: tags.remove(&i.id).unwrap_or_default(),
+            snippet: snippets.get(&i.id).cloned(),
+            incident: i,
+        })
+        .collect())
+}
+
+#[derive(Debug, Clone)]
+pub struct TimelineItem {
+    pub event: IncidentEvent,
+    pub actor: String,
+    pub comment: Option<Comment>,
+    /// The viewer wrote this comment and may still edit it.
+    pub editable: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct LinkView {
+    pub id: i64,
+    pub phrase: &'static str,
+    pub other_key: String,
+    pub other_title: String,
+    pub other_status: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct IncidentPage {
+    pub incident: Incident,
+    pub service: String,
+    pub reporter: User,
+    pub organization: Option<String>,
+    pub assignee: Option<User>,
+    pub tags: Vec<String>,
+    pub watching: bool,
+    pub timeline: Vec<TimelineItem>,
+    pub links: Vec<LinkView>,
+    pub can_work: bool,
+    pub can_internal: bool,
+    pub can_comment: bool,
+    pub can_watch: bool,
+    pub next_statuses: Vec<Status>,
+    pub services: Vec<Service>,
+    pub assignable: Vec<User>,
+}
+
+pub fn incident_page(state: &AppState, user: &User, id: i64) -> ServiceResult<IncidentPage> {
+    let actor = actor_of(user);
+    let mut conn = state.conn()?;
+    let conn = &mut *conn;
+    let (inc, res) = load_visible(conn, &actor, id)?;
+    let can_internal = policy::allows(Some(&actor), Action::UseInternalNotes, res);
+    let can_work = policy::allows(Some(&actor), Action::WorkIncident, res);
+    let events = incidents::events_for(conn, inc.id, can_internal)?;
+    let comments: HashMap<i64, Comment> = incidents::comments_for(conn, inc.id, can_internal)?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    let mut people: Vec<i64> = events.iter().filter_map(|e| e.actor_id).collect();
+    people.push(inc.reporter_id);
+    people.extend(inc.assignee_id);
+    let people: HashMap<i64, User> = users::list_by_ids(conn, &people)?.into_iter().map(|u| (u.id, u)).collect();
+    let now = state.clock.now_naive();
+    let timeline = events
+        .into_iter()
+        .map(|e| {
+            let comment = e.comment_id.and_then(|c| comments.get(&c).cloned());
+            let editable = e.kind == "comment_added"
+                && comment.as_ref().is_some_and(|c| {
+                    c.author_id == user.id && now - c.created_at <= chrono::Duration::minutes(super::COMMENT_EDIT_MINUTES)
+                });
+            TimelineItem {
+                actor: e
+                    .actor_id
+                    .and_then(|a| people.get(&a).map(|u| u.display_name.clone()))
+                    .unwrap_or_else(|| "Firewatch".into()),
+                comment,
+                editable,
+                event: e,
+            }
+        })
+        .collect();
+    let mut links = Vec::new();
+    let raw_links = incidents::links_for(conn, inc.id)?;
+    let other_ids: Vec<i64> = raw_links.iter().map(|l| if l.from_id == inc.id { l.to_id } else { l.from_id }).collect();
+    let others: HashMap<i64, Incident> = incidents::find_many(conn, &other_ids)?.into_iter().map(|i| (i.id, i)).collect();
+    for l in raw_links {
+        let outgoing = l.from_id == inc.id;
+        let other_id = if outgoing { l.to_id } else { l.from_id };
+        let Some(kind) = LinkKind::parse(&l.kind) else { continue };
+        let Some(other) = others.get(&other_id) else { continue };
+        let (from_phrase, to_phrase) = kind.phrases();
+        links.push(LinkView {
+            id: l.id,
+            phrase: if outgoing { from_phrase } else { to_phrase },
+            other_key: key(other.id),
+            other_title: other.title.clone(),
+            other_status: status_of(other).label().to_string(),
+        });
+    }
+    // Customers see links only as far as they may see the other incident.
+    if !actor.role.is_staff() {
+        links.clear();
+    }
+    let organization = match inc.organization_id {
+        Some(o) => Some(organizations::find(conn, o)?.name),
+        None => None,
+    };
+    let tags = incidents::tags_for(conn, &[inc.id])?.into_iter().map(|(_, t)| t).collect();
+    let watching = incidents::is_watching(conn, inc.id, user.id)?;
+    let who = mover(&actor, &inc, res);
+    let (services, assignable) = if can_work {
+        (services::all(conn)?, users::active_with_roles(conn, &working_roles(), 500)?)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let reporter = people.get(&inc.reporter_id).cloned().ok_or(crate::service::ServiceError::NotFound)?;
+    Ok(IncidentPage {
+        service: services::find(conn, inc.service_id)?.name,
+        assignee: inc.assignee_id.and_then(|a| people.get(&a).cloned()),
+        reporter,
+        organization,
+        tags,
+        watching,
+        timeline,
+        links,
+        can_work,
+        can_internal,
+        can_comment: policy::allows(Some(&actor), Action::CommentPublic, res),
+        can_watch: policy::allows(Some(&actor), Action::WatchIncident, res),
+        next_statuses: next_statuses(status_of(&inc), who),
+        services,
+        assignable,
+        incident: inc,
+    })
+}
+
+/// Events after `version` that the viewer may see (the stale-edit page).
+pub fn changes_since(state: &AppState, user: &User, id: i64, version: i32) -> ServiceResult<(Incident, Vec<IncidentEvent>)> {
+    let actor = actor_of(user);
+    let mut conn = state.conn()?;
+    let (inc, res) = load_visible(&mut conn, &actor, id)?;
+    let internal = policy::allows(Some(&actor), Action::UseInternalNotes, res);
+    let events = incidents::events_since(&mut conn, id, version, internal)?;
+    Ok((inc, events))
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Dashboard {
+    pub staff: bool,
+    pub by_status: Vec<(Status, i64)>,
+    pub by_severity: Vec<(String, i64)>,
+    pub mine: Vec<QueueRow>,
+    pub unassigned_new: Vec<QueueRow>,
+    pub recent: Vec<QueueRow>,
+}
+
+pub fn dashboard(state: &AppState, user: &User) -> ServiceResult<Dashboard> {
+    let actor = actor_of(user);
+    authorize(&actor, Action::ViewIncidents, Resource::None)?;
+    let mut conn = state.conn()?;
+    let conn = &mut *conn;
+    let vis = visibility(conn, &actor)?;
+    let (by_status, mut by_severity) = queue::open_counts(conn, &vis)?;
+    by_severity.sort();
+    let by_status = Status::OPEN
+        .into_iter()
+        .map(|s| (s, by_status.iter().find(|(n, _)| n == s.as_str()).map(|(_, c)| *c).unwrap_or(0)))
+        .collect();
+    let staff = actor.role.is_staff();
+    let base = QueueFilter {
+        visibility: vis,
+        ..Default::default()
+    };
+    let (mine, unassigned_new) = if staff {
+        let mine = queue::page(
+            conn,
+            &QueueFilter {
+                open_only: true,
+                assignee: AssigneeFilter::User(user.id),
+                ..base.clone()
+            },
+            Sort::Priority,
+            None,
+            10,
+        )?;
+        let unassigned = queue::page(
+            conn,
+            &QueueFilter {
+                statuses: vec![Status::New.as_str().into()],
+                assignee: AssigneeFilter::Unassigned,
+                ..base.clone()
+            },
+            Sort::Priority,
+            None,
+            10,
+        )?;
+        (decorate(conn, mine, &[], false)?, decorate(conn, unassigned, &[], false)?)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let recent = queue::page(conn, &base, Sort::Updated, None, if staff { 10 } else { 20 })?;
+    Ok(Dashboard {
+        staff,
+        by_status,
+        by_severity,
+        mine,
+        unassigned_new,
+        recent: decorate(conn, recent, &[], false)?,
+    })
+}
