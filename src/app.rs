@@ -39,12 +39,7 @@ pub fn load_or_create_secret(config: &Config) -> anyhow::Result<Vec<u8>> {
 fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)?;
+    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
     f.write_all(content.as_bytes())
 }
 
@@ -63,13 +58,7 @@ pub fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppS
     }
     let secret = load_or_create_secret(&config)?;
     let hasher = PasswordHasher::new(config.password_pepper.as_deref())?;
-    Ok(AppState {
-        db,
-        clock,
-        config: Arc::new(config),
-        hasher,
-        secret: Arc::new(secret),
-    })
+    Ok(AppState { db, clock, config: Arc::new(config), hasher, secret: Arc::new(secret) })
 }
 
 async fn not_found() -> Result<actix_web::HttpResponse, AppError> {
@@ -91,15 +80,10 @@ pub fn server(
             .app_data(
                 web::FormConfig::default()
                     .limit(middleware::MAX_BODY)
-                    .error_handler(|e, _| {
-                        AppError::BadRequest(format!("The form could not be read: {e}")).into()
-                    }),
+                    .error_handler(|e, _| AppError::BadRequest(format!("The form could not be read: {e}")).into()),
             )
             .app_data(web::QueryConfig::default().error_handler(|_, _| {
-                AppError::BadRequest(
-                    "The address has a parameter this page does not understand.".into(),
-                )
-                .into()
+                AppError::BadRequest("The address has a parameter this page does not understand.".into()).into()
             }))
             .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
             .configure(routes::configure)
@@ -117,18 +101,15 @@ pub fn server(
 /// `firewatch serve`.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let bind = config.bind.clone();
-    let state = web::block(move || build_state(config, Arc::new(SystemClock)))
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))??;
+    let state =
+        web::block(move || build_state(config, Arc::new(SystemClock))).await.map_err(|e| anyhow::anyhow!("{e}"))??;
     let st = state.clone();
     if let Some(link) = web::block(move || setup::issue_link_if_needed(&st))
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?
         .map_err(|e| anyhow::anyhow!("{e}"))?
     {
-        tracing::warn!(
-            "No users yet. Open this one-time link to create the first administrator: {link}"
-        );
+        tracing::warn!("No users yet. Open this one-time link to create the first administrator: {link}");
     }
     let listener = TcpListener::bind(&bind).with_context(|| format!("binding {bind}"))?;
     tracing::info!(
@@ -137,9 +118,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         database = state.db.backend.name(),
         "Firewatch is serving"
     );
-    let workers = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2);
+    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
     server(state, listener, workers, |_| {})?.await?;
     Ok(())
 }

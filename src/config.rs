@@ -79,15 +79,10 @@ impl Config {
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
         let mut fc = FileConfig::default();
         if let Some(path) = file {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| ConfigError::Read(path.to_path_buf(), e))?;
+            let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read(path.to_path_buf(), e))?;
             fc = toml::from_str(&text).map_err(|e| ConfigError::Parse(path.to_path_buf(), e))?;
         }
-        let env = |k: &str| {
-            std::env::var(format!("FIREWATCH_{k}"))
-                .ok()
-                .filter(|v| !v.is_empty())
-        };
+        let env = |k: &str| std::env::var(format!("FIREWATCH_{k}")).ok().filter(|v| !v.is_empty());
         let mut c = Config::default();
         let bind_given = env("BIND").or(fc.bind.clone()).is_some();
         if let Some(v) = env("DATABASE_URL").or(fc.database_url) {
@@ -106,31 +101,19 @@ impl Config {
         }
         c.secret_key = env("SECRET_KEY").or(fc.secret_key);
         c.password_pepper = env("PASSWORD_PEPPER").or(fc.password_pepper);
-        let int = |name: &str,
-                   v: Option<String>,
-                   file: Option<i64>|
-         -> Result<Option<i64>, ConfigError> {
+        let int = |name: &str, v: Option<String>, file: Option<i64>| -> Result<Option<i64>, ConfigError> {
             match v {
-                Some(s) => s.parse::<i64>().map(Some).map_err(|_| {
-                    ConfigError::Invalid(format!(
-                        "FIREWATCH_{name} must be a whole number, got '{s}'"
-                    ))
-                }),
+                Some(s) => s
+                    .parse::<i64>()
+                    .map(Some)
+                    .map_err(|_| ConfigError::Invalid(format!("FIREWATCH_{name} must be a whole number, got '{s}'"))),
                 None => Ok(file),
             }
         };
-        if let Some(v) = int(
-            "SESSION_IDLE_MINUTES",
-            env("SESSION_IDLE_MINUTES"),
-            fc.session_idle_minutes,
-        )? {
+        if let Some(v) = int("SESSION_IDLE_MINUTES", env("SESSION_IDLE_MINUTES"), fc.session_idle_minutes)? {
             c.session_idle_minutes = v;
         }
-        if let Some(v) = int(
-            "SESSION_ABSOLUTE_HOURS",
-            env("SESSION_ABSOLUTE_HOURS"),
-            fc.session_absolute_hours,
-        )? {
+        if let Some(v) = int("SESSION_ABSOLUTE_HOURS", env("SESSION_ABSOLUTE_HOURS"), fc.session_absolute_hours)? {
             c.session_absolute_hours = v;
         }
         if let Some(v) = int("LOGIN_IP_LIMIT", env("LOGIN_IP_LIMIT"), fc.login_ip_limit)? {
@@ -141,9 +124,7 @@ impl Config {
                 "json" => LogFormat::Json,
                 "text" => LogFormat::Text,
                 other => {
-                    return Err(ConfigError::Invalid(format!(
-                        "log format must be 'text' or 'json', got '{other}'"
-                    )));
+                    return Err(ConfigError::Invalid(format!("log format must be 'text' or 'json', got '{other}'")));
                 }
             };
         }
@@ -154,25 +135,17 @@ impl Config {
 
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.session_idle_minutes < 1 || self.session_absolute_hours < 1 {
-            return Err(ConfigError::Invalid(
-                "session timeouts must be at least 1".into(),
-            ));
+            return Err(ConfigError::Invalid("session timeouts must be at least 1".into()));
         }
-        let url = url::Url::parse(&self.base_url).map_err(|e| {
-            ConfigError::Invalid(format!("base URL '{}' is not a URL: {e}", self.base_url))
-        })?;
+        let url = url::Url::parse(&self.base_url)
+            .map_err(|e| ConfigError::Invalid(format!("base URL '{}' is not a URL: {e}", self.base_url)))?;
         if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-            return Err(ConfigError::Invalid(format!(
-                "base URL '{}' must be http(s)://host[:port]",
-                self.base_url
-            )));
+            return Err(ConfigError::Invalid(format!("base URL '{}' must be http(s)://host[:port]", self.base_url)));
         }
         if let Some(k) = &self.secret_key
             && k.len() < 32
         {
-            return Err(ConfigError::Invalid(
-                "secret key must be at least 32 characters".into(),
-            ));
+            return Err(ConfigError::Invalid("secret key must be at least 32 characters".into()));
         }
         Ok(())
     }
@@ -183,9 +156,7 @@ impl Config {
 
     /// `scheme://host[:port]` of the base URL, as browsers send it in Origin.
     pub fn base_origin(&self) -> String {
-        url::Url::parse(&self.base_url)
-            .map(|u| u.origin().ascii_serialization())
-            .unwrap_or_default()
+        url::Url::parse(&self.base_url).map(|u| u.origin().ascii_serialization()).unwrap_or_default()
     }
 
     /// The base URL without a trailing slash, for building links.
@@ -196,28 +167,16 @@ impl Config {
     pub fn effective_database_url(&self) -> String {
         match &self.database_url {
             Some(u) => u.clone(),
-            None => self
-                .data_dir
-                .join("firewatch.db")
-                .to_string_lossy()
-                .into_owned(),
+            None => self.data_dir.join("firewatch.db").to_string_lossy().into_owned(),
         }
     }
 
     pub fn session_cookie_name(&self) -> &'static str {
-        if self.is_https() {
-            "__Host-fw_session"
-        } else {
-            "fw_session"
-        }
+        if self.is_https() { "__Host-fw_session" } else { "fw_session" }
     }
 
     pub fn anon_cookie_name(&self) -> &'static str {
-        if self.is_https() {
-            "__Host-fw_anon"
-        } else {
-            "fw_anon"
-        }
+        if self.is_https() { "__Host-fw_anon" } else { "fw_anon" }
     }
 }
 
@@ -252,10 +211,7 @@ mod tests {
 
     #[test]
     fn https_base_url_switches_cookie_names() {
-        let c = Config {
-            base_url: "https://help.example.com/".into(),
-            ..Config::default()
-        };
+        let c = Config { base_url: "https://help.example.com/".into(), ..Config::default() };
         assert!(c.is_https());
         assert_eq!(c.session_cookie_name(), "__Host-fw_session");
         assert_eq!(c.base_origin(), "https://help.example.com");

@@ -1,8 +1,6 @@
 //! Tokens, hashes and password hashing. Tokens are stored only as SHA-256 hashes.
 
-use argon2::password_hash::{
-    PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString, rand_core::OsRng,
-};
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::{Algorithm, Argon2, Params, Version};
 use hmac::{Hmac, Mac};
 use rand::RngCore;
@@ -50,10 +48,7 @@ pub struct HashError(String);
 
 impl PasswordHasher {
     pub fn new(pepper: Option<&str>) -> Result<Self, HashError> {
-        let mut h = Self {
-            pepper: pepper.map(|p| p.as_bytes().to_vec()),
-            dummy_hash: String::new(),
-        };
+        let mut h = Self { pepper: pepper.map(|p| p.as_bytes().to_vec()), dummy_hash: String::new() };
         h.dummy_hash = h.hash(&random_token(16))?;
         Ok(h)
     }

@@ -53,10 +53,7 @@ impl ResponseError for AppError {
             AppError::Internal(_) => "Something went wrong on our side.".to_string(),
         };
         let mut res = HttpResponse::new(self.status_code());
-        res.extensions_mut().insert(ErrorPage {
-            message,
-            detail: self.to_string(),
-        });
+        res.extensions_mut().insert(ErrorPage { message, detail: self.to_string() });
         res
     }
 }
@@ -66,18 +63,13 @@ impl From<ServiceError> for AppError {
         match e {
             ServiceError::Forbidden => AppError::Forbidden,
             ServiceError::NotFound => AppError::NotFound,
-            ServiceError::Invalid(errors) => AppError::BadRequest(
-                errors
-                    .0
-                    .into_iter()
-                    .map(|(_, m)| m)
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            ),
+            ServiceError::Invalid(errors) => {
+                AppError::BadRequest(errors.0.into_iter().map(|(_, m)| m).collect::<Vec<_>>().join(" "))
+            }
             ServiceError::Conflict(m) => AppError::Conflict(m),
-            ServiceError::Stale { .. } => AppError::Conflict(
-                "Somebody changed this meanwhile. Reload the page to see the current state.".into(),
-            ),
+            ServiceError::Stale { .. } => {
+                AppError::Conflict("Somebody changed this meanwhile. Reload the page to see the current state.".into())
+            }
             ServiceError::Internal(m) => AppError::Internal(m),
         }
     }

@@ -62,9 +62,9 @@ fn main() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => actix_web::rt::System::new().block_on(firewatch::app::serve(config)),
         Command::Migrate => migrate(&config),
-        Command::User {
-            command: UserCommand::Create { email, name, role },
-        } => create_user(config, &email, &name, &role),
+        Command::User { command: UserCommand::Create { email, name, role } } => {
+            create_user(config, &email, &name, &role)
+        }
         Command::CheckConfig => return check_config(&config),
     };
     match result {
@@ -98,10 +98,7 @@ fn read_password() -> anyhow::Result<String> {
 
 fn create_user(config: Config, email: &str, name: &str, role: &str) -> anyhow::Result<()> {
     let password = read_password()?;
-    anyhow::ensure!(
-        !password.is_empty(),
-        "a password is required (on standard input, or at the prompt)"
-    );
+    anyhow::ensure!(!password.is_empty(), "a password is required (on standard input, or at the prompt)");
     let state = firewatch::app::build_state(config, Arc::new(SystemClock))?;
     let input = UserInput {
         email: email.to_string(),
@@ -112,24 +109,14 @@ fn create_user(config: Config, email: &str, name: &str, role: &str) -> anyhow::R
         password_confirm: password,
         ..Default::default()
     };
-    let meta = RequestMeta {
-        ip: "cli".into(),
-        ..Default::default()
-    };
+    let meta = RequestMeta { ip: "cli".into(), ..Default::default() };
     match admin_users::create(&state, &meta, By::Operator, &input) {
         Ok((user, _)) => {
-            println!(
-                "Created {} ({}) as {}.",
-                user.display_name, user.email, user.role
-            );
+            println!("Created {} ({}) as {}.", user.display_name, user.email, user.role);
             Ok(())
         }
         Err(ServiceError::Invalid(errors)) => {
-            let msgs: Vec<String> = errors
-                .0
-                .into_iter()
-                .map(|(f, m)| format!("{f}: {m}"))
-                .collect();
+            let msgs: Vec<String> = errors.0.into_iter().map(|(f, m)| format!("{f}: {m}")).collect();
             anyhow::bail!("{}", msgs.join("; "))
         }
         Err(e) => Err(e.into()),
@@ -148,34 +135,21 @@ fn check_config(config: &Config) -> ExitCode {
     line("OK", "configuration", "parsed and valid".into());
 
     let base = url::Url::parse(&config.base_url).ok();
-    let host = base
-        .as_ref()
-        .and_then(|u| u.host_str().map(str::to_string))
-        .unwrap_or_default();
+    let host = base.as_ref().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_default();
     let loopback = matches!(host.as_str(), "127.0.0.1" | "localhost" | "[::1]" | "::1");
     if config.is_https() {
-        line(
-            "OK",
-            "base URL",
-            format!("{} (https: Secure __Host- cookies, HSTS)", config.base_url),
-        );
+        line("OK", "base URL", format!("{} (https: Secure __Host- cookies, HSTS)", config.base_url));
     } else if loopback {
         line(
             "WARN",
             "base URL",
-            format!(
-                "{} is plain http; fine on this machine, use https in production",
-                config.base_url
-            ),
+            format!("{} is plain http; fine on this machine, use https in production", config.base_url),
         );
     } else {
         line(
             "ERROR",
             "base URL",
-            format!(
-                "{} is plain http on a network address: cookies would travel unencrypted",
-                config.base_url
-            ),
+            format!("{} is plain http on a network address: cookies would travel unencrypted", config.base_url),
         );
     }
 
@@ -184,41 +158,22 @@ fn check_config(config: &Config) -> ExitCode {
     } else {
         let path = config.data_dir.join("secret.key");
         if path.exists() {
-            line(
-                "OK",
-                "secret key",
-                format!("persisted in {}", path.display()),
-            );
+            line("OK", "secret key", format!("persisted in {}", path.display()));
         } else {
             line(
                 "WARN",
                 "secret key",
-                format!(
-                    "not yet generated; will be written to {} on first start",
-                    path.display()
-                ),
+                format!("not yet generated; will be written to {} on first start", path.display()),
             );
         }
     }
     if config.password_pepper.is_some() {
-        line(
-            "OK",
-            "password pepper",
-            "set (keep it apart from database backups)".into(),
-        );
+        line("OK", "password pepper", "set (keep it apart from database backups)".into());
     } else {
-        line(
-            "WARN",
-            "password pepper",
-            "not set (optional; FIREWATCH_PASSWORD_PEPPER)".into(),
-        );
+        line("WARN", "password pepper", "not set (optional; FIREWATCH_PASSWORD_PEPPER)".into());
     }
 
-    line(
-        "WARN",
-        "SMTP",
-        "not configured: outgoing mail is not available in this version".into(),
-    );
+    line("WARN", "SMTP", "not configured: outgoing mail is not available in this version".into());
 
     let url = config.effective_database_url();
     let (backend, _) = classify_url(&url);
@@ -231,11 +186,7 @@ fn check_config(config: &Config) -> ExitCode {
             line("OK", "database", kind.into());
             match db.migrations_current() {
                 Ok(true) => line("OK", "migrations", "current".into()),
-                Ok(false) => line(
-                    "WARN",
-                    "migrations",
-                    "pending; `firewatch migrate` or start the server".into(),
-                ),
+                Ok(false) => line("WARN", "migrations", "pending; `firewatch migrate` or start the server".into()),
                 Err(e) => line("ERROR", "migrations", e.to_string()),
             }
         }
@@ -243,33 +194,17 @@ fn check_config(config: &Config) -> ExitCode {
     }
 
     match &config.backup_dir {
-        None => line(
-            "WARN",
-            "backup location",
-            "not set (FIREWATCH_BACKUP_DIR)".into(),
-        ),
+        None => line("WARN", "backup location", "not set (FIREWATCH_BACKUP_DIR)".into()),
         Some(dir) => match std::fs::metadata(dir) {
             Ok(m) if m.is_dir() && !m.permissions().readonly() => {
                 line("OK", "backup location", dir.display().to_string())
             }
-            _ => line(
-                "ERROR",
-                "backup location",
-                format!("{} is not a writable directory", dir.display()),
-            ),
+            _ => line("ERROR", "backup location", format!("{} is not a writable directory", dir.display())),
         },
     }
     match std::fs::create_dir_all(&config.data_dir) {
-        Ok(()) => line(
-            "OK",
-            "data directory",
-            config.data_dir.display().to_string(),
-        ),
-        Err(e) => line(
-            "ERROR",
-            "data directory",
-            format!("{}: {e}", config.data_dir.display()),
-        ),
+        Ok(()) => line("OK", "data directory", config.data_dir.display().to_string()),
+        Err(e) => line("ERROR", "data directory", format!("{}: {e}", config.data_dir.display())),
     }
 
     if errors > 0 {

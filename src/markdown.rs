@@ -47,7 +47,8 @@ mod tests {
 
     #[test]
     fn ordinary_markdown_survives() {
-        let html = to_html("# Title\n\n**bold** and `code`\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n[site](https://example.com)");
+        let html =
+            to_html("# Title\n\n**bold** and `code`\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n[site](https://example.com)");
         assert!(html.contains("<h1>Title</h1>"));
         assert!(html.contains("<strong>bold</strong>"));
         assert!(html.contains("<table>"));

@@ -5,9 +5,7 @@ use tracing_subscriber::EnvFilter;
 
 pub fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
     // try_init: tests start several servers in one process.
     let _ = match format {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
@@ -17,8 +15,5 @@ pub fn init(format: LogFormat) {
 
 /// Neutralizes CR/LF and other control characters in user-supplied text before it is logged.
 pub fn clean(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
-        .take(500)
-        .collect()
+    s.chars().map(|c| if c.is_control() { '\u{fffd}' } else { c }).take(500).collect()
 }

@@ -44,9 +44,7 @@ pub struct AuditFilter {
 
 /// Newest first, keyset-paginated.
 pub fn list(conn: &mut DbConnection, f: &AuditFilter, limit: i64) -> DbResult<Vec<AuditEntry>> {
-    let mut q = audit_log::table
-        .select(AuditEntry::as_select())
-        .into_boxed();
+    let mut q = audit_log::table.select(AuditEntry::as_select()).into_boxed();
     if let Some(a) = f.actor_id {
         q = q.filter(audit_log::actor_id.eq(a));
     }
@@ -60,21 +58,11 @@ pub fn list(conn: &mut DbConnection, f: &AuditFilter, limit: i64) -> DbResult<Ve
         q = q.filter(audit_log::at.lt(until));
     }
     if let Some((at, id)) = f.before {
-        q = q.filter(
-            audit_log::at
-                .lt(at)
-                .or(audit_log::at.eq(at).and(audit_log::id.lt(id))),
-        );
+        q = q.filter(audit_log::at.lt(at).or(audit_log::at.eq(at).and(audit_log::id.lt(id))));
     }
-    Ok(q.order((audit_log::at.desc(), audit_log::id.desc()))
-        .limit(limit)
-        .load(conn)?)
+    Ok(q.order((audit_log::at.desc(), audit_log::id.desc())).limit(limit).load(conn)?)
 }
 
 pub fn distinct_actions(conn: &mut DbConnection) -> DbResult<Vec<String>> {
-    Ok(audit_log::table
-        .select(audit_log::action)
-        .distinct()
-        .order(audit_log::action.asc())
-        .load(conn)?)
+    Ok(audit_log::table.select(audit_log::action).distinct().order(audit_log::action.asc()).load(conn)?)
 }

@@ -54,10 +54,7 @@ pub fn find(conn: &mut DbConnection, id: i64) -> DbResult<Incident> {
 }
 
 pub fn find_many(conn: &mut DbConnection, ids: &[i64]) -> DbResult<Vec<Incident>> {
-    Ok(incidents::table
-        .filter(incidents::id.eq_any(ids))
-        .select(Incident::as_select())
-        .load(conn)?)
+    Ok(incidents::table.filter(incidents::id.eq_any(ids)).select(Incident::as_select()).load(conn)?)
 }
 
 /// A change to an incident. `None` leaves a column alone; the version always moves on.
@@ -89,13 +86,10 @@ pub fn update_versioned(
     changes: &IncidentChanges,
     now: NaiveDateTime,
 ) -> DbResult<Option<Incident>> {
-    let n = diesel::update(incidents::table.filter(incidents::id.eq(id)).filter(incidents::version.eq(expected_version)))
-        .set((
-            changes,
-            incidents::updated_at.eq(now),
-            incidents::version.eq(expected_version + 1),
-        ))
-        .execute(conn)?;
+    let n =
+        diesel::update(incidents::table.filter(incidents::id.eq(id)).filter(incidents::version.eq(expected_version)))
+            .set((changes, incidents::updated_at.eq(now), incidents::version.eq(expected_version + 1)))
+            .execute(conn)?;
     if n == 0 {
         return Ok(None);
     }
@@ -215,10 +209,7 @@ pub fn update_comment(conn: &mut DbConnection, id: i64, body: &str, now: NaiveDa
 }
 
 pub fn comments_for(conn: &mut DbConnection, incident_id: i64, include_internal: bool) -> DbResult<Vec<Comment>> {
-    let mut q = comments::table
-        .filter(comments::incident_id.eq(incident_id))
-        .select(Comment::as_select())
-        .into_boxed();
+    let mut q = comments::table.filter(comments::incident_id.eq(incident_id)).select(Comment::as_select()).into_boxed();
     if !include_internal {
         q = q.filter(comments::internal.eq(false));
     }

@@ -44,17 +44,12 @@ pub fn update(
 }
 
 pub fn find(conn: &mut DbConnection, id: i64) -> DbResult<Organization> {
-    Ok(organizations::table
-        .find(id)
-        .select(Organization::as_select())
-        .first(conn)?)
+    Ok(organizations::table.find(id).select(Organization::as_select()).first(conn)?)
 }
 
 /// Organizations by name; with a query, those whose name or domains contain it.
 pub fn list(conn: &mut DbConnection, query: &str, limit: i64) -> DbResult<Vec<Organization>> {
-    let mut q = organizations::table
-        .select(Organization::as_select())
-        .into_boxed();
+    let mut q = organizations::table.select(Organization::as_select()).into_boxed();
     let query = query.trim().to_lowercase();
     if !query.is_empty() {
         let pattern = format!("%{}%", escape_like(&query));
@@ -65,11 +60,7 @@ pub fn list(conn: &mut DbConnection, query: &str, limit: i64) -> DbResult<Vec<Or
                 .or(organizations::email_domains.like(pattern).escape('\\')),
         );
     }
-    Ok(
-        q.order((organizations::name.asc(), organizations::id.asc()))
-            .limit(limit)
-            .load(conn)?,
-    )
+    Ok(q.order((organizations::name.asc(), organizations::id.asc())).limit(limit).load(conn)?)
 }
 
 /// All organizations (id, name), for select boxes.

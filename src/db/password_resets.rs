@@ -12,9 +12,7 @@ pub fn insert(
 ) -> DbResult<()> {
     // A new link replaces earlier unused ones.
     diesel::delete(
-        password_resets::table
-            .filter(password_resets::user_id.eq(user_id))
-            .filter(password_resets::used_at.is_null()),
+        password_resets::table.filter(password_resets::user_id.eq(user_id)).filter(password_resets::used_at.is_null()),
     )
     .execute(conn)?;
     diesel::insert_into(password_resets::table)
@@ -29,11 +27,7 @@ pub fn insert(
 }
 
 /// The user id of a live (unused, unexpired) reset token.
-pub fn find_live(
-    conn: &mut DbConnection,
-    token_hash: &str,
-    now: NaiveDateTime,
-) -> DbResult<Option<i64>> {
+pub fn find_live(conn: &mut DbConnection, token_hash: &str, now: NaiveDateTime) -> DbResult<Option<i64>> {
     Ok(password_resets::table
         .filter(password_resets::token_hash.eq(token_hash))
         .filter(password_resets::used_at.is_null())

@@ -141,13 +141,10 @@ fn filtered<'a>(conn: &DbConnection, f: &QueueFilter) -> Boxed<'a> {
         q = q.filter(incidents::organization_id.eq(o));
     }
     if let Some(t) = &f.tag {
-        q = q.filter(
-            incidents::id.eq_any(
-                incident_tags::table
-                    .filter(incident_tags::tag.eq(t.clone()))
-                    .select(incident_tags::incident_id),
-            ),
-        );
+        q =
+            q.filter(incidents::id.eq_any(
+                incident_tags::table.filter(incident_tags::tag.eq(t.clone())).select(incident_tags::incident_id),
+            ));
     }
     if let Some(from) = f.created_from {
         q = q.filter(incidents::created_at.ge(from));
@@ -157,10 +154,9 @@ fn filtered<'a>(conn: &DbConnection, f: &QueueFilter) -> Boxed<'a> {
     }
     match &f.visibility {
         Visibility::Everything => {}
-        Visibility::Reporter {
-            user_id,
-            shared_org: Some(org),
-        } => q = q.filter(incidents::reporter_id.eq(*user_id).or(incidents::organization_id.eq(*org))),
+        Visibility::Reporter { user_id, shared_org: Some(org) } => {
+            q = q.filter(incidents::reporter_id.eq(*user_id).or(incidents::organization_id.eq(*org)))
+        }
         Visibility::Reporter { user_id, shared_org: None } => q = q.filter(incidents::reporter_id.eq(*user_id)),
     }
     if let Some(ids) = &f.ids {
@@ -183,30 +179,22 @@ pub fn page(
     let mut q = filtered(conn, f).select(Incident::as_select());
     if let Some(c) = after {
         q = match sort {
-            Sort::Priority => q.filter(
-                incidents::priority.gt(c.rank.clone()).or(incidents::priority.eq(c.rank.clone()).and(
-                    incidents::created_at
-                        .gt(c.at)
-                        .or(incidents::created_at.eq(c.at).and(incidents::id.gt(c.id))),
-                )),
-            ),
-            Sort::Severity => q.filter(
-                incidents::severity.gt(c.rank.clone()).or(incidents::severity.eq(c.rank.clone()).and(
-                    incidents::created_at
-                        .gt(c.at)
-                        .or(incidents::created_at.eq(c.at).and(incidents::id.gt(c.id))),
-                )),
-            ),
-            Sort::Created => q.filter(
-                incidents::created_at
-                    .lt(c.at)
-                    .or(incidents::created_at.eq(c.at).and(incidents::id.lt(c.id))),
-            ),
-            Sort::Updated => q.filter(
-                incidents::updated_at
-                    .lt(c.at)
-                    .or(incidents::updated_at.eq(c.at).and(incidents::id.lt(c.id))),
-            ),
+            Sort::Priority => {
+                q.filter(incidents::priority.gt(c.rank.clone()).or(incidents::priority.eq(c.rank.clone()).and(
+                    incidents::created_at.gt(c.at).or(incidents::created_at.eq(c.at).and(incidents::id.gt(c.id))),
+                )))
+            }
+            Sort::Severity => {
+                q.filter(incidents::severity.gt(c.rank.clone()).or(incidents::severity.eq(c.rank.clone()).and(
+                    incidents::created_at.gt(c.at).or(incidents::created_at.eq(c.at).and(incidents::id.gt(c.id))),
+                )))
+            }
+            Sort::Created => {
+                q.filter(incidents::created_at.lt(c.at).or(incidents::created_at.eq(c.at).and(incidents::id.lt(c.id))))
+            }
+            Sort::Updated => {
+                q.filter(incidents::updated_at.lt(c.at).or(incidents::updated_at.eq(c.at).and(incidents::id.lt(c.id))))
+            }
         };
     }
     q = match sort {
@@ -225,20 +213,20 @@ pub fn count_capped(conn: &mut DbConnection, f: &QueueFilter) -> DbResult<i64> {
 }
 
 /// Counts of open incidents by status and by severity, for the dashboard.
-pub fn open_counts(conn: &mut DbConnection, visibility: &Visibility) -> DbResult<(Vec<(String, i64)>, Vec<(String, i64)>)> {
+pub fn open_counts(
+    conn: &mut DbConnection,
+    visibility: &Visibility,
+) -> DbResult<(Vec<(String, i64)>, Vec<(String, i64)>)> {
     macro_rules! grouped {
         ($col:expr) => {{
             let base = incidents::table.filter(incidents::is_open.eq(true));
             match visibility {
-                Visibility::Everything => base
-                    .group_by($col)
-                    .select(($col, diesel::dsl::count_star()))
-                    .load::<(String, i64)>(conn)?,
+                Visibility::Everything => {
+                    base.group_by($col).select(($col, diesel::dsl::count_star())).load::<(String, i64)>(conn)?
+                }
                 Visibility::Reporter { user_id, shared_org } => base
                     .filter(
-                        incidents::reporter_id
-                            .eq(*user_id)
-                            .or(incidents::organization_id.eq(shared_org.unwrap_or(-1))),
+                        incidents::reporter_id.eq(*user_id).or(incidents::organization_id.eq(shared_org.unwrap_or(-1))),
                     )
                     .group_by($col)
                     .select(($col, diesel::dsl::count_star()))

@@ -19,9 +19,7 @@ pub const RANK_CANDIDATES: i64 = 1000;
 /// (Re)writes the incident's own document: title and description.
 pub fn index_incident(conn: &mut DbConnection, incident_id: i64, title: &str, description: &str) -> DbResult<()> {
     diesel::delete(
-        search_docs::table
-            .filter(search_docs::incident_id.eq(incident_id))
-            .filter(search_docs::comment_id.is_null()),
+        search_docs::table.filter(search_docs::incident_id.eq(incident_id)).filter(search_docs::comment_id.is_null()),
     )
     .execute(conn)?;
     diesel::insert_into(search_docs::table)
@@ -69,8 +67,6 @@ fn pg_query(words: &[String]) -> String {
     words.join(" ")
 }
 
-
-
 /// A WHERE fragment "incidents.id is among the matches". `include_internal = false` keeps
 /// internal notes out of the match (what customers search).
 pub fn incident_matches(
@@ -96,14 +92,18 @@ pub fn incident_matches(
 }
 
 trait IntoBoxedExpr {
-    fn into_boxed_expr(self) -> Box<dyn BoxableExpression<super::schema::incidents::table, super::MultiBackend, SqlType = Bool>>;
+    fn into_boxed_expr(
+        self,
+    ) -> Box<dyn BoxableExpression<super::schema::incidents::table, super::MultiBackend, SqlType = Bool>>;
 }
 
 impl<T> IntoBoxedExpr for T
 where
     T: BoxableExpression<super::schema::incidents::table, super::MultiBackend, SqlType = Bool> + 'static,
 {
-    fn into_boxed_expr(self) -> Box<dyn BoxableExpression<super::schema::incidents::table, super::MultiBackend, SqlType = Bool>> {
+    fn into_boxed_expr(
+        self,
+    ) -> Box<dyn BoxableExpression<super::schema::incidents::table, super::MultiBackend, SqlType = Bool>> {
         Box::new(self)
     }
 }
@@ -234,9 +234,6 @@ mod tests {
 
     #[test]
     fn snippets_are_escaped_and_marked() {
-        assert_eq!(
-            snippet_html("a \u{1}<disk>\u{2} & b"),
-            "a <mark>&lt;disk&gt;</mark> &amp; b"
-        );
+        assert_eq!(snippet_html("a \u{1}<disk>\u{2} & b"), "a <mark>&lt;disk&gt;</mark> &amp; b");
     }
 }

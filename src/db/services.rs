@@ -4,7 +4,13 @@ use super::{DbConnection, DbResult};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-pub fn insert(conn: &mut DbConnection, name: &str, description: &str, active: bool, now: NaiveDateTime) -> DbResult<Service> {
+pub fn insert(
+    conn: &mut DbConnection,
+    name: &str,
+    description: &str,
+    active: bool,
+    now: NaiveDateTime,
+) -> DbResult<Service> {
     Ok(diesel::insert_into(services::table)
         .values((
             services::name.eq(name),
@@ -42,8 +48,5 @@ pub fn find(conn: &mut DbConnection, id: i64) -> DbResult<Service> {
 
 /// Every service by name (a deployment has tens, not thousands).
 pub fn all(conn: &mut DbConnection) -> DbResult<Vec<Service>> {
-    Ok(services::table
-        .select(Service::as_select())
-        .order((services::name.asc(), services::id.asc()))
-        .load(conn)?)
+    Ok(services::table.select(Service::as_select()).order((services::name.asc(), services::id.asc())).load(conn)?)
 }

@@ -26,10 +26,7 @@ pub fn insert(
 }
 
 /// The session with this token hash and its user, in one query.
-pub fn find_with_user(
-    conn: &mut DbConnection,
-    token_hash: &str,
-) -> DbResult<Option<(Session, User)>> {
+pub fn find_with_user(conn: &mut DbConnection, token_hash: &str) -> DbResult<Option<(Session, User)>> {
     Ok(sessions::table
         .inner_join(users::table)
         .filter(sessions::token_hash.eq(token_hash))
@@ -39,9 +36,7 @@ pub fn find_with_user(
 }
 
 pub fn touch(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> DbResult<()> {
-    diesel::update(sessions::table.find(id))
-        .set(sessions::last_seen_at.eq(now))
-        .execute(conn)?;
+    diesel::update(sessions::table.find(id)).set(sessions::last_seen_at.eq(now)).execute(conn)?;
     Ok(())
 }
 
@@ -50,11 +45,7 @@ pub fn delete(conn: &mut DbConnection, id: i64) -> DbResult<usize> {
 }
 
 pub fn find(conn: &mut DbConnection, id: i64) -> DbResult<Option<Session>> {
-    Ok(sessions::table
-        .find(id)
-        .select(Session::as_select())
-        .first(conn)
-        .optional()?)
+    Ok(sessions::table.find(id).select(Session::as_select()).first(conn).optional()?)
 }
 
 pub fn list_for_user(conn: &mut DbConnection, user_id: i64) -> DbResult<Vec<Session>> {
@@ -65,11 +56,7 @@ pub fn list_for_user(conn: &mut DbConnection, user_id: i64) -> DbResult<Vec<Sess
         .load(conn)?)
 }
 
-pub fn delete_for_user(
-    conn: &mut DbConnection,
-    user_id: i64,
-    except: Option<i64>,
-) -> DbResult<usize> {
+pub fn delete_for_user(conn: &mut DbConnection, user_id: i64, except: Option<i64>) -> DbResult<usize> {
     let q = sessions::table.filter(sessions::user_id.eq(user_id));
     Ok(match except {
         Some(keep) => diesel::delete(q.filter(sessions::id.ne(keep))).execute(conn)?,

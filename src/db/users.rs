@@ -36,57 +36,33 @@ pub fn count(conn: &mut DbConnection) -> DbResult<i64> {
 }
 
 pub fn find(conn: &mut DbConnection, id: i64) -> DbResult<User> {
-    Ok(users::table
-        .find(id)
-        .select(User::as_select())
-        .first(conn)?)
+    Ok(users::table.find(id).select(User::as_select()).first(conn)?)
 }
 
 pub fn find_by_email(conn: &mut DbConnection, email: &str) -> DbResult<Option<User>> {
-    Ok(users::table
-        .filter(users::email.eq(email))
-        .select(User::as_select())
-        .first(conn)
-        .optional()?)
+    Ok(users::table.filter(users::email.eq(email)).select(User::as_select()).first(conn).optional()?)
 }
 
 /// One page of users ordered by (display_name, id), after the given key.
-pub fn list(
-    conn: &mut DbConnection,
-    query: &str,
-    after: Option<(&str, i64)>,
-    limit: i64,
-) -> DbResult<Vec<User>> {
+pub fn list(conn: &mut DbConnection, query: &str, after: Option<(&str, i64)>, limit: i64) -> DbResult<Vec<User>> {
     let mut q = users::table.select(User::as_select()).into_boxed();
     let query = query.trim().to_lowercase();
     if !query.is_empty() {
         let pattern = format!("%{}%", escape_like(&query));
         q = q.filter(
-            lower(users::display_name)
-                .like(pattern.clone())
-                .escape('\\')
-                .or(users::email.like(pattern).escape('\\')),
+            lower(users::display_name).like(pattern.clone()).escape('\\').or(users::email.like(pattern).escape('\\')),
         );
     }
     if let Some((name, id)) = after {
         q = q.filter(
-            users::display_name
-                .gt(name.to_string())
-                .or(users::display_name
-                    .eq(name.to_string())
-                    .and(users::id.gt(id))),
+            users::display_name.gt(name.to_string()).or(users::display_name.eq(name.to_string()).and(users::id.gt(id))),
         );
     }
-    Ok(q.order((users::display_name.asc(), users::id.asc()))
-        .limit(limit)
-        .load(conn)?)
+    Ok(q.order((users::display_name.asc(), users::id.asc())).limit(limit).load(conn)?)
 }
 
 pub fn list_by_ids(conn: &mut DbConnection, ids: &[i64]) -> DbResult<Vec<User>> {
-    Ok(users::table
-        .filter(users::id.eq_any(ids))
-        .select(User::as_select())
-        .load(conn)?)
+    Ok(users::table.filter(users::id.eq_any(ids)).select(User::as_select()).load(conn)?)
 }
 
 pub struct UserChanges<'a> {
@@ -98,12 +74,7 @@ pub struct UserChanges<'a> {
     pub active: bool,
 }
 
-pub fn update(
-    conn: &mut DbConnection,
-    id: i64,
-    c: &UserChanges<'_>,
-    now: NaiveDateTime,
-) -> DbResult<User> {
+pub fn update(conn: &mut DbConnection, id: i64, c: &UserChanges<'_>, now: NaiveDateTime) -> DbResult<User> {
     Ok(diesel::update(users::table.find(id))
         .set((
             users::email.eq(c.email),
@@ -126,36 +97,20 @@ pub fn update_profile(
     now: NaiveDateTime,
 ) -> DbResult<()> {
     diesel::update(users::table.find(id))
-        .set((
-            users::display_name.eq(display_name),
-            users::time_zone.eq(time_zone),
-            users::updated_at.eq(now),
-        ))
+        .set((users::display_name.eq(display_name), users::time_zone.eq(time_zone), users::updated_at.eq(now)))
         .execute(conn)?;
     Ok(())
 }
 
-pub fn set_password_hash(
-    conn: &mut DbConnection,
-    id: i64,
-    hash: &str,
-    now: NaiveDateTime,
-) -> DbResult<()> {
+pub fn set_password_hash(conn: &mut DbConnection, id: i64, hash: &str, now: NaiveDateTime) -> DbResult<()> {
     diesel::update(users::table.find(id))
-        .set((
-            users::password_hash.eq(Some(hash)),
-            users::updated_at.eq(now),
-        ))
+        .set((users::password_hash.eq(Some(hash)), users::updated_at.eq(now)))
         .execute(conn)?;
     Ok(())
 }
 
 pub fn count_active_admins(conn: &mut DbConnection) -> DbResult<i64> {
-    Ok(users::table
-        .filter(users::role.eq("admin"))
-        .filter(users::active.eq(true))
-        .count()
-        .get_result(conn)?)
+    Ok(users::table.filter(users::role.eq("admin")).filter(users::active.eq(true)).count().get_result(conn)?)
 }
 
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);

@@ -117,14 +117,8 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 6] = [
-        Status::New,
-        Status::Triaged,
-        Status::InProgress,
-        Status::WaitingOnCustomer,
-        Status::Resolved,
-        Status::Closed,
-    ];
+    pub const ALL: [Status; 6] =
+        [Status::New, Status::Triaged, Status::InProgress, Status::WaitingOnCustomer, Status::Resolved, Status::Closed];
     pub const OPEN: [Status; 4] = [Status::New, Status::Triaged, Status::InProgress, Status::WaitingOnCustomer];
 
     pub fn as_str(self) -> &'static str {
@@ -361,11 +355,12 @@ mod tests {
         assert_eq!(check_transition(New, New, Mover::Staff, ""), Err(TransitionError::Same));
         assert_eq!(check_transition(Closed, InProgress, Mover::Reporter, ""), Err(TransitionError::NotYours));
         assert_eq!(check_transition(Resolved, InProgress, Mover::OtherCustomer, ""), Err(TransitionError::NotYours));
-        assert_eq!(check_transition(InProgress, Resolved, Mover::Staff, "  "), Err(TransitionError::ResolutionRequired));
+        assert_eq!(
+            check_transition(InProgress, Resolved, Mover::Staff, "  "),
+            Err(TransitionError::ResolutionRequired)
+        );
         assert!(
-            TransitionError::NotAllowed { from: New, to: Closed }
-                .to_string()
-                .contains("new cannot move to closed")
+            TransitionError::NotAllowed { from: New, to: Closed }.to_string().contains("new cannot move to closed")
         );
     }
 

@@ -23,18 +23,12 @@ pub fn check(password: &str, email: &str, display_name: &str) -> Vec<String> {
     let contains = |needle: &str| needle.chars().count() >= 3 && lower.contains(needle);
     if contains(&email) || contains(local_part) {
         problems.push("The password must not contain your email address.".to_string());
-    } else if contains(&name)
-        || name
-            .split_whitespace()
-            .any(|part| part.chars().count() >= 4 && lower.contains(part))
-    {
+    } else if contains(&name) || name.split_whitespace().any(|part| part.chars().count() >= 4 && lower.contains(part)) {
         problems.push("The password must not contain your name.".to_string());
     }
     if problems.is_empty() {
-        let inputs: Vec<&str> = [email.as_str(), local_part, name.as_str()]
-            .into_iter()
-            .filter(|s| !s.is_empty())
-            .collect();
+        let inputs: Vec<&str> =
+            [email.as_str(), local_part, name.as_str()].into_iter().filter(|s| !s.is_empty()).collect();
         let estimate = zxcvbn::zxcvbn(password, &inputs);
         if u8::from(estimate.score()) < 3 {
             problems.push(
@@ -54,11 +48,7 @@ mod tests {
     fn length_bounds_count_characters_not_bytes() {
         assert!(!check("short", "a@b.example", "A").is_empty());
         // 12 multi-byte characters are 12 characters.
-        assert!(
-            check("ĉŝĝĥĵŭ żółw ñ", "a@b.example", "A")
-                .iter()
-                .all(|p| !p.contains("at least"))
-        );
+        assert!(check("ĉŝĝĥĵŭ żółw ñ", "a@b.example", "A").iter().all(|p| !p.contains("at least")));
         assert!(!check(&"x".repeat(129), "a@b.example", "A").is_empty());
     }
 

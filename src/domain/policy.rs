@@ -107,9 +107,7 @@ fn roles_for(action: Action) -> &'static [Role] {
     use Role::*;
     const EVERYONE: &[Role] = &[Customer, Support, Devops, Sales, Manager, Admin];
     match action {
-        Action::ViewHome | Action::ManageOwnAccount | Action::RevokeSession | Action::SignOut => {
-            EVERYONE
-        }
+        Action::ViewHome | Action::ManageOwnAccount | Action::RevokeSession | Action::SignOut => EVERYONE,
         Action::ManageUsers | Action::ManageOrganizations | Action::ManageServices => &[Admin],
         Action::ViewAudit => &[Admin],
         Action::ViewIncidents
@@ -135,12 +133,12 @@ pub fn allows(actor: Option<&Actor>, action: Action, resource: Resource) -> bool
         (Action::RevokeSession, Resource::Session { owner_id }) => owner_id == actor.user_id,
         (Action::RevokeSession, _) => false,
         (
-            Action::ViewIncident | Action::CommentPublic | Action::WatchIncident | Action::UseInternalNotes | Action::WorkIncident,
-            Resource::Incident {
-                reporter_id,
-                organization_id,
-                org_shares,
-            },
+            Action::ViewIncident
+            | Action::CommentPublic
+            | Action::WatchIncident
+            | Action::UseInternalNotes
+            | Action::WorkIncident,
+            Resource::Incident { reporter_id, organization_id, org_shares },
         ) => {
             actor.role.is_staff()
                 || reporter_id == actor.user_id
@@ -162,11 +160,7 @@ mod tests {
     use super::*;
 
     fn actor(role: Role) -> Actor {
-        Actor {
-            user_id: 7,
-            role,
-            organization_id: None,
-        }
+        Actor { user_id: 7, role, organization_id: None }
     }
 
     #[test]
@@ -180,14 +174,8 @@ mod tests {
     fn only_admins_manage_users_and_read_audit() {
         for r in Role::ALL {
             let expected = r == Role::Admin;
-            assert_eq!(
-                allows(Some(&actor(r)), Action::ManageUsers, Resource::None),
-                expected
-            );
-            assert_eq!(
-                allows(Some(&actor(r)), Action::ViewAudit, Resource::None),
-                expected
-            );
+            assert_eq!(allows(Some(&actor(r)), Action::ManageUsers, Resource::None), expected);
+            assert_eq!(allows(Some(&actor(r)), Action::ViewAudit, Resource::None), expected);
         }
     }
 
@@ -215,16 +203,8 @@ mod tests {
     #[test]
     fn sessions_are_revoked_by_their_owner_only() {
         let a = actor(Role::Admin);
-        assert!(allows(
-            Some(&a),
-            Action::RevokeSession,
-            Resource::Session { owner_id: 7 }
-        ));
-        assert!(!allows(
-            Some(&a),
-            Action::RevokeSession,
-            Resource::Session { owner_id: 8 }
-        ));
+        assert!(allows(Some(&a), Action::RevokeSession, Resource::Session { owner_id: 7 }));
+        assert!(!allows(Some(&a), Action::RevokeSession, Resource::Session { owner_id: 8 }));
         assert!(!allows(Some(&a), Action::RevokeSession, Resource::None));
     }
 }

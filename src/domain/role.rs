@@ -13,14 +13,7 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
-        Role::Customer,
-        Role::Support,
-        Role::Devops,
-        Role::Sales,
-        Role::Manager,
-        Role::Admin,
-    ];
+    pub const ALL: [Role; 6] = [Role::Customer, Role::Support, Role::Devops, Role::Sales, Role::Manager, Role::Admin];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -71,10 +64,7 @@ impl FromStr for Role {
     type Err = UnknownRole;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| UnknownRole(s.to_string()))
+        Role::ALL.into_iter().find(|r| r.as_str() == s).ok_or_else(|| UnknownRole(s.to_string()))
     }
 }
 

@@ -44,9 +44,7 @@ pub fn time_zone(input: &str) -> Result<String, String> {
     let v = input.trim();
     v.parse::<chrono_tz::Tz>()
         .map(|tz| tz.name().to_string())
-        .map_err(|_| {
-            "Choose a time zone from the list (for example Europe/Berlin or UTC).".to_string()
-        })
+        .map_err(|_| "Choose a time zone from the list (for example Europe/Berlin or UTC).".to_string())
 }
 
 /// A comma- or space-separated list of email domains, normalized and deduplicated.
@@ -61,8 +59,7 @@ pub fn email_domains(input: &str) -> Result<Vec<String>, String> {
             && d.contains('.')
             && !d.starts_with(['.', '-'])
             && !d.ends_with(['.', '-'])
-            && d.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+            && d.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
         if !ok {
             return Err(format!("'{d}' is not a domain name like example.com."));
         }
@@ -79,19 +76,8 @@ mod tests {
 
     #[test]
     fn emails_are_normalized_and_checked() {
-        assert_eq!(
-            email(" Alice@Example.COM ").as_deref(),
-            Ok("alice@example.com")
-        );
-        for bad in [
-            "",
-            "a",
-            "a@b",
-            "a b@c.d",
-            "a@@b.c",
-            "a@b..c",
-            "a@b.c\r\nBcc: x@y.z",
-        ] {
+        assert_eq!(email(" Alice@Example.COM ").as_deref(), Ok("alice@example.com"));
+        for bad in ["", "a", "a@b", "a b@c.d", "a@@b.c", "a@b..c", "a@b.c\r\nBcc: x@y.z"] {
             assert!(email(bad).is_err(), "{bad}");
         }
     }
@@ -129,18 +115,8 @@ mod redirect_tests {
 
     #[test]
     fn asvs_5_1_5_only_local_paths_are_followed() {
-        assert_eq!(
-            local_redirect("/incidents?status=new"),
-            Some("/incidents?status=new")
-        );
-        for bad in [
-            "//evil.example",
-            "https://evil.example",
-            "/\\evil.example",
-            "evil",
-            "/a\r\nb",
-            "",
-        ] {
+        assert_eq!(local_redirect("/incidents?status=new"), Some("/incidents?status=new"));
+        for bad in ["//evil.example", "https://evil.example", "/\\evil.example", "evil", "/a\r\nb", ""] {
             assert_eq!(local_redirect(bad), None, "{bad}");
         }
     }

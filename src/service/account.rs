@@ -1,9 +1,6 @@
 //! What a signed-in user does to their own account, and password reset by link.
 
-use super::{
-    AppState, FieldErrors, RequestMeta, ServiceError, ServiceResult, actor_of, authorize,
-    check_new_password,
-};
+use super::{AppState, FieldErrors, RequestMeta, ServiceError, ServiceResult, actor_of, authorize, check_new_password};
 use crate::crypto::sha256_hex;
 use crate::db::models::{Session, User};
 use crate::db::{password_resets, sessions, users};
@@ -16,20 +13,11 @@ pub struct ProfileInput {
     pub time_zone: String,
 }
 
-pub fn update_profile(
-    state: &AppState,
-    meta: &RequestMeta,
-    user: &User,
-    input: &ProfileInput,
-) -> ServiceResult<()> {
+pub fn update_profile(state: &AppState, meta: &RequestMeta, user: &User, input: &ProfileInput) -> ServiceResult<()> {
     authorize(&actor_of(user), Action::ManageOwnAccount, Resource::None)?;
     let mut errors = FieldErrors::default();
-    let name = validate::label(&input.display_name, "Name", 100)
-        .map_err(|e| errors.add("display_name", e))
-        .ok();
-    let tz = validate::time_zone(&input.time_zone)
-        .map_err(|e| errors.add("time_zone", e))
-        .ok();
+    let name = validate::label(&input.display_name, "Name", 100).map_err(|e| errors.add("display_name", e)).ok();
+    let tz = validate::time_zone(&input.time_zone).map_err(|e| errors.add("time_zone", e)).ok();
     errors.into_result()?;
     let (Some(name), Some(tz)) = (name, tz) else {
         return Err(ServiceError::Internal("validated fields missing".into()));
@@ -43,14 +31,7 @@ pub fn update_profile(
         if tz != user.time_zone {
             changed.push("time zone");
         }
-        state.audit(
-            conn,
-            meta,
-            Some(user),
-            "account.update",
-            &format!("user:{}", user.id),
-            &changed.join(", "),
-        )
+        state.audit(conn, meta, Some(user), "account.update", &format!("user:{}", user.id), &changed.join(", "))
     })
 }
 
@@ -71,10 +52,7 @@ pub fn change_password(
 ) -> ServiceResult<usize> {
     authorize(&actor_of(user), Action::ManageOwnAccount, Resource::None)?;
     let mut errors = FieldErrors::default();
-    if !state
-        .hasher
-        .verify(&input.current_password, user.password_hash.as_deref())
-    {
+    if !state.hasher.verify(&input.current_password, user.password_hash.as_deref()) {
         errors.add("current_password", "That is not your current password.");
     }
     check_new_password(
@@ -110,36 +88,16 @@ pub fn list_sessions(state: &AppState, user: &User) -> ServiceResult<Vec<Session
 
 /// Ends one of the user's own sessions. Another user's session id answers NotFound, as a
 /// missing one does.
-pub fn revoke_session(
-    state: &AppState,
-    meta: &RequestMeta,
-    user: &User,
-    session_id: i64,
-) -> ServiceResult<()> {
+pub fn revoke_session(state: &AppState, meta: &RequestMeta, user: &User, session_id: i64) -> ServiceResult<()> {
     state.tx(|conn| {
         let Some(session) = sessions::find(conn, session_id)? else {
             return Err(ServiceError::NotFound);
         };
-        if authorize(
-            &actor_of(user),
-            Action::RevokeSession,
-            Resource::Session {
-                owner_id: session.user_id,
-            },
-        )
-        .is_err()
-        {
+        if authorize(&actor_of(user), Action::RevokeSession, Resource::Session { owner_id: session.user_id }).is_err() {
             return Err(ServiceError::NotFound);
         }
         sessions::delete(conn, session.id)?;
-        state.audit(
-            conn,
-            meta,
-            Some(user),
-            "session.revoke",
-            &format!("session:{}", session.id),
-            "",
-        )
+        state.audit(conn, meta, Some(user), "session.revoke", &format!("session:{}", session.id), "")
     })
 }
 
@@ -164,14 +122,7 @@ pub fn reset_password(
         return Err(ServiceError::NotFound);
     };
     let mut errors = FieldErrors::default();
-    check_new_password(
-        &mut errors,
-        "password",
-        password,
-        password_confirm,
-        &user.email,
-        &user.display_name,
-    );
+    check_new_password(&mut errors, "password", password, password_confirm, &user.email, &user.display_name);
     errors.into_result()?;
     let hash = state.hasher.hash(password)?;
     let now = state.clock.now_naive();

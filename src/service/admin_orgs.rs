@@ -15,12 +15,8 @@ pub struct OrgInput {
 
 fn validate_input(input: &OrgInput) -> ServiceResult<(String, String)> {
     let mut errors = FieldErrors::default();
-    let name = validate::label(&input.name, "Name", 120)
-        .map_err(|e| errors.add("name", e))
-        .ok();
-    let domains = validate::email_domains(&input.email_domains)
-        .map_err(|e| errors.add("email_domains", e))
-        .ok();
+    let name = validate::label(&input.name, "Name", 120).map_err(|e| errors.add("name", e)).ok();
+    let domains = validate::email_domains(&input.email_domains).map_err(|e| errors.add("email_domains", e)).ok();
     errors.into_result()?;
     match (name, domains) {
         (Some(n), Some(d)) => Ok((n, d.join(","))),
@@ -29,48 +25,25 @@ fn validate_input(input: &OrgInput) -> ServiceResult<(String, String)> {
 }
 
 fn name_taken() -> ServiceError {
-    ServiceError::Invalid(FieldErrors::single(
-        "name",
-        "An organization with this name exists already.",
-    ))
+    ServiceError::Invalid(FieldErrors::single("name", "An organization with this name exists already."))
 }
 
-pub fn create(
-    state: &AppState,
-    meta: &RequestMeta,
-    admin: &User,
-    input: &OrgInput,
-) -> ServiceResult<Organization> {
-    authorize(
-        &actor_of(admin),
-        Action::ManageOrganizations,
-        Resource::None,
-    )?;
+pub fn create(state: &AppState, meta: &RequestMeta, admin: &User, input: &OrgInput) -> ServiceResult<Organization> {
+    authorize(&actor_of(admin), Action::ManageOrganizations, Resource::None)?;
     let (name, domains) = validate_input(input)?;
     state.tx(|conn| {
-        let org = organizations::insert(
-            conn,
-            &name,
-            &domains,
-            input.share_incidents,
-            state.clock.now_naive(),
-        )
-        .map_err(|e| match e {
-            crate::db::DbError::Conflict => name_taken(),
-            other => other.into(),
-        })?;
+        let org = organizations::insert(conn, &name, &domains, input.share_incidents, state.clock.now_naive())
+            .map_err(|e| match e {
+                crate::db::DbError::Conflict => name_taken(),
+                other => other.into(),
+            })?;
         state.audit(
             conn,
             meta,
             Some(admin),
             "organization.create",
             &format!("organization:{}", org.id),
-            &format!(
-                "{} (domains: {}; sharing {})",
-                org.name,
-                org.email_domains,
-                on_off(org.share_incidents)
-            ),
+            &format!("{} (domains: {}; sharing {})", org.name, org.email_domains, on_off(org.share_incidents)),
         )?;
         Ok(org)
     })
@@ -83,35 +56,21 @@ pub fn update(
     id: i64,
     input: &OrgInput,
 ) -> ServiceResult<Organization> {
-    authorize(
-        &actor_of(admin),
-        Action::ManageOrganizations,
-        Resource::None,
-    )?;
+    authorize(&actor_of(admin), Action::ManageOrganizations, Resource::None)?;
     let (name, domains) = validate_input(input)?;
     state.tx(|conn| {
         let before = organizations::find(conn, id)?;
-        let after = organizations::update(
-            conn,
-            id,
-            &name,
-            &domains,
-            input.share_incidents,
-            state.clock.now_naive(),
-        )
-        .map_err(|e| match e {
-            crate::db::DbError::Conflict => name_taken(),
-            other => other.into(),
-        })?;
+        let after = organizations::update(conn, id, &name, &domains, input.share_incidents, state.clock.now_naive())
+            .map_err(|e| match e {
+                crate::db::DbError::Conflict => name_taken(),
+                other => other.into(),
+            })?;
         let mut changed = Vec::new();
         if before.name != after.name {
             changed.push(format!("name {} → {}", before.name, after.name));
         }
         if before.email_domains != after.email_domains {
-            changed.push(format!(
-                "domains {} → {}",
-                before.email_domains, after.email_domains
-            ));
+            changed.push(format!("domains {} → {}", before.email_domains, after.email_domains));
         }
         if before.share_incidents != after.share_incidents {
             changed.push(format!("sharing {}", on_off(after.share_incidents)));

@@ -1,9 +1,6 @@
 //! Administering users: create, edit (role, organization, active), password reset links.
 
-use super::{
-    AppState, FieldErrors, RequestMeta, ServiceError, ServiceResult, actor_of, authorize,
-    check_new_password,
-};
+use super::{AppState, FieldErrors, RequestMeta, ServiceError, ServiceResult, actor_of, authorize, check_new_password};
 use crate::crypto::{random_token, sha256_hex};
 use crate::db::models::User;
 use crate::db::{DbConnection, organizations, password_resets, sessions, users};
@@ -45,17 +42,9 @@ fn validate_input(
     input: &UserInput,
     errors: &mut FieldErrors,
 ) -> ServiceResult<Option<Valid>> {
-    let email = validate::email(&input.email)
-        .map_err(|e| errors.add("email", e))
-        .ok();
-    let name = validate::label(&input.display_name, "Name", 100)
-        .map_err(|e| errors.add("display_name", e))
-        .ok();
-    let role = input
-        .role
-        .parse::<Role>()
-        .map_err(|_| errors.add("role", "Choose a role from the list."))
-        .ok();
+    let email = validate::email(&input.email).map_err(|e| errors.add("email", e)).ok();
+    let name = validate::label(&input.display_name, "Name", 100).map_err(|e| errors.add("display_name", e)).ok();
+    let role = input.role.parse::<Role>().map_err(|_| errors.add("role", "Choose a role from the list.")).ok();
     let organization_id = match input.organization_id.trim() {
         "" => Some(None),
         s => match s.parse::<i64>() {
@@ -73,23 +62,11 @@ fn validate_input(
             }
         },
     };
-    let tz_input = if input.time_zone.trim().is_empty() {
-        "UTC"
-    } else {
-        input.time_zone.as_str()
-    };
-    let time_zone = validate::time_zone(tz_input)
-        .map_err(|e| errors.add("time_zone", e))
-        .ok();
+    let tz_input = if input.time_zone.trim().is_empty() { "UTC" } else { input.time_zone.as_str() };
+    let time_zone = validate::time_zone(tz_input).map_err(|e| errors.add("time_zone", e)).ok();
     Ok(match (email, name, role, organization_id, time_zone) {
         (Some(email), Some(name), Some(role), Some(organization_id), Some(time_zone)) => {
-            Some(Valid {
-                email,
-                name,
-                role,
-                organization_id,
-                time_zone,
-            })
+            Some(Valid { email, name, role, organization_id, time_zone })
         }
         _ => None,
     })
@@ -132,11 +109,7 @@ pub fn create(
     let Some(v) = valid else {
         return Err(ServiceError::Internal("validated fields missing".into()));
     };
-    let hash = if input.password.is_empty() {
-        None
-    } else {
-        Some(state.hasher.hash(&input.password)?)
-    };
+    let hash = if input.password.is_empty() { None } else { Some(state.hasher.hash(&input.password)?) };
     let now = state.clock.now_naive();
     state.tx(|conn| {
         let user = users::insert(
@@ -152,10 +125,9 @@ pub fn create(
             },
         )
         .map_err(|e| match e {
-            crate::db::DbError::Conflict => ServiceError::Invalid(FieldErrors::single(
-                "email",
-                "A user with this email address exists already.",
-            )),
+            crate::db::DbError::Conflict => {
+                ServiceError::Invalid(FieldErrors::single("email", "A user with this email address exists already."))
+            }
             other => other.into(),
         })?;
         state.audit(
@@ -166,11 +138,7 @@ pub fn create(
             &format!("user:{}", user.id),
             &format!("{} as {}", user.email, user.role),
         )?;
-        let link = if hash.is_none() {
-            Some(issue_reset_in(state, conn, meta, actor_user, &user)?)
-        } else {
-            None
-        };
+        let link = if hash.is_none() { Some(issue_reset_in(state, conn, meta, actor_user, &user)?) } else { None };
         Ok((user, link))
     })
 }
@@ -197,10 +165,7 @@ pub fn update(
         }
         let demotes_admin = before.role == "admin" && (v.role != Role::Admin || !input.active);
         if demotes_admin && before.active && users::count_active_admins(&mut conn)? <= 1 {
-            errors.add(
-                "role",
-                "This is the last active administrator; make another one first.",
-            );
+            errors.add("role", "This is the last active administrator; make another one first.");
         }
     }
     errors.into_result()?;
@@ -235,14 +200,7 @@ pub fn update(
         }
         if before.active && !after.active {
             let n = sessions::delete_for_user(conn, user_id, None)?;
-            state.audit(
-                conn,
-                meta,
-                Some(admin),
-                "user.deactivate",
-                &target,
-                &format!("{n} session(s) ended"),
-            )?;
+            state.audit(conn, meta, Some(admin), "user.deactivate", &target, &format!("{n} session(s) ended"))?;
         } else if !before.active && after.active {
             state.audit(conn, meta, Some(admin), "user.reactivate", &target, "")?;
         }
@@ -260,14 +218,7 @@ pub fn update(
             changed.push("time zone".to_string());
         }
         if !changed.is_empty() {
-            state.audit(
-                conn,
-                meta,
-                Some(admin),
-                "user.update",
-                &target,
-                &changed.join(", "),
-            )?;
+            state.audit(conn, meta, Some(admin), "user.update", &target, &changed.join(", "))?;
         }
         Ok(after)
     })
@@ -275,19 +226,12 @@ pub fn update(
 
 /// A single-use link, valid for one hour, for the user to set a new password. Only its hash is
 /// stored; the link is shown to the admin once.
-pub fn issue_reset(
-    state: &AppState,
-    meta: &RequestMeta,
-    admin: &User,
-    user_id: i64,
-) -> ServiceResult<String> {
+pub fn issue_reset(state: &AppState, meta: &RequestMeta, admin: &User, user_id: i64) -> ServiceResult<String> {
     authorize(&actor_of(admin), Action::ManageUsers, Resource::None)?;
     state.tx(|conn| {
         let user = users::find(conn, user_id)?;
         if !user.active {
-            return Err(ServiceError::Conflict(
-                "Reactivate the user before issuing a reset link.".into(),
-            ));
+            return Err(ServiceError::Conflict("Reactivate the user before issuing a reset link.".into()));
         }
         issue_reset_in(state, conn, meta, Some(admin), &user)
     })
@@ -302,20 +246,7 @@ fn issue_reset_in(
 ) -> ServiceResult<String> {
     let token = random_token(16);
     let now = state.clock.now_naive();
-    password_resets::insert(
-        conn,
-        user.id,
-        &sha256_hex(&token),
-        now,
-        now + Duration::hours(1),
-    )?;
-    state.audit(
-        conn,
-        meta,
-        admin,
-        "password.reset_issued",
-        &format!("user:{}", user.id),
-        "link valid for 1 hour",
-    )?;
+    password_resets::insert(conn, user.id, &sha256_hex(&token), now, now + Duration::hours(1))?;
+    state.audit(conn, meta, admin, "password.reset_issued", &format!("user:{}", user.id), "link valid for 1 hour")?;
     Ok(format!("{}/password-reset/{token}", state.config.base()))
 }

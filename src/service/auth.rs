@@ -33,18 +33,8 @@ pub fn start_session(
 ) -> ServiceResult<NewSession> {
     let token = random_token(32);
     let ua: String = meta.user_agent.chars().take(300).collect();
-    sessions::insert(
-        conn,
-        &sha256_hex(&token),
-        user.id,
-        &meta.ip,
-        &ua,
-        state.clock.now_naive(),
-    )?;
-    Ok(NewSession {
-        token,
-        user: user.clone(),
-    })
+    sessions::insert(conn, &sha256_hex(&token), user.id, &meta.ip, &ua, state.clock.now_naive())?;
+    Ok(NewSession { token, user: user.clone() })
 }
 
 /// Checks the credentials with throttling. Every path verifies one argon2 hash, so an unknown
@@ -55,37 +45,20 @@ pub fn login(
     email_input: &str,
     password: &str,
 ) -> ServiceResult<Result<NewSession, LoginRefused>> {
-    let email: String = email_input
-        .trim()
-        .to_lowercase()
-        .chars()
-        .take(254)
-        .collect();
+    let email: String = email_input.trim().to_lowercase().chars().take(254).collect();
     let now = state.clock.now_naive();
     let window_start = now - Duration::minutes(LOCKOUT_WINDOW_MINUTES);
     let mut conn = state.conn()?;
     let conn = &mut *conn;
 
-    if login_throttle::failures_for_ip_since(conn, &meta.ip, window_start)?
-        >= state.config.login_ip_limit
-    {
+    if login_throttle::failures_for_ip_since(conn, &meta.ip, window_start)? >= state.config.login_ip_limit {
         state.hasher.verify(password, None);
-        state.audit(
-            conn,
-            meta,
-            None,
-            "login.failure",
-            &email,
-            "refused: too many failures from this address",
-        )?;
+        state.audit(conn, meta, None, "login.failure", &email, "refused: too many failures from this address")?;
         return Ok(Err(LoginRefused::TooManyFromAddress));
     }
 
     let user = users::find_by_email(conn, &email)?;
-    let password_ok = state.hasher.verify(
-        password,
-        user.as_ref().and_then(|u| u.password_hash.as_deref()),
-    );
+    let password_ok = state.hasher.verify(password, user.as_ref().and_then(|u| u.password_hash.as_deref()));
     let locked = login_throttle::locked_until(conn, &email)?.is_some_and(|until| until > now);
 
     if let Some(user) = user.as_ref().filter(|u| password_ok && u.active && !locked) {
@@ -93,14 +66,7 @@ pub fn login(
             .tx(|conn| {
                 login_throttle::clear(conn, &email)?;
                 let s = start_session(state, conn, meta, user)?;
-                state.audit(
-                    conn,
-                    meta,
-                    Some(user),
-                    "login.success",
-                    &format!("user:{}", user.id),
-                    "",
-                )?;
+                state.audit(conn, meta, Some(user), "login.success", &format!("user:{}", user.id), "")?;
                 Ok(s)
             })
             .map(Ok);
@@ -120,15 +86,8 @@ pub fn login(
             login_throttle::record_failure(conn, &email, &meta.ip, now)?;
         }
         state.audit(conn, meta, user.as_ref(), "login.failure", &email, reason)?;
-        if !locked
-            && login_throttle::failures_for_email_since(conn, &email, window_start)?
-                >= LOCKOUT_FAILURES
-        {
-            login_throttle::lock(
-                conn,
-                &email,
-                now + Duration::minutes(LOCKOUT_WINDOW_MINUTES),
-            )?;
+        if !locked && login_throttle::failures_for_email_since(conn, &email, window_start)? >= LOCKOUT_FAILURES {
+            login_throttle::lock(conn, &email, now + Duration::minutes(LOCKOUT_WINDOW_MINUTES))?;
             state.audit(
                 conn,
                 meta,
@@ -165,21 +124,9 @@ pub fn resolve_session(state: &AppState, token: &str) -> ServiceResult<Option<(S
     Ok(Some((session, user)))
 }
 
-pub fn logout(
-    state: &AppState,
-    meta: &RequestMeta,
-    session_id: i64,
-    user: &User,
-) -> ServiceResult<()> {
+pub fn logout(state: &AppState, meta: &RequestMeta, session_id: i64, user: &User) -> ServiceResult<()> {
     state.tx(|conn| {
         sessions::delete(conn, session_id)?;
-        state.audit(
-            conn,
-            meta,
-            Some(user),
-            "logout",
-            &format!("user:{}", user.id),
-            "",
-        )
+        state.audit(conn, meta, Some(user), "logout", &format!("user:{}", user.id), "")
     })
 }

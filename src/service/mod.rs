@@ -53,18 +53,11 @@ impl FieldErrors {
     }
 
     pub fn get(&self, field: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(f, _)| *f == field)
-            .map(|(_, m)| m.as_str())
+        self.0.iter().find(|(f, _)| *f == field).map(|(_, m)| m.as_str())
     }
 
     pub fn into_result(self) -> Result<(), ServiceError> {
-        if self.is_empty() {
-            Ok(())
-        } else {
-            Err(ServiceError::Invalid(self))
-        }
+        if self.is_empty() { Ok(()) } else { Err(ServiceError::Invalid(self)) }
     }
 
     pub fn single(field: &'static str, msg: impl Into<String>) -> Self {
@@ -117,21 +110,13 @@ pub type ServiceResult<T> = Result<T, ServiceError>;
 
 /// Asks the policy; Forbidden when it says no.
 pub fn authorize(actor: &Actor, action: Action, resource: Resource) -> ServiceResult<()> {
-    if policy::allows(Some(actor), action, resource) {
-        Ok(())
-    } else {
-        Err(ServiceError::Forbidden)
-    }
+    if policy::allows(Some(actor), action, resource) { Ok(()) } else { Err(ServiceError::Forbidden) }
 }
 
 /// The policy's view of a stored user. An unknown role text (impossible under the CHECK
 /// constraint) becomes the least privileged role.
 pub fn actor_of(user: &User) -> Actor {
-    Actor {
-        user_id: user.id,
-        role: user.role.parse().unwrap_or(Role::Customer),
-        organization_id: user.organization_id,
-    }
+    Actor { user_id: user.id, role: user.role.parse().unwrap_or(Role::Customer), organization_id: user.organization_id }
 }
 
 impl AppState {

@@ -21,8 +21,7 @@ fn validate_input(input: &ServiceInput) -> ServiceResult<(String, String)> {
         errors.add("description", "Description must be at most 2000 characters.");
     }
     errors.into_result()?;
-    name.map(|n| (n, description))
-        .ok_or_else(|| ServiceError::Internal("validated fields missing".into()))
+    name.map(|n| (n, description)).ok_or_else(|| ServiceError::Internal("validated fields missing".into()))
 }
 
 fn map_conflict(e: crate::db::DbError) -> ServiceError {
@@ -38,18 +37,26 @@ pub fn create(state: &AppState, meta: &RequestMeta, admin: &User, input: &Servic
     authorize(&actor_of(admin), Action::ManageServices, Resource::None)?;
     let (name, description) = validate_input(input)?;
     state.tx(|conn| {
-        let s = services::insert(conn, &name, &description, input.active, state.clock.now_naive()).map_err(map_conflict)?;
+        let s =
+            services::insert(conn, &name, &description, input.active, state.clock.now_naive()).map_err(map_conflict)?;
         state.audit(conn, meta, Some(admin), "service.create", &format!("service:{}", s.id), &s.name)?;
         Ok(s)
     })
 }
 
-pub fn update(state: &AppState, meta: &RequestMeta, admin: &User, id: i64, input: &ServiceInput) -> ServiceResult<Service> {
+pub fn update(
+    state: &AppState,
+    meta: &RequestMeta,
+    admin: &User,
+    id: i64,
+    input: &ServiceInput,
+) -> ServiceResult<Service> {
     authorize(&actor_of(admin), Action::ManageServices, Resource::None)?;
     let (name, description) = validate_input(input)?;
     state.tx(|conn| {
         let before = services::find(conn, id)?;
-        let s = services::update(conn, id, &name, &description, input.active, state.clock.now_naive()).map_err(map_conflict)?;
+        let s = services::update(conn, id, &name, &description, input.active, state.clock.now_naive())
+            .map_err(map_conflict)?;
         let mut changed = Vec::new();
         if before.name != s.name {
             changed.push(format!("name {} → {}", before.name, s.name));

@@ -32,18 +32,10 @@ pub struct SetupInput {
 }
 
 /// Creates the first admin and signs them in. The token dies in the same transaction.
-pub fn complete(
-    state: &AppState,
-    meta: &RequestMeta,
-    input: &SetupInput,
-) -> ServiceResult<NewSession> {
+pub fn complete(state: &AppState, meta: &RequestMeta, input: &SetupInput) -> ServiceResult<NewSession> {
     let mut errors = FieldErrors::default();
-    let name = validate::label(&input.display_name, "Name", 100)
-        .map_err(|e| errors.add("display_name", e))
-        .ok();
-    let email = validate::email(&input.email)
-        .map_err(|e| errors.add("email", e))
-        .ok();
+    let name = validate::label(&input.display_name, "Name", 100).map_err(|e| errors.add("display_name", e)).ok();
+    let email = validate::email(&input.email).map_err(|e| errors.add("email", e)).ok();
     check_new_password(
         &mut errors,
         "password",
@@ -59,8 +51,7 @@ pub fn complete(
     let hash = state.hasher.hash(&input.password)?;
     let now = state.clock.now_naive();
     state.tx(|conn| {
-        if users::count(conn)? > 0 || !setup_tokens::consume(conn, &sha256_hex(&input.token), now)?
-        {
+        if users::count(conn)? > 0 || !setup_tokens::consume(conn, &sha256_hex(&input.token), now)? {
             return Err(ServiceError::NotFound);
         }
         let user = users::insert(
@@ -75,14 +66,7 @@ pub fn complete(
                 now,
             },
         )?;
-        state.audit(
-            conn,
-            meta,
-            Some(&user),
-            "setup",
-            &format!("user:{}", user.id),
-            "first administrator created",
-        )?;
+        state.audit(conn, meta, Some(&user), "setup", &format!("user:{}", user.id), "first administrator created")?;
         start_session(state, conn, meta, &user)
     })
 }

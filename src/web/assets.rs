@@ -14,33 +14,17 @@ struct Asset {
 }
 
 const ASSETS: &[Asset] = &[
-    Asset {
-        name: "app.css",
-        content_type: "text/css; charset=utf-8",
-        body: include_bytes!("../../static/app.css"),
-    },
+    Asset { name: "app.css", content_type: "text/css; charset=utf-8", body: include_bytes!("../../static/app.css") },
     Asset {
         name: "app.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../../static/app.js"),
     },
-    Asset {
-        name: "favicon.svg",
-        content_type: "image/svg+xml",
-        body: include_bytes!("../../static/favicon.svg"),
-    },
+    Asset { name: "favicon.svg", content_type: "image/svg+xml", body: include_bytes!("../../static/favicon.svg") },
 ];
 
 static ETAGS: LazyLock<Vec<String>> = LazyLock::new(|| {
-    ASSETS
-        .iter()
-        .map(|a| {
-            format!(
-                "\"{}\"",
-                &sha256_hex(&String::from_utf8_lossy(a.body))[..16]
-            )
-        })
-        .collect()
+    ASSETS.iter().map(|a| format!("\"{}\"", &sha256_hex(&String::from_utf8_lossy(a.body))[..16])).collect()
 });
 
 pub async fn serve(req: HttpRequest, name: web::Path<String>) -> Result<HttpResponse, AppError> {
@@ -54,13 +38,8 @@ pub async fn serve(req: HttpRequest, name: web::Path<String>) -> Result<HttpResp
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
-    let mut b = if matches {
-        HttpResponse::NotModified()
-    } else {
-        HttpResponse::Ok()
-    };
-    b.insert_header((header::ETAG, etag.clone()))
-        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"));
+    let mut b = if matches { HttpResponse::NotModified() } else { HttpResponse::Ok() };
+    b.insert_header((header::ETAG, etag.clone())).insert_header((header::CACHE_CONTROL, "public, max-age=3600"));
     if matches {
         return Ok(b.finish());
     }

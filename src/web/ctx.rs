@@ -47,12 +47,7 @@ impl FromRequest for CurrentUser {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         // Routes needing a user are gated, so a missing user here is a wiring mistake.
-        ready(
-            req.extensions()
-                .get::<CurrentUser>()
-                .cloned()
-                .ok_or(AppError::Forbidden),
-        )
+        ready(req.extensions().get::<CurrentUser>().cloned().ok_or(AppError::Forbidden))
     }
 }
 
@@ -61,21 +56,9 @@ pub struct Meta(pub RequestMeta);
 
 pub fn request_meta(req: &HttpRequest) -> RequestMeta {
     RequestMeta {
-        ip: req
-            .peer_addr()
-            .map(|a| a.ip().to_string())
-            .unwrap_or_default(),
-        user_agent: req
-            .headers()
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string(),
-        request_id: req
-            .extensions()
-            .get::<RequestId>()
-            .map(|r| r.0.clone())
-            .unwrap_or_default(),
+        ip: req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default(),
+        user_agent: req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").to_string(),
+        request_id: req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default(),
     }
 }
 
@@ -120,25 +103,15 @@ impl PageCtx {
         if let Some(cu) = &current {
             let mut item = |href: &'static str, label: &'static str, action: Action| {
                 if cu.may(action) {
-                    let current = if href == "/" {
-                        path == "/"
-                    } else {
-                        path.starts_with(href)
-                    };
-                    nav.push(NavItem {
-                        href,
-                        label,
-                        current,
-                    });
+                    let current = if href == "/" { path == "/" } else { path.starts_with(href) };
+                    nav.push(NavItem { href, label, current });
                 }
             };
             item("/", "Home", Action::ViewHome);
+            item("/incidents", "Incidents", Action::ViewIncidents);
             item("/admin/users", "Users", Action::ManageUsers);
-            item(
-                "/admin/organizations",
-                "Organizations",
-                Action::ManageOrganizations,
-            );
+            item("/admin/organizations", "Organizations", Action::ManageOrganizations);
+            item("/admin/services", "Services", Action::ManageServices);
             item("/admin/audit", "Audit log", Action::ViewAudit);
             item("/account", "Account", Action::ManageOwnAccount);
         }
@@ -148,35 +121,18 @@ impl PageCtx {
                 .map(|(_, v)| v.chars().take(300).collect::<String>())
         });
         PageCtx {
-            time_zone: current
-                .as_ref()
-                .and_then(|c| c.user.time_zone.parse().ok())
-                .unwrap_or(chrono_tz::UTC),
-            user: current.map(|c| NavUser {
-                name: c.user.display_name.clone(),
-                role_label: c.role().label(),
-            }),
+            time_zone: current.as_ref().and_then(|c| c.user.time_zone.parse().ok()).unwrap_or(chrono_tz::UTC),
+            user: current.map(|c| NavUser { name: c.user.display_name.clone(), role_label: c.role().label() }),
             nav,
-            csrf: req
-                .extensions()
-                .get::<CsrfToken>()
-                .map(|t| t.0.clone())
-                .unwrap_or_default(),
+            csrf: req.extensions().get::<CsrfToken>().map(|t| t.0.clone()).unwrap_or_default(),
             flash,
-            request_id: req
-                .extensions()
-                .get::<RequestId>()
-                .map(|r| r.0.clone())
-                .unwrap_or_default(),
+            request_id: req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default(),
         }
     }
 
     /// A UTC timestamp in the viewer's time zone, e.g. "2026-11-23 15:43 CET".
     pub fn time(&self, t: &chrono::NaiveDateTime) -> String {
-        t.and_utc()
-            .with_timezone(&self.time_zone)
-            .format("%Y-%m-%d %H:%M %Z")
-            .to_string()
+        t.and_utc().with_timezone(&self.time_zone).format("%Y-%m-%d %H:%M %Z").to_string()
     }
 }
 
@@ -192,9 +148,7 @@ impl FromRequest for PageCtx {
 /// Renders a template with the given status as text/html.
 pub fn render(status: StatusCode, tpl: &impl askama::Template) -> Result<HttpResponse, AppError> {
     let body = tpl.render()?;
-    Ok(HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .body(body))
+    Ok(HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body))
 }
 
 pub fn page(tpl: &impl askama::Template) -> Result<HttpResponse, AppError> {

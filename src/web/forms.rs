@@ -75,3 +75,95 @@ pub struct OrgForm {
     #[serde(default)]
     pub share_incidents: Option<String>,
 }
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ServiceForm {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub active: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct IncidentForm {
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub service_id: String,
+    #[serde(default)]
+    pub impact: String,
+    #[serde(default)]
+    pub urgency: String,
+    #[serde(default)]
+    pub severity: String,
+    #[serde(default)]
+    pub assignee: String,
+    #[serde(default)]
+    pub tags: String,
+    #[serde(default)]
+    pub reporter_email: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct CommentForm {
+    #[serde(default)]
+    pub body: String,
+    /// "internal" for an internal note; anything else is a public reply.
+    #[serde(default)]
+    pub visibility: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct AssignForm {
+    #[serde(default)]
+    pub assignee: String,
+    #[serde(default)]
+    pub version: i32,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct StatusForm {
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub resolution: String,
+    #[serde(default)]
+    pub version: i32,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct FieldsForm {
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub service_id: String,
+    #[serde(default)]
+    pub impact: String,
+    #[serde(default)]
+    pub urgency: String,
+    #[serde(default)]
+    pub severity: String,
+    #[serde(default)]
+    pub tags: String,
+    #[serde(default)]
+    pub version: i32,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct LinkForm {
+    #[serde(default)]
+    pub other: String,
+    #[serde(default)]
+    pub kind: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct WatchForm {
+    /// "on" to watch, anything else to stop.
+    #[serde(default)]
+    pub watch: String,
+}

@@ -101,9 +101,7 @@ pub async fn frame(
                 ep.message
             },
         };
-        let body = tpl
-            .render()
-            .unwrap_or_else(|_| format!("Error {} (request {request_id})", status.as_u16()));
+        let body = tpl.render().unwrap_or_else(|_| format!("Error {} (request {request_id})", status.as_u16()));
         let mut new = HttpResponse::build(status);
         new.content_type("text/html; charset=utf-8");
         for (name, value) in res.response().headers() {
@@ -114,20 +112,12 @@ pub async fn frame(
         res = ServiceResponse::new(http_req.clone(), new.body(body));
     }
 
-    let signed_in = http_req
-        .extensions()
-        .get::<CurrentUser>()
-        .map(|c| c.user.id);
-    let https = http_req
-        .app_data::<web::Data<AppState>>()
-        .is_some_and(|s| s.config.is_https());
+    let signed_in = http_req.extensions().get::<CurrentUser>().map(|c| c.user.id);
+    let https = http_req.app_data::<web::Data<AppState>>().is_some_and(|s| s.config.is_https());
     let is_static = http_req.path().starts_with("/static/");
     let h = res.headers_mut();
     let set = |h: &mut header::HeaderMap, k: &'static str, v: &'static str| {
-        h.insert(
-            header::HeaderName::from_static(k),
-            header::HeaderValue::from_static(v),
-        );
+        h.insert(header::HeaderName::from_static(k), header::HeaderValue::from_static(v));
     };
     set(
         h,
@@ -138,17 +128,9 @@ pub async fn frame(
     set(h, "x-frame-options", "DENY");
     set(h, "referrer-policy", "same-origin");
     set(h, "cross-origin-opener-policy", "same-origin");
-    set(
-        h,
-        "permissions-policy",
-        "camera=(), microphone=(), geolocation=()",
-    );
+    set(h, "permissions-policy", "camera=(), microphone=(), geolocation=()");
     if https {
-        set(
-            h,
-            "strict-transport-security",
-            "max-age=31536000; includeSubDomains",
-        );
+        set(h, "strict-transport-security", "max-age=31536000; includeSubDomains");
     }
     if !is_static && (signed_in.is_some() || !h.contains_key(header::CACHE_CONTROL)) {
         set(h, "cache-control", "no-store");
@@ -167,10 +149,7 @@ pub async fn frame(
 }
 
 fn is_unsafe(m: &Method) -> bool {
-    !matches!(
-        *m,
-        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
-    )
+    !matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE)
 }
 
 /// Browser same-origin check: Sec-Fetch-Site when present, else Origin when present. A request
@@ -189,20 +168,11 @@ fn same_origin(req: &ServiceRequest, base_origin: &str) -> bool {
 }
 
 fn cookie(name: &'static str, value: String, https: bool) -> Cookie<'static> {
-    Cookie::build(name, value)
-        .path("/")
-        .http_only(true)
-        .secure(https)
-        .same_site(SameSite::Lax)
-        .finish()
+    Cookie::build(name, value).path("/").http_only(true).secure(https).same_site(SameSite::Lax).finish()
 }
 
 pub fn session_cookie(state: &AppState, token: String) -> Cookie<'static> {
-    cookie(
-        state.config.session_cookie_name(),
-        token,
-        state.config.is_https(),
-    )
+    cookie(state.config.session_cookie_name(), token, state.config.is_https())
 }
 
 pub fn expired_cookie(name: &'static str, https: bool) -> Cookie<'static> {
@@ -221,10 +191,7 @@ pub async fn session(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
-        return Ok(fail(
-            req,
-            AppError::Internal("application state missing".into()),
-        ));
+        return Ok(fail(req, AppError::Internal("application state missing".into())));
     };
     let https = state.config.is_https();
     let session_name = state.config.session_cookie_name();
@@ -238,10 +205,7 @@ pub async fn session(
         let t = token.clone();
         match web::block(move || auth::resolve_session(&st, &t)).await {
             Ok(Ok(Some((session, user)))) => {
-                req.extensions_mut().insert(CurrentUser {
-                    user,
-                    session_id: session.id,
-                });
+                req.extensions_mut().insert(CurrentUser { user, session_id: session.id });
                 csrf_seed = Some(format!("session:{token}"));
             }
             Ok(Ok(None)) => drop_session_cookie = true,
@@ -284,16 +248,10 @@ pub async fn session(
         let mut body = web::BytesMut::new();
         while let Some(chunk) = payload.next().await {
             let Ok(chunk) = chunk else {
-                return Ok(fail(
-                    req,
-                    AppError::BadRequest("The request body could not be read.".into()),
-                ));
+                return Ok(fail(req, AppError::BadRequest("The request body could not be read.".into())));
             };
             if body.len() + chunk.len() > MAX_BODY {
-                return Ok(fail(
-                    req,
-                    AppError::BadRequest("What you sent is larger than this form accepts.".into()),
-                ));
+                return Ok(fail(req, AppError::BadRequest("What you sent is larger than this form accepts.".into())));
             }
             body.extend_from_slice(&chunk);
         }
@@ -313,30 +271,20 @@ pub async fn session(
     let had_flash = req.cookie(FLASH_COOKIE).is_some();
     let mut res = next.call(req).await?.map_into_boxed_body();
     if let Some(anon) = new_anon {
-        res.response_mut()
-            .add_cookie(&cookie(anon_name, anon, https))
-            .ok();
+        res.response_mut().add_cookie(&cookie(anon_name, anon, https)).ok();
     }
     if drop_session_cookie && !res.response().headers().contains_key(header::SET_COOKIE) {
-        res.response_mut()
-            .add_cookie(&expired_cookie(session_name, https))
-            .ok();
+        res.response_mut().add_cookie(&expired_cookie(session_name, https)).ok();
     }
     if had_flash && !res.status().is_redirection() {
-        res.response_mut()
-            .add_cookie(&expired_cookie(FLASH_COOKIE, false))
-            .ok();
+        res.response_mut().add_cookie(&expired_cookie(FLASH_COOKIE, false)).ok();
     }
     Ok(res)
 }
 
 /// The per-route gate: anonymous visitors of a signed-in route go to the login page; signed-in
 /// users whose role may not take the route's action get the 403 page.
-pub async fn check_gate(
-    g: Gate,
-    req: ServiceRequest,
-    next: Next<BoxBody>,
-) -> Result<ServiceResponse<BoxBody>, Error> {
+pub async fn check_gate(g: Gate, req: ServiceRequest, next: Next<BoxBody>) -> Result<ServiceResponse<BoxBody>, Error> {
     let Gate::Signed(action) = g else {
         return call_catching_panics(req, next).await;
     };
@@ -347,13 +295,8 @@ pub async fn check_gate(
                 "" => req.path().to_string(),
                 q => format!("{}?{}", req.path(), q),
             };
-            let next_param: String =
-                url::form_urlencoded::byte_serialize(target.as_bytes()).collect();
-            let to = if target == "/" {
-                "/login".to_string()
-            } else {
-                format!("/login?next={next_param}")
-            };
+            let next_param: String = url::form_urlencoded::byte_serialize(target.as_bytes()).collect();
+            let to = if target == "/" { "/login".to_string() } else { format!("/login?next={next_param}") };
             Ok(req.into_response(redirect(&to, None)))
         }
         Some(cu) if policy::role_may(cu.role(), action) => call_catching_panics(req, next).await,
@@ -366,10 +309,7 @@ pub async fn check_gate(
 
 /// Calls the handler; a panic becomes the 500 page (with the request id in the log) and the
 /// worker keeps serving.
-async fn call_catching_panics(
-    req: ServiceRequest,
-    next: Next<BoxBody>,
-) -> Result<ServiceResponse<BoxBody>, Error> {
+async fn call_catching_panics(req: ServiceRequest, next: Next<BoxBody>) -> Result<ServiceResponse<BoxBody>, Error> {
     // Routing is done by now, so the request may be shared.
     let http_req = req.request().clone();
     match AssertUnwindSafe(next.call(req)).catch_unwind().await {
@@ -380,16 +320,9 @@ async fn call_catching_panics(
                 .map(|s| s.to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_default();
-            let request_id = http_req
-                .extensions()
-                .get::<RequestId>()
-                .map(|r| r.0.clone())
-                .unwrap_or_default();
+            let request_id = http_req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
             tracing::error!(request_id = %request_id, panic = %clean(&what), "handler panicked");
-            Ok(ServiceResponse::new(
-                http_req,
-                AppError::Internal("panic".into()).error_response(),
-            ))
+            Ok(ServiceResponse::new(http_req, AppError::Internal("panic".into()).error_response()))
         }
     }
 }

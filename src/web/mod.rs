@@ -29,9 +29,7 @@ where
 }
 
 /// Splits a service result into "show the form again with these messages" and everything else.
-pub fn form_outcome<T>(
-    r: ServiceResult<T>,
-) -> Result<Result<T, crate::service::FieldErrors>, AppError> {
+pub fn form_outcome<T>(r: ServiceResult<T>) -> Result<Result<T, crate::service::FieldErrors>, AppError> {
     match r {
         Ok(v) => Ok(Ok(v)),
         Err(ServiceError::Invalid(e)) => Ok(Err(e)),

@@ -2,7 +2,10 @@
 //! declaration registers the route with actix and lists it for the route × role test, so a route
 //! without a policy entry cannot exist.
 
-use super::pages::{account, admin_audit, admin_orgs, admin_users, auth, health, home, setup};
+use super::pages::{
+    account, admin_audit, admin_orgs, admin_services, admin_users, auth, health, home, incident_actions, incidents,
+    setup,
+};
 use super::{assets, middleware};
 use crate::domain::policy::Action;
 use actix_web::body::BoxBody;
@@ -35,6 +38,7 @@ pub trait RouteSink {
 }
 
 /// The application's routes.
+#[rustfmt::skip]
 pub fn define(r: &mut impl RouteSink) {
     use Gate::*;
     let get = || Method::GET;
@@ -49,126 +53,52 @@ pub fn define(r: &mut impl RouteSink) {
     r.add(get(), "/login", Public, auth::login_form);
     r.add(post(), "/login", Public, auth::login_submit);
     r.add(post(), "/logout", Signed(Action::SignOut), auth::logout);
-    r.add(
-        get(),
-        "/password-reset/{token}",
-        Public,
-        account::reset_form,
-    );
-    r.add(
-        post(),
-        "/password-reset/{token}",
-        Public,
-        account::reset_submit,
-    );
+    r.add(get(), "/password-reset/{token}", Public, account::reset_form);
+    r.add(post(), "/password-reset/{token}", Public, account::reset_submit);
 
     r.add(get(), "/", Signed(Action::ViewHome), home::home);
 
-    r.add(
-        get(),
-        "/account",
-        Signed(Action::ManageOwnAccount),
-        account::show,
-    );
-    r.add(
-        post(),
-        "/account/profile",
-        Signed(Action::ManageOwnAccount),
-        account::update_profile,
-    );
-    r.add(
-        post(),
-        "/account/password",
-        Signed(Action::ManageOwnAccount),
-        account::change_password,
-    );
-    r.add(
-        get(),
-        "/account/sessions",
-        Signed(Action::ManageOwnAccount),
-        account::sessions,
-    );
-    r.add(
-        post(),
-        "/account/sessions/{id}/revoke",
-        Signed(Action::RevokeSession),
-        account::revoke_session,
-    );
+    r.add(get(), "/account", Signed(Action::ManageOwnAccount), account::show);
+    r.add(post(), "/account/profile", Signed(Action::ManageOwnAccount), account::update_profile);
+    r.add(post(), "/account/password", Signed(Action::ManageOwnAccount), account::change_password);
+    r.add(get(), "/account/sessions", Signed(Action::ManageOwnAccount), account::sessions);
+    r.add(post(), "/account/sessions/{id}/revoke", Signed(Action::RevokeSession), account::revoke_session);
 
-    r.add(
-        get(),
-        "/admin/users",
-        Signed(Action::ManageUsers),
-        admin_users::list,
-    );
-    r.add(
-        get(),
-        "/admin/users/new",
-        Signed(Action::ManageUsers),
-        admin_users::new_form,
-    );
-    r.add(
-        post(),
-        "/admin/users",
-        Signed(Action::ManageUsers),
-        admin_users::create,
-    );
-    r.add(
-        get(),
-        "/admin/users/{id}",
-        Signed(Action::ManageUsers),
-        admin_users::edit_form,
-    );
-    r.add(
-        post(),
-        "/admin/users/{id}",
-        Signed(Action::ManageUsers),
-        admin_users::update,
-    );
-    r.add(
-        post(),
-        "/admin/users/{id}/reset-link",
-        Signed(Action::ManageUsers),
-        admin_users::reset_link,
-    );
+    r.add(get(), "/admin/users", Signed(Action::ManageUsers), admin_users::list);
+    r.add(get(), "/admin/users/new", Signed(Action::ManageUsers), admin_users::new_form);
+    r.add(post(), "/admin/users", Signed(Action::ManageUsers), admin_users::create);
+    r.add(get(), "/admin/users/{id}", Signed(Action::ManageUsers), admin_users::edit_form);
+    r.add(post(), "/admin/users/{id}", Signed(Action::ManageUsers), admin_users::update);
+    r.add(post(), "/admin/users/{id}/reset-link", Signed(Action::ManageUsers), admin_users::reset_link);
 
-    r.add(
-        get(),
-        "/admin/organizations",
-        Signed(Action::ManageOrganizations),
-        admin_orgs::list,
-    );
-    r.add(
-        get(),
-        "/admin/organizations/new",
-        Signed(Action::ManageOrganizations),
-        admin_orgs::new_form,
-    );
-    r.add(
-        post(),
-        "/admin/organizations",
-        Signed(Action::ManageOrganizations),
-        admin_orgs::create,
-    );
-    r.add(
-        get(),
-        "/admin/organizations/{id}",
-        Signed(Action::ManageOrganizations),
-        admin_orgs::edit_form,
-    );
-    r.add(
-        post(),
-        "/admin/organizations/{id}",
-        Signed(Action::ManageOrganizations),
-        admin_orgs::update,
-    );
+    r.add(get(), "/admin/organizations", Signed(Action::ManageOrganizations), admin_orgs::list);
+    r.add(get(), "/admin/organizations/new", Signed(Action::ManageOrganizations), admin_orgs::new_form);
+    r.add(post(), "/admin/organizations", Signed(Action::ManageOrganizations), admin_orgs::create);
+    r.add(get(), "/admin/organizations/{id}", Signed(Action::ManageOrganizations), admin_orgs::edit_form);
+    r.add(post(), "/admin/organizations/{id}", Signed(Action::ManageOrganizations), admin_orgs::update);
 
-    r.add(
-        get(),
-        "/admin/audit",
-        Signed(Action::ViewAudit),
-        admin_audit::list,
-    );
+    r.add(get(), "/admin/audit", Signed(Action::ViewAudit), admin_audit::list);
+
+    r.add(get(), "/admin/services", Signed(Action::ManageServices), admin_services::list);
+    r.add(get(), "/admin/services/new", Signed(Action::ManageServices), admin_services::new_form);
+    r.add(post(), "/admin/services", Signed(Action::ManageServices), admin_services::create);
+    r.add(get(), "/admin/services/{id}", Signed(Action::ManageServices), admin_services::edit_form);
+    r.add(post(), "/admin/services/{id}", Signed(Action::ManageServices), admin_services::update);
+
+    r.add(get(), "/incidents", Signed(Action::ViewIncidents), incidents::queue);
+    r.add(get(), "/incidents/new", Signed(Action::CreateIncident), incidents::new_form);
+    r.add(post(), "/incidents", Signed(Action::CreateIncident), incidents::create);
+    r.add(get(), "/incidents/{key}", Signed(Action::ViewIncident), incidents::show);
+    r.add(post(), "/incidents/{key}/comments", Signed(Action::CommentPublic), incident_actions::comment);
+    r.add(get(), "/incidents/{key}/comments/{id}/edit", Signed(Action::CommentPublic), incident_actions::edit_comment_form);
+    r.add(post(), "/incidents/{key}/comments/{id}/edit", Signed(Action::CommentPublic), incident_actions::edit_comment);
+    // Customers may reopen their own resolved incidents; the workflow decides who moves what.
+    r.add(post(), "/incidents/{key}/status", Signed(Action::ViewIncident), incident_actions::status);
+    r.add(post(), "/incidents/{key}/assign", Signed(Action::WorkIncident), incident_actions::assign);
+    r.add(post(), "/incidents/{key}/fields", Signed(Action::WorkIncident), incident_actions::fields);
+    r.add(post(), "/incidents/{key}/links", Signed(Action::WorkIncident), incident_actions::link);
+    r.add(post(), "/incidents/{key}/links/{id}/delete", Signed(Action::WorkIncident), incident_actions::unlink);
+    r.add(post(), "/incidents/{key}/watch", Signed(Action::WatchIncident), incident_actions::watch);
 }
 
 /// Collects the declarations without registering anything: the route list the tests use.
@@ -198,9 +128,7 @@ where
 {
     web::method(method)
         .to(handler)
-        .wrap(from_fn(move |req, next: Next<BoxBody>| {
-            middleware::check_gate(gate, req, next)
-        }))
+        .wrap(from_fn(move |req, next: Next<BoxBody>| middleware::check_gate(gate, req, next)))
 }
 
 /// Registers every route with actix, each wrapped in its gate; routes sharing a path share one
@@ -214,12 +142,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             Args: FromRequest + 'static,
             F::Output: Responder + 'static,
         {
-            let route =
-                web::method(method)
-                    .to(handler)
-                    .wrap(from_fn(move |req, next: Next<BoxBody>| {
-                        middleware::check_gate(gate, req, next)
-                    }));
+            let route = web::method(method)
+                .to(handler)
+                .wrap(from_fn(move |req, next: Next<BoxBody>| middleware::check_gate(gate, req, next)));
             self.0.push((path, route));
         }
     }

@@ -4,11 +4,7 @@ use crate::support::*;
 /// The id in the first `/admin/<kind>/<id>` link of a page.
 fn first_id(body: &str, kind: &str) -> String {
     body.split(&format!("/admin/{kind}/"))
-        .find_map(|s| {
-            s.split(['"', '/'])
-                .next()
-                .filter(|x| !x.is_empty() && x.chars().all(|c| c.is_ascii_digit()))
-        })
+        .find_map(|s| s.split(['"', '/']).next().filter(|x| !x.is_empty() && x.chars().all(|c| c.is_ascii_digit())))
         .expect("an id")
         .to_string()
 }
@@ -19,11 +15,7 @@ both!(admin_creates_edits_and_deactivates_users, |app| {
         .submit(
             "/admin/organizations/new",
             "/admin/organizations",
-            &[
-                ("name", "Acme Corp"),
-                ("email_domains", "acme.example, acme.test"),
-                ("share_incidents", "on"),
-            ],
+            &[("name", "Acme Corp"), ("email_domains", "acme.example, acme.test"), ("share_incidents", "on")],
         )
         .await;
     assert_eq!(org.status, 303, "{}", org.body);
@@ -65,10 +57,7 @@ both!(admin_creates_edits_and_deactivates_users, |app| {
     assert_eq!(made.status, 200, "{}", made.body);
     assert!(made.contains("/password-reset/"));
     let list = admin.get("/admin/users?q=carl").await;
-    assert!(
-        list.contains("carl@acme.example"),
-        "emails are stored lowercased"
-    );
+    assert!(list.contains("carl@acme.example"), "emails are stored lowercased");
     assert!(list.contains("Acme Corp"));
     let id = first_id(&list.body, "users");
 
@@ -77,40 +66,19 @@ both!(admin_creates_edits_and_deactivates_users, |app| {
         .submit(
             "/admin/users/new",
             "/admin/users",
-            &[
-                ("display_name", "Other"),
-                ("email", "CARL@acme.example"),
-                ("role", "customer"),
-                ("time_zone", "UTC"),
-            ],
+            &[("display_name", "Other"), ("email", "CARL@acme.example"), ("role", "customer"), ("time_zone", "UTC")],
         )
         .await;
     assert_eq!(dup.status, 422);
     assert!(dup.contains("exists already"));
 
     // Carl signs in after setting a password through a reset link.
-    let link_page = admin
-        .submit(
-            &format!("/admin/users/{id}"),
-            &format!("/admin/users/{id}/reset-link"),
-            &[],
-        )
-        .await;
-    let link = link_page
-        .body
-        .split("id=\"reset-link\">")
-        .nth(1)
-        .and_then(|s| s.split('<').next())
-        .expect("link")
-        .to_string();
+    let link_page = admin.submit(&format!("/admin/users/{id}"), &format!("/admin/users/{id}/reset-link"), &[]).await;
+    let link =
+        link_page.body.split("id=\"reset-link\">").nth(1).and_then(|s| s.split('<').next()).expect("link").to_string();
     let path = html_unescape(&link).replace(&app.base, "");
     let carl = app.browser();
-    carl.submit(
-        &path,
-        &path,
-        &[("password", PASSWORD), ("password_confirm", PASSWORD)],
-    )
-    .await;
+    carl.submit(&path, &path, &[("password", PASSWORD), ("password_confirm", PASSWORD)]).await;
     assert_eq!(carl.login("carl@acme.example", PASSWORD).await.status, 303);
     assert_eq!(carl.get("/").await.status, 200);
 
@@ -144,24 +112,9 @@ both!(admin_creates_edits_and_deactivates_users, |app| {
         )
         .await;
     assert_eq!(deactivate.status, 303);
-    assert_eq!(
-        carl.get("/").await.status,
-        303,
-        "deactivation ends sessions"
-    );
-    assert_eq!(
-        app.browser()
-            .login("carl@acme.example", PASSWORD)
-            .await
-            .status,
-        422
-    );
-    assert!(
-        admin
-            .get("/admin/users?q=carl")
-            .await
-            .contains("Deactivated")
-    );
+    assert_eq!(carl.get("/").await.status, 303, "deactivation ends sessions");
+    assert_eq!(app.browser().login("carl@acme.example", PASSWORD).await.status, 422);
+    assert!(admin.get("/admin/users?q=carl").await.contains("Deactivated"));
 
     // The audit log has each step.
     let audit = admin.get("/admin/audit").await;
@@ -205,56 +158,33 @@ both!(the_last_admin_cannot_demote_themselves, |app| {
     assert!(r.contains("last active administrator"));
 });
 
-both!(
-    asvs_5_1_2_posted_fields_outside_the_form_are_ignored,
-    |app| {
-        let b = app.signed_in("customer").await;
-        let r = b
-            .submit(
-                "/account",
-                "/account/profile",
-                &[
-                    ("display_name", "Cleo"),
-                    ("time_zone", "UTC"),
-                    ("role", "admin"),
-                ],
-            )
-            .await;
-        assert_eq!(r.status, 303);
-        let home = b.get("/").await;
-        assert!(home.contains("Customer"));
-        assert_eq!(b.get("/admin/users").await.status, 403);
-    }
-);
+both!(asvs_5_1_2_posted_fields_outside_the_form_are_ignored, |app| {
+    let b = app.signed_in("customer").await;
+    let r = b
+        .submit("/account", "/account/profile", &[("display_name", "Cleo"), ("time_zone", "UTC"), ("role", "admin")])
+        .await;
+    assert_eq!(r.status, 303);
+    let home = b.get("/").await;
+    assert!(home.contains("Customer"));
+    assert_eq!(b.get("/admin/users").await.status, 403);
+});
 
 both!(organizations_are_listed_searched_and_edited, |app| {
     let admin = app.signed_in("admin").await;
     let bad = admin
-        .submit(
-            "/admin/organizations/new",
-            "/admin/organizations",
-            &[("name", ""), ("email_domains", "not a domain!")],
-        )
+        .submit("/admin/organizations/new", "/admin/organizations", &[("name", ""), ("email_domains", "not a domain!")])
         .await;
     assert_eq!(bad.status, 422);
     assert!(bad.contains("Name is required."));
     assert!(bad.contains("value=\"not a domain!\""));
     for (name, domains) in [("Globex", "globex.example"), ("Initech", "initech.example")] {
         let r = admin
-            .submit(
-                "/admin/organizations/new",
-                "/admin/organizations",
-                &[("name", name), ("email_domains", domains)],
-            )
+            .submit("/admin/organizations/new", "/admin/organizations", &[("name", name), ("email_domains", domains)])
             .await;
         assert_eq!(r.status, 303);
     }
     let dup = admin
-        .submit(
-            "/admin/organizations/new",
-            "/admin/organizations",
-            &[("name", "globex"), ("email_domains", "")],
-        )
+        .submit("/admin/organizations/new", "/admin/organizations", &[("name", "globex"), ("email_domains", "")])
         .await;
     assert_eq!(dup.status, 422, "names are unique regardless of case");
     let list = admin.get("/admin/organizations?q=initech").await;
@@ -264,23 +194,14 @@ both!(organizations_are_listed_searched_and_edited, |app| {
         .submit(
             &format!("/admin/organizations/{id}"),
             &format!("/admin/organizations/{id}"),
-            &[
-                ("name", "Initech Ltd"),
-                ("email_domains", "initech.example"),
-                ("share_incidents", "on"),
-            ],
+            &[("name", "Initech Ltd"), ("email_domains", "initech.example"), ("share_incidents", "on")],
         )
         .await;
     assert_eq!(edit.status, 303);
     let page = admin.get(&format!("/admin/organizations/{id}")).await;
     assert!(page.contains("value=\"Initech Ltd\""));
     assert!(page.contains("checked"));
-    assert!(
-        admin
-            .get("/admin/audit?action=organization.update")
-            .await
-            .contains("sharing on")
-    );
+    assert!(admin.get("/admin/audit?action=organization.update").await.contains("sharing on"));
 });
 
 both!(user_list_pages_with_a_stable_keyset, |app| {
@@ -315,30 +236,25 @@ both!(user_list_pages_with_a_stable_keyset, |app| {
         .find(|h| h.contains("after_id"))
         .expect("next link");
     let second = admin.get(&html_unescape(next)).await;
-    assert!(
-        second.contains("Bulk 50") && second.contains("Bulk 59") && !second.contains("Bulk 49")
-    );
+    assert!(second.contains("Bulk 50") && second.contains("Bulk 59") && !second.contains("Bulk 49"));
 });
 
-both!(
-    audit_log_records_logins_failures_and_logouts_without_secrets,
-    |app| {
-        app.user("support", "aud@example.com").await;
-        let b = app.browser();
-        b.login("aud@example.com", "definitely wrong pw").await;
-        b.login("aud@example.com", PASSWORD).await;
-        b.submit("/", "/logout", &[]).await;
-        let admin = app.signed_in("admin").await;
-        let audit = admin.get("/admin/audit?user=aud@example.com").await;
-        for action in ["login.failure", "login.success", "logout"] {
-            assert!(audit.contains(action), "{action}");
-        }
-        assert!(audit.contains("wrong password"));
-        assert!(!audit.contains("definitely wrong pw"), "never a password");
-        assert!(!audit.contains(PASSWORD));
-        assert!(audit.contains("127.0.0.1"), "address recorded");
-        let bad_date = admin.get("/admin/audit?from=yesterday").await;
-        assert_eq!(bad_date.status, 200);
-        assert!(bad_date.contains("must be a date"));
+both!(audit_log_records_logins_failures_and_logouts_without_secrets, |app| {
+    app.user("support", "aud@example.com").await;
+    let b = app.browser();
+    b.login("aud@example.com", "definitely wrong pw").await;
+    b.login("aud@example.com", PASSWORD).await;
+    b.submit("/", "/logout", &[]).await;
+    let admin = app.signed_in("admin").await;
+    let audit = admin.get("/admin/audit?user=aud@example.com").await;
+    for action in ["login.failure", "login.success", "logout"] {
+        assert!(audit.contains(action), "{action}");
     }
-);
+    assert!(audit.contains("wrong password"));
+    assert!(!audit.contains("definitely wrong pw"), "never a password");
+    assert!(!audit.contains(PASSWORD));
+    assert!(audit.contains("127.0.0.1"), "address recorded");
+    let bad_date = admin.get("/admin/audit?from=yesterday").await;
+    assert_eq!(bad_date.status, 200);
+    assert!(bad_date.contains("must be a date"));
+});

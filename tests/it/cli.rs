@@ -22,11 +22,7 @@ fn firewatch(dir: &std::path::Path, db_url: &str, args: &[&str], stdin: &str) ->
         let _ = s.write_all(stdin.as_bytes());
     }
     let out = child.wait_with_output().expect("wait");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     (out.status.code().unwrap_or(-1), text)
 }
 
@@ -51,49 +47,22 @@ both!(cli_migrate_and_create_user, |app| {
     let url = db_url(&app);
     let (code, out) = firewatch(app.dir.path(), &url, &["migrate"], "");
     assert_eq!(code, 0, "{out}");
-    assert!(
-        out.contains("0 migration(s) applied"),
-        "already current: {out}"
-    );
+    assert!(out.contains("0 migration(s) applied"), "already current: {out}");
 
     let (code, out) = firewatch(
         app.dir.path(),
         &url,
-        &[
-            "user",
-            "create",
-            "--email",
-            "Ops@Example.com",
-            "--name",
-            "Ops Person",
-            "--role",
-            "devops",
-        ],
+        &["user", "create", "--email", "Ops@Example.com", "--name", "Ops Person", "--role", "devops"],
         &format!("{PASSWORD}\n"),
     );
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("ops@example.com"));
-    assert_eq!(
-        app.browser()
-            .login("ops@example.com", PASSWORD)
-            .await
-            .status,
-        303
-    );
+    assert_eq!(app.browser().login("ops@example.com", PASSWORD).await.status, 303);
 
     let (code, out) = firewatch(
         app.dir.path(),
         &url,
-        &[
-            "user",
-            "create",
-            "--email",
-            "weak@example.com",
-            "--name",
-            "Weak",
-            "--role",
-            "support",
-        ],
+        &["user", "create", "--email", "weak@example.com", "--name", "Weak", "--role", "support"],
         "password1234\n",
     );
     assert_eq!(code, 1);
@@ -101,16 +70,7 @@ both!(cli_migrate_and_create_user, |app| {
     let (code, out) = firewatch(
         app.dir.path(),
         &url,
-        &[
-            "user",
-            "create",
-            "--email",
-            "x@example.com",
-            "--name",
-            "X",
-            "--role",
-            "root",
-        ],
+        &["user", "create", "--email", "x@example.com", "--name", "X", "--role", "root"],
         &format!("{PASSWORD}\n"),
     );
     assert_eq!(code, 1);
@@ -118,16 +78,7 @@ both!(cli_migrate_and_create_user, |app| {
     let (code, _) = firewatch(
         app.dir.path(),
         &url,
-        &[
-            "user",
-            "create",
-            "--email",
-            "e@example.com",
-            "--name",
-            "E",
-            "--role",
-            "support",
-        ],
+        &["user", "create", "--email", "e@example.com", "--name", "E", "--role", "support"],
         "\n",
     );
     assert_eq!(code, 1, "an empty password is refused");
@@ -137,14 +88,7 @@ both!(check_config_prints_a_checklist_and_fails_on_errors, |app| {
     let url = db_url(&app);
     let (code, out) = firewatch(app.dir.path(), &url, &["check-config"], "");
     assert_eq!(code, 0, "{out}");
-    for item in [
-        "base URL",
-        "secret key",
-        "SMTP",
-        "database",
-        "migrations",
-        "backup location",
-    ] {
+    for item in ["base URL", "secret key", "SMTP", "database", "migrations", "backup location"] {
         assert!(out.contains(item), "{item} in {out}");
     }
     assert!(out.contains("WARN"));
@@ -165,16 +109,8 @@ both!(check_config_prints_a_checklist_and_fails_on_errors, |app| {
 #[test]
 fn a_bad_database_url_reports_the_real_error() {
     let dir = tempfile::tempdir().expect("tmp");
-    let (code, out) = firewatch(
-        dir.path(),
-        "postgres://nobody@127.0.0.1:1/none",
-        &["migrate"],
-        "",
-    );
+    let (code, out) = firewatch(dir.path(), "postgres://nobody@127.0.0.1:1/none", &["migrate"], "");
     assert_eq!(code, 1);
     assert!(out.contains("PostgreSQL"), "{out}");
-    assert!(
-        !out.contains("Invalid connection url for multiconnection"),
-        "{out}"
-    );
+    assert!(!out.contains("Invalid connection url for multiconnection"), "{out}");
 }

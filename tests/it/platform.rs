@@ -19,10 +19,7 @@ fn migration_trees_hold_the_same_migrations() {
     for name in &sqlite {
         for tree in ["sqlite", "postgres"] {
             for file in ["up.sql", "down.sql"] {
-                let p = format!(
-                    "{}/migrations/{tree}/{name}/{file}",
-                    env!("CARGO_MANIFEST_DIR")
-                );
+                let p = format!("{}/migrations/{tree}/{name}/{file}", env!("CARGO_MANIFEST_DIR"));
                 assert!(std::path::Path::new(&p).exists(), "{p}");
             }
         }
@@ -52,9 +49,7 @@ both!(readiness_reports_pending_migrations, |app| {
     tokio::task::spawn_blocking(move || {
         use diesel::RunQueryDsl;
         let mut conn = state.db.get().expect("conn");
-        diesel::sql_query("DELETE FROM __diesel_schema_migrations")
-            .execute(&mut *conn)
-            .expect("forget");
+        diesel::sql_query("DELETE FROM __diesel_schema_migrations").execute(&mut *conn).expect("forget");
     })
     .await
     .expect("join");
@@ -63,43 +58,33 @@ both!(readiness_reports_pending_migrations, |app| {
     assert!(r.contains("pending"));
 });
 
-both!(
-    the_secret_key_persists_so_restarts_keep_forms_valid,
-    |app| {
-        let key =
-            std::fs::read_to_string(app.dir.path().join("secret.key")).expect("secret.key written");
-        assert_eq!(key.trim().len(), 64);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(app.dir.path().join("secret.key"))
-                .expect("meta")
-                .permissions()
-                .mode();
-            assert_eq!(mode & 0o777, 0o600);
-        }
-        let again = firewatch::app::load_or_create_secret(&app.state.config).expect("load");
-        assert_eq!(again, key.trim().as_bytes());
+both!(the_secret_key_persists_so_restarts_keep_forms_valid, |app| {
+    let key = std::fs::read_to_string(app.dir.path().join("secret.key")).expect("secret.key written");
+    assert_eq!(key.trim().len(), 64);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(app.dir.path().join("secret.key")).expect("meta").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
     }
-);
+    let again = firewatch::app::load_or_create_secret(&app.state.config).expect("load");
+    assert_eq!(again, key.trim().as_bytes());
+});
 
-both!(
-    wrong_method_gets_405_page_and_bad_form_encoding_a_400_page,
-    |app| {
-        let b = app.browser();
-        let p = b.post_raw("/healthz", &[]).await;
-        assert!(p.status == 405 || p.status == 403, "{}", p.status);
-        let admin = app.signed_in("admin").await;
-        let token = admin.get("/account").await.csrf();
-        let r = admin
-            .client
-            .post(admin.url("/account/profile"))
-            .header("origin", &admin.base)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(format!("csrf_token={token}&display_name=%ZZ&time_zone=UTC"))
-            .send()
-            .await
-            .expect("post");
-        assert!(r.status().as_u16() < 500);
-    }
-);
+both!(wrong_method_gets_405_page_and_bad_form_encoding_a_400_page, |app| {
+    let b = app.browser();
+    let p = b.post_raw("/healthz", &[]).await;
+    assert!(p.status == 405 || p.status == 403, "{}", p.status);
+    let admin = app.signed_in("admin").await;
+    let token = admin.get("/account").await.csrf();
+    let r = admin
+        .client
+        .post(admin.url("/account/profile"))
+        .header("origin", &admin.base)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("csrf_token={token}&display_name=%ZZ&time_zone=UTC"))
+        .send()
+        .await
+        .expect("post");
+    assert!(r.status().as_u16() < 500);
+});

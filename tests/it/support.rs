@@ -45,9 +45,7 @@ macro_rules! both {
 pub const PASSWORD: &str = "violet tractor harbour 42";
 
 pub fn start_time() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-03-02T09:00:00Z")
-        .map(|d| d.with_timezone(&Utc))
-        .unwrap_or_else(|_| Utc::now())
+    DateTime::parse_from_rfc3339("2026-03-02T09:00:00Z").map(|d| d.with_timezone(&Utc)).unwrap_or_else(|_| Utc::now())
 }
 
 pub struct TestApp {
@@ -72,16 +70,12 @@ fn pg_urls() -> (String, String) {
 fn test_routes(cfg: &mut actix_web::web::ServiceConfig) {
     cfg.route(
         "/__test/panic",
-        firewatch::web::routes::gated(
-            actix_web::http::Method::GET,
-            firewatch::web::routes::Gate::Public,
-            || async {
-                if std::env::var("NEVER_SET_FIREWATCH").is_err() {
-                    panic!("deliberate test panic");
-                }
-                "unreachable"
-            },
-        ),
+        firewatch::web::routes::gated(actix_web::http::Method::GET, firewatch::web::routes::Gate::Public, || async {
+            if std::env::var("NEVER_SET_FIREWATCH").is_err() {
+                panic!("deliberate test panic");
+            }
+            "unreachable"
+        }),
     );
 }
 
@@ -103,21 +97,12 @@ impl TestApp {
         };
         let mut pg = None;
         match db {
-            Db::Sqlite => {
-                config.database_url = Some(dir.path().join("fw.db").to_string_lossy().into_owned())
-            }
+            Db::Sqlite => config.database_url = Some(dir.path().join("fw.db").to_string_lossy().into_owned()),
             Db::Postgres => {
                 let (admin, url) = pg_urls();
-                let name = url::Url::parse(&url)
-                    .expect("url")
-                    .path()
-                    .trim_start_matches('/')
-                    .to_string();
-                let mut c = diesel::PgConnection::establish(&admin)
-                    .expect("connect to FIREWATCH_TEST_DATABASE_URL");
-                diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
-                    .execute(&mut c)
-                    .expect("create database");
+                let name = url::Url::parse(&url).expect("url").path().trim_start_matches('/').to_string();
+                let mut c = diesel::PgConnection::establish(&admin).expect("connect to FIREWATCH_TEST_DATABASE_URL");
+                diesel::sql_query(format!("CREATE DATABASE \"{name}\"")).execute(&mut c).expect("create database");
                 config.database_url = Some(url);
                 pg = Some((admin, name));
             }
@@ -125,24 +110,14 @@ impl TestApp {
         tweak(&mut config);
         let clock = Arc::new(ManualClock::new(start_time()));
         let clock_dyn: Arc<dyn firewatch::domain::clock::Clock> = clock.clone();
-        let state =
-            tokio::task::spawn_blocking(move || firewatch::app::build_state(config, clock_dyn))
-                .await
-                .expect("join")
-                .expect("build state");
-        let server =
-            firewatch::app::server(state.clone(), listener, 1, test_routes).expect("server");
+        let state = tokio::task::spawn_blocking(move || firewatch::app::build_state(config, clock_dyn))
+            .await
+            .expect("join")
+            .expect("build state");
+        let server = firewatch::app::server(state.clone(), listener, 1, test_routes).expect("server");
         let handle = server.handle();
         tokio::spawn(server);
-        TestApp {
-            base,
-            clock,
-            state,
-            db,
-            dir,
-            pg,
-            handle,
-        }
+        TestApp { base, clock, state, db, dir, pg, handle }
     }
 
     pub fn browser(&self) -> Browser {
@@ -164,8 +139,7 @@ impl TestApp {
                 password_confirm: PASSWORD.into(),
                 ..Default::default()
             };
-            admin_users::create(&state, &RequestMeta::default(), By::Operator, &input)
-                .expect("create user");
+            admin_users::create(&state, &RequestMeta::default(), By::Operator, &input).expect("create user");
             email
         })
         .await
@@ -195,10 +169,8 @@ impl Drop for TestApp {
             // Best effort: drop the per-test database, closing the pool's connections.
             let _ = std::thread::spawn(move || {
                 if let Ok(mut c) = diesel::PgConnection::establish(&admin) {
-                    let _ = diesel::sql_query(format!(
-                        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                    ))
-                    .execute(&mut c);
+                    let _ =
+                        diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut c);
                 }
             })
             .join();
@@ -215,12 +187,7 @@ pub struct Page {
 
 impl Page {
     pub fn header(&self, name: &str) -> String {
-        self.headers
-            .get_all(name)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .collect::<Vec<_>>()
-            .join("\n")
+        self.headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).collect::<Vec<_>>().join("\n")
     }
 
     pub fn location(&self) -> String {
@@ -259,9 +226,9 @@ pub fn html_unescape(s: &str) -> String {
             "gt" => Some('>'),
             "quot" => Some('"'),
             "apos" => Some('\''),
-            e if e.starts_with("#x") || e.starts_with("#X") => u32::from_str_radix(&e[2..], 16)
-                .ok()
-                .and_then(char::from_u32),
+            e if e.starts_with("#x") || e.starts_with("#X") => {
+                u32::from_str_radix(&e[2..], 16).ok().and_then(char::from_u32)
+            }
             e if e.starts_with('#') => e[1..].parse::<u32>().ok().and_then(char::from_u32),
             _ => None,
         };
@@ -306,11 +273,7 @@ impl Browser {
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let body = resp.text().await.unwrap_or_default();
-        Page {
-            status,
-            headers,
-            body,
-        }
+        Page { status, headers, body }
     }
 
     pub async fn get(&self, path: &str) -> Page {
@@ -336,24 +299,14 @@ impl Browser {
     pub async fn submit(&self, form_page: &str, action: &str, fields: &[(&str, &str)]) -> Page {
         let page = self.get(form_page).await;
         let token = page.csrf();
-        assert!(
-            !token.is_empty(),
-            "no CSRF token on {form_page} ({}): {}",
-            page.status,
-            page.body
-        );
+        assert!(!token.is_empty(), "no CSRF token on {form_page} ({}): {}", page.status, page.body);
         let mut all: Vec<(&str, &str)> = vec![("csrf_token", token.as_str())];
         all.extend_from_slice(fields);
         self.post_raw(action, &all).await
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Page {
-        self.submit(
-            "/login",
-            "/login",
-            &[("email", email), ("password", password)],
-        )
-        .await
+        self.submit("/login", "/login", &[("email", email), ("password", password)]).await
     }
 
     /// Follows a redirect chain (GETs) from a page; returns the final page.
@@ -370,7 +323,5 @@ impl Browser {
 }
 
 pub fn encode(fields: &[(&str, &str)]) -> String {
-    url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(fields)
-        .finish()
+    url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish()
 }

@@ -42,7 +42,13 @@ pub fn add_comment(
 
 /// The author edits their comment within 15 minutes; the previous text stays on the timeline
 /// (with the comment's own visibility).
-pub fn edit_comment(state: &AppState, _meta: &RequestMeta, user: &User, comment_id: i64, body: &str) -> ServiceResult<Comment> {
+pub fn edit_comment(
+    state: &AppState,
+    _meta: &RequestMeta,
+    user: &User,
+    comment_id: i64,
+    body: &str,
+) -> ServiceResult<Comment> {
     let actor = actor_of(user);
     state.tx(|conn| {
         let c = incidents::find_comment(conn, comment_id)?;

@@ -114,7 +114,11 @@ pub fn create(state: &AppState, _meta: &RequestMeta, user: &User, input: &NewInc
             },
         )?;
         incidents::set_tags(conn, inc.id, &tags)?;
-        let how = if reporter.id == user.id { "reported".to_string() } else { format!("reported on behalf of {}", reporter.display_name) };
+        let how = if reporter.id == user.id {
+            "reported".to_string()
+        } else {
+            format!("reported on behalf of {}", reporter.display_name)
+        };
         event(conn, &inc, Some(user.id), "created", "", "", &how, false, None, now)?;
         if let Some(a) = &assignee {
             event(conn, &inc, Some(user.id), "assigned", "assignee", "", &a.display_name, false, None, now)?;

@@ -37,7 +37,9 @@ pub fn link(
             "related_to" => (&inc, &other, LinkKind::RelatedTo),
             "parent_of" => (&inc, &other, LinkKind::ParentOf),
             "child_of" => (&other, &inc, LinkKind::ParentOf),
-            _ => return Err(ServiceError::Invalid(FieldErrors::single("kind", "Choose how the incidents are linked."))),
+            _ => {
+                return Err(ServiceError::Invalid(FieldErrors::single("kind", "Choose how the incidents are linked.")));
+            }
         };
         if incidents::link_exists(conn, inc.id, other.id)? {
             return Err(invalid("These incidents are linked already."));
@@ -45,8 +47,30 @@ pub fn link(
         let now = state.clock.now_naive();
         incidents::insert_link(conn, from.id, to.id, stored.as_str(), user.id, now)?;
         let (from_phrase, to_phrase) = stored.phrases();
-        event(conn, from, Some(user.id), "linked", stored.as_str(), "", &format!("{from_phrase} {}", key(to.id)), true, None, now)?;
-        event(conn, to, Some(user.id), "linked", stored.as_str(), "", &format!("{to_phrase} {}", key(from.id)), true, None, now)?;
+        event(
+            conn,
+            from,
+            Some(user.id),
+            "linked",
+            stored.as_str(),
+            "",
+            &format!("{from_phrase} {}", key(to.id)),
+            true,
+            None,
+            now,
+        )?;
+        event(
+            conn,
+            to,
+            Some(user.id),
+            "linked",
+            stored.as_str(),
+            "",
+            &format!("{to_phrase} {}", key(from.id)),
+            true,
+            None,
+            now,
+        )?;
         incidents::mark_updated(conn, inc.id, now)?;
         incidents::mark_updated(conn, other.id, now)?;
         if stored == LinkKind::DuplicateOf && status_of(&inc) != Status::Closed {
@@ -74,7 +98,18 @@ fn close_as_duplicate(
         ..Default::default()
     };
     let inc = apply(conn, dup, dup.version, &changes, now)?;
-    event(conn, &inc, Some(user.id), "status_changed", "status", &dup.status, Status::Closed.as_str(), false, None, now)?;
+    event(
+        conn,
+        &inc,
+        Some(user.id),
+        "status_changed",
+        "status",
+        &dup.status,
+        Status::Closed.as_str(),
+        false,
+        None,
+        now,
+    )?;
     event(conn, &inc, Some(user.id), "field_changed", "resolution", &dup.resolution, &resolution, false, None, now)?;
     Ok(())
 }

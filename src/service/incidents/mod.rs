@@ -8,13 +8,14 @@ mod links;
 mod read;
 mod work;
 
-pub use comments::{add_comment, edit_comment, COMMENT_EDIT_MINUTES};
-pub use create::{create, NewIncidentInput};
+pub use comments::{COMMENT_EDIT_MINUTES, add_comment, edit_comment};
+pub use create::{NewIncidentInput, create};
 pub use links::{link, unlink, watch};
 pub use read::{
-    Dashboard, IncidentPage, LinkView, QueueParams, QueueRow, QueueView, TimelineItem, changes_since, dashboard, incident_page, queue,
+    Dashboard, IncidentPage, LinkView, QueueParams, QueueRow, QueueView, TimelineItem, changes_since, dashboard,
+    incident_page, queue, working_roles,
 };
-pub use work::{assign, change_status, update_fields, AssignTarget, FieldsInput};
+pub use work::{AssignTarget, FieldsInput, assign, change_status, update_fields};
 
 use super::{AppState, FieldErrors, ServiceError, ServiceResult, actor_of};
 use crate::db::models::{Incident, User};
@@ -32,11 +33,7 @@ pub fn resource_of(conn: &mut DbConnection, inc: &Incident) -> ServiceResult<Res
         Some(o) => organizations::find(conn, o)?.share_incidents,
         None => false,
     };
-    Ok(Resource::Incident {
-        reporter_id: inc.reporter_id,
-        organization_id: inc.organization_id,
-        org_shares,
-    })
+    Ok(Resource::Incident { reporter_id: inc.reporter_id, organization_id: inc.organization_id, org_shares })
 }
 
 /// Loads an incident the actor may see. Not seeing it and it not existing answer alike: 404.
@@ -50,7 +47,12 @@ pub fn load_visible(conn: &mut DbConnection, actor: &Actor, id: i64) -> ServiceR
 }
 
 /// Visible, and the actor may take `action` on it (403 when visible but not allowed).
-pub fn load_for(conn: &mut DbConnection, actor: &Actor, id: i64, action: Action) -> ServiceResult<(Incident, Resource)> {
+pub fn load_for(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: i64,
+    action: Action,
+) -> ServiceResult<(Incident, Resource)> {
     let (inc, res) = load_visible(conn, actor, id)?;
     if !policy::allows(Some(actor), action, res) {
         return Err(ServiceError::Forbidden);
@@ -73,7 +75,12 @@ pub fn status_of(inc: &Incident) -> Status {
 }
 
 /// A staff user who may be assigned incidents.
-pub fn check_assignable(conn: &mut DbConnection, user_id: i64, errors: &mut FieldErrors, field: &'static str) -> ServiceResult<Option<User>> {
+pub fn check_assignable(
+    conn: &mut DbConnection,
+    user_id: i64,
+    errors: &mut FieldErrors,
+    field: &'static str,
+) -> ServiceResult<Option<User>> {
     match users::find(conn, user_id) {
         Ok(u) if u.active && policy::role_may(actor_of(&u).role, Action::WorkIncident) => Ok(Some(u)),
         Ok(_) | Err(crate::db::DbError::NotFound) => {

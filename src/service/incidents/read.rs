@@ -58,11 +58,7 @@ pub struct QueueView {
 
 /// The roles that work incidents (assignment lists).
 pub fn working_roles() -> Vec<&'static str> {
-    Role::ALL
-        .into_iter()
-        .filter(|r| policy::role_may(*r, Action::WorkIncident))
-        .map(Role::as_str)
-        .collect()
+    Role::ALL.into_iter().filter(|r| policy::role_may(*r, Action::WorkIncident)).map(Role::as_str).collect()
 }
 
 fn visibility(conn: &mut DbConnection, actor: &Actor) -> ServiceResult<Visibility> {
@@ -73,10 +69,7 @@ fn visibility(conn: &mut DbConnection, actor: &Actor) -> ServiceResult<Visibilit
         Some(o) if organizations::find(conn, o)?.share_incidents => Some(o),
         _ => None,
     };
-    Ok(Visibility::Reporter {
-        user_id: actor.user_id,
-        shared_org,
-    })
+    Ok(Visibility::Reporter { user_id: actor.user_id, shared_org })
 }
 
 /// Local midnight of a date in the user's zone, as UTC.
@@ -173,15 +166,18 @@ pub fn queue(state: &AppState, user: &User, p: &QueueParams) -> ServiceResult<Qu
 
 /// Adds names, tags and snippets to a page of incidents: a fixed handful of queries, however
 /// many rows.
-fn decorate(conn: &mut DbConnection, list: Vec<Incident>, words: &[String], internal: bool) -> ServiceResult<Vec<QueueRow>> {
+fn decorate(
+    conn: &mut DbConnection,
+    list: Vec<Incident>,
+    words: &[String],
+    internal: bool,
+) -> ServiceResult<Vec<QueueRow>> {
     let ids: Vec<i64> = list.iter().map(|i| i.id).collect();
     let services: HashMap<i64, String> = services::all(conn)?.into_iter().map(|s| (s.id, s.name)).collect();
     let orgs: HashMap<i64, String> = organizations::names(conn)?.into_iter().collect();
     let user_ids: Vec<i64> = list.iter().filter_map(|i| i.assignee_id).collect();
-    let names: HashMap<i64, String> = users::list_by_ids(conn, &user_ids)?
-        .into_iter()
-        .map(|u| (u.id, u.display_name))
-        .collect();
+    let names: HashMap<i64, String> =
+        users::list_by_ids(conn, &user_ids)?.into_iter().map(|u| (u.id, u.display_name)).collect();
     let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
     for (id, t) in incidents::tags_for(conn, &ids)? {
         tags.entry(id).or_default().push(t);
@@ -246,10 +242,8 @@ pub fn incident_page(state: &AppState, user: &User, id: i64) -> ServiceResult<In
     let can_internal = policy::allows(Some(&actor), Action::UseInternalNotes, res);
     let can_work = policy::allows(Some(&actor), Action::WorkIncident, res);
     let events = incidents::events_for(conn, inc.id, can_internal)?;
-    let comments: HashMap<i64, Comment> = incidents::comments_for(conn, inc.id, can_internal)?
-        .into_iter()
-        .map(|c| (c.id, c))
-        .collect();
+    let comments: HashMap<i64, Comment> =
+        incidents::comments_for(conn, inc.id, can_internal)?.into_iter().map(|c| (c.id, c)).collect();
     let mut people: Vec<i64> = events.iter().filter_map(|e| e.actor_id).collect();
     people.push(inc.reporter_id);
     people.extend(inc.assignee_id);
@@ -261,7 +255,8 @@ pub fn incident_page(state: &AppState, user: &User, id: i64) -> ServiceResult<In
             let comment = e.comment_id.and_then(|c| comments.get(&c).cloned());
             let editable = e.kind == "comment_added"
                 && comment.as_ref().is_some_and(|c| {
-                    c.author_id == user.id && now - c.created_at <= chrono::Duration::minutes(super::COMMENT_EDIT_MINUTES)
+                    c.author_id == user.id
+                        && now - c.created_at <= chrono::Duration::minutes(super::COMMENT_EDIT_MINUTES)
                 });
             TimelineItem {
                 actor: e
@@ -277,7 +272,8 @@ pub fn incident_page(state: &AppState, user: &User, id: i64) -> ServiceResult<In
     let mut links = Vec::new();
     let raw_links = incidents::links_for(conn, inc.id)?;
     let other_ids: Vec<i64> = raw_links.iter().map(|l| if l.from_id == inc.id { l.to_id } else { l.from_id }).collect();
-    let others: HashMap<i64, Incident> = incidents::find_many(conn, &other_ids)?.into_iter().map(|i| (i.id, i)).collect();
+    let others: HashMap<i64, Incident> =
+        incidents::find_many(conn, &other_ids)?.into_iter().map(|i| (i.id, i)).collect();
     for l in raw_links {
         let outgoing = l.from_id == inc.id;
         let other_id = if outgoing { l.to_id } else { l.from_id };
@@ -330,7 +326,12 @@ pub fn incident_page(state: &AppState, user: &User, id: i64) -> ServiceResult<In
 }
 
 /// Events after `version` that the viewer may see (the stale-edit page).
-pub fn changes_since(state: &AppState, user: &User, id: i64, version: i32) -> ServiceResult<(Incident, Vec<IncidentEvent>)> {
+pub fn changes_since(
+    state: &AppState,
+    user: &User,
+    id: i64,
+    version: i32,
+) -> ServiceResult<(Incident, Vec<IncidentEvent>)> {
     let actor = actor_of(user);
     let mut conn = state.conn()?;
     let (inc, res) = load_visible(&mut conn, &actor, id)?;
@@ -362,18 +363,11 @@ pub fn dashboard(state: &AppState, user: &User) -> ServiceResult<Dashboard> {
         .map(|s| (s, by_status.iter().find(|(n, _)| n == s.as_str()).map(|(_, c)| *c).unwrap_or(0)))
         .collect();
     let staff = actor.role.is_staff();
-    let base = QueueFilter {
-        visibility: vis,
-        ..Default::default()
-    };
+    let base = QueueFilter { visibility: vis, ..Default::default() };
     let (mine, unassigned_new) = if staff {
         let mine = queue::page(
             conn,
-            &QueueFilter {
-                open_only: true,
-                assignee: AssigneeFilter::User(user.id),
-                ..base.clone()
-            },
+            &QueueFilter { open_only: true, assignee: AssigneeFilter::User(user.id), ..base.clone() },
             Sort::Priority,
             None,
             10,
@@ -394,12 +388,5 @@ pub fn dashboard(state: &AppState, user: &User) -> ServiceResult<Dashboard> {
         (Vec::new(), Vec::new())
     };
     let recent = queue::page(conn, &base, Sort::Updated, None, if staff { 10 } else { 20 })?;
-    Ok(Dashboard {
-        staff,
-        by_status,
-        by_severity,
-        mine,
-        unassigned_new,
-        recent: decorate(conn, recent, &[], false)?,
-    })
+    Ok(Dashboard { staff, by_status, by_severity, mine, unassigned_new, recent: decorate(conn, recent, &[], false)? })
 }

@@ -65,10 +65,7 @@ pub fn assign(
             None => String::new(),
         };
         let now = state.clock.now_naive();
-        let changes = IncidentChanges {
-            assignee_id: Some(new_id),
-            ..Default::default()
-        };
+        let changes = IncidentChanges { assignee_id: Some(new_id), ..Default::default() };
         let inc = apply(conn, &inc, version, &changes, now)?;
         let new_name = new_assignee.as_ref().map(|u| u.display_name.clone()).unwrap_or_default();
         event(conn, &inc, Some(user.id), "assigned", "assignee", &old_name, &new_name, false, None, now)?;
@@ -97,12 +94,19 @@ pub fn change_status(
         let from = status_of(&inc);
         let who = mover(&actor, &inc, res);
         if let Err(e) = check_transition(from, to, who, resolution) {
-            let field = if matches!(e, crate::domain::incident::TransitionError::ResolutionRequired) { "resolution" } else { "status" };
+            let field = if matches!(e, crate::domain::incident::TransitionError::ResolutionRequired) {
+                "resolution"
+            } else {
+                "status"
+            };
             return Err(ServiceError::Invalid(FieldErrors::single(field, e.to_string())));
         }
         let resolution = resolution.trim();
         if resolution.len() > super::MAX_BODY_BYTES {
-            return Err(ServiceError::Invalid(FieldErrors::single("resolution", "The resolution must be at most 100 KB.")));
+            return Err(ServiceError::Invalid(FieldErrors::single(
+                "resolution",
+                "The resolution must be at most 100 KB.",
+            )));
         }
         let now = state.clock.now_naive();
         let mut changes = IncidentChanges {

@@ -49,14 +49,9 @@ pub async fn update_profile(
     form: web::Form<ProfileForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    let input = ProfileInput {
-        display_name: form.display_name.clone(),
-        time_zone: form.time_zone.clone(),
-    };
+    let input = ProfileInput { display_name: form.display_name.clone(), time_zone: form.time_zone.clone() };
     let user = cu.user.clone();
-    match form_outcome(
-        blocking(move || account::update_profile(&state, &meta, &user, &input)).await?,
-    )? {
+    match form_outcome(blocking(move || account::update_profile(&state, &meta, &user, &input)).await?)? {
         Ok(()) => Ok(redirect("/account", Some("Your profile is saved."))),
         Err(errors) => {
             let mut p = account_page(ctx, &cu, Some(form));
@@ -80,14 +75,10 @@ pub async fn change_password(
         password_confirm: form.password_confirm,
     };
     let (user, sid) = (cu.user.clone(), cu.session_id);
-    match form_outcome(
-        blocking(move || account::change_password(&state, &meta, &user, sid, &input)).await?,
-    )? {
+    match form_outcome(blocking(move || account::change_password(&state, &meta, &user, sid, &input)).await?)? {
         Ok(ended) => Ok(redirect(
             "/account",
-            Some(&format!(
-                "Your password is changed. {ended} other session(s) were signed out."
-            )),
+            Some(&format!("Your password is changed. {ended} other session(s) were signed out.")),
         )),
         Err(errors) => {
             let mut p = account_page(ctx, &cu, None);
@@ -113,22 +104,14 @@ struct SessionsPage {
     sessions: Vec<SessionRow>,
 }
 
-pub async fn sessions(
-    state: web::Data<AppState>,
-    ctx: PageCtx,
-    cu: CurrentUser,
-) -> Result<HttpResponse, AppError> {
+pub async fn sessions(state: web::Data<AppState>, ctx: PageCtx, cu: CurrentUser) -> Result<HttpResponse, AppError> {
     let user = cu.user.clone();
     let list = run(move || account::list_sessions(&state, &user)).await?;
     let sessions = list
         .into_iter()
         .map(|s| SessionRow {
             id: s.id,
-            user_agent: if s.user_agent.is_empty() {
-                "Unknown browser".into()
-            } else {
-                s.user_agent
-            },
+            user_agent: if s.user_agent.is_empty() { "Unknown browser".into() } else { s.user_agent },
             ip: s.ip,
             created: ctx.time(&s.created_at),
             last_seen: ctx.time(&s.last_seen_at),
@@ -150,11 +133,7 @@ pub async fn revoke_session(
     run(move || account::revoke_session(&st, &meta, &user, id)).await?;
     if id == cu.session_id {
         let mut res = redirect("/login", Some("You are signed out."));
-        res.add_cookie(&expired_cookie(
-            state.config.session_cookie_name(),
-            state.config.is_https(),
-        ))
-        .ok();
+        res.add_cookie(&expired_cookie(state.config.session_cookie_name(), state.config.is_https())).ok();
         return Ok(res);
     }
     Ok(redirect("/account/sessions", Some("The session is ended.")))
@@ -179,12 +158,7 @@ pub async fn reset_form(
     let Some(user) = run(move || account::reset_target(&state, &t)).await? else {
         return Err(AppError::NotFound);
     };
-    page(&ResetPage {
-        ctx,
-        token,
-        email: user.email,
-        errors: FieldErrors::default(),
-    })
+    page(&ResetPage { ctx, token, email: user.email, errors: FieldErrors::default() })
 }
 
 pub async fn reset_submit(
@@ -198,27 +172,13 @@ pub async fn reset_submit(
     let form = form.into_inner();
     let (st, t) = (state.clone(), token.clone());
     match form_outcome(
-        blocking(move || {
-            account::reset_password(&st, &meta, &t, &form.password, &form.password_confirm)
-        })
-        .await?,
+        blocking(move || account::reset_password(&st, &meta, &t, &form.password, &form.password_confirm)).await?,
     )? {
-        Ok(_) => Ok(redirect(
-            "/login",
-            Some("Your password is set. Sign in with it now."),
-        )),
+        Ok(_) => Ok(redirect("/login", Some("Your password is set. Sign in with it now."))),
         Err(errors) => {
             let t = token.clone();
-            let email = run(move || account::reset_target(&state, &t))
-                .await?
-                .map(|u| u.email)
-                .unwrap_or_default();
-            invalid(&ResetPage {
-                ctx,
-                token,
-                email,
-                errors,
-            })
+            let email = run(move || account::reset_target(&state, &t)).await?.map(|u| u.email).unwrap_or_default();
+            invalid(&ResetPage { ctx, token, email, errors })
         }
     }
 }

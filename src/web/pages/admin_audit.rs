@@ -71,20 +71,14 @@ pub async fn list(
         filter_error = Some(e);
         None
     });
-    let before = q
-        .before_at
-        .as_deref()
-        .and_then(|s| NaiveDateTime::parse_from_str(s, STAMP).ok())
-        .zip(q.before_id);
+    let before = q.before_at.as_deref().and_then(|s| NaiveDateTime::parse_from_str(s, STAMP).ok()).zip(q.before_id);
     let qc = q.clone();
     let (entries, actions, unknown_user) = run(move || -> ServiceResult<_> {
         let mut conn = state.conn()?;
         let mut f = AuditFilter {
             action: Some(qc.action.clone()).filter(|a| !a.is_empty()),
             from: from.and_then(|d| d.and_hms_opt(0, 0, 0)),
-            until: to
-                .and_then(|d| d.succ_opt())
-                .and_then(|d| d.and_hms_opt(0, 0, 0)),
+            until: to.and_then(|d| d.succ_opt()).and_then(|d| d.and_hms_opt(0, 0, 0)),
             before,
             ..Default::default()
         };
@@ -95,11 +89,7 @@ pub async fn list(
                 None => unknown_user = true,
             }
         }
-        let entries = if unknown_user {
-            Vec::new()
-        } else {
-            audit::list(&mut conn, &f, PAGE + 1)?
-        };
+        let entries = if unknown_user { Vec::new() } else { audit::list(&mut conn, &f, PAGE + 1)? };
         Ok((entries, audit::distinct_actions(&mut conn)?, unknown_user))
     })
     .await?;
@@ -110,8 +100,7 @@ pub async fn list(
     let shown: Vec<_> = entries.into_iter().take(PAGE as usize).collect();
     let next = if more {
         shown.last().map(|e| {
-            let enc =
-                |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+            let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
             format!(
                 "/admin/audit?user={}&action={}&from={}&to={}&before_at={}&before_id={}",
                 enc(&q.user),
@@ -129,23 +118,12 @@ pub async fn list(
         .into_iter()
         .map(|e| Row {
             at: ctx.time(&e.at),
-            actor: if e.actor_label.is_empty() {
-                "—".into()
-            } else {
-                e.actor_label
-            },
+            actor: if e.actor_label.is_empty() { "—".into() } else { e.actor_label },
             action: e.action,
             target: e.target,
             ip: e.ip,
             details: e.details,
         })
         .collect();
-    page(&AuditPage {
-        ctx,
-        filter: q,
-        filter_error,
-        actions,
-        entries,
-        next,
-    })
+    page(&AuditPage { ctx, filter: q, filter_error, actions, entries, next })
 }

@@ -46,10 +46,8 @@ pub async fn list(
     let (mut list, counts) = run(move || -> ServiceResult<_> {
         let mut conn = state.conn()?;
         let list = organizations::list(&mut conn, &qq, LIMIT + 1)?;
-        let counts: HashMap<i64, i64> = organizations::member_counts(&mut conn)?
-            .into_iter()
-            .filter_map(|(o, n)| o.map(|o| (o, n)))
-            .collect();
+        let counts: HashMap<i64, i64> =
+            organizations::member_counts(&mut conn)?.into_iter().filter_map(|(o, n)| o.map(|o| (o, n))).collect();
         Ok((list, counts))
     })
     .await?;
@@ -65,12 +63,7 @@ pub async fn list(
             share: o.share_incidents,
         })
         .collect();
-    page(&OrgsPage {
-        ctx,
-        q,
-        orgs,
-        truncated,
-    })
+    page(&OrgsPage { ctx, q, orgs, truncated })
 }
 
 #[derive(Template)]
@@ -99,12 +92,7 @@ fn form_of(o: &Organization) -> OrgForm {
 }
 
 pub async fn new_form(ctx: PageCtx) -> Result<HttpResponse, AppError> {
-    page(&OrgFormPage {
-        ctx,
-        org_id: None,
-        form: OrgForm::default(),
-        errors: FieldErrors::default(),
-    })
+    page(&OrgFormPage { ctx, org_id: None, form: OrgForm::default(), errors: FieldErrors::default() })
 }
 
 pub async fn create(
@@ -116,35 +104,16 @@ pub async fn create(
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let input = input_of(&form);
-    match form_outcome(
-        blocking(move || admin_orgs::create(&state, &meta, &cu.user, &input)).await?,
-    )? {
-        Ok(org) => Ok(redirect(
-            &format!("/admin/organizations/{}", org.id),
-            Some("The organization is created."),
-        )),
-        Err(errors) => invalid(&OrgFormPage {
-            ctx,
-            org_id: None,
-            form,
-            errors,
-        }),
+    match form_outcome(blocking(move || admin_orgs::create(&state, &meta, &cu.user, &input)).await?)? {
+        Ok(org) => Ok(redirect(&format!("/admin/organizations/{}", org.id), Some("The organization is created."))),
+        Err(errors) => invalid(&OrgFormPage { ctx, org_id: None, form, errors }),
     }
 }
 
-pub async fn edit_form(
-    state: web::Data<AppState>,
-    ctx: PageCtx,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, AppError> {
+pub async fn edit_form(state: web::Data<AppState>, ctx: PageCtx, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let org = run(move || Ok(organizations::find(&mut *state.conn()?, id)?)).await?;
-    page(&OrgFormPage {
-        ctx,
-        org_id: Some(id),
-        form: form_of(&org),
-        errors: FieldErrors::default(),
-    })
+    page(&OrgFormPage { ctx, org_id: Some(id), form: form_of(&org), errors: FieldErrors::default() })
 }
 
 pub async fn update(
@@ -158,18 +127,8 @@ pub async fn update(
     let id = id.into_inner();
     let form = form.into_inner();
     let input = input_of(&form);
-    match form_outcome(
-        blocking(move || admin_orgs::update(&state, &meta, &cu.user, id, &input)).await?,
-    )? {
-        Ok(_) => Ok(redirect(
-            &format!("/admin/organizations/{id}"),
-            Some("Changes saved."),
-        )),
-        Err(errors) => invalid(&OrgFormPage {
-            ctx,
-            org_id: Some(id),
-            form,
-            errors,
-        }),
+    match form_outcome(blocking(move || admin_orgs::update(&state, &meta, &cu.user, id, &input)).await?)? {
+        Ok(_) => Ok(redirect(&format!("/admin/organizations/{id}"), Some("Changes saved."))),
+        Err(errors) => invalid(&OrgFormPage { ctx, org_id: Some(id), form, errors }),
     }
 }

@@ -53,12 +53,7 @@ pub async fn list(
     let first_page = after.is_none();
     let (mut rows, orgs) = run(move || -> ServiceResult<_> {
         let mut conn = state.conn()?;
-        let rows = users::list(
-            &mut conn,
-            &q,
-            after.as_ref().map(|(n, i)| (n.as_str(), *i)),
-            PAGE + 1,
-        )?;
+        let rows = users::list(&mut conn, &q, after.as_ref().map(|(n, i)| (n.as_str(), *i)), PAGE + 1)?;
         let orgs: HashMap<i64, String> = organizations::names(&mut conn)?.into_iter().collect();
         Ok((rows, orgs))
     })
@@ -67,14 +62,8 @@ pub async fn list(
     rows.truncate(PAGE as usize);
     let next = if more {
         rows.last().map(|u| {
-            let enc =
-                |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-            format!(
-                "/admin/users?q={}&after_name={}&after_id={}",
-                enc(&query.q),
-                enc(&u.display_name),
-                u.id
-            )
+            let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+            format!("/admin/users?q={}&after_name={}&after_id={}", enc(&query.q), enc(&u.display_name), u.id)
         })
     } else {
         None
@@ -83,23 +72,14 @@ pub async fn list(
         .into_iter()
         .map(|u| UserRow {
             id: u.id,
-            organization: u
-                .organization_id
-                .and_then(|o| orgs.get(&o).cloned())
-                .unwrap_or_default(),
+            organization: u.organization_id.and_then(|o| orgs.get(&o).cloned()).unwrap_or_default(),
             role: u.role.parse::<Role>().map(Role::label).unwrap_or("unknown"),
             name: u.display_name,
             email: u.email,
             active: u.active,
         })
         .collect();
-    page(&UsersPage {
-        ctx,
-        q: query.q,
-        users,
-        first_page,
-        next,
-    })
+    page(&UsersPage { ctx, q: query.q, users, first_page, next })
 }
 
 #[derive(Template)]
@@ -125,29 +105,14 @@ async fn form_page(
 ) -> Result<UserFormPage, AppError> {
     let st = state.clone();
     let organizations = run(move || Ok(organizations::names(&mut *st.conn()?)?)).await?;
-    let roles = SelectOption::list(
-        Role::ALL.iter().map(|r| (r.as_str(), r.label())),
-        &form.role,
-    );
+    let roles = SelectOption::list(Role::ALL.iter().map(|r| (r.as_str(), r.label())), &form.role);
     let organizations = SelectOption::list(
-        std::iter::once((String::new(), "— none —".to_string())).chain(
-            organizations
-                .into_iter()
-                .map(|(id, name)| (id.to_string(), name)),
-        ),
+        std::iter::once((String::new(), "— none —".to_string()))
+            .chain(organizations.into_iter().map(|(id, name)| (id.to_string(), name))),
         &form.organization_id,
     );
     let zones = zones(&form.time_zone);
-    Ok(UserFormPage {
-        ctx,
-        user_id,
-        form,
-        errors,
-        roles,
-        organizations,
-        zones,
-        reset_link,
-    })
+    Ok(UserFormPage { ctx, user_id, form, errors, roles, organizations, zones, reset_link })
 }
 
 fn form_of(u: &User) -> UserForm {
@@ -176,11 +141,8 @@ fn input_of(f: &UserForm) -> UserInput {
 }
 
 pub async fn new_form(state: web::Data<AppState>, ctx: PageCtx) -> Result<HttpResponse, AppError> {
-    let form = UserForm {
-        role: Role::Customer.as_str().to_string(),
-        time_zone: "UTC".to_string(),
-        ..Default::default()
-    };
+    let form =
+        UserForm { role: Role::Customer.as_str().to_string(), time_zone: "UTC".to_string(), ..Default::default() };
     page(&form_page(&state, ctx, None, form, FieldErrors::default(), None).await?)
 }
 
@@ -194,28 +156,12 @@ pub async fn create(
     let mut form = form.into_inner();
     let input = input_of(&form);
     let st = state.clone();
-    match form_outcome(
-        blocking(move || admin_users::create(&st, &meta, By::User(&cu.user), &input)).await?,
-    )? {
-        Ok((user, None)) => Ok(redirect(
-            &format!("/admin/users/{}", user.id),
-            Some("The user is created."),
-        )),
+    match form_outcome(blocking(move || admin_users::create(&st, &meta, By::User(&cu.user), &input)).await?)? {
+        Ok((user, None)) => Ok(redirect(&format!("/admin/users/{}", user.id), Some("The user is created."))),
         Ok((user, Some(link))) => {
             let mut ctx = ctx;
-            ctx.flash =
-                Some("The user is created. Give them the link below to set a password.".into());
-            page(
-                &form_page(
-                    &state,
-                    ctx,
-                    Some(user.id),
-                    form_of(&user),
-                    FieldErrors::default(),
-                    Some(link),
-                )
-                .await?,
-            )
+            ctx.flash = Some("The user is created. Give them the link below to set a password.".into());
+            page(&form_page(&state, ctx, Some(user.id), form_of(&user), FieldErrors::default(), Some(link)).await?)
         }
         Err(errors) => {
             form.password.clear();
@@ -225,25 +171,11 @@ pub async fn create(
     }
 }
 
-pub async fn edit_form(
-    state: web::Data<AppState>,
-    ctx: PageCtx,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, AppError> {
+pub async fn edit_form(state: web::Data<AppState>, ctx: PageCtx, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let st = state.clone();
     let user = run(move || Ok(users::find(&mut *st.conn()?, id)?)).await?;
-    page(
-        &form_page(
-            &state,
-            ctx,
-            Some(id),
-            form_of(&user),
-            FieldErrors::default(),
-            None,
-        )
-        .await?,
-    )
+    page(&form_page(&state, ctx, Some(id), form_of(&user), FieldErrors::default(), None).await?)
 }
 
 pub async fn update(
@@ -258,13 +190,8 @@ pub async fn update(
     let form = form.into_inner();
     let input = input_of(&form);
     let st = state.clone();
-    match form_outcome(
-        blocking(move || admin_users::update(&st, &meta, &cu.user, id, &input)).await?,
-    )? {
-        Ok(_) => Ok(redirect(
-            &format!("/admin/users/{id}"),
-            Some("Changes saved."),
-        )),
+    match form_outcome(blocking(move || admin_users::update(&st, &meta, &cu.user, id, &input)).await?)? {
+        Ok(_) => Ok(redirect(&format!("/admin/users/{id}"), Some("Changes saved."))),
         Err(errors) => invalid(&form_page(&state, ctx, Some(id), form, errors, None).await?),
     }
 }
@@ -284,15 +211,5 @@ pub async fn reset_link(
         Ok((link, user))
     })
     .await?;
-    page(
-        &form_page(
-            &state,
-            ctx,
-            Some(id),
-            form_of(&user),
-            FieldErrors::default(),
-            Some(link),
-        )
-        .await?,
-    )
+    page(&form_page(&state, ctx, Some(id), form_of(&user), FieldErrors::default(), Some(link)).await?)
 }

@@ -30,12 +30,7 @@ pub async fn login_form(ctx: PageCtx, q: web::Query<NextQuery>) -> Result<HttpRe
     if ctx.user.is_some() {
         return Ok(redirect(local_redirect(&q.next).unwrap_or("/"), None));
     }
-    page(&LoginPage {
-        ctx,
-        email: String::new(),
-        next: local_redirect(&q.next).unwrap_or("").to_string(),
-        error: None,
-    })
+    page(&LoginPage { ctx, email: String::new(), next: local_redirect(&q.next).unwrap_or("").to_string(), error: None })
 }
 
 pub async fn login_submit(
@@ -56,10 +51,7 @@ pub async fn login_submit(
         }
         Err(refused) => {
             let (status, msg) = match refused {
-                LoginRefused::BadCredentials => (
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "Email or password is incorrect.",
-                ),
+                LoginRefused::BadCredentials => (StatusCode::UNPROCESSABLE_ENTITY, "Email or password is incorrect."),
                 LoginRefused::TooManyFromAddress => (
                     StatusCode::TOO_MANY_REQUESTS,
                     "Too many failed sign-ins from your network. Wait 15 minutes and try again.",
@@ -78,18 +70,10 @@ pub async fn login_submit(
     }
 }
 
-pub async fn logout(
-    state: web::Data<AppState>,
-    cu: CurrentUser,
-    Meta(meta): Meta,
-) -> Result<HttpResponse, AppError> {
+pub async fn logout(state: web::Data<AppState>, cu: CurrentUser, Meta(meta): Meta) -> Result<HttpResponse, AppError> {
     let st = state.clone();
     run(move || auth::logout(&st, &meta, cu.session_id, &cu.user)).await?;
     let mut res = redirect("/login", Some("You are signed out."));
-    res.add_cookie(&expired_cookie(
-        state.config.session_cookie_name(),
-        state.config.is_https(),
-    ))
-    .ok();
+    res.add_cookie(&expired_cookie(state.config.session_cookie_name(), state.config.is_https())).ok();
     Ok(res)
 }

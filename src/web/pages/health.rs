@@ -26,8 +26,7 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         })),
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "readiness check failed");
-            HttpResponse::ServiceUnavailable()
-                .json(json!({ "status": "unavailable", "database": "unreachable" }))
+            HttpResponse::ServiceUnavailable().json(json!({ "status": "unavailable", "database": "unreachable" }))
         }
         Err(_) => HttpResponse::ServiceUnavailable().json(json!({ "status": "unavailable" })),
     }

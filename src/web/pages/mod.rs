@@ -4,10 +4,13 @@
 pub mod account;
 pub mod admin_audit;
 pub mod admin_orgs;
+pub mod admin_services;
 pub mod admin_users;
 pub mod auth;
 pub mod health;
 pub mod home;
+pub mod incident_actions;
+pub mod incidents;
 pub mod setup;
 
 /// One `<option>` of a select box.
@@ -20,19 +23,12 @@ pub struct SelectOption {
 
 impl SelectOption {
     /// Options from (value, label) pairs, with the one equal to `current` selected.
-    pub fn list<V: ToString, L: ToString>(
-        pairs: impl IntoIterator<Item = (V, L)>,
-        current: &str,
-    ) -> Vec<SelectOption> {
+    pub fn list<V: ToString, L: ToString>(pairs: impl IntoIterator<Item = (V, L)>, current: &str) -> Vec<SelectOption> {
         pairs
             .into_iter()
             .map(|(v, l)| {
                 let value = v.to_string();
-                SelectOption {
-                    selected: value == current,
-                    label: l.to_string(),
-                    value,
-                }
+                SelectOption { selected: value == current, label: l.to_string(), value }
             })
             .collect()
     }
@@ -40,8 +36,5 @@ impl SelectOption {
 
 /// Every IANA time zone name, with `current` selected.
 pub fn zones(current: &str) -> Vec<SelectOption> {
-    SelectOption::list(
-        chrono_tz::TZ_VARIANTS.iter().map(|z| (z.name(), z.name())),
-        current,
-    )
+    SelectOption::list(chrono_tz::TZ_VARIANTS.iter().map(|z| (z.name(), z.name())), current)
 }

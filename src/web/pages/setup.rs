@@ -32,14 +32,7 @@ pub async fn form(
     if !run(move || setup::token_is_live(&state, &t)).await? {
         return Err(AppError::NotFound);
     }
-    page(&SetupPage {
-        ctx,
-        form: SetupForm {
-            token,
-            ..Default::default()
-        },
-        errors: FieldErrors::default(),
-    })
+    page(&SetupPage { ctx, form: SetupForm { token, ..Default::default() }, errors: FieldErrors::default() })
 }
 
 pub async fn submit(
@@ -59,10 +52,7 @@ pub async fn submit(
     let st = state.clone();
     match form_outcome(blocking(move || setup::complete(&st, &meta, &input)).await?)? {
         Ok(session) => {
-            let mut res = redirect(
-                "/",
-                Some("Welcome to Firewatch. You are the first administrator."),
-            );
+            let mut res = redirect("/", Some("Welcome to Firewatch. You are the first administrator."));
             res.add_cookie(&session_cookie(&state, session.token)).ok();
             Ok(res)
         }

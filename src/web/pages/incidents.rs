@@ -1,0 +1,495 @@
+//! The incident queue, the new-incident form and the incident page.
+
+use super::SelectOption;
+use crate::domain::incident::{Level, Priority, Severity, Status, key, parse_key};
+use crate::error::AppError;
+use crate::service::incidents::{self, IncidentPage, NewIncidentInput, QueueParams, QueueRow, QueueView};
+use crate::service::{AppState, FieldErrors};
+use crate::web::ctx::{CurrentUser, Meta, PageCtx, invalid, page, redirect};
+use crate::web::forms::IncidentForm;
+use crate::web::{blocking, form_outcome, run};
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use chrono::{NaiveDate, NaiveDateTime};
+
+/// "3 min", "5 h", "2 d": how long ago, for tables.
+pub fn age(now: NaiveDateTime, t: NaiveDateTime) -> String {
+    let m = (now - t).num_minutes().max(0);
+    match m {
+        0 => "just now".into(),
+        1..=59 => format!("{m} min"),
+        60..=2879 => format!("{} h", m / 60),
+        _ => format!("{} d", m / 1440),
+    }
+}
+
+/// The incident id in a `/incidents/INC-n…` path; anything else is a 404.
+pub fn id_of(key_text: &str) -> Result<i64, AppError> {
+    parse_key(key_text).ok_or(AppError::NotFound)
+}
+
+pub fn status_label(s: &str) -> &'static str {
+    Status::parse(s).map(Status::label).unwrap_or("Unknown")
+}
+
+// ---------- the queue ----------
+
+pub struct Row {
+    pub key: String,
+    pub title: String,
+    pub snippet: Option<String>,
+    pub severity: String,
+    pub priority: String,
+    pub status: &'static str,
+    pub status_code: String,
+    pub service: String,
+    pub assignee: String,
+    pub organization: String,
+    pub age: String,
+    pub updated: String,
+    pub tags: Vec<String>,
+}
+
+pub fn rows(ctx: &PageCtx, now: NaiveDateTime, list: Vec<QueueRow>) -> Vec<Row> {
+    list.into_iter()
+        .map(|r| Row {
+            key: key(r.incident.id),
+            status: status_label(&r.incident.status),
+            status_code: r.incident.status.clone(),
+            severity: r.incident.severity.clone(),
+            priority: r.incident.priority.clone(),
+            age: age(now, r.incident.created_at),
+            updated: ctx.time(&r.incident.updated_at),
+            title: r.incident.title,
+            snippet: r.snippet,
+            service: r.service,
+            assignee: r.assignee,
+            organization: r.organization,
+            tags: r.tags,
+        })
+        .collect()
+}
+
+pub struct Check {
+    pub value: String,
+    pub label: String,
+    pub checked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "incidents/queue.html")]
+struct QueuePage {
+    ctx: PageCtx,
+    staff: bool,
+    rows: Vec<Row>,
+    count_text: String,
+    next: Option<String>,
+    statuses: Vec<Check>,
+    severities: Vec<Check>,
+    priorities: Vec<Check>,
+    services: Vec<SelectOption>,
+    assignees: Vec<SelectOption>,
+    organizations: Vec<SelectOption>,
+    sorts: Vec<SelectOption>,
+    tag: String,
+    text: String,
+    created_from: String,
+    created_to: String,
+    searching: bool,
+}
+
+/// Reads the queue parameters from the query string (repeated keys for multi-selects).
+fn parse_params(query: &str) -> (QueueParams, Vec<(String, String)>) {
+    let mut p = QueueParams::default();
+    let mut kept = Vec::new();
+    for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+        let v = v.trim().to_string();
+        if v.is_empty() {
+            continue;
+        }
+        let date = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+        match k.as_ref() {
+            "status" => p.statuses.push(v.clone()),
+            "severity" if Severity::parse(&v).is_some() => p.severities.push(v.clone()),
+            "priority" if Priority::parse(&v).is_some() => p.priorities.push(v.clone()),
+            "service" => p.service = v.parse().ok(),
+            "assignee" => p.assignee = v.clone(),
+            "organization" => p.organization = v.parse().ok(),
+            "tag" => p.tag = v.clone(),
+            "from" => p.created_from = date(&v),
+            "to" => p.created_to = date(&v),
+            "q" => p.text = v.chars().take(200).collect(),
+            "sort" => p.sort = v.clone(),
+            "after" => {
+                p.after = v.clone();
+                continue;
+            }
+            _ => continue,
+        }
+        kept.push((k.into_owned(), v));
+    }
+    (p, kept)
+}
+
+fn checks<T: Copy>(
+    all: &[T],
+    chosen: &[String],
+    value: impl Fn(T) -> &'static str,
+    label: impl Fn(T) -> &'static str,
+) -> Vec<Check> {
+    all.iter()
+        .map(|t| Check {
+            value: value(*t).to_string(),
+            label: label(*t).to_string(),
+            checked: chosen.iter().any(|c| c == value(*t)),
+        })
+        .collect()
+}
+
+pub async fn queue(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    cu: CurrentUser,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let (params, kept) = parse_params(req.query_string());
+    let p = params.clone();
+    let user = cu.user.clone();
+    let st = state.clone();
+    let view: QueueView = run(move || incidents::queue(&st, &user, &p)).await?;
+    let now = state.clock.now_naive();
+    let base: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(kept.iter()).finish();
+    let next = view.next.as_ref().map(|after| {
+        let a: String = url::form_urlencoded::byte_serialize(after.as_bytes()).collect();
+        if base.is_empty() { format!("/incidents?after={a}") } else { format!("/incidents?{base}&after={a}") }
+    });
+    let count_text = if view.count_capped {
+        "10,000+ incidents".to_string()
+    } else if view.count == 1 {
+        "1 incident".to_string()
+    } else {
+        format!("{} incidents", group_thousands(view.count))
+    };
+    let mut assignees =
+        vec![("".to_string(), "Anyone".to_string()), ("me".into(), "Me".into()), ("none".into(), "Unassigned".into())];
+    assignees.extend(view.assignees.iter().map(|u| (u.id.to_string(), u.display_name.clone())));
+    let mut services = vec![(String::new(), "Any service".to_string())];
+    services.extend(view.services.iter().map(|s| (s.id.to_string(), s.name.clone())));
+    let mut organizations = vec![(String::new(), "Any organization".to_string())];
+    organizations.extend(view.organizations.iter().map(|(id, n)| (id.to_string(), n.clone())));
+    let mut sorts = vec![
+        ("priority", "Priority, then oldest"),
+        ("severity", "Severity, then oldest"),
+        ("created", "Newest first"),
+        ("updated", "Recently updated"),
+    ];
+    if !params.text.trim().is_empty() {
+        sorts.push(("relevance", "Best match"));
+    }
+    page(&QueuePage {
+        staff: view.staff,
+        rows: rows(&ctx, now, view.rows),
+        count_text,
+        next,
+        statuses: checks(&Status::ALL, &params.statuses, Status::as_str, Status::label),
+        severities: checks(&Severity::ALL, &params.severities, Severity::as_str, Severity::as_str),
+        priorities: checks(&Priority::ALL, &params.priorities, Priority::as_str, Priority::as_str),
+        services: SelectOption::list(services, &params.service.map(|s| s.to_string()).unwrap_or_default()),
+        assignees: SelectOption::list(assignees, &params.assignee),
+        organizations: SelectOption::list(
+            organizations,
+            &params.organization.map(|s| s.to_string()).unwrap_or_default(),
+        ),
+        sorts: SelectOption::list(sorts, &view.sort),
+        tag: params.tag.clone(),
+        text: params.text.clone(),
+        created_from: params.created_from.map(|d| d.to_string()).unwrap_or_default(),
+        created_to: params.created_to.map(|d| d.to_string()).unwrap_or_default(),
+        searching: !params.text.trim().is_empty(),
+        ctx,
+    })
+}
+
+pub fn group_thousands(n: i64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+// ---------- new incident ----------
+
+#[derive(Template)]
+#[template(path = "incidents/new.html")]
+struct NewPage {
+    ctx: PageCtx,
+    staff: bool,
+    form: IncidentForm,
+    errors: FieldErrors,
+    services: Vec<SelectOption>,
+    impacts: Vec<SelectOption>,
+    urgencies: Vec<SelectOption>,
+    severities: Vec<SelectOption>,
+    assignees: Vec<SelectOption>,
+}
+
+async fn new_page(
+    state: &web::Data<AppState>,
+    ctx: PageCtx,
+    cu: &CurrentUser,
+    form: IncidentForm,
+    errors: FieldErrors,
+) -> Result<NewPage, AppError> {
+    let st = state.clone();
+    let staff = cu.may(crate::domain::policy::Action::WorkIncident);
+    let (services, staff_users) = run(move || {
+        let mut conn = st.conn()?;
+        let services = crate::db::services::all(&mut conn)?;
+        let staff_users = if staff {
+            crate::db::users::active_with_roles(&mut conn, &crate::service::incidents::working_roles(), 500)?
+        } else {
+            Vec::new()
+        };
+        Ok((services, staff_users))
+    })
+    .await?;
+    let mut svc = vec![(String::new(), "Choose…".to_string())];
+    svc.extend(services.into_iter().filter(|s| s.active).map(|s| (s.id.to_string(), s.name)));
+    let (impacts, urgencies) = if staff {
+        let levels: Vec<(&str, &str)> = Level::ALL.iter().map(|l| (l.as_str(), l.label())).collect();
+
+        (levels.clone(), levels)
+    } else {
+        (
+            vec![
+                ("high", "Many people or the whole organization"),
+                ("medium", "A team or a group of people"),
+                ("low", "Just me, or one person"),
+            ],
+            vec![
+                ("high", "Work has stopped: we need help now"),
+                ("medium", "Work is slowed down"),
+                ("low", "It can wait"),
+            ],
+        )
+    };
+    let mut sev = vec![("".to_string(), "From priority".to_string())];
+    sev.extend(Severity::ALL.iter().map(|s| (s.as_str().to_string(), s.as_str().to_string())));
+    let mut assignees = vec![("".to_string(), "Nobody yet".to_string()), ("me".into(), "Me".into())];
+    assignees.extend(staff_users.into_iter().map(|u| (u.id.to_string(), u.display_name)));
+    let with_blank = |v: Vec<(&'static str, &'static str)>| {
+        let mut all = vec![("", "Choose…")];
+        all.extend(v);
+        all
+    };
+    Ok(NewPage {
+        staff,
+        services: SelectOption::list(svc, &form.service_id),
+        impacts: SelectOption::list(with_blank(impacts), &form.impact),
+        urgencies: SelectOption::list(with_blank(urgencies), &form.urgency),
+        severities: SelectOption::list(sev, &form.severity),
+        assignees: SelectOption::list(assignees, &form.assignee),
+        ctx,
+        form,
+        errors,
+    })
+}
+
+pub async fn new_form(state: web::Data<AppState>, ctx: PageCtx, cu: CurrentUser) -> Result<HttpResponse, AppError> {
+    page(&new_page(&state, ctx, &cu, IncidentForm::default(), FieldErrors::default()).await?)
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    cu: CurrentUser,
+    Meta(meta): Meta,
+    form: web::Form<IncidentForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let input = NewIncidentInput {
+        title: form.title.clone(),
+        description: form.description.clone(),
+        service_id: form.service_id.clone(),
+        impact: form.impact.clone(),
+        urgency: form.urgency.clone(),
+        severity: form.severity.clone(),
+        assignee: form.assignee.clone(),
+        tags: form.tags.clone(),
+        reporter_email: form.reporter_email.clone(),
+    };
+    let (st, user) = (state.clone(), cu.user.clone());
+    match form_outcome(blocking(move || incidents::create(&st, &meta, &user, &input)).await?)? {
+        Ok(inc) => Ok(redirect(&format!("/incidents/{}", key(inc.id)), Some(&format!("{} is reported.", key(inc.id))))),
+        Err(errors) => invalid(&new_page(&state, ctx, &cu, form, errors).await?),
+    }
+}
+
+// ---------- one incident ----------
+
+pub struct TimelineRow {
+    pub at: String,
+    pub actor: String,
+    pub text: String,
+    pub internal: bool,
+    pub comment_html: Option<String>,
+    pub comment_id: i64,
+    pub edited: bool,
+    pub editable: bool,
+    pub is_comment: bool,
+}
+
+pub struct LinkRow {
+    pub id: i64,
+    pub phrase: &'static str,
+    pub key: String,
+    pub title: String,
+    pub status: String,
+}
+
+#[derive(Template)]
+#[template(path = "incidents/show.html")]
+pub struct ShowPage {
+    pub ctx: PageCtx,
+    pub key: String,
+    pub p: IncidentPage,
+    pub status: &'static str,
+    pub description_html: String,
+    pub created: String,
+    pub updated: String,
+    pub acknowledged: String,
+    pub resolved: String,
+    pub timeline: Vec<TimelineRow>,
+    pub links: Vec<LinkRow>,
+    pub next_statuses: Vec<SelectOption>,
+    pub assignees: Vec<SelectOption>,
+    pub services: Vec<SelectOption>,
+    pub impacts: Vec<SelectOption>,
+    pub urgencies: Vec<SelectOption>,
+    pub severities: Vec<SelectOption>,
+    pub tags_text: String,
+    pub title_text: String,
+    pub link_kinds: Vec<SelectOption>,
+    pub kept: Kept,
+    pub errors: FieldErrors,
+    pub reopen_only: bool,
+}
+
+/// What the user typed, shown again when a form on the incident page comes back with errors.
+#[derive(Debug, Clone, Default)]
+pub struct Kept {
+    pub body: String,
+    pub internal: bool,
+    pub resolution: String,
+    pub other: String,
+    pub fields: Option<crate::web::forms::FieldsForm>,
+}
+
+pub fn describe(e: &crate::db::models::IncidentEvent) -> String {
+    let label = |s: &str| status_label(s).to_lowercase();
+    match e.kind.as_str() {
+        "created" => format!("Incident {}", e.new_value),
+        "assigned" if e.new_value.is_empty() => format!("Unassigned (was {})", e.old_value),
+        "assigned" => format!("Assigned to {}", e.new_value),
+        "status_changed" => format!("Status {} → {}", label(&e.old_value), label(&e.new_value)),
+        "field_changed" if e.field == "resolution" => format!("Resolution: {}", e.new_value),
+        "field_changed" if e.old_value.is_empty() => format!("{} set to {}", e.field, e.new_value),
+        "field_changed" => format!("{} {} → {}", e.field, e.old_value, e.new_value),
+        "acknowledged" => format!("Acknowledged ({})", e.new_value),
+        "comment_added" => format!("Added a {}", e.new_value),
+        "comment_edited" => "Edited a comment".to_string(),
+        "linked" => e.new_value.clone(),
+        "unlinked" => format!("Removed link to {}", e.old_value),
+        other => other.replace('_', " "),
+    }
+}
+
+pub fn show_page(ctx: PageCtx, p: IncidentPage, kept: Kept, errors: FieldErrors) -> ShowPage {
+    let inc = &p.incident;
+    let fmt_opt = |t: &Option<NaiveDateTime>| t.as_ref().map(|t| ctx.time(t)).unwrap_or_else(|| "—".into());
+    let timeline = p
+        .timeline
+        .iter()
+        .map(|t| TimelineRow {
+            at: ctx.time(&t.event.at),
+            actor: t.actor.clone(),
+            text: describe(&t.event),
+            internal: t.event.internal,
+            comment_html: (t.event.kind == "comment_added")
+                .then(|| t.comment.as_ref().map(|c| crate::markdown::to_html(&c.body)))
+                .flatten(),
+            comment_id: t.comment.as_ref().map(|c| c.id).unwrap_or(0),
+            edited: t.comment.as_ref().is_some_and(|c| c.edited_at.is_some()),
+            editable: t.editable,
+            is_comment: t.event.kind == "comment_added",
+        })
+        .collect();
+    let links = p
+        .links
+        .iter()
+        .map(|l| LinkRow {
+            id: l.id,
+            phrase: l.phrase,
+            key: l.other_key.clone(),
+            title: l.other_title.clone(),
+            status: l.other_status.clone(),
+        })
+        .collect();
+    let statuses: Vec<(&str, &str)> = p.next_statuses.iter().map(|s| (s.as_str(), s.label())).collect();
+    let mut assignees = vec![("none".to_string(), "Nobody".to_string()), ("me".into(), "Me".into())];
+    assignees.extend(p.assignable.iter().map(|u| (u.id.to_string(), u.display_name.clone())));
+    let current_assignee = inc.assignee_id.map(|a| a.to_string()).unwrap_or_else(|| "none".into());
+    let levels: Vec<(&str, &str)> = Level::ALL.iter().map(|l| (l.as_str(), l.label())).collect();
+    let f = kept.fields.clone().unwrap_or_else(|| crate::web::forms::FieldsForm {
+        title: inc.title.clone(),
+        service_id: inc.service_id.to_string(),
+        impact: inc.impact.clone(),
+        urgency: inc.urgency.clone(),
+        severity: inc.severity.clone(),
+        tags: p.tags.join(", "),
+        version: inc.version,
+    });
+    let reopen_only = !p.can_work && p.next_statuses.iter().all(|s| *s == Status::InProgress);
+    ShowPage {
+        key: key(inc.id),
+        status: status_label(&inc.status),
+        description_html: crate::markdown::to_html(&inc.description),
+        created: ctx.time(&inc.created_at),
+        updated: ctx.time(&inc.updated_at),
+        acknowledged: fmt_opt(&inc.acknowledged_at),
+        resolved: fmt_opt(&inc.resolved_at),
+        timeline,
+        links,
+        next_statuses: SelectOption::list(statuses, ""),
+        assignees: SelectOption::list(assignees, &current_assignee),
+        services: SelectOption::list(p.services.iter().map(|s| (s.id, s.name.clone())), &f.service_id),
+        impacts: SelectOption::list(levels.clone(), &f.impact),
+        urgencies: SelectOption::list(levels, &f.urgency),
+        severities: SelectOption::list(Severity::ALL.iter().map(|s| (s.as_str(), s.as_str())), &f.severity),
+        tags_text: f.tags.clone(),
+        title_text: f.title.clone(),
+        link_kinds: super::incident_actions::link_kinds(),
+        kept,
+        errors,
+        reopen_only,
+        ctx,
+        p,
+    }
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    cu: CurrentUser,
+    key_text: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = id_of(&key_text)?;
+    let (st, user) = (state.clone(), cu.user.clone());
+    let p = run(move || incidents::incident_page(&st, &user, id)).await?;
+    page(&show_page(ctx, p, Kept::default(), FieldErrors::default()))
+}
