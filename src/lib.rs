@@ -7,6 +7,7 @@ pub mod app;
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod markdown;

@@ -33,6 +33,18 @@ enum Command {
     },
     /// Check the configuration and print a production-readiness checklist (exit 1 on errors).
     CheckConfig,
+    /// Fill the database with realistic demo organizations, users, services and incidents.
+    DemoData {
+        /// How many incidents to create.
+        #[arg(long, default_value_t = 1000)]
+        incidents: u64,
+        /// Seed for the generator: the same seed gives the same data.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Password for every demo user (default: a random one, printed at the end).
+        #[arg(long, env = "FIREWATCH_DEMO_PASSWORD")]
+        password: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -66,6 +78,7 @@ fn main() -> ExitCode {
             create_user(config, &email, &name, &role)
         }
         Command::CheckConfig => return check_config(&config),
+        Command::DemoData { incidents, seed, password } => demo_data(config, incidents, seed, password),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -80,6 +93,19 @@ fn migrate(config: &Config) -> anyhow::Result<()> {
     let db = Database::connect(&config.effective_database_url(), 1)?;
     let n = db.migrate()?;
     println!("{} migration(s) applied on {}.", n, db.backend.name());
+    Ok(())
+}
+
+fn demo_data(config: Config, incidents: u64, seed: u64, password: Option<String>) -> anyhow::Result<()> {
+    let state = firewatch::app::build_state(config, Arc::new(SystemClock))?;
+    let opts = firewatch::demo::DemoOptions { incidents, seed, password };
+    let r = firewatch::demo::load(&state, &opts)?;
+    println!(
+        "Loaded {} incidents ({} comments, {} timeline events) in {:.1} s; created {} organizations, {} users, {} services.",
+        r.incidents, r.comments, r.events, r.seconds, r.organizations, r.users, r.services
+    );
+    println!("Demo users sign in with the password: {}", r.password);
+    println!("For example admin1@firewatch.example (admin), support1@firewatch.example (support).");
     Ok(())
 }
 

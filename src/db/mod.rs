@@ -1,6 +1,7 @@
 //! The database layer: the only module that knows there are two backends.
 
 pub mod audit;
+pub mod bulk;
 pub mod incidents;
 pub mod login_throttle;
 pub mod models;
@@ -202,6 +203,12 @@ pub fn run_migrations(conn: &mut DbConnection) -> DbResult<usize> {
     }
     .map_err(|e| DbError::Migration(e.to_string()))?;
     Ok(applied)
+}
+
+/// Refreshes the planner's statistics (after a bulk load).
+pub fn analyze(conn: &mut DbConnection) -> DbResult<()> {
+    conn.batch_execute("ANALYZE")?;
+    Ok(())
 }
 
 /// Ping for /readyz.

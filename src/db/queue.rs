@@ -163,7 +163,7 @@ fn filtered<'a>(conn: &DbConnection, f: &QueueFilter) -> Boxed<'a> {
         q = q.filter(incidents::id.eq_any(ids.clone()));
     }
     if !f.words.is_empty() {
-        q = q.filter(search::incident_matches(conn, &f.words, f.search_internal));
+        q = q.filter(search::incident_matches(conn, &f.words, f.search_internal, &f.visibility));
     }
     q
 }
@@ -212,11 +212,11 @@ pub fn count_capped(conn: &mut DbConnection, f: &QueueFilter) -> DbResult<i64> {
     Ok(ids.len() as i64)
 }
 
+/// (value, count) pairs.
+pub type Counts = Vec<(String, i64)>;
+
 /// Counts of open incidents by status and by severity, for the dashboard.
-pub fn open_counts(
-    conn: &mut DbConnection,
-    visibility: &Visibility,
-) -> DbResult<(Vec<(String, i64)>, Vec<(String, i64)>)> {
+pub fn open_counts(conn: &mut DbConnection, visibility: &Visibility) -> DbResult<(Counts, Counts)> {
     macro_rules! grouped {
         ($col:expr) => {{
             let base = incidents::table.filter(incidents::is_open.eq(true));

@@ -3,6 +3,7 @@
 //! lives in this file.
 
 use super::models::Comment;
+use super::queue::Visibility;
 use super::schema::search_docs;
 use super::{DbConnection, DbResult};
 use diesel::prelude::*;
@@ -15,6 +16,11 @@ pub const MARK_END: char = '\u{2}';
 
 /// How many matching documents relevance ranking looks at, at most.
 pub const RANK_CANDIDATES: i64 = 1000;
+
+/// How many of the newest matching documents a text filter considers. A common word matches
+/// hundreds of thousands of documents; materializing them all on every page view is what makes
+/// search slow, and nobody pages past the newest ten thousand (the count shows "10,000+").
+pub const SEARCH_WINDOW: i64 = 10_001;
 
 /// (Re)writes the incident's own document: title and description.
 pub fn index_incident(conn: &mut DbConnection, incident_id: i64, title: &str, description: &str) -> DbResult<()> {
@@ -73,20 +79,41 @@ pub fn incident_matches(
     conn: &DbConnection,
     words: &[String],
     include_internal: bool,
+    visibility: &Visibility,
 ) -> Box<dyn BoxableExpression<super::schema::incidents::table, super::MultiBackend, SqlType = Bool>> {
-    match conn {
-        DbConnection::Sqlite(_) => (diesel::dsl::sql::<Bool>(
-            "incidents.id IN (SELECT d.incident_id FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid \
-             WHERE search_fts MATCH ",
+    let sqlite = matches!(conn, DbConnection::Sqlite(_));
+    let (from, match_head, match_tail, internal, order) = if sqlite {
+        (
+            "search_fts JOIN search_docs d ON d.id = search_fts.rowid",
+            "search_fts MATCH ",
+            "",
+            " AND d.internal = 0",
+            "ORDER BY search_fts.rowid DESC",
         )
-        .bind::<Text, _>(fts5_query(words))
-        .sql(if include_internal { ")" } else { " AND d.internal = 0)" }))
+    } else {
+        ("search_docs d", "d.tsv @@ plainto_tsquery('english', ", ")", " AND NOT d.internal", "ORDER BY d.id DESC")
+    };
+    let query = if sqlite { fts5_query(words) } else { pg_query(words) };
+    let internal = if include_internal { "" } else { internal };
+    let end = format!(" {order} LIMIT {SEARCH_WINDOW})");
+    match visibility {
+        Visibility::Everything => diesel::dsl::sql::<Bool>(&format!(
+            "incidents.id IN (SELECT d.incident_id FROM {from} WHERE {match_head}"
+        ))
+        .bind::<Text, _>(query)
+        .sql(&format!("{match_tail}{internal}{end}"))
         .into_boxed_expr(),
-        DbConnection::Pg(_) => (diesel::dsl::sql::<Bool>(
-            "incidents.id IN (SELECT d.incident_id FROM search_docs d WHERE d.tsv @@ plainto_tsquery('english', ",
-        )
-        .bind::<Text, _>(pg_query(words))
-        .sql(if include_internal { "))" } else { ") AND NOT d.internal)" }))
+        // The window must count only what the viewer may see, or a customer's own older
+        // incidents would fall out behind newer matches of other organizations.
+        Visibility::Reporter { user_id, shared_org } => diesel::dsl::sql::<Bool>(&format!(
+            "incidents.id IN (SELECT d.incident_id FROM {from} JOIN incidents vi ON vi.id = d.incident_id WHERE {match_head}"
+        ))
+        .bind::<Text, _>(query)
+        .sql(&format!("{match_tail}{internal} AND (vi.reporter_id = "))
+        .bind::<BigInt, _>(*user_id)
+        .sql(" OR vi.organization_id = ")
+        .bind::<BigInt, _>(shared_org.unwrap_or(-1))
+        .sql(&format!("){end}"))
         .into_boxed_expr(),
     }
 }
@@ -192,31 +219,53 @@ pub fn snippet_html(raw: &str) -> String {
 /// The best-ranked matching incidents, best first, looking at no more than
 /// `RANK_CANDIDATES` matching documents (ranking every hit of a common word is what makes
 /// relevance search slow). `visible` is an SQL-free filter applied afterwards by the caller.
-pub fn ranked_incident_ids(conn: &mut DbConnection, words: &[String], include_internal: bool) -> DbResult<Vec<i64>> {
+pub fn ranked_incident_ids(
+    conn: &mut DbConnection,
+    words: &[String],
+    include_internal: bool,
+    visibility: &Visibility,
+) -> DbResult<Vec<i64>> {
     if words.is_empty() {
         return Ok(Vec::new());
     }
+    let (viewer, org) = match visibility {
+        Visibility::Everything => (None, -1),
+        Visibility::Reporter { user_id, shared_org } => (Some(*user_id), shared_org.unwrap_or(-1)),
+    };
+    let join = if viewer.is_some() { "JOIN incidents vi ON vi.id = d.incident_id" } else { "" };
     let rows: Vec<RankRow> = match conn {
-        DbConnection::Sqlite(c) => diesel::sql_query(format!(
-            "SELECT incident_id FROM ( \
-               SELECT d.incident_id AS incident_id, bm25(search_fts, 4.0, 1.0) AS score \
-               FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid \
-               WHERE search_fts MATCH ? {} ORDER BY search_fts.rowid DESC LIMIT {RANK_CANDIDATES} \
-             ) GROUP BY incident_id ORDER BY min(score), incident_id DESC",
-            if include_internal { "" } else { "AND d.internal = 0" }
-        ))
-        .bind::<Text, _>(fts5_query(words))
-        .load(c)?,
-        DbConnection::Pg(c) => diesel::sql_query(format!(
-            "SELECT incident_id FROM ( \
-               SELECT d.incident_id, ts_rank(d.tsv, plainto_tsquery('english', $1)) AS score \
-               FROM search_docs d WHERE d.tsv @@ plainto_tsquery('english', $1) {} \
-               ORDER BY d.id DESC LIMIT {RANK_CANDIDATES} \
-             ) m GROUP BY incident_id ORDER BY max(score) DESC, incident_id DESC",
-            if include_internal { "" } else { "AND NOT d.internal" }
-        ))
-        .bind::<Text, _>(pg_query(words))
-        .load(c)?,
+        DbConnection::Sqlite(c) => {
+            let sql = format!(
+                "SELECT incident_id FROM ( \
+                   SELECT d.incident_id AS incident_id, bm25(search_fts, 4.0, 1.0) AS score \
+                   FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid {join} \
+                   WHERE search_fts MATCH ? {} {} ORDER BY search_fts.rowid DESC LIMIT {RANK_CANDIDATES} \
+                 ) GROUP BY incident_id ORDER BY min(score), incident_id DESC",
+                if include_internal { "" } else { "AND d.internal = 0" },
+                if viewer.is_some() { "AND (vi.reporter_id = ? OR vi.organization_id = ?)" } else { "" },
+            );
+            let q = diesel::sql_query(sql).bind::<Text, _>(fts5_query(words));
+            match viewer {
+                Some(u) => q.bind::<BigInt, _>(u).bind::<BigInt, _>(org).load(c)?,
+                None => q.load(c)?,
+            }
+        }
+        DbConnection::Pg(c) => {
+            let sql = format!(
+                "SELECT incident_id FROM ( \
+                   SELECT d.incident_id, ts_rank(d.tsv, plainto_tsquery('english', $1)) AS score \
+                   FROM search_docs d {join} WHERE d.tsv @@ plainto_tsquery('english', $1) {} {} \
+                   ORDER BY d.id DESC LIMIT {RANK_CANDIDATES} \
+                 ) m GROUP BY incident_id ORDER BY max(score) DESC, incident_id DESC",
+                if include_internal { "" } else { "AND NOT d.internal" },
+                if viewer.is_some() { "AND (vi.reporter_id = $2 OR vi.organization_id = $3)" } else { "" },
+            );
+            let q = diesel::sql_query(sql).bind::<Text, _>(pg_query(words));
+            match viewer {
+                Some(u) => q.bind::<BigInt, _>(u).bind::<BigInt, _>(org).load(c)?,
+                None => q.load(c)?,
+            }
+        }
     };
     Ok(rows.into_iter().map(|r| r.incident_id).collect())
 }

@@ -46,12 +46,16 @@ pub fn edit_comment(
     state: &AppState,
     _meta: &RequestMeta,
     user: &User,
+    incident_id: i64,
     comment_id: i64,
     body: &str,
 ) -> ServiceResult<Comment> {
     let actor = actor_of(user);
     state.tx(|conn| {
         let c = incidents::find_comment(conn, comment_id)?;
+        if c.incident_id != incident_id {
+            return Err(ServiceError::NotFound);
+        }
         let (inc, res) = load_visible(conn, &actor, c.incident_id)?;
         if c.internal && !policy::allows(Some(&actor), Action::UseInternalNotes, res) {
             return Err(ServiceError::NotFound);

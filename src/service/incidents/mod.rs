@@ -128,12 +128,14 @@ pub fn check_title(title: &str, errors: &mut FieldErrors) -> Option<String> {
     crate::domain::validate::label(title, "Title", 200).map_err(|e| errors.add("title", e)).ok()
 }
 
+/// Validates a Markdown body (at most 100 KB). Control characters other than newlines and tabs
+/// are dropped: they mean nothing in text, and the search engines use two of them as markers.
 pub fn check_body(body: &str, field: &'static str, what: &str, errors: &mut FieldErrors) -> Option<String> {
     if body.len() > MAX_BODY_BYTES {
         errors.add(field, format!("{what} must be at most 100 KB."));
         return None;
     }
-    Some(body.replace("\r\n", "\n"))
+    Some(body.replace("\r\n", "\n").chars().filter(|c| !c.is_control() || matches!(c, '\n' | '\t')).collect())
 }
 
 /// Sets acknowledged_at once, with its event, if not yet set.
@@ -144,7 +146,7 @@ pub(crate) fn acknowledge_once(
     actor: &Actor,
     how: &str,
 ) -> ServiceResult<Option<Incident>> {
-    if inc.acknowledged_at.is_some() || !actor.role.is_staff() {
+    if inc.acknowledged_at.is_some() || !policy::allows(Some(actor), Action::WorkIncident, Resource::None) {
         return Ok(None);
     }
     let now = state.clock.now_naive();

@@ -87,19 +87,10 @@ pub fn queue(state: &AppState, user: &User, p: &QueueParams) -> ServiceResult<Qu
     let mut conn = state.conn()?;
     let conn = &mut *conn;
     let words = search::words(&p.text);
-    let filtered_by_user = !(p.statuses.is_empty()
-        && p.severities.is_empty()
-        && p.priorities.is_empty()
-        && p.service.is_none()
-        && p.assignee.is_empty()
-        && p.organization.is_none()
-        && p.tag.is_empty()
-        && p.created_from.is_none()
-        && p.created_to.is_none()
-        && words.is_empty());
     let mut f = QueueFilter {
         statuses: p.statuses.iter().filter(|s| Status::parse(s).is_some()).cloned().collect(),
-        open_only: staff && !filtered_by_user,
+        // Staff work open incidents unless they pick statuses; a search looks at everything.
+        open_only: staff && p.statuses.is_empty() && words.is_empty(),
         severities: p.severities.clone(),
         priorities: p.priorities.clone(),
         service_id: p.service,
@@ -118,11 +109,12 @@ pub fn queue(state: &AppState, user: &User, p: &QueueParams) -> ServiceResult<Qu
         visibility: visibility(conn, &actor)?,
         ids: None,
     };
-    let default_sort = if staff { "priority" } else { "created" };
+    // Searching shows the newest matches first; otherwise staff work by priority.
+    let default_sort = if staff && words.is_empty() { "priority" } else { "created" };
     let sort_name = if p.sort.is_empty() { default_sort.to_string() } else { p.sort.clone() };
 
     let (incidents_page, next) = if sort_name == "relevance" && !words.is_empty() {
-        let ranked = search::ranked_incident_ids(conn, &words, internal)?;
+        let ranked = search::ranked_incident_ids(conn, &words, internal, &f.visibility)?;
         f.ids = Some(ranked.clone());
         f.words.clear();
         let found: HashMap<i64, Incident> = queue::page(conn, &f, Sort::Created, None, search::RANK_CANDIDATES)?

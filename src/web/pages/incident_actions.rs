@@ -128,9 +128,8 @@ pub async fn edit_comment(
     let (key_text, comment_id) = path.into_inner();
     let id = id_of(&key_text)?;
     let (st, user, body) = (state.clone(), cu.user.clone(), form.body.clone());
-    match blocking(move || incidents::edit_comment(&st, &meta, &user, comment_id, &body)).await? {
-        Ok(c) if c.incident_id == id => Ok(redirect(&format!("/incidents/{}", key(id)), Some("Comment updated."))),
-        Ok(_) => Err(AppError::NotFound),
+    match blocking(move || incidents::edit_comment(&st, &meta, &user, id, comment_id, &body)).await? {
+        Ok(_) => Ok(redirect(&format!("/incidents/{}", key(id)), Some("Comment updated."))),
         Err(ServiceError::Invalid(errors)) => {
             invalid(&EditCommentPage { ctx, key: key(id), comment_id, body: form.into_inner().body, errors })
         }

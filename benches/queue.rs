@@ -1,0 +1,203 @@
+//! The queue benchmark: the real server over a demo database, 16 concurrent clients, per
+//! scenario throughput and p50/p99 latency.
+//!
+//!   cargo bench --bench queue -- --incidents 100000
+//!   cargo bench --bench queue -- --db /path/to/firewatch.db --seconds 20
+//!
+//! With --db, the database must have been filled by `firewatch demo-data --password
+//! "bench password 2026"`. Speed targets live here, never in a timed test.
+
+use firewatch::config::Config;
+use firewatch::domain::clock::SystemClock;
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const PASSWORD: &str = "bench password 2026";
+
+struct Args {
+    incidents: u64,
+    db: Option<String>,
+    seconds: u64,
+    clients: usize,
+}
+
+fn args() -> Args {
+    let mut a = Args { incidents: 100_000, db: None, seconds: 10, clients: 16 };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        match flag.as_str() {
+            "--incidents" => a.incidents = it.next().and_then(|v| v.parse().ok()).unwrap_or(a.incidents),
+            "--db" => a.db = it.next(),
+            "--seconds" => a.seconds = it.next().and_then(|v| v.parse().ok()).unwrap_or(a.seconds),
+            "--clients" => a.clients = it.next().and_then(|v| v.parse().ok()).unwrap_or(a.clients),
+            _ => {}
+        }
+    }
+    a
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let a = args();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let base = format!("http://127.0.0.1:{}", listener.local_addr().expect("addr").port());
+    let db_url = a.db.clone().unwrap_or_else(|| dir.path().join("bench.db").to_string_lossy().into_owned());
+    let config = Config {
+        database_url: Some(db_url.clone()),
+        data_dir: dir.path().to_path_buf(),
+        base_url: base.clone(),
+        session_idle_minutes: 600,
+        ..Config::default()
+    };
+    let state = tokio::task::spawn_blocking(move || firewatch::app::build_state(config, Arc::new(SystemClock)))
+        .await
+        .expect("join")
+        .expect("state");
+    let total = if a.db.is_none() {
+        let st = state.clone();
+        let n = a.incidents;
+        let t = Instant::now();
+        let r = tokio::task::spawn_blocking(move || {
+            firewatch::demo::load(
+                &st,
+                &firewatch::demo::DemoOptions { incidents: n, seed: 7, password: Some(PASSWORD.into()) },
+            )
+        })
+        .await
+        .expect("join")
+        .expect("demo data");
+        println!("loaded {} incidents in {:.1} s", r.incidents, t.elapsed().as_secs_f64());
+        n
+    } else {
+        let st = state.clone();
+        tokio::task::spawn_blocking(move || {
+            use diesel::prelude::*;
+            let mut c = st.db.get().expect("conn");
+            firewatch::db::schema::incidents::table.count().get_result::<i64>(&mut *c).expect("count") as u64
+        })
+        .await
+        .expect("join")
+    };
+    println!(
+        "database: {} ({} incidents), {} clients, {} s per scenario",
+        state.db.backend.name(),
+        total,
+        a.clients,
+        a.seconds
+    );
+    let server = firewatch::app::server(state.clone(), listener, 2, |_| {}).expect("server");
+    let handle = server.handle();
+    tokio::spawn(server);
+
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(a.clients)
+        .build()
+        .expect("client");
+    let login = client.get(format!("{base}/login")).send().await.expect("login page").text().await.unwrap_or_default();
+    let token = login
+        .split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_default()
+        .to_string();
+    let resp = client
+        .post(format!("{base}/login"))
+        .header("origin", &base)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(
+            url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs([
+                    ("csrf_token", token.as_str()),
+                    ("email", "support1@firewatch.example"),
+                    ("password", PASSWORD),
+                ])
+                .finish(),
+        )
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(resp.status().as_u16(), 303, "login failed");
+
+    let scenarios: Vec<(&str, Box<dyn Fn(u64) -> String + Send + Sync>)> = vec![
+        ("queue", Box::new(|_| "/incidents".to_string())),
+        (
+            "filtered queue",
+            Box::new(|i| {
+                let sev = ["SEV1", "SEV2", "SEV3", "SEV4"][(i % 4) as usize];
+                format!("/incidents?status=closed&severity={sev}&service={}", 1 + i % 12)
+            }),
+        ),
+        ("incident page", Box::new(move |i| format!("/incidents/INC-{}", 1 + (i * 7919) % total.max(1)))),
+        (
+            "search",
+            Box::new(|i| {
+                let words = ["certificate", "replication lag", "E4242", "timeout", "E0815", "pool exhausted", "index"];
+                format!("/incidents?q={}", words[(i % words.len() as u64) as usize].replace(' ', "+"))
+            }),
+        ),
+    ];
+    println!(
+        "{:<16} {:>9} {:>10} {:>9} {:>9} {:>9} {:>7}",
+        "scenario", "requests", "req/s", "p50 ms", "p99 ms", "max ms", "errors"
+    );
+    for (name, url) in scenarios {
+        let url = Arc::new(url);
+        let deadline = Instant::now() + Duration::from_secs(a.seconds);
+        let mut tasks = Vec::new();
+        for c in 0..a.clients {
+            let (client, base, url) = (client.clone(), base.clone(), url.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut lat = Vec::new();
+                let mut errors = 0u64;
+                let mut i = c as u64 * 1_000_003;
+                while Instant::now() < deadline {
+                    i += 1;
+                    let t = Instant::now();
+                    match client.get(format!("{base}{}", url(i))).send().await {
+                        Ok(r) if r.status().is_success() => {
+                            let _ = r.bytes().await;
+                            lat.push(t.elapsed());
+                        }
+                        _ => errors += 1,
+                    }
+                }
+                (lat, errors)
+            }));
+        }
+        let mut all = Vec::new();
+        let mut errors = 0;
+        for t in tasks {
+            let (l, e) = t.await.expect("task");
+            all.extend(l);
+            errors += e;
+        }
+        all.sort();
+        println!(
+            "{:<16} {:>9} {:>10.0} {:>9.2} {:>9.2} {:>9.2} {:>7}",
+            name,
+            all.len(),
+            all.len() as f64 / a.seconds as f64,
+            ms(percentile(&all, 0.5)),
+            ms(percentile(&all, 0.99)),
+            ms(all.last().copied().unwrap_or_default()),
+            errors
+        );
+    }
+    handle.stop(false).await;
+}

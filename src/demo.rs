@@ -1,0 +1,522 @@
+//! `firewatch demo-data`: fills a database with realistic organizations, users of every role,
+//! services and incidents with timelines and comments. Deterministic for a seed; batched so that
+//! a million incidents load in minutes. It is how a new user sees a populated app, and what the
+//! benchmark runs against.
+
+use crate::db::bulk::{self, CommentRow, EventRow, IncidentRow, SearchDocRow};
+use crate::db::{organizations, services, users};
+use crate::domain::incident::{Level, Severity, Status, priority};
+use crate::service::AppState;
+use chrono::{Duration, NaiveDateTime};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use std::time::Instant;
+
+#[derive(Debug, Clone)]
+pub struct DemoOptions {
+    pub incidents: u64,
+    pub seed: u64,
+    /// The password every demo user gets; None: a random one, printed at the end.
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DemoReport {
+    pub organizations: usize,
+    pub users: usize,
+    pub services: usize,
+    pub incidents: u64,
+    pub comments: u64,
+    pub events: u64,
+    pub password: String,
+    pub seconds: f64,
+}
+
+const ORGS: &[&str] = &[
+    "Acme Corp",
+    "Globex",
+    "Initech",
+    "Umbrella Health",
+    "Stark Logistics",
+    "Wayne Retail",
+    "Hooli",
+    "Vandelay Imports",
+    "Soylent Foods",
+    "Tyrell Systems",
+    "Wonka Confectionery",
+    "Cyberdyne Labs",
+    "Oceanic Air",
+    "Monarch Energy",
+    "Aperture Science",
+    "Massive Dynamic",
+    "Gringotts Bank",
+    "Duff Beverages",
+    "Pied Piper",
+    "Prestige Worldwide",
+];
+const FIRST: &[&str] = &[
+    "Ada", "Ben", "Chloe", "Dev", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas", "Kira", "Liam", "Maya", "Noah",
+    "Olga", "Priya", "Quinn", "Rosa", "Sam", "Tariq", "Uma", "Victor", "Wen", "Ximena", "Yusuf", "Zoe",
+];
+const LAST: &[&str] = &[
+    "Andersen", "Baptiste", "Chen", "Dubois", "Eriksen", "Fischer", "Garcia", "Haddad", "Ivanova", "Jensen",
+    "Kowalski", "Lopez", "Moreau", "Nakamura", "Okafor", "Petrov", "Quispe", "Rossi", "Silva", "Tanaka", "Umarov",
+    "Varga",
+];
+const SERVICES: &[(&str, &str)] = &[
+    ("Checkout API", "Cart, order placement and payment hand-off"),
+    ("Payments", "Card processing and refunds"),
+    ("Customer Portal", "The web portal customers sign in to"),
+    ("Mobile App", "iOS and Android apps"),
+    ("Search", "Product and document search"),
+    ("Email Delivery", "Transactional and notification mail"),
+    ("Data Warehouse", "Reporting and analytics pipeline"),
+    ("Authentication", "Single sign-on and login"),
+    ("Notifications", "Push and SMS notifications"),
+    ("Billing", "Invoices and subscriptions"),
+    ("CDN", "Static assets and media delivery"),
+    ("Internal Tools", "Back-office tools"),
+];
+const SYMPTOMS: &[&str] = &[
+    "returns 502 errors",
+    "is slow to respond",
+    "times out under load",
+    "rejects valid requests",
+    "shows stale data",
+    "fails after the latest deploy",
+    "drops connections",
+    "returns empty results",
+    "double-charges some orders",
+    "sends duplicate messages",
+    "is unreachable",
+    "logs out users at random",
+    "leaks memory on worker nodes",
+    "hits database connection limits",
+    "fails TLS handshakes",
+    "shows wrong currency",
+    "loses uploaded files",
+    "has a broken layout",
+    "queues jobs that never run",
+    "throws an internal server error",
+];
+const WHO: &[&str] = &[
+    "for EU customers",
+    "for some users",
+    "on Android",
+    "on iOS",
+    "during peak hours",
+    "for new accounts",
+    "in the staging region",
+    "for enterprise tenants",
+    "since this morning",
+    "intermittently",
+    "for all users",
+    "after password reset",
+    "for large orders",
+    "in Safari",
+    "behind corporate proxies",
+];
+const DETAIL: &[&str] = &[
+    "Customers report the problem through the portal and by phone.",
+    "Monitoring shows error rates above the alert threshold.",
+    "It started shortly after the 14:00 deployment.",
+    "Retrying sometimes works, which suggests a race condition.",
+    "The load balancer health checks are still green.",
+    "Only requests routed through the secondary region seem affected.",
+    "Database CPU is at 95 percent on the primary.",
+    "A certificate on one of the edge nodes may have expired.",
+    "Queue depth keeps growing and workers restart every few minutes.",
+    "The third-party provider's status page reports degraded performance.",
+    "Logs contain repeated connection reset by peer messages.",
+    "Rolling back the feature flag did not help.",
+];
+const PUBLIC_REPLIES: &[&str] = &[
+    "Thanks for the report, we are looking into it now.",
+    "We have identified the cause and are deploying a fix.",
+    "Could you tell us roughly when this first happened and which account is affected?",
+    "The fix is deployed; please let us know if you still see the problem.",
+    "It happens again for us this morning, same error as before.",
+    "Confirmed working again on our side, thank you.",
+    "We applied a workaround while the permanent fix is prepared.",
+];
+const INTERNAL_NOTES: &[&str] = &[
+    "Looks like the connection pool is exhausted; raising the limit as a stopgap.",
+    "Escalating to the database team; replication lag is over a minute.",
+    "Root cause is a missing index on the orders table.",
+    "Customer is on the enterprise plan, keep them updated every hour.",
+    "Related to the certificate rotation script failing silently.",
+    "Rolled back the config change from yesterday; watching the graphs.",
+];
+const TAGS: &[&str] =
+    &["database", "network", "deploy", "third-party", "performance", "security", "customer-facing", "regression"];
+const RESOLUTIONS: &[&str] = &[
+    "Restarted the affected workers and raised the pool size.",
+    "Rolled back the faulty deployment.",
+    "Renewed the expired certificate.",
+    "Added the missing index and backfilled data.",
+    "Provider fixed the upstream outage.",
+    "Configuration corrected and documented.",
+];
+
+fn pick<'a, T>(rng: &mut StdRng, items: &'a [T]) -> &'a T {
+    &items[rng.random_range(0..items.len())]
+}
+
+fn level(rng: &mut StdRng) -> Level {
+    match rng.random_range(0..10) {
+        0..=1 => Level::High,
+        2..=5 => Level::Medium,
+        _ => Level::Low,
+    }
+}
+
+struct People {
+    customers: Vec<(i64, Option<i64>)>,
+    workers: Vec<i64>,
+}
+
+/// Creates the organizations, users and services unless they exist already.
+fn base_data(
+    state: &AppState,
+    rng: &mut StdRng,
+    password_hash: &str,
+    report: &mut DemoReport,
+) -> anyhow::Result<(People, Vec<i64>)> {
+    let mut conn = state.db.get()?;
+    let conn = &mut *conn;
+    let now = state.clock.now_naive();
+    let mut org_ids = Vec::new();
+    for (i, name) in ORGS.iter().enumerate() {
+        let domain = format!("{}.example", name.to_lowercase().replace(' ', "-"));
+        let existing = organizations::list(conn, name, 5)?.into_iter().find(|o| o.name == *name);
+        let org = match existing {
+            Some(o) => o,
+            None => {
+                report.organizations += 1;
+                organizations::insert(conn, name, &domain, i % 3 == 0, now)?
+            }
+        };
+        org_ids.push((org.id, domain));
+    }
+    let mut ensure_user = |conn: &mut crate::db::DbConnection,
+                           email: String,
+                           name: String,
+                           role: &str,
+                           org: Option<i64>|
+     -> anyhow::Result<i64> {
+        if let Some(u) = users::find_by_email(conn, &email)? {
+            return Ok(u.id);
+        }
+        report.users += 1;
+        let u = users::insert(
+            conn,
+            &users::NewUser {
+                email: &email,
+                display_name: &name,
+                role,
+                organization_id: org,
+                time_zone: "UTC",
+                password_hash: Some(password_hash),
+                now,
+            },
+        )?;
+        Ok(u.id)
+    };
+    let mut customers = Vec::new();
+    for (org_id, domain) in &org_ids {
+        for _ in 0..5 {
+            let (f, l) = (*pick(rng, FIRST), *pick(rng, LAST));
+            let email = format!("{}.{}@{domain}", f.to_lowercase(), l.to_lowercase());
+            customers.push((ensure_user(conn, email, format!("{f} {l}"), "customer", Some(*org_id))?, Some(*org_id)));
+        }
+    }
+    let mut workers = Vec::new();
+    for (role, n) in [("support", 12), ("devops", 6), ("manager", 2), ("admin", 1), ("sales", 3)] {
+        for i in 1..=n {
+            let (f, l) = (*pick(rng, FIRST), *pick(rng, LAST));
+            let id = ensure_user(conn, format!("{role}{i}@firewatch.example"), format!("{f} {l}"), role, None)?;
+            if role != "sales" {
+                workers.push(id);
+            }
+        }
+    }
+    let mut service_ids = Vec::new();
+    let existing = services::all(conn)?;
+    for (name, description) in SERVICES {
+        let id = match existing.iter().find(|s| s.name == *name) {
+            Some(s) => s.id,
+            None => {
+                report.services += 1;
+                services::insert(conn, name, description, true, now)?.id
+            }
+        };
+        service_ids.push(id);
+    }
+    customers.sort_unstable();
+    customers.dedup();
+    Ok((People { customers, workers }, service_ids))
+}
+
+/// A generated incident before it has an id.
+struct Draft {
+    row: IncidentRow,
+    tags: Vec<String>,
+    comments: Vec<CommentRow>,
+    events: Vec<EventRow>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn ev(
+    at: NaiveDateTime,
+    actor: Option<i64>,
+    kind: &str,
+    field: &str,
+    old: &str,
+    new: &str,
+    internal: bool,
+    version: i32,
+) -> EventRow {
+    EventRow {
+        incident_id: 0,
+        at,
+        actor_id: actor,
+        kind: kind.into(),
+        field: field.into(),
+        old_value: old.into(),
+        new_value: new.into(),
+        internal,
+        comment_id: None,
+        version,
+    }
+}
+
+fn draft(rng: &mut StdRng, people: &People, services: &[i64], created: NaiveDateTime, now: NaiveDateTime) -> Draft {
+    let service_idx = rng.random_range(0..services.len());
+    let title = format!("{} {} {}", SERVICES[service_idx].0, pick(rng, SYMPTOMS), pick(rng, WHO));
+    let description = format!(
+        "{} {}\n\nError code E{:04} appears in the logs.",
+        pick(rng, DETAIL),
+        pick(rng, DETAIL),
+        rng.random_range(0..10_000)
+    );
+    let (impact, urgency) = (level(rng), level(rng));
+    let prio = priority(impact, urgency);
+    let severity = if rng.random_range(0..10) == 0 { *pick(rng, &Severity::ALL) } else { Severity::default_for(prio) };
+    let (reporter, org) =
+        if rng.random_range(0..5) == 0 { (*pick(rng, &people.workers), None) } else { *pick(rng, &people.customers) };
+    let age_days = (now - created).num_days();
+    let status = if age_days < 3 {
+        *pick(rng, &[Status::New, Status::Triaged, Status::InProgress, Status::WaitingOnCustomer, Status::Resolved])
+    } else if age_days < 10 {
+        *pick(rng, &[Status::InProgress, Status::WaitingOnCustomer, Status::Resolved, Status::Closed])
+    } else if rng.random_range(0..50) == 0 {
+        *pick(rng, &[Status::InProgress, Status::WaitingOnCustomer])
+    } else {
+        Status::Closed
+    };
+    let assignee = (status != Status::New || rng.random_bool(0.3)).then(|| *pick(rng, &people.workers));
+    let mut t = created;
+    let mut step = |rng: &mut StdRng| {
+        t += Duration::minutes(rng.random_range(3..240));
+        t.min(now)
+    };
+    let mut version = 1;
+    let mut events = vec![ev(created, Some(reporter), "created", "", "", "reported", false, version)];
+    let mut comments = Vec::new();
+    let mut acknowledged = None;
+    if let Some(a) = assignee {
+        let at = step(rng);
+        version += 1;
+        events.push(ev(at, Some(a), "assigned", "assignee", "", "staff", false, version));
+        events.push(ev(at, Some(a), "acknowledged", "", "", "assigned to themselves", true, version));
+        acknowledged = Some(at);
+    }
+    let path: &[Status] = match status {
+        Status::New => &[],
+        Status::Triaged => &[Status::Triaged],
+        Status::InProgress => &[Status::Triaged, Status::InProgress],
+        Status::WaitingOnCustomer => &[Status::Triaged, Status::InProgress, Status::WaitingOnCustomer],
+        Status::Resolved => &[Status::Triaged, Status::InProgress, Status::Resolved],
+        Status::Closed => &[Status::Triaged, Status::InProgress, Status::Resolved, Status::Closed],
+    };
+    let n_comments = rng.random_range(0..4);
+    let staff = assignee.unwrap_or(*pick(rng, &people.workers));
+    for _ in 0..n_comments {
+        let internal = rng.random_bool(0.3);
+        let (author, body) = if internal {
+            (staff, pick(rng, INTERNAL_NOTES).to_string())
+        } else if rng.random_bool(0.5) {
+            (reporter, pick(rng, PUBLIC_REPLIES).to_string())
+        } else {
+            (staff, pick(rng, PUBLIC_REPLIES).to_string())
+        };
+        comments.push(CommentRow { incident_id: 0, author_id: author, body, internal, created_at: step(rng) });
+    }
+    let mut from = Status::New;
+    let mut resolved_at = None;
+    let mut closed_at = None;
+    let mut resolution = String::new();
+    for to in path {
+        let at = step(rng);
+        version += 1;
+        events.push(ev(
+            at,
+            assignee.or(Some(staff)),
+            "status_changed",
+            "status",
+            from.as_str(),
+            to.as_str(),
+            false,
+            version,
+        ));
+        if *to == Status::Resolved {
+            resolution = pick(rng, RESOLUTIONS).to_string();
+            resolved_at = Some(at);
+            events.push(ev(
+                at,
+                assignee.or(Some(staff)),
+                "field_changed",
+                "resolution",
+                "",
+                &resolution,
+                false,
+                version,
+            ));
+        }
+        if *to == Status::Closed {
+            closed_at = Some(at);
+        }
+        from = *to;
+    }
+    let updated = events
+        .last()
+        .map(|e| e.at)
+        .unwrap_or(created)
+        .max(comments.iter().map(|c| c.created_at).max().unwrap_or(created));
+    let tags = (0..rng.random_range(0..3)).map(|_| pick(rng, TAGS).to_string()).collect::<Vec<_>>();
+    Draft {
+        row: IncidentRow {
+            title,
+            description,
+            service_id: services[service_idx],
+            impact: impact.as_str().into(),
+            urgency: urgency.as_str().into(),
+            priority: prio.as_str().into(),
+            severity: severity.as_str().into(),
+            status: status.as_str().into(),
+            is_open: status.is_open(),
+            reporter_id: reporter,
+            organization_id: org,
+            assignee_id: assignee,
+            created_at: created,
+            updated_at: updated,
+            acknowledged_at: acknowledged,
+            resolved_at,
+            closed_at,
+            resolution,
+            version,
+        },
+        tags,
+        comments,
+        events,
+    }
+}
+
+/// Loads the demo data. Progress goes to the log.
+pub fn load(state: &AppState, opts: &DemoOptions) -> anyhow::Result<DemoReport> {
+    let started = Instant::now();
+    let mut rng = StdRng::seed_from_u64(opts.seed);
+    let password = opts.password.clone().unwrap_or_else(|| crate::crypto::random_token(8));
+    let hash = state.hasher.hash(&password)?;
+    let mut report = DemoReport { password, ..Default::default() };
+    let (people, service_ids) = base_data(state, &mut rng, &hash, &mut report)?;
+    let now = state.clock.now_naive();
+    let span_minutes = 730 * 24 * 60;
+    let start = now - Duration::minutes(span_minutes);
+    const CHUNK: u64 = 2_000;
+    let mut done = 0u64;
+    while done < opts.incidents {
+        let n = CHUNK.min(opts.incidents - done);
+        let drafts: Vec<Draft> = (0..n)
+            .map(|i| {
+                let pos = done + i;
+                let offset = (span_minutes as f64 * pos as f64 / opts.incidents.max(1) as f64) as i64;
+                let created = start + Duration::minutes(offset) + Duration::seconds(rng.random_range(0..59));
+                draft(&mut rng, &people, &service_ids, created.min(now), now)
+            })
+            .collect();
+        let mut conn = state.db.get()?;
+        diesel::Connection::transaction::<_, anyhow::Error, _>(&mut *conn, |conn| {
+            let rows: Vec<IncidentRow> = drafts.iter().map(|d| d.row.clone()).collect();
+            let ids = bulk::incidents(conn, &rows)?;
+            let mut comment_rows = Vec::new();
+            let mut owners = Vec::new();
+            for (d, id) in drafts.iter().zip(&ids) {
+                for c in &d.comments {
+                    comment_rows.push(CommentRow { incident_id: *id, ..c.clone() });
+                    owners.push(*id);
+                }
+            }
+            let comment_ids = bulk::comments(conn, &comment_rows)?;
+            let mut events = Vec::new();
+            let mut docs = Vec::new();
+            let mut tags = Vec::new();
+            let mut ci = 0usize;
+            for (d, id) in drafts.iter().zip(&ids) {
+                docs.push(SearchDocRow {
+                    incident_id: *id,
+                    comment_id: None,
+                    internal: false,
+                    title: d.row.title.clone(),
+                    body: d.row.description.clone(),
+                });
+                for e in &d.events {
+                    events.push(EventRow { incident_id: *id, ..e.clone() });
+                }
+                for c in &d.comments {
+                    let cid = comment_ids[ci];
+                    ci += 1;
+                    let kind = if c.internal { "internal note" } else { "public reply" };
+                    events.push(EventRow {
+                        incident_id: *id,
+                        comment_id: Some(cid),
+                        ..ev(c.created_at, Some(c.author_id), "comment_added", "", "", kind, c.internal, d.row.version)
+                    });
+                    docs.push(SearchDocRow {
+                        incident_id: *id,
+                        comment_id: Some(cid),
+                        internal: c.internal,
+                        title: String::new(),
+                        body: c.body.clone(),
+                    });
+                }
+                let mut seen = Vec::new();
+                for t in &d.tags {
+                    if !seen.contains(t) {
+                        seen.push(t.clone());
+                        tags.push((*id, t.clone()));
+                    }
+                }
+            }
+            bulk::events(conn, &events)?;
+            bulk::search_docs(conn, &docs)?;
+            bulk::tags(conn, &tags)?;
+            report.comments += comment_rows.len() as u64;
+            report.events += events.len() as u64;
+            Ok(())
+        })?;
+        done += n;
+        report.incidents = done;
+        if done.is_multiple_of(50_000) || done == opts.incidents {
+            tracing::info!(
+                done,
+                total = opts.incidents,
+                seconds = started.elapsed().as_secs(),
+                "demo incidents loaded"
+            );
+        }
+    }
+    crate::db::analyze(&mut *state.db.get()?)?;
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
