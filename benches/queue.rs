@@ -15,6 +15,9 @@ use std::time::{Duration, Instant};
 
 const PASSWORD: &str = "bench password 2026";
 
+/// Builds the i-th request path of a scenario.
+type PathFn = Box<dyn Fn(u64) -> String + Send + Sync>;
+
 struct Args {
     incidents: u64,
     db: Option<String>,
@@ -134,7 +137,7 @@ async fn main() {
         .expect("login");
     assert_eq!(resp.status().as_u16(), 303, "login failed");
 
-    let scenarios: Vec<(&str, Box<dyn Fn(u64) -> String + Send + Sync>)> = vec![
+    let scenarios: Vec<(&str, PathFn)> = vec![
         ("queue", Box::new(|_| "/incidents".to_string())),
         (
             "filtered queue",
