@@ -2,7 +2,7 @@
 
 use super::models::Incident;
 use super::schema::{incident_tags, incidents};
-use super::{DbConnection, DbResult, search};
+use super::{DbConnection, DbResult};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -40,11 +40,8 @@ pub struct QueueFilter {
     pub tag: Option<String>,
     pub created_from: Option<NaiveDateTime>,
     pub created_before: Option<NaiveDateTime>,
-    pub words: Vec<String>,
-    /// Whether text may match internal notes (staff only).
-    pub search_internal: bool,
     pub visibility: Visibility,
-    /// Restrict to these ids (relevance search).
+    /// Restrict to these ids (the incidents a text search matched).
     pub ids: Option<Vec<i64>>,
 }
 
@@ -116,6 +113,20 @@ impl Cursor {
 
 type Boxed<'a> = incidents::BoxedQuery<'a, super::MultiBackend>;
 
+/// `incidents.id IN (…)` for up to ten thousand ids as one JSON parameter, rather than one
+/// bound variable per id.
+fn id_in(
+    conn: &DbConnection,
+    ids: &[i64],
+) -> Box<dyn BoxableExpression<incidents::table, super::MultiBackend, SqlType = diesel::sql_types::Bool>> {
+    let json = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
+    let (head, tail) = match conn {
+        DbConnection::Sqlite(_) => ("incidents.id IN (SELECT value FROM json_each(", "))"),
+        DbConnection::Pg(_) => ("incidents.id IN (SELECT (jsonb_array_elements_text(CAST(", " AS jsonb)))::bigint)"),
+    };
+    Box::new(diesel::dsl::sql::<diesel::sql_types::Bool>(head).bind::<diesel::sql_types::Text, _>(json).sql(tail))
+}
+
 fn filtered<'a>(conn: &DbConnection, f: &QueueFilter) -> Boxed<'a> {
     let mut q = incidents::table.into_boxed();
     if !f.statuses.is_empty() {
@@ -160,10 +171,7 @@ fn filtered<'a>(conn: &DbConnection, f: &QueueFilter) -> Boxed<'a> {
         Visibility::Reporter { user_id, shared_org: None } => q = q.filter(incidents::reporter_id.eq(*user_id)),
     }
     if let Some(ids) = &f.ids {
-        q = q.filter(incidents::id.eq_any(ids.clone()));
-    }
-    if !f.words.is_empty() {
-        q = q.filter(search::incident_matches(conn, &f.words, f.search_internal, &f.visibility));
+        q = q.filter(id_in(conn, ids));
     }
     q
 }

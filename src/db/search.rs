@@ -7,7 +7,7 @@ use super::queue::Visibility;
 use super::schema::search_docs;
 use super::{DbConnection, DbResult};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Text};
+use diesel::sql_types::{BigInt, Text};
 
 /// Markers put around matched words by the engines; never present in stored text after
 /// `clean_snippet` (control characters are dropped).
@@ -73,66 +73,55 @@ fn pg_query(words: &[String]) -> String {
     words.join(" ")
 }
 
-/// A WHERE fragment "incidents.id is among the matches". `include_internal = false` keeps
-/// internal notes out of the match (what customers search).
-pub fn incident_matches(
-    conn: &DbConnection,
+/// The incidents behind the newest `SEARCH_WINDOW` matching documents the viewer may see,
+/// newest match first, each once. `include_internal = false` keeps internal notes out of the
+/// match (what customers search); the visibility condition sits inside the window so that a
+/// customer's own older incidents do not fall out behind newer matches of other organizations.
+pub fn window_incident_ids(
+    conn: &mut DbConnection,
     words: &[String],
     include_internal: bool,
     visibility: &Visibility,
-) -> Box<dyn BoxableExpression<super::schema::incidents::table, super::MultiBackend, SqlType = Bool>> {
-    let sqlite = matches!(conn, DbConnection::Sqlite(_));
-    let (from, match_head, match_tail, internal, order) = if sqlite {
-        (
-            "search_fts JOIN search_docs d ON d.id = search_fts.rowid",
-            "search_fts MATCH ",
-            "",
-            " AND d.internal = 0",
-            "ORDER BY search_fts.rowid DESC",
-        )
-    } else {
-        ("search_docs d", "d.tsv @@ plainto_tsquery('english', ", ")", " AND NOT d.internal", "ORDER BY d.id DESC")
+) -> DbResult<Vec<i64>> {
+    if words.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (viewer, org) = match visibility {
+        Visibility::Everything => (None, -1),
+        Visibility::Reporter { user_id, shared_org } => (Some(*user_id), shared_org.unwrap_or(-1)),
     };
-    let query = if sqlite { fts5_query(words) } else { pg_query(words) };
-    let internal = if include_internal { "" } else { internal };
-    let end = format!(" {order} LIMIT {SEARCH_WINDOW})");
-    match visibility {
-        Visibility::Everything => diesel::dsl::sql::<Bool>(&format!(
-            "incidents.id IN (SELECT d.incident_id FROM {from} WHERE {match_head}"
-        ))
-        .bind::<Text, _>(query)
-        .sql(&format!("{match_tail}{internal}{end}"))
-        .into_boxed_expr(),
-        // The window must count only what the viewer may see, or a customer's own older
-        // incidents would fall out behind newer matches of other organizations.
-        Visibility::Reporter { user_id, shared_org } => diesel::dsl::sql::<Bool>(&format!(
-            "incidents.id IN (SELECT d.incident_id FROM {from} JOIN incidents vi ON vi.id = d.incident_id WHERE {match_head}"
-        ))
-        .bind::<Text, _>(query)
-        .sql(&format!("{match_tail}{internal} AND (vi.reporter_id = "))
-        .bind::<BigInt, _>(*user_id)
-        .sql(" OR vi.organization_id = ")
-        .bind::<BigInt, _>(shared_org.unwrap_or(-1))
-        .sql(&format!("){end}"))
-        .into_boxed_expr(),
-    }
-}
-
-trait IntoBoxedExpr {
-    fn into_boxed_expr(
-        self,
-    ) -> Box<dyn BoxableExpression<super::schema::incidents::table, super::MultiBackend, SqlType = Bool>>;
-}
-
-impl<T> IntoBoxedExpr for T
-where
-    T: BoxableExpression<super::schema::incidents::table, super::MultiBackend, SqlType = Bool> + 'static,
-{
-    fn into_boxed_expr(
-        self,
-    ) -> Box<dyn BoxableExpression<super::schema::incidents::table, super::MultiBackend, SqlType = Bool>> {
-        Box::new(self)
-    }
+    let join = if viewer.is_some() { "JOIN incidents vi ON vi.id = d.incident_id" } else { "" };
+    let rows: Vec<RankRow> = match conn {
+        DbConnection::Sqlite(c) => {
+            let sql = format!(
+                "SELECT d.incident_id AS incident_id \
+                 FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid {join} \
+                 WHERE search_fts MATCH ? {} {} ORDER BY search_fts.rowid DESC LIMIT {SEARCH_WINDOW}",
+                if include_internal { "" } else { "AND d.internal = 0" },
+                if viewer.is_some() { "AND (vi.reporter_id = ? OR vi.organization_id = ?)" } else { "" },
+            );
+            let q = diesel::sql_query(sql).bind::<Text, _>(fts5_query(words));
+            match viewer {
+                Some(u) => q.bind::<BigInt, _>(u).bind::<BigInt, _>(org).load(c)?,
+                None => q.load(c)?,
+            }
+        }
+        DbConnection::Pg(c) => {
+            let sql = format!(
+                "SELECT d.incident_id FROM search_docs d {join} \
+                 WHERE d.tsv @@ plainto_tsquery('english', $1) {} {} ORDER BY d.id DESC LIMIT {SEARCH_WINDOW}",
+                if include_internal { "" } else { "AND NOT d.internal" },
+                if viewer.is_some() { "AND (vi.reporter_id = $2 OR vi.organization_id = $3)" } else { "" },
+            );
+            let q = diesel::sql_query(sql).bind::<Text, _>(pg_query(words));
+            match viewer {
+                Some(u) => q.bind::<BigInt, _>(u).bind::<BigInt, _>(org).load(c)?,
+                None => q.load(c)?,
+            }
+        }
+    };
+    let mut seen = std::collections::HashSet::with_capacity(rows.len());
+    Ok(rows.into_iter().map(|r| r.incident_id).filter(|id| seen.insert(*id)).collect())
 }
 
 #[derive(QueryableByName)]
@@ -162,12 +151,15 @@ pub fn snippets(
     }
     let ids_json = serde_json::to_string(incident_ids).unwrap_or_else(|_| "[]".into());
     let rows: Vec<SnippetRow> = match conn {
+        // One rowid-bound MATCH per document of the page's incidents: FTS5 seeks each instead
+        // of walking every hit of a common word.
         DbConnection::Sqlite(c) => diesel::sql_query(format!(
-            "SELECT d.incident_id AS incident_id, \
-             snippet(search_fts, -1, char(1), char(2), '…', 16) AS snippet \
-             FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid \
-             WHERE search_fts MATCH ? AND d.incident_id IN (SELECT value FROM json_each(?)) {} \
-             ORDER BY d.incident_id, d.comment_id IS NOT NULL, d.id",
+            "SELECT incident_id, snippet FROM ( \
+               SELECT d.incident_id AS incident_id, d.comment_id IS NOT NULL AS is_comment, d.id AS doc, \
+                 (SELECT snippet(search_fts, -1, char(1), char(2), '…', 16) FROM search_fts \
+                   WHERE search_fts MATCH ? AND search_fts.rowid = d.id) AS snippet \
+               FROM search_docs d WHERE d.incident_id IN (SELECT value FROM json_each(?)) {} \
+             ) WHERE snippet IS NOT NULL ORDER BY incident_id, is_comment, doc",
             if include_internal { "" } else { "AND d.internal = 0" }
         ))
         .bind::<Text, _>(fts5_query(words))

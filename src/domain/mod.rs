@@ -5,4 +5,5 @@ pub mod incident;
 pub mod password_rules;
 pub mod policy;
 pub mod role;
+pub mod sla;
 pub mod validate;

@@ -34,12 +34,12 @@ CREATE INDEX incidents_open_priority ON incidents (is_open, priority, created_at
 CREATE INDEX incidents_priority ON incidents (priority, created_at, id);
 CREATE INDEX incidents_created ON incidents (created_at, id);
 CREATE INDEX incidents_updated ON incidents (updated_at, id);
-CREATE INDEX incidents_status ON incidents (status, created_at, id);
-CREATE INDEX incidents_severity ON incidents (severity, created_at, id);
-CREATE INDEX incidents_service ON incidents (service_id, created_at, id);
+CREATE INDEX incidents_status ON incidents (status, severity, priority, created_at, id);
+CREATE INDEX incidents_severity ON incidents (severity, status, priority, created_at, id);
+CREATE INDEX incidents_service ON incidents (service_id, status, severity, priority, created_at, id);
 CREATE INDEX incidents_assignee ON incidents (assignee_id, is_open, priority, created_at, id);
 CREATE INDEX incidents_reporter ON incidents (reporter_id, created_at, id);
-CREATE INDEX incidents_organization ON incidents (organization_id, created_at, id);
+CREATE INDEX incidents_organization ON incidents (organization_id, status, created_at, id);
 
 CREATE TABLE incident_tags (
     incident_id BIGINT NOT NULL REFERENCES incidents (id) ON DELETE CASCADE,

@@ -104,8 +104,6 @@ pub fn queue(state: &AppState, user: &User, p: &QueueParams) -> ServiceResult<Qu
         tag: Some(p.tag.trim().to_lowercase()).filter(|t| !t.is_empty()),
         created_from: p.created_from.and_then(|d| local_midnight(d, tz)),
         created_before: p.created_to.and_then(|d| d.succ_opt()).and_then(|d| local_midnight(d, tz)),
-        words: words.clone(),
-        search_internal: internal,
         visibility: visibility(conn, &actor)?,
         ids: None,
     };
@@ -113,10 +111,12 @@ pub fn queue(state: &AppState, user: &User, p: &QueueParams) -> ServiceResult<Qu
     let default_sort = if staff && words.is_empty() { "priority" } else { "created" };
     let sort_name = if p.sort.is_empty() { default_sort.to_string() } else { p.sort.clone() };
 
+    if !words.is_empty() {
+        f.ids = Some(search::window_incident_ids(conn, &words, internal, &f.visibility)?);
+    }
     let (incidents_page, next) = if sort_name == "relevance" && !words.is_empty() {
         let ranked = search::ranked_incident_ids(conn, &words, internal, &f.visibility)?;
         f.ids = Some(ranked.clone());
-        f.words.clear();
         let found: HashMap<i64, Incident> = queue::page(conn, &f, Sort::Created, None, search::RANK_CANDIDATES)?
             .into_iter()
             .map(|i| (i.id, i))
