@@ -138,7 +138,8 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for ConnectionSetup 
         if let DbConnection::Sqlite(c) = conn {
             c.batch_execute(
                 "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
-                 PRAGMA synchronous = NORMAL;",
+                 PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; \
+                 PRAGMA cache_size = -32768; PRAGMA mmap_size = 1073741824;",
             )
             .map_err(diesel::r2d2::Error::QueryError)?;
         }

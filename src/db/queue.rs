@@ -121,6 +121,9 @@ fn id_in(
 ) -> Box<dyn BoxableExpression<incidents::table, super::MultiBackend, SqlType = diesel::sql_types::Bool>> {
     let json = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
     let (head, tail) = match conn {
+        // With many ids, `+` keeps SQLite from looking each one up and sorting them all: it
+        // walks the sort order's index instead and stops after a page.
+        DbConnection::Sqlite(_) if ids.len() > 500 => ("+incidents.id IN (SELECT value FROM json_each(", "))"),
         DbConnection::Sqlite(_) => ("incidents.id IN (SELECT value FROM json_each(", "))"),
         DbConnection::Pg(_) => ("incidents.id IN (SELECT (jsonb_array_elements_text(CAST(", " AS jsonb)))::bigint)"),
     };
