@@ -19,6 +19,7 @@ pub struct NewIncident<'a> {
     pub organization_id: Option<i64>,
     pub assignee_id: Option<i64>,
     pub acknowledged_at: Option<NaiveDateTime>,
+    pub tier_id: i64,
     pub now: NaiveDateTime,
 }
 
@@ -42,6 +43,7 @@ pub fn insert(conn: &mut DbConnection, n: &NewIncident<'_>) -> DbResult<Incident
             incidents::acknowledged_at.eq(n.acknowledged_at),
             incidents::resolution.eq(""),
             incidents::version.eq(1),
+            incidents::tier_id.eq(n.tier_id),
         ))
         .returning(incidents::all_columns)
         .get_result(conn)?;
@@ -75,6 +77,7 @@ pub struct IncidentChanges {
     pub resolved_at: Option<Option<NaiveDateTime>>,
     pub closed_at: Option<Option<NaiveDateTime>>,
     pub resolution: Option<String>,
+    pub tier_id: Option<i64>,
 }
 
 /// Applies `changes` if the incident is still at `expected_version`; returns the new row, or

@@ -88,6 +88,17 @@ pub struct Incident {
     pub closed_at: Option<NaiveDateTime>,
     pub resolution: String,
     pub version: i32,
+    pub tier_id: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = tiers)]
+pub struct Tier {
+    pub id: i64,
+    pub name: String,
+    pub position: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]

@@ -37,6 +37,8 @@ pub struct QueueFilter {
     pub service_id: Option<i64>,
     pub assignee: AssigneeFilter,
     pub organization_id: Option<i64>,
+    /// Only incidents in these tiers.
+    pub tier_ids: Option<Vec<i64>>,
     pub tag: Option<String>,
     pub created_from: Option<NaiveDateTime>,
     pub created_before: Option<NaiveDateTime>,
@@ -118,19 +120,24 @@ type Boxed<'a> = incidents::BoxedQuery<'a, super::MultiBackend>;
 fn id_in(
     conn: &DbConnection,
     ids: &[i64],
+    ordered_page: bool,
 ) -> Box<dyn BoxableExpression<incidents::table, super::MultiBackend, SqlType = diesel::sql_types::Bool>> {
     let json = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
     let (head, tail) = match conn {
         // With many ids, `+` keeps SQLite from looking each one up and sorting them all: it
         // walks the sort order's index instead and stops after a page.
-        DbConnection::Sqlite(_) if ids.len() > 500 => ("+incidents.id IN (SELECT value FROM json_each(", "))"),
+        DbConnection::Sqlite(_) if ordered_page && ids.len() > 500 => {
+            ("+incidents.id IN (SELECT value FROM json_each(", "))")
+        }
         DbConnection::Sqlite(_) => ("incidents.id IN (SELECT value FROM json_each(", "))"),
         DbConnection::Pg(_) => ("incidents.id IN (SELECT (jsonb_array_elements_text(CAST(", " AS jsonb)))::bigint)"),
     };
     Box::new(diesel::dsl::sql::<diesel::sql_types::Bool>(head).bind::<diesel::sql_types::Text, _>(json).sql(tail))
 }
 
-fn filtered<'a>(conn: &DbConnection, f: &QueueFilter) -> Boxed<'a> {
+/// The filtered incidents. `ordered_page` says the caller wants one sorted page (rather than a
+/// count), which changes how a long id list is best matched.
+fn filtered<'a>(conn: &DbConnection, f: &QueueFilter, ordered_page: bool) -> Boxed<'a> {
     let mut q = incidents::table.into_boxed();
     if !f.statuses.is_empty() {
         q = q.filter(incidents::status.eq_any(f.statuses.clone()));
@@ -154,6 +161,9 @@ fn filtered<'a>(conn: &DbConnection, f: &QueueFilter) -> Boxed<'a> {
     if let Some(o) = f.organization_id {
         q = q.filter(incidents::organization_id.eq(o));
     }
+    if let Some(t) = &f.tier_ids {
+        q = q.filter(incidents::tier_id.eq_any(t.clone()));
+    }
     if let Some(t) = &f.tag {
         q =
             q.filter(incidents::id.eq_any(
@@ -174,7 +184,7 @@ fn filtered<'a>(conn: &DbConnection, f: &QueueFilter) -> Boxed<'a> {
         Visibility::Reporter { user_id, shared_org: None } => q = q.filter(incidents::reporter_id.eq(*user_id)),
     }
     if let Some(ids) = &f.ids {
-        q = q.filter(id_in(conn, ids));
+        q = q.filter(id_in(conn, ids, ordered_page));
     }
     q
 }
@@ -187,7 +197,7 @@ pub fn page(
     after: Option<&Cursor>,
     limit: i64,
 ) -> DbResult<Vec<Incident>> {
-    let mut q = filtered(conn, f).select(Incident::as_select());
+    let mut q = filtered(conn, f, true).select(Incident::as_select());
     if let Some(c) = after {
         q = match sort {
             Sort::Priority => {
@@ -219,7 +229,7 @@ pub fn page(
 
 /// How many incidents match, counting no further than `COUNT_CAP + 1`.
 pub fn count_capped(conn: &mut DbConnection, f: &QueueFilter) -> DbResult<i64> {
-    let ids: Vec<i64> = filtered(conn, f).select(incidents::id).limit(COUNT_CAP + 1).load(conn)?;
+    let ids: Vec<i64> = filtered(conn, f, false).select(incidents::id).limit(COUNT_CAP + 1).load(conn)?;
     Ok(ids.len() as i64)
 }
 

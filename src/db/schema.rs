@@ -121,6 +121,48 @@ diesel::table! {
         closed_at -> Nullable<Timestamp>,
         resolution -> Text,
         version -> Integer,
+        tier_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    tiers (id) {
+        id -> BigInt,
+        name -> Text,
+        position -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    tier_members (tier_id, user_id) {
+        tier_id -> BigInt,
+        user_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    oncall_rotations (tier_id) {
+        tier_id -> BigInt,
+        shift_days -> Integer,
+        start_date -> Date,
+    }
+}
+
+diesel::table! {
+    oncall_members (tier_id, position) {
+        tier_id -> BigInt,
+        position -> Integer,
+        user_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    oncall_overrides (tier_id, day) {
+        tier_id -> BigInt,
+        day -> Date,
+        user_id -> BigInt,
     }
 }
 
@@ -188,6 +230,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    escalations (id) {
+        id -> BigInt,
+        incident_id -> BigInt,
+        at -> Timestamp,
+        actor_id -> Nullable<BigInt>,
+        from_tier_id -> BigInt,
+        to_tier_id -> BigInt,
+        reason_code -> Text,
+        reason_text -> Text,
+        automatic -> Bool,
+    }
+}
+
 diesel::joinable!(users -> organizations (organization_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(password_resets -> users (user_id));
@@ -215,4 +271,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     incident_events,
     incident_links,
     search_docs,
+    tiers,
+    tier_members,
+    oncall_rotations,
+    oncall_members,
+    oncall_overrides,
+    escalations,
 );

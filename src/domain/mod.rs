@@ -2,6 +2,7 @@
 
 pub mod clock;
 pub mod incident;
+pub mod oncall;
 pub mod password_rules;
 pub mod policy;
 pub mod role;

@@ -43,10 +43,12 @@ pub enum Action {
     WorkIncident,
     /// Follow an incident's updates.
     WatchIncident,
+    /// Edit escalation tiers, their members and on-call rotations.
+    ManageTiers,
 }
 
 impl Action {
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 16] = [
         Action::ViewHome,
         Action::ManageOwnAccount,
         Action::RevokeSession,
@@ -62,6 +64,7 @@ impl Action {
         Action::UseInternalNotes,
         Action::WorkIncident,
         Action::WatchIncident,
+        Action::ManageTiers,
     ];
 
     pub fn describe(self) -> &'static str {
@@ -81,6 +84,7 @@ impl Action {
             Action::UseInternalNotes => "read and write internal notes",
             Action::WorkIncident => "triage and work incidents",
             Action::WatchIncident => "watch an incident",
+            Action::ManageTiers => "manage escalation tiers and on-call rotations",
         }
     }
 }
@@ -108,7 +112,7 @@ fn roles_for(action: Action) -> &'static [Role] {
     const EVERYONE: &[Role] = &[Customer, Support, Devops, Sales, Manager, Admin];
     match action {
         Action::ViewHome | Action::ManageOwnAccount | Action::RevokeSession | Action::SignOut => EVERYONE,
-        Action::ManageUsers | Action::ManageOrganizations | Action::ManageServices => &[Admin],
+        Action::ManageUsers | Action::ManageOrganizations | Action::ManageServices | Action::ManageTiers => &[Admin],
         Action::ViewAudit => &[Admin],
         Action::ViewIncidents
         | Action::CreateIncident

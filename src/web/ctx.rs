@@ -112,6 +112,7 @@ impl PageCtx {
             item("/admin/users", "Users", Action::ManageUsers);
             item("/admin/organizations", "Organizations", Action::ManageOrganizations);
             item("/admin/services", "Services", Action::ManageServices);
+            item("/admin/tiers", "Tiers", Action::ManageTiers);
             item("/admin/audit", "Audit log", Action::ViewAudit);
             item("/account", "Account", Action::ManageOwnAccount);
         }

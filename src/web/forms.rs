@@ -162,6 +162,18 @@ pub struct LinkForm {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+pub struct EscalateForm {
+    #[serde(default)]
+    pub tier: String,
+    #[serde(default)]
+    pub reason: String,
+    #[serde(default)]
+    pub reason_text: String,
+    #[serde(default)]
+    pub version: i32,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct WatchForm {
     /// "on" to watch, anything else to stop.
     #[serde(default)]

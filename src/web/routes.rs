@@ -3,8 +3,8 @@
 //! without a policy entry cannot exist.
 
 use super::pages::{
-    account, admin_audit, admin_orgs, admin_services, admin_users, auth, health, home, incident_actions, incidents,
-    setup,
+    account, admin_audit, admin_orgs, admin_services, admin_tiers, admin_users, auth, health, home, incident_actions,
+    incidents, setup,
 };
 use super::{assets, middleware};
 use crate::domain::policy::Action;
@@ -85,6 +85,10 @@ pub fn define(r: &mut impl RouteSink) {
     r.add(get(), "/admin/services/{id}", Signed(Action::ManageServices), admin_services::edit_form);
     r.add(post(), "/admin/services/{id}", Signed(Action::ManageServices), admin_services::update);
 
+    r.add(get(), "/admin/tiers", Signed(Action::ManageTiers), admin_tiers::list);
+    r.add(get(), "/admin/tiers/{id}", Signed(Action::ManageTiers), admin_tiers::edit_form);
+    r.add(post(), "/admin/tiers/{id}", Signed(Action::ManageTiers), admin_tiers::update);
+
     r.add(get(), "/incidents", Signed(Action::ViewIncidents), incidents::queue);
     r.add(get(), "/incidents/new", Signed(Action::CreateIncident), incidents::new_form);
     r.add(post(), "/incidents", Signed(Action::CreateIncident), incidents::create);
@@ -96,6 +100,7 @@ pub fn define(r: &mut impl RouteSink) {
     r.add(post(), "/incidents/{key}/status", Signed(Action::ViewIncident), incident_actions::status);
     r.add(post(), "/incidents/{key}/assign", Signed(Action::WorkIncident), incident_actions::assign);
     r.add(post(), "/incidents/{key}/fields", Signed(Action::WorkIncident), incident_actions::fields);
+    r.add(post(), "/incidents/{key}/escalate", Signed(Action::WorkIncident), incident_actions::escalate);
     r.add(post(), "/incidents/{key}/links", Signed(Action::WorkIncident), incident_actions::link);
     r.add(post(), "/incidents/{key}/links/{id}/delete", Signed(Action::WorkIncident), incident_actions::unlink);
     r.add(post(), "/incidents/{key}/watch", Signed(Action::WatchIncident), incident_actions::watch);

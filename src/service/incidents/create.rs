@@ -95,6 +95,12 @@ pub fn create(state: &AppState, _meta: &RequestMeta, user: &User, input: &NewInc
     let self_assigned = assignee.as_ref().is_some_and(|a| a.id == user.id);
 
     state.tx(|conn| {
+        let tier = crate::db::tiers::first(conn)?;
+        let on_call = match &assignee {
+            Some(_) => None,
+            None => crate::service::escalation::on_call_today(conn, tier.id, now.date())?,
+        };
+        let assignee = assignee.clone().or(on_call);
         let inc = incidents::insert(
             conn,
             &incidents::NewIncident {
@@ -110,6 +116,7 @@ pub fn create(state: &AppState, _meta: &RequestMeta, user: &User, input: &NewInc
                 organization_id: reporter.organization_id,
                 assignee_id: assignee.as_ref().map(|a| a.id),
                 acknowledged_at: self_assigned.then_some(now),
+                tier_id: tier.id,
                 now,
             },
         )?;

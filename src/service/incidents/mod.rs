@@ -15,6 +15,7 @@ pub use read::{
     Dashboard, IncidentPage, LinkView, QueueParams, QueueRow, QueueView, TimelineItem, changes_since, dashboard,
     incident_page, queue, working_roles,
 };
+pub(crate) use work::apply;
 pub use work::{AssignTarget, FieldsInput, assign, change_status, update_fields};
 
 use super::{AppState, FieldErrors, ServiceError, ServiceResult, actor_of};

@@ -23,6 +23,8 @@ pub struct QueueParams {
     /// "", "me", "none" or a user id.
     pub assignee: String,
     pub organization: Option<i64>,
+    /// "", "mine" (the viewer's tiers) or a tier id.
+    pub tier: String,
     pub tag: String,
     pub created_from: Option<NaiveDate>,
     pub created_to: Option<NaiveDate>,
@@ -54,6 +56,7 @@ pub struct QueueView {
     pub services: Vec<Service>,
     pub assignees: Vec<User>,
     pub organizations: Vec<(i64, String)>,
+    pub tiers: Vec<crate::db::models::Tier>,
 }
 
 /// The roles that work incidents (assignment lists).
@@ -101,6 +104,11 @@ pub fn queue(state: &AppState, user: &User, p: &QueueParams) -> ServiceResult<Qu
             other => other.parse().map(AssigneeFilter::User).unwrap_or(AssigneeFilter::Any),
         },
         organization_id: if staff { p.organization } else { None },
+        tier_ids: match (staff, p.tier.as_str()) {
+            (false, _) | (_, "") => None,
+            (true, "mine") => Some(crate::db::tiers::tiers_of(conn, user.id)?),
+            (true, other) => other.parse().ok().map(|t| vec![t]),
+        },
         tag: Some(p.tag.trim().to_lowercase()).filter(|t| !t.is_empty()),
         created_from: p.created_from.and_then(|d| local_midnight(d, tz)),
         created_before: p.created_to.and_then(|d| d.succ_opt()).and_then(|d| local_midnight(d, tz)),
@@ -138,10 +146,14 @@ pub fn queue(state: &AppState, user: &User, p: &QueueParams) -> ServiceResult<Qu
     let count = queue::count_capped(conn, &f)?;
     let rows = decorate(conn, incidents_page, &words, internal)?;
     let services = services::all(conn)?;
-    let (assignees, organizations) = if staff {
-        (users::active_with_roles(conn, &working_roles(), 500)?, organizations::names(conn)?)
+    let (assignees, organizations, tiers) = if staff {
+        (
+            users::active_with_roles(conn, &working_roles(), 500)?,
+            organizations::names(conn)?,
+            crate::db::tiers::all(conn)?,
+        )
     } else {
-        (Vec::new(), Vec::new())
+        (Vec::new(), Vec::new(), Vec::new())
     };
     Ok(QueueView {
         rows,
@@ -153,6 +165,7 @@ pub fn queue(state: &AppState, user: &User, p: &QueueParams) -> ServiceResult<Qu
         services,
         assignees,
         organizations,
+        tiers,
     })
 }
 
@@ -224,6 +237,9 @@ pub struct IncidentPage {
     pub next_statuses: Vec<Status>,
     pub services: Vec<Service>,
     pub assignable: Vec<User>,
+    pub tier: crate::db::models::Tier,
+    /// Every tier (staff only), for the escalation form.
+    pub tiers: Vec<crate::db::models::Tier>,
 }
 
 pub fn incident_page(state: &AppState, user: &User, id: i64) -> ServiceResult<IncidentPage> {
@@ -297,6 +313,8 @@ pub fn incident_page(state: &AppState, user: &User, id: i64) -> ServiceResult<In
         (Vec::new(), Vec::new())
     };
     let reporter = people.get(&inc.reporter_id).cloned().ok_or(crate::service::ServiceError::NotFound)?;
+    let tier = crate::db::tiers::find(conn, inc.tier_id)?;
+    let tiers = if can_work { crate::db::tiers::all(conn)? } else { Vec::new() };
     Ok(IncidentPage {
         service: services::find(conn, inc.service_id)?.name,
         assignee: inc.assignee_id.and_then(|a| people.get(&a).cloned()),
@@ -313,6 +331,8 @@ pub fn incident_page(state: &AppState, user: &User, id: i64) -> ServiceResult<In
         next_statuses: next_statuses(status_of(&inc), who),
         services,
         assignable,
+        tier,
+        tiers,
         incident: inc,
     })
 }

@@ -321,3 +321,43 @@ pub fn link_kinds() -> Vec<SelectOption> {
         "related_to",
     )
 }
+
+pub async fn escalate(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    cu: CurrentUser,
+    Meta(meta): Meta,
+    key_text: web::Path<String>,
+    form: web::Form<crate::web::forms::EscalateForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = id_of(&key_text)?;
+    let form = form.into_inner();
+    let Some(target) = crate::service::escalation::TierTarget::parse(&form.tier) else {
+        return Err(AppError::BadRequest("Choose a tier.".into()));
+    };
+    let (st, user, f) = (state.clone(), cu.user.clone(), form.clone());
+    let r = blocking(move || {
+        crate::service::escalation::escalate(&st, &meta, &user, id, f.version, target, &f.reason, &f.reason_text)
+    })
+    .await?;
+    let kept = Kept { reason: form.reason.clone(), reason_text: form.reason_text.clone(), ..Default::default() };
+    let f = form.clone();
+    finish(
+        &state,
+        ctx,
+        &cu,
+        id,
+        r,
+        "Tier changed.",
+        kept,
+        move |_| {
+            (
+                format!("/incidents/{}/escalate", key(id)),
+                vec![("tier", f.tier.clone()), ("reason", f.reason.clone()), ("reason_text", f.reason_text.clone())],
+                vec![("Move to", f.tier.clone()), ("Reason", f.reason.clone()), ("Details", f.reason_text.clone())],
+            )
+        },
+        form.version,
+    )
+    .await
+}

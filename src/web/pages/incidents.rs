@@ -90,6 +90,7 @@ struct QueuePage {
     services: Vec<SelectOption>,
     assignees: Vec<SelectOption>,
     organizations: Vec<SelectOption>,
+    tiers: Vec<SelectOption>,
     sorts: Vec<SelectOption>,
     tag: String,
     text: String,
@@ -115,6 +116,7 @@ fn parse_params(query: &str) -> (QueueParams, Vec<(String, String)>) {
             "service" => p.service = v.parse().ok(),
             "assignee" => p.assignee = v.clone(),
             "organization" => p.organization = v.parse().ok(),
+            "tier" => p.tier = v.clone(),
             "tag" => p.tag = v.clone(),
             "from" => p.created_from = date(&v),
             "to" => p.created_to = date(&v),
@@ -177,6 +179,8 @@ pub async fn queue(
     services.extend(view.services.iter().map(|s| (s.id.to_string(), s.name.clone())));
     let mut organizations = vec![(String::new(), "Any organization".to_string())];
     organizations.extend(view.organizations.iter().map(|(id, n)| (id.to_string(), n.clone())));
+    let mut tiers = vec![("".to_string(), "Any tier".to_string()), ("mine".into(), "My tiers".into())];
+    tiers.extend(view.tiers.iter().map(|t| (t.id.to_string(), t.name.clone())));
     let mut sorts = vec![
         ("priority", "Priority, then oldest"),
         ("severity", "Severity, then oldest"),
@@ -201,6 +205,7 @@ pub async fn queue(
             &params.organization.map(|s| s.to_string()).unwrap_or_default(),
         ),
         sorts: SelectOption::list(sorts, &view.sort),
+        tiers: SelectOption::list(tiers, &params.tier),
         tag: params.tag.clone(),
         text: params.text.clone(),
         created_from: params.created_from.map(|d| d.to_string()).unwrap_or_default(),
@@ -375,6 +380,8 @@ pub struct ShowPage {
     pub tags_text: String,
     pub title_text: String,
     pub link_kinds: Vec<SelectOption>,
+    pub escalate_targets: Vec<SelectOption>,
+    pub escalate_reasons: Vec<SelectOption>,
     pub kept: Kept,
     pub errors: FieldErrors,
     pub reopen_only: bool,
@@ -387,6 +394,8 @@ pub struct Kept {
     pub internal: bool,
     pub resolution: String,
     pub other: String,
+    pub reason: String,
+    pub reason_text: String,
     pub fields: Option<crate::web::forms::FieldsForm>,
 }
 
@@ -405,6 +414,13 @@ pub fn describe(e: &crate::db::models::IncidentEvent) -> String {
         "comment_edited" => "Edited a comment".to_string(),
         "linked" => e.new_value.clone(),
         "unlinked" => format!("Removed link to {}", e.old_value),
+        "escalated" | "deescalated" => format!(
+            "{} ({}) from {} to {}",
+            if e.kind == "escalated" { "Escalated" } else { "De-escalated" },
+            e.field,
+            e.old_value,
+            e.new_value
+        ),
         other => other.replace('_', " "),
     }
 }
@@ -474,6 +490,15 @@ pub fn show_page(ctx: PageCtx, p: IncidentPage, kept: Kept, errors: FieldErrors)
         tags_text: f.tags.clone(),
         title_text: f.title.clone(),
         link_kinds: super::incident_actions::link_kinds(),
+        escalate_targets: SelectOption::list(
+            std::iter::once(("next".to_string(), "Next tier up".to_string()))
+                .chain(p.tiers.iter().filter(|t| t.id != inc.tier_id).map(|t| (t.id.to_string(), t.name.clone()))),
+            "next",
+        ),
+        escalate_reasons: SelectOption::list(
+            std::iter::once(("", "Choose…")).chain(crate::domain::oncall::ESCALATION_REASONS),
+            &kept.reason,
+        ),
         kept,
         errors,
         reopen_only,
