@@ -18,7 +18,7 @@ fn between<'a>(body: &'a str, start: &str, end: &str) -> &'a str {
 }
 
 /// A value in the incident page's details list, e.g. "Acknowledged".
-fn detail(body: &str, label: &str) -> String {
+pub(crate) fn detail(body: &str, label: &str) -> String {
     between(body, &format!("<dt>{label}</dt><dd>"), "</dd>").to_string()
 }
 
@@ -41,7 +41,7 @@ fn selected(body: &str, name: &str) -> Option<String> {
 }
 
 /// The incident keys of the rows of an incident table, in order.
-fn row_keys(body: &str) -> Vec<String> {
+pub(crate) fn row_keys(body: &str) -> Vec<String> {
     body.split("<td class=\"mono\"><a href=\"/incidents/")
         .skip(1)
         .filter_map(|s| s.split('"').next())
@@ -70,7 +70,7 @@ fn next_link(body: &str) -> Option<String> {
 }
 
 /// Creates a service through the admin UI; returns its id.
-async fn service(admin: &Browser, name: &str) -> String {
+pub(crate) async fn service(admin: &Browser, name: &str) -> String {
     let r = admin
         .submit("/admin/services/new", "/admin/services", &[("name", name), ("description", ""), ("active", "on")])
         .await;
@@ -129,7 +129,7 @@ async fn customer_in(app: &TestApp, admin: &Browser, name: &str, email: &str, or
 }
 
 /// A new user of the role with this email, signed in.
-async fn login_as(app: &TestApp, role: &str, email: &str) -> Browser {
+pub(crate) async fn login_as(app: &TestApp, role: &str, email: &str) -> Browser {
     app.user(role, email).await;
     let b = app.browser();
     let r = b.login(email, PASSWORD).await;
@@ -138,7 +138,7 @@ async fn login_as(app: &TestApp, role: &str, email: &str) -> Browser {
 }
 
 /// Reports an incident through the form; returns its key (from the redirect).
-async fn report(b: &Browser, fields: &[(&str, &str)]) -> String {
+pub(crate) async fn report(b: &Browser, fields: &[(&str, &str)]) -> String {
     let r = b.submit("/incidents/new", "/incidents", fields).await;
     assert_eq!(r.status, 303, "report: {}", r.body);
     let loc = r.location();
@@ -147,7 +147,7 @@ async fn report(b: &Browser, fields: &[(&str, &str)]) -> String {
 }
 
 /// Reports a medium/medium incident with just a title.
-async fn quick(b: &Browser, service_id: &str, title: &str) -> String {
+pub(crate) async fn quick(b: &Browser, service_id: &str, title: &str) -> String {
     report(
         b,
         &[
@@ -161,7 +161,7 @@ async fn quick(b: &Browser, service_id: &str, title: &str) -> String {
     .await
 }
 
-async fn incident(b: &Browser, key: &str) -> Page {
+pub(crate) async fn incident(b: &Browser, key: &str) -> Page {
     let p = b.get(&format!("/incidents/{key}")).await;
     assert_eq!(p.status, 200, "GET {key}: {}", p.body);
     p
@@ -169,7 +169,7 @@ async fn incident(b: &Browser, key: &str) -> Page {
 
 /// Posts a form of the incident page: the CSRF token and (when the page has one and the fields
 /// don't) the current version come from the page, as a browser would send them.
-async fn act(b: &Browser, key: &str, action: &str, fields: &[(&str, &str)]) -> Page {
+pub(crate) async fn act(b: &Browser, key: &str, action: &str, fields: &[(&str, &str)]) -> Page {
     let page = b.get(&format!("/incidents/{key}")).await;
     let token = page.csrf();
     let version = form_value(&page.body, "version");
@@ -185,7 +185,7 @@ async fn set_status(b: &Browser, key: &str, status: &str, resolution: &str) -> P
     act(b, key, "/status", &[("status", status), ("resolution", resolution)]).await
 }
 
-async fn reply(b: &Browser, key: &str, body: &str) -> Page {
+pub(crate) async fn reply(b: &Browser, key: &str, body: &str) -> Page {
     act(b, key, "/comments", &[("body", body), ("visibility", "public")]).await
 }
 

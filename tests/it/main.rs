@@ -7,6 +7,7 @@ mod account;
 mod admin;
 mod auth;
 mod cli;
+mod escalation;
 mod incidents;
 mod platform;
 mod routes;
