@@ -13,6 +13,7 @@ pub mod search;
 pub mod services;
 pub mod sessions;
 pub mod setup_tokens;
+pub mod sla;
 pub mod tiers;
 pub mod users;
 

@@ -89,6 +89,32 @@ pub struct Incident {
     pub resolution: String,
     pub version: i32,
     pub tier_id: i64,
+    pub first_response_at: Option<NaiveDateTime>,
+    pub response_due_at: Option<NaiveDateTime>,
+    pub resolution_due_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = sla_calendars)]
+pub struct SlaCalendar {
+    pub id: i64,
+    pub name: String,
+    pub always: bool,
+    pub time_zone: String,
+    pub week: String,
+    pub holidays: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = sla_policies)]
+pub struct SlaPolicy {
+    pub id: i64,
+    pub severity: String,
+    pub organization_id: Option<i64>,
+    pub first_response_minutes: i32,
+    pub resolution_minutes: i32,
+    pub calendar_id: i64,
+    pub auto_escalate: bool,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]

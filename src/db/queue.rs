@@ -57,10 +57,12 @@ pub enum Sort {
     Created,
     /// Most recently updated first.
     Updated,
+    /// Soonest resolution due first; only incidents whose clock runs.
+    Due,
 }
 
 impl Sort {
-    pub const ALL: [Sort; 4] = [Sort::Priority, Sort::Severity, Sort::Created, Sort::Updated];
+    pub const ALL: [Sort; 5] = [Sort::Priority, Sort::Severity, Sort::Created, Sort::Updated, Sort::Due];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -68,6 +70,7 @@ impl Sort {
             Sort::Severity => "severity",
             Sort::Created => "created",
             Sort::Updated => "updated",
+            Sort::Due => "due",
         }
     }
 
@@ -93,6 +96,7 @@ impl Cursor {
             Sort::Severity => (i.severity.clone(), i.created_at),
             Sort::Created => (String::new(), i.created_at),
             Sort::Updated => (String::new(), i.updated_at),
+            Sort::Due => (String::new(), i.resolution_due_at.unwrap_or(i.created_at)),
         };
         Cursor { rank, at, id: i.id }
     }
@@ -216,6 +220,11 @@ pub fn page(
             Sort::Updated => {
                 q.filter(incidents::updated_at.lt(c.at).or(incidents::updated_at.eq(c.at).and(incidents::id.lt(c.id))))
             }
+            Sort::Due => q.filter(
+                incidents::resolution_due_at
+                    .gt(c.at)
+                    .or(incidents::resolution_due_at.eq(c.at).and(incidents::id.gt(c.id))),
+            ),
         };
     }
     q = match sort {
@@ -223,6 +232,9 @@ pub fn page(
         Sort::Severity => q.order((incidents::severity.asc(), incidents::created_at.asc(), incidents::id.asc())),
         Sort::Created => q.order((incidents::created_at.desc(), incidents::id.desc())),
         Sort::Updated => q.order((incidents::updated_at.desc(), incidents::id.desc())),
+        Sort::Due => q
+            .filter(incidents::resolution_due_at.is_not_null())
+            .order((incidents::resolution_due_at.asc(), incidents::id.asc())),
     };
     Ok(q.limit(limit).load(conn)?)
 }

@@ -122,6 +122,32 @@ diesel::table! {
         resolution -> Text,
         version -> Integer,
         tier_id -> BigInt,
+        first_response_at -> Nullable<Timestamp>,
+        response_due_at -> Nullable<Timestamp>,
+        resolution_due_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    sla_calendars (id) {
+        id -> BigInt,
+        name -> Text,
+        always -> Bool,
+        time_zone -> Text,
+        week -> Text,
+        holidays -> Text,
+    }
+}
+
+diesel::table! {
+    sla_policies (id) {
+        id -> BigInt,
+        severity -> Text,
+        organization_id -> Nullable<BigInt>,
+        first_response_minutes -> Integer,
+        resolution_minutes -> Integer,
+        calendar_id -> BigInt,
+        auto_escalate -> Bool,
     }
 }
 
@@ -277,4 +303,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     oncall_members,
     oncall_overrides,
     escalations,
+    sla_calendars,
+    sla_policies,
 );

@@ -45,10 +45,12 @@ pub enum Action {
     WatchIncident,
     /// Edit escalation tiers, their members and on-call rotations.
     ManageTiers,
+    /// Edit SLA policies and calendars.
+    ManageSla,
 }
 
 impl Action {
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 17] = [
         Action::ViewHome,
         Action::ManageOwnAccount,
         Action::RevokeSession,
@@ -65,6 +67,7 @@ impl Action {
         Action::WorkIncident,
         Action::WatchIncident,
         Action::ManageTiers,
+        Action::ManageSla,
     ];
 
     pub fn describe(self) -> &'static str {
@@ -85,6 +88,7 @@ impl Action {
             Action::WorkIncident => "triage and work incidents",
             Action::WatchIncident => "watch an incident",
             Action::ManageTiers => "manage escalation tiers and on-call rotations",
+            Action::ManageSla => "manage SLA policies and calendars",
         }
     }
 }
@@ -112,7 +116,11 @@ fn roles_for(action: Action) -> &'static [Role] {
     const EVERYONE: &[Role] = &[Customer, Support, Devops, Sales, Manager, Admin];
     match action {
         Action::ViewHome | Action::ManageOwnAccount | Action::RevokeSession | Action::SignOut => EVERYONE,
-        Action::ManageUsers | Action::ManageOrganizations | Action::ManageServices | Action::ManageTiers => &[Admin],
+        Action::ManageUsers
+        | Action::ManageOrganizations
+        | Action::ManageServices
+        | Action::ManageTiers
+        | Action::ManageSla => &[Admin],
         Action::ViewAudit => &[Admin],
         Action::ViewIncidents
         | Action::CreateIncident

@@ -1,7 +1,7 @@
 //! SLA arithmetic: business calendars, clocks that pause and resume, due times, the 80 %
 //! warning point. Pure functions of their inputs; "now" is always passed in.
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
 /// When the SLA clock may run.
@@ -272,10 +272,6 @@ pub fn utc(t: NaiveDateTime) -> DateTime<Utc> {
     t.and_utc()
 }
 
-pub fn weekday_index(d: Weekday) -> usize {
-    d.num_days_from_monday() as usize
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -365,5 +361,80 @@ mod tests {
         let r = read(&Calendar::Always, &fr, Duration::minutes(15), t("2026-03-02T12:00:00Z"), true);
         assert_eq!(r.state, ClockState::Met);
         assert_eq!(r.elapsed, Duration::minutes(10));
+    }
+}
+
+/// Reads a stored calendar: `week` is seven `HH:MM-HH:MM` entries (Monday first, empty =
+/// closed) separated by `;`, `holidays` comma-separated dates.
+pub fn calendar_from_parts(always: bool, time_zone: &str, week: &str, holidays: &str) -> Result<Calendar, String> {
+    if always {
+        return Ok(Calendar::Always);
+    }
+    let tz: Tz = time_zone.parse().map_err(|_| format!("'{time_zone}' is not a time zone."))?;
+    let mut days: [Option<(NaiveTime, NaiveTime)>; 7] = [None; 7];
+    let entries: Vec<&str> = week.split(';').collect();
+    if entries.len() != 7 {
+        return Err("Give opening hours for each of the seven days.".into());
+    }
+    for (i, e) in entries.iter().enumerate() {
+        let e = e.trim();
+        if e.is_empty() {
+            continue;
+        }
+        let parsed = e.split_once('-').and_then(|(a, b)| {
+            let a = NaiveTime::parse_from_str(a.trim(), "%H:%M").ok()?;
+            let b = NaiveTime::parse_from_str(b.trim(), "%H:%M").ok()?;
+            (a < b).then_some((a, b))
+        });
+        match parsed {
+            Some(p) => days[i] = Some(p),
+            None => return Err(format!("'{e}' is not opening hours like 09:00-17:00.")),
+        }
+    }
+    if days.iter().all(Option::is_none) {
+        return Err("A business-hours calendar needs at least one open day.".into());
+    }
+    let mut hol = Vec::new();
+    for h in holidays.split([',', '\n', ' ']).map(str::trim).filter(|h| !h.is_empty()) {
+        hol.push(
+            NaiveDate::parse_from_str(h, "%Y-%m-%d").map_err(|_| format!("'{h}' is not a date like 2026-12-25."))?,
+        );
+    }
+    Ok(Calendar::Business { tz, week: days, holidays: hol })
+}
+
+/// The inverse of `calendar_from_parts` for the week: seven entries joined by `;`.
+pub fn week_text(week: &[Option<(NaiveTime, NaiveTime)>; 7]) -> String {
+    week.iter()
+        .map(|d| d.map(|(a, b)| format!("{}-{}", a.format("%H:%M"), b.format("%H:%M"))).unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+/// Which phase a status puts the clocks in.
+pub fn phase_of_status(status: &str) -> Phase {
+    match status {
+        "waiting_on_customer" => Phase::Waiting,
+        "resolved" | "closed" => Phase::Done,
+        _ => Phase::Active,
+    }
+}
+
+#[cfg(test)]
+mod parts_tests {
+    use super::*;
+
+    #[test]
+    fn stored_calendars_round_trip_and_reject_nonsense() {
+        let week = "09:00-17:00;09:00-17:00;09:00-17:00;09:00-17:00;09:00-13:00;;";
+        let c = calendar_from_parts(false, "Europe/Berlin", week, "2026-12-25, 2026-12-26").expect("valid");
+        let Calendar::Business { week: w, holidays, .. } = &c else { panic!("business calendar") };
+        assert_eq!(week_text(w), week);
+        assert_eq!(holidays.len(), 2);
+        assert!(calendar_from_parts(false, "Mars/Base", week, "").is_err());
+        assert!(calendar_from_parts(false, "UTC", "9-5", "").is_err());
+        assert!(calendar_from_parts(false, "UTC", ";;;;;;", "").is_err());
+        assert!(calendar_from_parts(false, "UTC", week, "someday").is_err());
+        assert_eq!(calendar_from_parts(true, "", "", ""), Ok(Calendar::Always));
     }
 }

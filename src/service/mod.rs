@@ -10,6 +10,7 @@ pub mod escalation;
 pub mod incidents;
 pub mod services;
 pub mod setup;
+pub mod sla;
 
 use crate::config::Config;
 use crate::crypto::PasswordHasher;

@@ -113,6 +113,7 @@ impl PageCtx {
             item("/admin/organizations", "Organizations", Action::ManageOrganizations);
             item("/admin/services", "Services", Action::ManageServices);
             item("/admin/tiers", "Tiers", Action::ManageTiers);
+            item("/admin/sla", "SLA", Action::ManageSla);
             item("/admin/audit", "Audit log", Action::ViewAudit);
             item("/account", "Account", Action::ManageOwnAccount);
         }

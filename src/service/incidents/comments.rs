@@ -1,7 +1,7 @@
 use super::{acknowledge_once, check_body, event, load_for, load_visible};
 use crate::db::incidents;
 use crate::db::models::{Comment, User};
-use crate::domain::policy::{self, Action};
+use crate::domain::policy::{self, Action, Resource};
 use crate::service::{AppState, FieldErrors, RequestMeta, ServiceError, ServiceResult, actor_of};
 use chrono::Duration;
 
@@ -35,6 +35,9 @@ pub fn add_comment(
         event(conn, &inc, Some(user.id), "comment_added", "", "", kind, internal, Some(c.id), now)?;
         if !internal {
             acknowledge_once(state, conn, &inc, &actor, "first public reply")?;
+            if policy::allows(Some(&actor), Action::WorkIncident, Resource::None) {
+                crate::service::sla::first_response(state, conn, inc.id)?;
+            }
         }
         Ok(c)
     })

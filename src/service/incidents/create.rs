@@ -133,6 +133,7 @@ pub fn create(state: &AppState, _meta: &RequestMeta, user: &User, input: &NewInc
         if self_assigned {
             event(conn, &inc, Some(user.id), "acknowledged", "", "", "assigned to themselves", true, None, now)?;
         }
-        Ok(inc)
+        crate::service::sla::refresh(state, conn, inc.id)?;
+        Ok(incidents::find(conn, inc.id)?)
     })
 }

@@ -111,6 +111,7 @@ fn close_as_duplicate(
         now,
     )?;
     event(conn, &inc, Some(user.id), "field_changed", "resolution", &dup.resolution, &resolution, false, None, now)?;
+    crate::service::sla::refresh(state, conn, inc.id)?;
     Ok(())
 }
 

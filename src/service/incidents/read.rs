@@ -238,6 +238,9 @@ pub struct IncidentPage {
     pub services: Vec<Service>,
     pub assignable: Vec<User>,
     pub tier: crate::db::models::Tier,
+    /// "due in 20 min", "overdue by 1 h 5 min", "met", "paused, 2 h left"; empty without a policy.
+    pub sla_first_response: String,
+    pub sla_resolution: String,
     /// Every tier (staff only), for the escalation form.
     pub tiers: Vec<crate::db::models::Tier>,
 }
@@ -314,6 +317,14 @@ pub fn incident_page(state: &AppState, user: &User, id: i64) -> ServiceResult<In
     };
     let reporter = people.get(&inc.reporter_id).cloned().ok_or(crate::service::ServiceError::NotFound)?;
     let tier = crate::db::tiers::find(conn, inc.tier_id)?;
+    let clock_now = state.clock.now();
+    let (sla_first_response, sla_resolution) = match crate::service::sla::clocks(conn, &inc, clock_now)? {
+        Some(c) => (
+            crate::domain::sla::describe(&c.first_response, clock_now),
+            crate::domain::sla::describe(&c.resolution, clock_now),
+        ),
+        None => (String::new(), String::new()),
+    };
     let tiers = if can_work { crate::db::tiers::all(conn)? } else { Vec::new() };
     Ok(IncidentPage {
         service: services::find(conn, inc.service_id)?.name,
@@ -333,6 +344,8 @@ pub fn incident_page(state: &AppState, user: &User, id: i64) -> ServiceResult<In
         assignable,
         tier,
         tiers,
+        sla_first_response,
+        sla_resolution,
         incident: inc,
     })
 }

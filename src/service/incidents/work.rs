@@ -131,6 +131,7 @@ pub fn change_status(
         if to == Status::Resolved {
             event(conn, &inc, Some(user.id), "field_changed", "resolution", "", resolution, false, None, now)?;
         }
+        crate::service::sla::refresh(state, conn, inc.id)?;
         if to == Status::InProgress {
             return Ok(acknowledge_once(state, conn, &inc, &actor, "moved to in progress")?.unwrap_or(inc));
         }
@@ -230,6 +231,8 @@ pub fn update_fields(
         for (field, old, new, internal) in changed {
             event(conn, &inc, Some(user.id), "field_changed", field, &old, &new, internal, None, now)?;
         }
+        // A severity change re-targets the clocks from the incident's start.
+        crate::service::sla::refresh(state, conn, inc.id)?;
         Ok(inc)
     })
 }

@@ -23,6 +23,17 @@ pub fn age(now: NaiveDateTime, t: NaiveDateTime) -> String {
     }
 }
 
+/// "due in 2 h 5 min" or "overdue by 40 min".
+pub fn due_text(now: NaiveDateTime, due: NaiveDateTime) -> String {
+    let m = (due - now).num_minutes();
+    let span = |m: i64| match m {
+        0..=59 => format!("{m} min"),
+        60..=1439 => format!("{} h {} min", m / 60, m % 60),
+        _ => format!("{} d {} h", m / 1440, (m % 1440) / 60),
+    };
+    if due > now { format!("due in {}", span(m.max(0))) } else { format!("overdue by {}", span((-m).max(0))) }
+}
+
 /// The incident id in a `/incidents/INC-n…` path; anything else is a 404.
 pub fn id_of(key_text: &str) -> Result<i64, AppError> {
     parse_key(key_text).ok_or(AppError::NotFound)
@@ -48,6 +59,9 @@ pub struct Row {
     pub age: String,
     pub updated: String,
     pub tags: Vec<String>,
+    /// "due in …" / "overdue by …" for the resolution target, while its clock runs.
+    pub due: String,
+    pub overdue: bool,
 }
 
 pub fn rows(ctx: &PageCtx, now: NaiveDateTime, list: Vec<QueueRow>) -> Vec<Row> {
@@ -59,6 +73,8 @@ pub fn rows(ctx: &PageCtx, now: NaiveDateTime, list: Vec<QueueRow>) -> Vec<Row> 
             severity: r.incident.severity.clone(),
             priority: r.incident.priority.clone(),
             age: age(now, r.incident.created_at),
+            due: r.incident.resolution_due_at.map(|d| due_text(now, d)).unwrap_or_default(),
+            overdue: r.incident.resolution_due_at.is_some_and(|d| d <= now),
             updated: ctx.time(&r.incident.updated_at),
             title: r.incident.title,
             snippet: r.snippet,
@@ -186,6 +202,7 @@ pub async fn queue(
         ("severity", "Severity, then oldest"),
         ("created", "Newest first"),
         ("updated", "Recently updated"),
+        ("due", "Resolution due soonest"),
     ];
     if !params.text.trim().is_empty() {
         sorts.push(("relevance", "Best match"));

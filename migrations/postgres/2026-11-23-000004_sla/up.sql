@@ -1,0 +1,35 @@
+CREATE TABLE sla_calendars (
+    id BIGSERIAL PRIMARY KEY,
+    name TEXT NOT NULL,
+    always BOOLEAN NOT NULL,
+    time_zone TEXT NOT NULL DEFAULT 'UTC',
+    -- Seven entries, Monday first, each "HH:MM-HH:MM" or empty for closed, separated by ';'.
+    week TEXT NOT NULL DEFAULT '',
+    -- Dates YYYY-MM-DD separated by ','.
+    holidays TEXT NOT NULL DEFAULT ''
+);
+INSERT INTO sla_calendars (id, name, always, time_zone, week, holidays) VALUES
+    (1, '24×7', TRUE, 'UTC', '', ''),
+    (2, 'Business hours', FALSE, 'UTC', '09:00-17:00;09:00-17:00;09:00-17:00;09:00-17:00;09:00-17:00;;', '');
+SELECT setval(pg_get_serial_sequence('sla_calendars', 'id'), 2);
+
+CREATE TABLE sla_policies (
+    id BIGSERIAL PRIMARY KEY,
+    severity TEXT NOT NULL CHECK (severity IN ('SEV1','SEV2','SEV3','SEV4')),
+    organization_id BIGINT REFERENCES organizations (id) ON DELETE CASCADE,
+    first_response_minutes INTEGER NOT NULL CHECK (first_response_minutes > 0),
+    resolution_minutes INTEGER NOT NULL CHECK (resolution_minutes > 0),
+    calendar_id BIGINT NOT NULL REFERENCES sla_calendars (id),
+    auto_escalate BOOLEAN NOT NULL DEFAULT TRUE
+);
+CREATE INDEX sla_policies_lookup ON sla_policies (severity, organization_id);
+INSERT INTO sla_policies (severity, organization_id, first_response_minutes, resolution_minutes, calendar_id, auto_escalate) VALUES
+    ('SEV1', NULL, 15, 240, 1, TRUE),
+    ('SEV2', NULL, 30, 480, 1, TRUE),
+    ('SEV3', NULL, 240, 1440, 2, TRUE),
+    ('SEV4', NULL, 480, 4800, 2, TRUE);
+
+ALTER TABLE incidents ADD COLUMN first_response_at TIMESTAMP;
+ALTER TABLE incidents ADD COLUMN response_due_at TIMESTAMP;
+ALTER TABLE incidents ADD COLUMN resolution_due_at TIMESTAMP;
+CREATE INDEX incidents_resolution_due ON incidents (is_open, resolution_due_at, id);

@@ -1,0 +1,212 @@
+//! SLA clocks of incidents, and the SLA policy administration.
+
+use super::{AppState, FieldErrors, RequestMeta, ServiceError, ServiceResult, actor_of, authorize};
+use crate::db::models::{Incident, SlaPolicy, User};
+use crate::db::{DbConnection, incidents, organizations, sla};
+use crate::domain::policy::{Action, Resource};
+use crate::domain::sla::{
+    Calendar, ClockReading, calendar_from_parts, first_response_spans, phase_of_status, read, resolution_spans, utc,
+};
+use chrono::{DateTime, Duration, Utc};
+
+/// Both clocks of an incident as they stand.
+#[derive(Debug, Clone, Copy)]
+pub struct Clocks {
+    pub first_response: ClockReading,
+    pub resolution: ClockReading,
+    pub auto_escalate: bool,
+}
+
+fn calendar_of(conn: &mut DbConnection, policy: &SlaPolicy) -> ServiceResult<Calendar> {
+    let c = sla::calendar(conn, policy.calendar_id)?;
+    // A stored calendar that no longer parses falls back to around the clock, the stricter reading.
+    Ok(calendar_from_parts(c.always, &c.time_zone, &c.week, &c.holidays).unwrap_or(Calendar::Always))
+}
+
+/// Reads the incident's clocks at `now` from its policy (by current severity, from its start)
+/// and its status history.
+pub fn clocks(conn: &mut DbConnection, inc: &Incident, now: DateTime<Utc>) -> ServiceResult<Option<Clocks>> {
+    let Some(policy) = sla::policy_for(conn, &inc.severity, inc.organization_id)? else {
+        return Ok(None);
+    };
+    let cal = calendar_of(conn, &policy)?;
+    let changes: Vec<_> = sla::status_changes(conn, inc.id)?
+        .into_iter()
+        .map(|(at, status)| (utc(at), phase_of_status(&status)))
+        .collect();
+    let spans = resolution_spans(utc(inc.created_at), &changes);
+    let fr = inc.first_response_at.map(utc);
+    let fr_spans = first_response_spans(&spans, fr);
+    Ok(Some(Clocks {
+        first_response: read(
+            &cal,
+            &fr_spans,
+            Duration::minutes(i64::from(policy.first_response_minutes)),
+            now,
+            fr.is_some(),
+        ),
+        resolution: read(&cal, &spans, Duration::minutes(i64::from(policy.resolution_minutes)), now, false),
+        auto_escalate: policy.auto_escalate,
+    }))
+}
+
+/// Recomputes and stores the incident's due times; call it in the transaction of any change
+/// that moves a clock (creation, status, severity, first public reply).
+pub fn refresh(state: &AppState, conn: &mut DbConnection, incident_id: i64) -> ServiceResult<()> {
+    let inc = incidents::find(conn, incident_id)?;
+    let now = state.clock.now();
+    let (response_due, resolution_due) = match clocks(conn, &inc, now)? {
+        Some(c) => (
+            c.first_response.due.filter(|_| inc.first_response_at.is_none()).map(|d| d.naive_utc()),
+            c.resolution.due.map(|d| d.naive_utc()),
+        ),
+        None => (None, None),
+    };
+    sla::set_times(conn, inc.id, inc.first_response_at, response_due, resolution_due)?;
+    Ok(())
+}
+
+/// Records the first public reply by staff (stops the first-response clock).
+pub fn first_response(state: &AppState, conn: &mut DbConnection, incident_id: i64) -> ServiceResult<()> {
+    let inc = incidents::find(conn, incident_id)?;
+    if inc.first_response_at.is_none() {
+        sla::set_times(conn, inc.id, Some(state.clock.now_naive()), inc.response_due_at, inc.resolution_due_at)?;
+    }
+    refresh(state, conn, incident_id)
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PolicyInput {
+    pub first_response_minutes: String,
+    pub resolution_minutes: String,
+    pub calendar_id: String,
+    pub auto_escalate: bool,
+}
+
+pub fn update_policy(
+    state: &AppState,
+    meta: &RequestMeta,
+    admin: &User,
+    id: i64,
+    input: &PolicyInput,
+) -> ServiceResult<()> {
+    authorize(&actor_of(admin), Action::ManageSla, Resource::None)?;
+    state.tx(|conn| {
+        let policy = sla::find_policy(conn, id)?;
+        let mut errors = FieldErrors::default();
+        let minutes = |s: &str| s.trim().parse::<i32>().ok().filter(|m| (1..=525_600).contains(m));
+        let fr = minutes(&input.first_response_minutes);
+        if fr.is_none() {
+            errors.add("first_response_minutes", "First response is a number of minutes (1 to 525,600).");
+        }
+        let res = minutes(&input.resolution_minutes);
+        if res.is_none() {
+            errors.add("resolution_minutes", "Resolution is a number of minutes (1 to 525,600).");
+        }
+        let cal = input.calendar_id.trim().parse::<i64>().ok();
+        let cal = match cal.map(|c| sla::calendar(conn, c)) {
+            Some(Ok(c)) => Some(c.id),
+            Some(Err(crate::db::DbError::NotFound)) | None => {
+                errors.add("calendar_id", "Choose a calendar.");
+                None
+            }
+            Some(Err(e)) => return Err(e.into()),
+        };
+        if let (Some(f), Some(r)) = (fr, res)
+            && f > r
+        {
+            errors.add("first_response_minutes", "The first response cannot be due after the resolution.");
+        }
+        errors.into_result()?;
+        let (Some(fr), Some(res), Some(cal)) = (fr, res, cal) else {
+            return Err(ServiceError::Internal("validated fields missing".into()));
+        };
+        sla::update_policy(conn, id, fr, res, cal, input.auto_escalate)?;
+        state.audit(
+            conn,
+            meta,
+            Some(admin),
+            "sla.policy_update",
+            &format!("sla_policy:{id}"),
+            &format!("{}: first response {fr} min, resolution {res} min", policy.severity),
+        )
+    })
+}
+
+/// Adds an organization's own policy for a severity, starting from the default one.
+pub fn add_override(
+    state: &AppState,
+    meta: &RequestMeta,
+    admin: &User,
+    severity: &str,
+    organization_id: &str,
+) -> ServiceResult<i64> {
+    authorize(&actor_of(admin), Action::ManageSla, Resource::None)?;
+    state.tx(|conn| {
+        let mut errors = FieldErrors::default();
+        let org = match organization_id.trim().parse::<i64>().ok().map(|o| organizations::find(conn, o)) {
+            Some(Ok(o)) => Some(o),
+            Some(Err(crate::db::DbError::NotFound)) | None => {
+                errors.add("organization_id", "Choose an organization.");
+                None
+            }
+            Some(Err(e)) => return Err(e.into()),
+        };
+        let base = sla::policy_for(conn, severity, None)?;
+        if base.is_none() {
+            errors.add("severity", "Choose a severity.");
+        }
+        errors.into_result()?;
+        let (Some(org), Some(base)) = (org, base) else {
+            return Err(ServiceError::Internal("validated fields missing".into()));
+        };
+        if sla::policy_for(conn, severity, Some(org.id))?.is_some_and(|p| p.organization_id == Some(org.id)) {
+            return Err(ServiceError::Invalid(FieldErrors::single(
+                "organization_id",
+                "This organization has its own policy for that severity already.",
+            )));
+        }
+        let id = sla::insert_override(conn, severity, org.id, &base)?;
+        state.audit(
+            conn,
+            meta,
+            Some(admin),
+            "sla.override_add",
+            &format!("sla_policy:{id}"),
+            &format!("{severity} for {}", org.name),
+        )?;
+        Ok(id)
+    })
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CalendarInput {
+    pub name: String,
+    pub always: bool,
+    pub time_zone: String,
+    pub week: Vec<String>,
+    pub holidays: String,
+}
+
+pub fn update_calendar(
+    state: &AppState,
+    meta: &RequestMeta,
+    admin: &User,
+    id: i64,
+    input: &CalendarInput,
+) -> ServiceResult<()> {
+    authorize(&actor_of(admin), Action::ManageSla, Resource::None)?;
+    state.tx(|conn| {
+        sla::calendar(conn, id)?;
+        let mut errors = FieldErrors::default();
+        let name = crate::domain::validate::label(&input.name, "Name", 80).map_err(|e| errors.add("name", e)).ok();
+        let week = input.week.iter().map(|d| d.trim().to_string()).collect::<Vec<_>>().join(";");
+        if let Err(e) = calendar_from_parts(input.always, &input.time_zone, &week, &input.holidays) {
+            errors.add("week", e);
+        }
+        errors.into_result()?;
+        let name = name.unwrap_or_default();
+        sla::update_calendar(conn, id, &name, input.always, input.time_zone.trim(), &week, input.holidays.trim())?;
+        state.audit(conn, meta, Some(admin), "sla.calendar_update", &format!("sla_calendar:{id}"), &name)
+    })
+}
