@@ -34,7 +34,11 @@ pub fn policy_for(
 pub fn policies(conn: &mut DbConnection) -> DbResult<Vec<SlaPolicy>> {
     Ok(sla_policies::table
         .select(SlaPolicy::as_select())
-        .order((sla_policies::organization_id.asc(), sla_policies::severity.asc()))
+        .order((
+            sla_policies::organization_id.is_null().desc(),
+            sla_policies::organization_id.asc(),
+            sla_policies::severity.asc(),
+        ))
         .load(conn)?)
 }
 

@@ -12,3 +12,4 @@ mod incidents;
 mod platform;
 mod routes;
 mod security;
+mod sla;
