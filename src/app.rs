@@ -119,6 +119,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         "Firewatch is serving"
     );
     let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    crate::jobs::spawn(state.clone());
     server(state, listener, workers, |_| {})?.await?;
     Ok(())
 }

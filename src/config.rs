@@ -28,6 +28,8 @@ pub struct Config {
     pub backup_dir: Option<PathBuf>,
     /// Failed logins from one IP address within 15 minutes before that address is refused.
     pub login_ip_limit: i64,
+    /// Resolved incidents are closed this many days after resolution (0: never).
+    pub auto_close_days: i64,
 }
 
 impl Default for Config {
@@ -44,6 +46,7 @@ impl Default for Config {
             log_format: LogFormat::Text,
             backup_dir: None,
             login_ip_limit: 50,
+            auto_close_days: 7,
         }
     }
 }
@@ -62,6 +65,7 @@ struct FileConfig {
     log_format: Option<String>,
     backup_dir: Option<PathBuf>,
     login_ip_limit: Option<i64>,
+    auto_close_days: Option<i64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -118,6 +122,9 @@ impl Config {
         }
         if let Some(v) = int("LOGIN_IP_LIMIT", env("LOGIN_IP_LIMIT"), fc.login_ip_limit)? {
             c.login_ip_limit = v;
+        }
+        if let Some(v) = int("AUTO_CLOSE_DAYS", env("AUTO_CLOSE_DAYS"), fc.auto_close_days)? {
+            c.auto_close_days = v;
         }
         if let Some(v) = env("LOG_FORMAT").or(fc.log_format) {
             c.log_format = match v.as_str() {

@@ -33,6 +33,11 @@ enum Command {
     },
     /// Check the configuration and print a production-readiness checklist (exit 1 on errors).
     CheckConfig,
+    /// Background jobs (the server runs them by itself).
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
     /// Fill the database with realistic demo organizations, users, services and incidents.
     DemoData {
         /// How many incidents to create.
@@ -45,6 +50,12 @@ enum Command {
         #[arg(long, env = "FIREWATCH_DEMO_PASSWORD")]
         password: Option<String>,
     },
+}
+
+#[derive(Subcommand)]
+enum JobsCommand {
+    /// Run every job once (SLA checks, auto-close) and exit: for cron-style setups and tests.
+    RunOnce,
 }
 
 #[derive(Subcommand)]
@@ -78,6 +89,7 @@ fn main() -> ExitCode {
             create_user(config, &email, &name, &role)
         }
         Command::CheckConfig => return check_config(&config),
+        Command::Jobs { command: JobsCommand::RunOnce } => jobs_once(config),
         Command::DemoData { incidents, seed, password } => demo_data(config, incidents, seed, password),
     };
     match result {
@@ -106,6 +118,16 @@ fn demo_data(config: Config, incidents: u64, seed: u64, password: Option<String>
     );
     println!("Demo users sign in with the password: {}", r.password);
     println!("For example admin1@firewatch.example (admin), support1@firewatch.example (support).");
+    Ok(())
+}
+
+fn jobs_once(config: Config) -> anyhow::Result<()> {
+    let state = firewatch::app::build_state(config, Arc::new(SystemClock))?;
+    let r = firewatch::jobs::run_once(&state)?;
+    println!(
+        "SLA warnings {}, breaches {}, escalations {}, auto-closed {}.",
+        r.sla_warnings, r.sla_breaches, r.escalations, r.auto_closed
+    );
     Ok(())
 }
 

@@ -92,6 +92,12 @@ pub struct Incident {
     pub first_response_at: Option<NaiveDateTime>,
     pub response_due_at: Option<NaiveDateTime>,
     pub resolution_due_at: Option<NaiveDateTime>,
+    pub response_warn_at: Option<NaiveDateTime>,
+    pub resolution_warn_at: Option<NaiveDateTime>,
+    pub response_warned_at: Option<NaiveDateTime>,
+    pub resolution_warned_at: Option<NaiveDateTime>,
+    pub response_breached_at: Option<NaiveDateTime>,
+    pub resolution_breached_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]

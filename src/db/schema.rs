@@ -125,6 +125,12 @@ diesel::table! {
         first_response_at -> Nullable<Timestamp>,
         response_due_at -> Nullable<Timestamp>,
         resolution_due_at -> Nullable<Timestamp>,
+        response_warn_at -> Nullable<Timestamp>,
+        resolution_warn_at -> Nullable<Timestamp>,
+        response_warned_at -> Nullable<Timestamp>,
+        resolution_warned_at -> Nullable<Timestamp>,
+        response_breached_at -> Nullable<Timestamp>,
+        resolution_breached_at -> Nullable<Timestamp>,
     }
 }
 

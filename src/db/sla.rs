@@ -128,20 +128,110 @@ pub fn status_changes(conn: &mut DbConnection, incident_id: i64) -> DbResult<Vec
         .load(conn)?)
 }
 
+/// The derived SLA times of an incident.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SlaTimes {
+    pub first_response_at: Option<NaiveDateTime>,
+    pub response_due_at: Option<NaiveDateTime>,
+    pub resolution_due_at: Option<NaiveDateTime>,
+    pub response_warn_at: Option<NaiveDateTime>,
+    pub resolution_warn_at: Option<NaiveDateTime>,
+}
+
 /// Stores the SLA times without moving the incident's version (they are derived, not edited).
-pub fn set_times(
-    conn: &mut DbConnection,
-    id: i64,
-    first_response_at: Option<NaiveDateTime>,
-    response_due_at: Option<NaiveDateTime>,
-    resolution_due_at: Option<NaiveDateTime>,
-) -> DbResult<()> {
+pub fn set_times(conn: &mut DbConnection, id: i64, t: &SlaTimes) -> DbResult<()> {
     diesel::update(incidents::table.find(id))
         .set((
-            incidents::first_response_at.eq(first_response_at),
-            incidents::response_due_at.eq(response_due_at),
-            incidents::resolution_due_at.eq(resolution_due_at),
+            incidents::first_response_at.eq(t.first_response_at),
+            incidents::response_due_at.eq(t.response_due_at),
+            incidents::resolution_due_at.eq(t.resolution_due_at),
+            incidents::response_warn_at.eq(t.response_warn_at),
+            incidents::resolution_warn_at.eq(t.resolution_warn_at),
         ))
         .execute(conn)?;
     Ok(())
+}
+
+pub fn set_first_response(conn: &mut DbConnection, id: i64, at: NaiveDateTime) -> DbResult<()> {
+    diesel::update(incidents::table.find(id).filter(incidents::first_response_at.is_null()))
+        .set(incidents::first_response_at.eq(Some(at)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Open incidents whose warning or breach moment has come and has not been acted on.
+pub fn due_for_check(conn: &mut DbConnection, now: NaiveDateTime, limit: i64) -> DbResult<Vec<i64>> {
+    Ok(incidents::table
+        .filter(incidents::is_open.eq(true))
+        .filter(
+            incidents::response_warn_at
+                .le(now)
+                .and(incidents::response_warned_at.is_null())
+                .or(incidents::response_due_at.le(now).and(incidents::response_breached_at.is_null()))
+                .or(incidents::resolution_warn_at.le(now).and(incidents::resolution_warned_at.is_null()))
+                .or(incidents::resolution_due_at.le(now).and(incidents::resolution_breached_at.is_null())),
+        )
+        .select(incidents::id)
+        .order(incidents::id.asc())
+        .limit(limit)
+        .load(conn)?)
+}
+
+/// Which SLA moment the job recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mark {
+    ResponseWarned,
+    ResolutionWarned,
+    ResponseBreached,
+    ResolutionBreached,
+}
+
+/// Records that the job acted; false when another instance did so first.
+pub fn mark(conn: &mut DbConnection, id: i64, m: Mark, at: NaiveDateTime) -> DbResult<bool> {
+    let q = incidents::table.find(id);
+    let n = match m {
+        Mark::ResponseWarned => diesel::update(q.filter(incidents::response_warned_at.is_null()))
+            .set(incidents::response_warned_at.eq(Some(at)))
+            .execute(conn)?,
+        Mark::ResolutionWarned => diesel::update(q.filter(incidents::resolution_warned_at.is_null()))
+            .set(incidents::resolution_warned_at.eq(Some(at)))
+            .execute(conn)?,
+        Mark::ResponseBreached => diesel::update(q.filter(incidents::response_breached_at.is_null()))
+            .set(incidents::response_breached_at.eq(Some(at)))
+            .execute(conn)?,
+        Mark::ResolutionBreached => diesel::update(q.filter(incidents::resolution_breached_at.is_null()))
+            .set(incidents::resolution_breached_at.eq(Some(at)))
+            .execute(conn)?,
+    };
+    Ok(n == 1)
+}
+
+/// Resolved incidents whose resolution is older than `before` (auto-close candidates).
+pub fn resolved_before(conn: &mut DbConnection, before: NaiveDateTime, limit: i64) -> DbResult<Vec<i64>> {
+    Ok(incidents::table
+        .filter(incidents::status.eq("resolved"))
+        .filter(incidents::resolved_at.le(before))
+        .select(incidents::id)
+        .order(incidents::id.asc())
+        .limit(limit)
+        .load(conn)?)
+}
+
+/// Takes the named job's lock for the current transaction on PostgreSQL (several app
+/// instances share one database); SQLite runs a single instance, so it always succeeds there.
+pub fn try_job_lock(conn: &mut DbConnection, job: i64) -> DbResult<bool> {
+    #[derive(diesel::QueryableByName)]
+    struct Locked {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        locked: bool,
+    }
+    match conn {
+        DbConnection::Sqlite(_) => Ok(true),
+        DbConnection::Pg(c) => {
+            let r: Locked = diesel::sql_query("SELECT pg_try_advisory_xact_lock($1) AS locked")
+                .bind::<diesel::sql_types::BigInt, _>(job)
+                .get_result(c)?;
+            Ok(r.locked)
+        }
+    }
 }

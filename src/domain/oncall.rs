@@ -27,12 +27,13 @@ pub fn on_call(r: &Rotation, date: NaiveDate) -> Option<i64> {
 }
 
 /// Reasons offered when escalating or de-escalating (free text may follow).
-pub const ESCALATION_REASONS: [(&str, &str); 6] = [
+pub const ESCALATION_REASONS: [(&str, &str); 7] = [
     ("needs_expertise", "Needs expertise of the next tier"),
     ("sla_risk", "SLA at risk"),
     ("customer_request", "Customer or account manager asked"),
     ("major_impact", "Major impact"),
     ("resolved_at_lower_tier", "Can be handled at a lower tier"),
+    ("sla_breach", "SLA target breached"),
     ("other", "Other"),
 ];
 

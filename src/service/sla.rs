@@ -55,14 +55,16 @@ pub fn clocks(conn: &mut DbConnection, inc: &Incident, now: DateTime<Utc>) -> Se
 pub fn refresh(state: &AppState, conn: &mut DbConnection, incident_id: i64) -> ServiceResult<()> {
     let inc = incidents::find(conn, incident_id)?;
     let now = state.clock.now();
-    let (response_due, resolution_due) = match clocks(conn, &inc, now)? {
-        Some(c) => (
-            c.first_response.due.filter(|_| inc.first_response_at.is_none()).map(|d| d.naive_utc()),
-            c.resolution.due.map(|d| d.naive_utc()),
-        ),
-        None => (None, None),
-    };
-    sla::set_times(conn, inc.id, inc.first_response_at, response_due, resolution_due)?;
+    let mut t = sla::SlaTimes { first_response_at: inc.first_response_at, ..Default::default() };
+    if let Some(c) = clocks(conn, &inc, now)? {
+        let responding = inc.first_response_at.is_none();
+        t.response_due_at = c.first_response.due.filter(|_| responding).map(|d| d.naive_utc());
+        t.response_warn_at =
+            c.first_response.warn_at.filter(|_| responding && t.response_due_at.is_some()).map(|d| d.naive_utc());
+        t.resolution_due_at = c.resolution.due.map(|d| d.naive_utc());
+        t.resolution_warn_at = c.resolution.warn_at.filter(|_| t.resolution_due_at.is_some()).map(|d| d.naive_utc());
+    }
+    sla::set_times(conn, inc.id, &t)?;
     Ok(())
 }
 
@@ -70,7 +72,7 @@ pub fn refresh(state: &AppState, conn: &mut DbConnection, incident_id: i64) -> S
 pub fn first_response(state: &AppState, conn: &mut DbConnection, incident_id: i64) -> ServiceResult<()> {
     let inc = incidents::find(conn, incident_id)?;
     if inc.first_response_at.is_none() {
-        sla::set_times(conn, inc.id, Some(state.clock.now_naive()), inc.response_due_at, inc.resolution_due_at)?;
+        sla::set_first_response(conn, inc.id, state.clock.now_naive())?;
     }
     refresh(state, conn, incident_id)
 }

@@ -210,3 +210,91 @@ both!(admins_edit_policies_calendars_and_organization_overrides, |app| {
     let support = app.signed_in("support").await;
     assert_eq!(support.get("/admin/sla").await.status, 403);
 });
+
+async fn run_jobs(app: &TestApp) -> firewatch::jobs::JobReport {
+    let state = app.state.clone();
+    tokio::task::spawn_blocking(move || firewatch::jobs::run_once(&state)).await.expect("join").expect("jobs")
+}
+
+both!(a_breached_sev2_warns_then_escalates_to_the_on_call_person, |app| {
+    let admin = app.signed_in("admin").await;
+    let svc = service(&admin, "Payments").await;
+    app.user("devops", "oncall@example.com").await;
+    let state = app.state.clone();
+    let devops_id = tokio::task::spawn_blocking(move || {
+        let mut conn = state.db.get().expect("conn");
+        firewatch::db::users::find_by_email(&mut conn, "oncall@example.com").expect("q").expect("user").id
+    })
+    .await
+    .expect("join")
+    .to_string();
+    let saved = admin
+        .submit(
+            "/admin/tiers/2",
+            "/admin/tiers/2",
+            &[
+                ("name", "Tier 2 DevOps"),
+                ("members", &devops_id),
+                ("rotation_enabled", "on"),
+                ("shift_days", "7"),
+                ("start_date", "2026-03-02"),
+                ("rotation_emails", "oncall@example.com"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let customer = login_as(&app, "customer", "payer@example.com").await;
+    // high impact + medium urgency → P2 → SEV2: 30 min first response, 24×7.
+    let key = report(
+        &customer,
+        &[
+            ("title", "Payments failing"),
+            ("description", ""),
+            ("service_id", &svc),
+            ("impact", "high"),
+            ("urgency", "medium"),
+        ],
+    )
+    .await;
+
+    assert_eq!(run_jobs(&app).await, firewatch::jobs::JobReport::default(), "nothing due yet");
+    app.advance(chrono::Duration::minutes(24));
+    let r = run_jobs(&app).await;
+    assert_eq!(r.sla_warnings, 1, "80 % of 30 minutes");
+    assert_eq!(run_jobs(&app).await.sla_warnings, 0, "warned once");
+
+    app.advance(chrono::Duration::minutes(7));
+    let r = run_jobs(&app).await;
+    assert_eq!((r.sla_breaches, r.escalations), (1, 1));
+    let agent = login_as(&app, "support", "watcher@example.com").await;
+    let page = incident(&agent, &key).await;
+    assert!(page.contains("SLA warning: first response due"), "{}", page.body);
+    assert!(page.contains("SLA breached: first response target passed at 2026-03-02 09:30 UTC"));
+    assert!(page.contains("Escalated (automatic) from Tier 1 Support to Tier 2 DevOps (SLA target breached: First response target breached)"));
+    assert_eq!(detail(&page.body, "Tier"), "Tier 2 DevOps");
+    assert_eq!(detail(&page.body, "Assignee"), "Test devops");
+    assert_eq!(run_jobs(&app).await.escalations, 0, "a breach escalates once");
+    // The customer (signed in again: 31 idle minutes ended the session) sees none of it.
+    let customer = app.browser();
+    assert_eq!(customer.login("payer@example.com", PASSWORD).await.status, 303);
+    let seen = incident(&customer, &key).await;
+    assert!(!seen.contains("SLA") && !seen.contains("Escalated"));
+});
+
+both!(resolved_incidents_close_after_seven_days, |app| {
+    let admin = app.signed_in("admin").await;
+    let svc = service(&admin, "Mail").await;
+    let agent = login_as(&app, "support", "closer@example.com").await;
+    let key = staff_report(&agent, &svc, "Mail delayed", "SEV4").await;
+    for s in ["in_progress", "resolved"] {
+        assert_eq!(act(&agent, &key, "/status", &[("status", s), ("resolution", "Queue drained")]).await.status, 303);
+    }
+    app.advance(chrono::Duration::days(6));
+    assert_eq!(run_jobs(&app).await.auto_closed, 0);
+    app.advance(chrono::Duration::days(1) + chrono::Duration::minutes(1));
+    assert_eq!(run_jobs(&app).await.auto_closed, 1);
+    let agent = login_as(&app, "support", "closer2@example.com").await;
+    let page = incident(&agent, &key).await;
+    assert!(page.contains("status-closed"));
+    assert!(page.contains("<strong>Firewatch</strong>"), "closed by the system");
+});

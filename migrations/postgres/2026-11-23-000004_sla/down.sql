@@ -1,4 +1,13 @@
+DROP INDEX incidents_response_due;
+DROP INDEX incidents_resolution_warn;
+DROP INDEX incidents_response_warn;
 DROP INDEX incidents_resolution_due;
+ALTER TABLE incidents DROP COLUMN resolution_breached_at;
+ALTER TABLE incidents DROP COLUMN response_breached_at;
+ALTER TABLE incidents DROP COLUMN resolution_warned_at;
+ALTER TABLE incidents DROP COLUMN response_warned_at;
+ALTER TABLE incidents DROP COLUMN resolution_warn_at;
+ALTER TABLE incidents DROP COLUMN response_warn_at;
 ALTER TABLE incidents DROP COLUMN resolution_due_at;
 ALTER TABLE incidents DROP COLUMN response_due_at;
 ALTER TABLE incidents DROP COLUMN first_response_at;

@@ -32,4 +32,14 @@ INSERT INTO sla_policies (severity, organization_id, first_response_minutes, res
 ALTER TABLE incidents ADD COLUMN first_response_at TIMESTAMP;
 ALTER TABLE incidents ADD COLUMN response_due_at TIMESTAMP;
 ALTER TABLE incidents ADD COLUMN resolution_due_at TIMESTAMP;
+-- When 80 % of each target is reached, and when the job acted on the warning and the breach.
+ALTER TABLE incidents ADD COLUMN response_warn_at TIMESTAMP;
+ALTER TABLE incidents ADD COLUMN resolution_warn_at TIMESTAMP;
+ALTER TABLE incidents ADD COLUMN response_warned_at TIMESTAMP;
+ALTER TABLE incidents ADD COLUMN resolution_warned_at TIMESTAMP;
+ALTER TABLE incidents ADD COLUMN response_breached_at TIMESTAMP;
+ALTER TABLE incidents ADD COLUMN resolution_breached_at TIMESTAMP;
 CREATE INDEX incidents_resolution_due ON incidents (is_open, resolution_due_at, id);
+CREATE INDEX incidents_response_warn ON incidents (response_warn_at);
+CREATE INDEX incidents_resolution_warn ON incidents (resolution_warn_at);
+CREATE INDEX incidents_response_due ON incidents (response_due_at);

@@ -94,7 +94,7 @@ pub fn check_assignable(
 
 /// Writes one timeline event.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn event(
+pub fn event(
     conn: &mut DbConnection,
     inc: &Incident,
     actor_id: Option<i64>,

@@ -431,6 +431,8 @@ pub fn describe(e: &crate::db::models::IncidentEvent) -> String {
         "comment_edited" => "Edited a comment".to_string(),
         "linked" => e.new_value.clone(),
         "unlinked" => format!("Removed link to {}", e.old_value),
+        "sla_warning" => format!("SLA warning: {} due {}", e.field.replace('_', " "), e.new_value),
+        "sla_breached" => format!("SLA breached: {} target passed at {}", e.field.replace('_', " "), e.new_value),
         "escalated" | "deescalated" => format!(
             "{} ({}) from {} to {}",
             if e.kind == "escalated" { "Escalated" } else { "De-escalated" },

@@ -1,0 +1,44 @@
+//! Background jobs. `serve` runs them on a timer; `firewatch jobs run-once` runs each once (for
+//! tests and cron-style setups). Every job is idempotent and takes a per-job lock on
+//! PostgreSQL, so several app instances can share one database.
+
+mod auto_close;
+mod sla_check;
+
+use crate::service::{AppState, ServiceResult};
+use std::time::Duration;
+
+/// How often the scheduler wakes up.
+pub const TICK: Duration = Duration::from_secs(30);
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct JobReport {
+    pub sla_warnings: usize,
+    pub sla_breaches: usize,
+    pub escalations: usize,
+    pub auto_closed: usize,
+}
+
+/// Runs every job once.
+pub fn run_once(state: &AppState) -> ServiceResult<JobReport> {
+    let mut r = sla_check::run(state)?;
+    r.auto_closed = auto_close::run(state)?;
+    Ok(r)
+}
+
+/// Starts the scheduler on the current actix runtime.
+pub fn spawn(state: AppState) {
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(TICK);
+        loop {
+            tick.tick().await;
+            let st = state.clone();
+            match actix_web::web::block(move || run_once(&st)).await {
+                Ok(Ok(r)) if r != JobReport::default() => tracing::info!(?r, "jobs ran"),
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::error!(error = %e, "jobs failed"),
+                Err(e) => tracing::error!(error = %e, "jobs could not run"),
+            }
+        }
+    });
+}
