@@ -73,6 +73,56 @@ fn pg_query(words: &[String]) -> String {
     words.join(" ")
 }
 
+/// Runs an incident-id query written once per engine. The SQL holds `{join}` and `{filters}`
+/// where the viewer's visibility and the internal-notes condition go; the words are the first
+/// parameter, the viewer's user and organization ids the next two when there is a viewer.
+fn matching_ids(
+    conn: &mut DbConnection,
+    words: &[String],
+    include_internal: bool,
+    visibility: &Visibility,
+    sqlite_sql: &str,
+    pg_sql: &str,
+) -> DbResult<Vec<i64>> {
+    if words.is_empty() {
+        return Ok(Vec::new());
+    }
+    let viewer = match visibility {
+        Visibility::Everything => None,
+        Visibility::Reporter { user_id, shared_org } => Some((*user_id, shared_org.unwrap_or(-1))),
+    };
+    let join = if viewer.is_some() { "JOIN incidents vi ON vi.id = d.incident_id" } else { "" };
+    let rows: Vec<RankRow> = match conn {
+        DbConnection::Sqlite(c) => {
+            let filters = format!(
+                "{} {}",
+                if include_internal { "" } else { "AND d.internal = 0" },
+                if viewer.is_some() { "AND (vi.reporter_id = ? OR vi.organization_id = ?)" } else { "" }
+            );
+            let q = diesel::sql_query(sqlite_sql.replace("{join}", join).replace("{filters}", &filters))
+                .bind::<Text, _>(fts5_query(words));
+            match viewer {
+                Some((u, o)) => q.bind::<BigInt, _>(u).bind::<BigInt, _>(o).load(c)?,
+                None => q.load(c)?,
+            }
+        }
+        DbConnection::Pg(c) => {
+            let filters = format!(
+                "{} {}",
+                if include_internal { "" } else { "AND NOT d.internal" },
+                if viewer.is_some() { "AND (vi.reporter_id = $2 OR vi.organization_id = $3)" } else { "" }
+            );
+            let q = diesel::sql_query(pg_sql.replace("{join}", join).replace("{filters}", &filters))
+                .bind::<Text, _>(pg_query(words));
+            match viewer {
+                Some((u, o)) => q.bind::<BigInt, _>(u).bind::<BigInt, _>(o).load(c)?,
+                None => q.load(c)?,
+            }
+        }
+    };
+    Ok(rows.into_iter().map(|r| r.incident_id).collect())
+}
+
 /// The incidents behind the newest `SEARCH_WINDOW` matching documents the viewer may see,
 /// newest match first, each once. `include_internal = false` keeps internal notes out of the
 /// match (what customers search); the visibility condition sits inside the window so that a
@@ -83,45 +133,22 @@ pub fn window_incident_ids(
     include_internal: bool,
     visibility: &Visibility,
 ) -> DbResult<Vec<i64>> {
-    if words.is_empty() {
-        return Ok(Vec::new());
-    }
-    let (viewer, org) = match visibility {
-        Visibility::Everything => (None, -1),
-        Visibility::Reporter { user_id, shared_org } => (Some(*user_id), shared_org.unwrap_or(-1)),
-    };
-    let join = if viewer.is_some() { "JOIN incidents vi ON vi.id = d.incident_id" } else { "" };
-    let rows: Vec<RankRow> = match conn {
-        DbConnection::Sqlite(c) => {
-            let sql = format!(
-                "SELECT d.incident_id AS incident_id \
-                 FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid {join} \
-                 WHERE search_fts MATCH ? {} {} ORDER BY search_fts.rowid DESC LIMIT {SEARCH_WINDOW}",
-                if include_internal { "" } else { "AND d.internal = 0" },
-                if viewer.is_some() { "AND (vi.reporter_id = ? OR vi.organization_id = ?)" } else { "" },
-            );
-            let q = diesel::sql_query(sql).bind::<Text, _>(fts5_query(words));
-            match viewer {
-                Some(u) => q.bind::<BigInt, _>(u).bind::<BigInt, _>(org).load(c)?,
-                None => q.load(c)?,
-            }
-        }
-        DbConnection::Pg(c) => {
-            let sql = format!(
-                "SELECT d.incident_id FROM search_docs d {join} \
-                 WHERE d.tsv @@ plainto_tsquery('english', $1) {} {} ORDER BY d.id DESC LIMIT {SEARCH_WINDOW}",
-                if include_internal { "" } else { "AND NOT d.internal" },
-                if viewer.is_some() { "AND (vi.reporter_id = $2 OR vi.organization_id = $3)" } else { "" },
-            );
-            let q = diesel::sql_query(sql).bind::<Text, _>(pg_query(words));
-            match viewer {
-                Some(u) => q.bind::<BigInt, _>(u).bind::<BigInt, _>(org).load(c)?,
-                None => q.load(c)?,
-            }
-        }
-    };
-    let mut seen = std::collections::HashSet::with_capacity(rows.len());
-    Ok(rows.into_iter().map(|r| r.incident_id).filter(|id| seen.insert(*id)).collect())
+    let ids = matching_ids(
+        conn,
+        words,
+        include_internal,
+        visibility,
+        &format!(
+            "SELECT d.incident_id AS incident_id FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid {{join}} \
+             WHERE search_fts MATCH ? {{filters}} ORDER BY search_fts.rowid DESC LIMIT {SEARCH_WINDOW}"
+        ),
+        &format!(
+            "SELECT d.incident_id FROM search_docs d {{join}} \
+             WHERE d.tsv @@ plainto_tsquery('english', $1) {{filters}} ORDER BY d.id DESC LIMIT {SEARCH_WINDOW}"
+        ),
+    )?;
+    let mut seen = std::collections::HashSet::with_capacity(ids.len());
+    Ok(ids.into_iter().filter(|id| seen.insert(*id)).collect())
 }
 
 #[derive(QueryableByName)]
@@ -208,58 +235,35 @@ pub fn snippet_html(raw: &str) -> String {
     out
 }
 
-/// The best-ranked matching incidents, best first, looking at no more than
+/// The best-ranked matching incidents the viewer may see, best first, looking at no more than
 /// `RANK_CANDIDATES` matching documents (ranking every hit of a common word is what makes
-/// relevance search slow). `visible` is an SQL-free filter applied afterwards by the caller.
+/// relevance search slow).
 pub fn ranked_incident_ids(
     conn: &mut DbConnection,
     words: &[String],
     include_internal: bool,
     visibility: &Visibility,
 ) -> DbResult<Vec<i64>> {
-    if words.is_empty() {
-        return Ok(Vec::new());
-    }
-    let (viewer, org) = match visibility {
-        Visibility::Everything => (None, -1),
-        Visibility::Reporter { user_id, shared_org } => (Some(*user_id), shared_org.unwrap_or(-1)),
-    };
-    let join = if viewer.is_some() { "JOIN incidents vi ON vi.id = d.incident_id" } else { "" };
-    let rows: Vec<RankRow> = match conn {
-        DbConnection::Sqlite(c) => {
-            let sql = format!(
-                "SELECT incident_id FROM ( \
-                   SELECT d.incident_id AS incident_id, bm25(search_fts, 4.0, 1.0) AS score \
-                   FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid {join} \
-                   WHERE search_fts MATCH ? {} {} ORDER BY search_fts.rowid DESC LIMIT {RANK_CANDIDATES} \
-                 ) GROUP BY incident_id ORDER BY min(score), incident_id DESC",
-                if include_internal { "" } else { "AND d.internal = 0" },
-                if viewer.is_some() { "AND (vi.reporter_id = ? OR vi.organization_id = ?)" } else { "" },
-            );
-            let q = diesel::sql_query(sql).bind::<Text, _>(fts5_query(words));
-            match viewer {
-                Some(u) => q.bind::<BigInt, _>(u).bind::<BigInt, _>(org).load(c)?,
-                None => q.load(c)?,
-            }
-        }
-        DbConnection::Pg(c) => {
-            let sql = format!(
-                "SELECT incident_id FROM ( \
-                   SELECT d.incident_id, ts_rank(d.tsv, plainto_tsquery('english', $1)) AS score \
-                   FROM search_docs d {join} WHERE d.tsv @@ plainto_tsquery('english', $1) {} {} \
-                   ORDER BY d.id DESC LIMIT {RANK_CANDIDATES} \
-                 ) m GROUP BY incident_id ORDER BY max(score) DESC, incident_id DESC",
-                if include_internal { "" } else { "AND NOT d.internal" },
-                if viewer.is_some() { "AND (vi.reporter_id = $2 OR vi.organization_id = $3)" } else { "" },
-            );
-            let q = diesel::sql_query(sql).bind::<Text, _>(pg_query(words));
-            match viewer {
-                Some(u) => q.bind::<BigInt, _>(u).bind::<BigInt, _>(org).load(c)?,
-                None => q.load(c)?,
-            }
-        }
-    };
-    Ok(rows.into_iter().map(|r| r.incident_id).collect())
+    matching_ids(
+        conn,
+        words,
+        include_internal,
+        visibility,
+        &format!(
+            "SELECT incident_id FROM ( \
+               SELECT d.incident_id AS incident_id, bm25(search_fts, 4.0, 1.0) AS score \
+               FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid {{join}} \
+               WHERE search_fts MATCH ? {{filters}} ORDER BY search_fts.rowid DESC LIMIT {RANK_CANDIDATES} \
+             ) GROUP BY incident_id ORDER BY min(score), incident_id DESC"
+        ),
+        &format!(
+            "SELECT incident_id FROM ( \
+               SELECT d.incident_id, ts_rank(d.tsv, plainto_tsquery('english', $1)) AS score \
+               FROM search_docs d {{join}} WHERE d.tsv @@ plainto_tsquery('english', $1) {{filters}} \
+               ORDER BY d.id DESC LIMIT {RANK_CANDIDATES} \
+             ) m GROUP BY incident_id ORDER BY max(score) DESC, incident_id DESC"
+        ),
+    )
 }
 
 #[cfg(test)]
