@@ -9,6 +9,13 @@ pub enum LogFormat {
     Json,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpTls {
+    None,
+    Starttls,
+    Tls,
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     /// `postgres://…`, `sqlite://PATH` or a plain path. None: SQLite at `<data_dir>/firewatch.db`.
@@ -30,6 +37,15 @@ pub struct Config {
     pub login_ip_limit: i64,
     /// Resolved incidents are closed this many days after resolution (0: never).
     pub auto_close_days: i64,
+    /// SMTP server; None: mail is written as .eml files under `<data_dir>/mail/`.
+    pub smtp_host: Option<String>,
+    pub smtp_port: u16,
+    pub smtp_tls: SmtpTls,
+    pub smtp_user: Option<String>,
+    pub smtp_password: Option<String>,
+    /// Sender of every mail, e.g. `Firewatch <support@example.com>`.
+    pub mail_from: String,
+    pub mail_reply_to: Option<String>,
 }
 
 impl Default for Config {
@@ -47,6 +63,13 @@ impl Default for Config {
             backup_dir: None,
             login_ip_limit: 50,
             auto_close_days: 7,
+            smtp_host: None,
+            smtp_port: 587,
+            smtp_tls: SmtpTls::Starttls,
+            smtp_user: None,
+            smtp_password: None,
+            mail_from: "Firewatch <firewatch@localhost>".to_string(),
+            mail_reply_to: None,
         }
     }
 }
@@ -66,6 +89,13 @@ struct FileConfig {
     backup_dir: Option<PathBuf>,
     login_ip_limit: Option<i64>,
     auto_close_days: Option<i64>,
+    smtp_host: Option<String>,
+    smtp_port: Option<i64>,
+    smtp_tls: Option<String>,
+    smtp_user: Option<String>,
+    smtp_password: Option<String>,
+    mail_from: Option<String>,
+    mail_reply_to: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -126,6 +156,27 @@ impl Config {
         if let Some(v) = int("AUTO_CLOSE_DAYS", env("AUTO_CLOSE_DAYS"), fc.auto_close_days)? {
             c.auto_close_days = v;
         }
+        c.smtp_host = env("SMTP_HOST").or(fc.smtp_host);
+        if let Some(v) = int("SMTP_PORT", env("SMTP_PORT"), fc.smtp_port)? {
+            c.smtp_port =
+                u16::try_from(v).map_err(|_| ConfigError::Invalid(format!("SMTP port {v} is out of range")))?;
+        }
+        if let Some(v) = env("SMTP_TLS").or(fc.smtp_tls) {
+            c.smtp_tls = match v.as_str() {
+                "none" => SmtpTls::None,
+                "starttls" => SmtpTls::Starttls,
+                "tls" => SmtpTls::Tls,
+                other => {
+                    return Err(ConfigError::Invalid(format!("SMTP TLS must be none, starttls or tls, got '{other}'")));
+                }
+            };
+        }
+        c.smtp_user = env("SMTP_USER").or(fc.smtp_user);
+        c.smtp_password = env("SMTP_PASSWORD").or(fc.smtp_password);
+        if let Some(v) = env("MAIL_FROM").or(fc.mail_from) {
+            c.mail_from = v;
+        }
+        c.mail_reply_to = env("MAIL_REPLY_TO").or(fc.mail_reply_to);
         if let Some(v) = env("LOG_FORMAT").or(fc.log_format) {
             c.log_format = match v.as_str() {
                 "json" => LogFormat::Json,

@@ -11,6 +11,7 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod jobs;
+pub mod mail;
 pub mod markdown;
 pub mod service;
 pub mod telemetry;

@@ -6,6 +6,7 @@ pub mod incidents;
 pub mod login_throttle;
 pub mod models;
 pub mod organizations;
+pub mod outbox;
 pub mod password_resets;
 pub mod queue;
 pub mod schema;

@@ -101,6 +101,28 @@ pub struct Incident {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = outbox)]
+pub struct OutboxMessage {
+    pub id: i64,
+    pub created_at: NaiveDateTime,
+    pub kind: String,
+    pub user_id: Option<i64>,
+    pub incident_id: Option<i64>,
+    pub to_address: String,
+    pub to_name: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    pub message_id: String,
+    pub in_reply_to: String,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub last_error: String,
+    pub sent_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = sla_calendars)]
 pub struct SlaCalendar {
     pub id: i64,

@@ -276,6 +276,28 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    outbox (id) {
+        id -> BigInt,
+        created_at -> Timestamp,
+        kind -> Text,
+        user_id -> Nullable<BigInt>,
+        incident_id -> Nullable<BigInt>,
+        to_address -> Text,
+        to_name -> Text,
+        subject -> Text,
+        body_text -> Text,
+        body_html -> Text,
+        message_id -> Text,
+        in_reply_to -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        last_error -> Text,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(users -> organizations (organization_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(password_resets -> users (user_id));
@@ -311,4 +333,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     escalations,
     sla_calendars,
     sla_policies,
+    outbox,
 );

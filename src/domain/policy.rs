@@ -47,10 +47,12 @@ pub enum Action {
     ManageTiers,
     /// Edit SLA policies and calendars.
     ManageSla,
+    /// See the mail outbox and retry failed messages.
+    ManageOutbox,
 }
 
 impl Action {
-    pub const ALL: [Action; 17] = [
+    pub const ALL: [Action; 18] = [
         Action::ViewHome,
         Action::ManageOwnAccount,
         Action::RevokeSession,
@@ -68,6 +70,7 @@ impl Action {
         Action::WatchIncident,
         Action::ManageTiers,
         Action::ManageSla,
+        Action::ManageOutbox,
     ];
 
     pub fn describe(self) -> &'static str {
@@ -89,6 +92,7 @@ impl Action {
             Action::WatchIncident => "watch an incident",
             Action::ManageTiers => "manage escalation tiers and on-call rotations",
             Action::ManageSla => "manage SLA policies and calendars",
+            Action::ManageOutbox => "see the mail outbox and retry messages",
         }
     }
 }
@@ -120,7 +124,8 @@ fn roles_for(action: Action) -> &'static [Role] {
         | Action::ManageOrganizations
         | Action::ManageServices
         | Action::ManageTiers
-        | Action::ManageSla => &[Admin],
+        | Action::ManageSla
+        | Action::ManageOutbox => &[Admin],
         Action::ViewAudit => &[Admin],
         Action::ViewIncidents
         | Action::CreateIncident

@@ -41,6 +41,7 @@ pub fn run(state: &AppState) -> ServiceResult<usize> {
                 None,
                 now,
             )?;
+            crate::mail::compose::status(state, conn, &inc, Status::Closed.as_str(), None)?;
             closed += 1;
         }
         Ok(closed)

@@ -3,6 +3,7 @@
 //! PostgreSQL, so several app instances can share one database.
 
 mod auto_close;
+mod deliver;
 mod sla_check;
 
 use crate::service::{AppState, ServiceResult};
@@ -17,12 +18,15 @@ pub struct JobReport {
     pub sla_breaches: usize,
     pub escalations: usize,
     pub auto_closed: usize,
+    pub mails_sent: usize,
+    pub mail_failures: usize,
 }
 
 /// Runs every job once.
 pub fn run_once(state: &AppState) -> ServiceResult<JobReport> {
     let mut r = sla_check::run(state)?;
     r.auto_closed = auto_close::run(state)?;
+    (r.mails_sent, r.mail_failures) = deliver::run(state)?;
     Ok(r)
 }
 

@@ -4,6 +4,7 @@
 use super::JobReport;
 use crate::db::sla::{self, Mark};
 use crate::db::{incidents, tiers};
+use crate::mail::compose;
 use crate::service::incidents::event;
 use crate::service::{AppState, ServiceResult, escalation};
 
@@ -22,69 +23,60 @@ pub fn run(state: &AppState) -> ServiceResult<JobReport> {
             let when = |t: Option<chrono::NaiveDateTime>| {
                 t.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_default()
             };
-            let mut breached = Vec::new();
-            if inc.response_warn_at.is_some_and(|t| t <= now) && sla::mark(conn, id, Mark::ResponseWarned, now)? {
-                event(
-                    conn,
-                    &inc,
-                    None,
+            // (moment reached, what to record, event, target field, target words, due, is a breach)
+            let moments = [
+                (
+                    inc.response_warn_at,
+                    Mark::ResponseWarned,
                     "sla_warning",
                     "first_response",
-                    "",
-                    &when(inc.response_due_at),
-                    true,
-                    None,
-                    now,
-                )?;
-                report.sla_warnings += 1;
-            }
-            if inc.resolution_warn_at.is_some_and(|t| t <= now) && sla::mark(conn, id, Mark::ResolutionWarned, now)? {
-                event(
-                    conn,
-                    &inc,
-                    None,
+                    "first response",
+                    inc.response_due_at,
+                    false,
+                ),
+                (
+                    inc.resolution_warn_at,
+                    Mark::ResolutionWarned,
                     "sla_warning",
                     "resolution",
-                    "",
-                    &when(inc.resolution_due_at),
-                    true,
-                    None,
-                    now,
-                )?;
-                report.sla_warnings += 1;
-            }
-            if inc.response_due_at.is_some_and(|t| t <= now) && sla::mark(conn, id, Mark::ResponseBreached, now)? {
-                event(
-                    conn,
-                    &inc,
-                    None,
+                    "resolution",
+                    inc.resolution_due_at,
+                    false,
+                ),
+                (
+                    inc.response_due_at,
+                    Mark::ResponseBreached,
                     "sla_breached",
                     "first_response",
-                    "",
-                    &when(inc.response_due_at),
+                    "first response",
+                    inc.response_due_at,
                     true,
-                    None,
-                    now,
-                )?;
-                breached.push("First response target breached");
-            }
-            if inc.resolution_due_at.is_some_and(|t| t <= now) && sla::mark(conn, id, Mark::ResolutionBreached, now)? {
-                event(
-                    conn,
-                    &inc,
-                    None,
+                ),
+                (
+                    inc.resolution_due_at,
+                    Mark::ResolutionBreached,
                     "sla_breached",
                     "resolution",
-                    "",
-                    &when(inc.resolution_due_at),
+                    "resolution",
+                    inc.resolution_due_at,
                     true,
-                    None,
-                    now,
-                )?;
-                breached.push("Resolution target breached");
+                ),
+            ];
+            let mut first_breach = None;
+            for (at, mark, kind, field, words, due, breach) in moments {
+                if !at.is_some_and(|t| t <= now) || !sla::mark(conn, id, mark, now)? {
+                    continue;
+                }
+                event(conn, &inc, None, kind, field, "", &when(due), true, None, now)?;
+                compose::sla(state, conn, &inc, breach, words, &when(due))?;
+                if breach {
+                    report.sla_breaches += 1;
+                    first_breach.get_or_insert(words);
+                } else {
+                    report.sla_warnings += 1;
+                }
             }
-            report.sla_breaches += breached.len();
-            let Some(reason) = breached.first() else { continue };
+            let Some(target) = first_breach else { continue };
             let auto = sla::policy_for(conn, &inc.severity, inc.organization_id)?.is_some_and(|p| p.auto_escalate);
             if !auto {
                 continue;
@@ -93,6 +85,11 @@ pub fn run(state: &AppState) -> ServiceResult<JobReport> {
             let next = all.iter().position(|t| t.id == inc.tier_id).and_then(|i| all.get(i + 1)).cloned();
             if let Some(next) = next {
                 let current = incidents::find(conn, id)?;
+                let reason = if target == "first response" {
+                    "First response target breached"
+                } else {
+                    "Resolution target breached"
+                };
                 escalation::move_to_tier(state, conn, &current, current.version, &next, None, "sla_breach", reason)?;
                 report.escalations += 1;
             }

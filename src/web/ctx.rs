@@ -114,6 +114,7 @@ impl PageCtx {
             item("/admin/services", "Services", Action::ManageServices);
             item("/admin/tiers", "Tiers", Action::ManageTiers);
             item("/admin/sla", "SLA", Action::ManageSla);
+            item("/admin/outbox", "Outbox", Action::ManageOutbox);
             item("/admin/audit", "Audit log", Action::ViewAudit);
             item("/account", "Account", Action::ManageOwnAccount);
         }

@@ -3,8 +3,8 @@
 //! without a policy entry cannot exist.
 
 use super::pages::{
-    account, admin_audit, admin_orgs, admin_services, admin_sla, admin_tiers, admin_users, auth, health, home,
-    incident_actions, incidents, setup,
+    account, admin_audit, admin_orgs, admin_outbox, admin_services, admin_sla, admin_tiers, admin_users, auth, health,
+    home, incident_actions, incidents, setup,
 };
 use super::{assets, middleware};
 use crate::domain::policy::Action;
@@ -84,6 +84,9 @@ pub fn define(r: &mut impl RouteSink) {
     r.add(post(), "/admin/services", Signed(Action::ManageServices), admin_services::create);
     r.add(get(), "/admin/services/{id}", Signed(Action::ManageServices), admin_services::edit_form);
     r.add(post(), "/admin/services/{id}", Signed(Action::ManageServices), admin_services::update);
+
+    r.add(get(), "/admin/outbox", Signed(Action::ManageOutbox), admin_outbox::list);
+    r.add(post(), "/admin/outbox/{id}/retry", Signed(Action::ManageOutbox), admin_outbox::retry);
 
     r.add(get(), "/admin/sla", Signed(Action::ManageSla), admin_sla::show);
     r.add(post(), "/admin/sla/policies/{id}", Signed(Action::ManageSla), admin_sla::update_policy);

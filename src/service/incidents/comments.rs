@@ -31,6 +31,7 @@ pub fn add_comment(
         let now = state.clock.now_naive();
         let c = incidents::insert_comment(conn, inc.id, user.id, &body, internal, now)?;
         incidents::mark_updated(conn, inc.id, now)?;
+        crate::mail::compose::comment(state, conn, &inc, &c, user)?;
         let kind = if internal { "internal note" } else { "public reply" };
         event(conn, &inc, Some(user.id), "comment_added", "", "", kind, internal, Some(c.id), now)?;
         if !internal {

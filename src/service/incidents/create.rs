@@ -134,6 +134,11 @@ pub fn create(state: &AppState, _meta: &RequestMeta, user: &User, input: &NewInc
             event(conn, &inc, Some(user.id), "acknowledged", "", "", "assigned to themselves", true, None, now)?;
         }
         crate::service::sla::refresh(state, conn, inc.id)?;
-        Ok(incidents::find(conn, inc.id)?)
+        let inc = incidents::find(conn, inc.id)?;
+        crate::mail::compose::incident_created(state, conn, &inc, user)?;
+        if assignee.is_some() {
+            crate::mail::compose::assigned(state, conn, &inc, Some(user.id))?;
+        }
+        Ok(inc)
     })
 }

@@ -69,6 +69,7 @@ pub fn assign(
         let inc = apply(conn, &inc, version, &changes, now)?;
         let new_name = new_assignee.as_ref().map(|u| u.display_name.clone()).unwrap_or_default();
         event(conn, &inc, Some(user.id), "assigned", "assignee", &old_name, &new_name, false, None, now)?;
+        crate::mail::compose::assigned(state, conn, &inc, Some(user.id))?;
         if new_id == Some(user.id) {
             return Ok(acknowledge_once(state, conn, &inc, &actor, "assigned to themselves")?.unwrap_or(inc));
         }
@@ -132,6 +133,11 @@ pub fn change_status(
             event(conn, &inc, Some(user.id), "field_changed", "resolution", "", resolution, false, None, now)?;
         }
         crate::service::sla::refresh(state, conn, inc.id)?;
+        if !from.is_open() && to.is_open() {
+            crate::mail::compose::reopened(state, conn, &inc, Some(user.id))?;
+        } else {
+            crate::mail::compose::status(state, conn, &inc, to.as_str(), Some(user.id))?;
+        }
         if to == Status::InProgress {
             return Ok(acknowledge_once(state, conn, &inc, &actor, "moved to in progress")?.unwrap_or(inc));
         }

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod admin_audit;
 pub mod admin_orgs;
+pub mod admin_outbox;
 pub mod admin_services;
 pub mod admin_sla;
 pub mod admin_tiers;

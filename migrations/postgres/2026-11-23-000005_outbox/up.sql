@@ -1,0 +1,21 @@
+CREATE TABLE outbox (
+    id BIGSERIAL PRIMARY KEY,
+    created_at TIMESTAMP NOT NULL,
+    kind TEXT NOT NULL,
+    user_id BIGINT REFERENCES users (id) ON DELETE SET NULL,
+    incident_id BIGINT REFERENCES incidents (id) ON DELETE SET NULL,
+    to_address TEXT NOT NULL,
+    to_name TEXT NOT NULL DEFAULT '',
+    subject TEXT NOT NULL,
+    body_text TEXT NOT NULL,
+    body_html TEXT NOT NULL,
+    message_id TEXT NOT NULL UNIQUE,
+    in_reply_to TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL CHECK (status IN ('queued','sending','sent','failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TIMESTAMP NOT NULL,
+    last_error TEXT NOT NULL DEFAULT '',
+    sent_at TIMESTAMP
+);
+CREATE INDEX outbox_due ON outbox (status, next_attempt_at, id);
+CREATE INDEX outbox_created ON outbox (created_at, id);

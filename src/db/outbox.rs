@@ -1,0 +1,134 @@
+//! The outbox: notifications written in the same transaction as the change that causes them,
+//! delivered later by the mail job. A message is claimed before sending, so two instances never
+//! send the same row at once; a process that dies mid-send leaves it `sending`, and it is
+//! retried once its claim expires (at least once; the Message-ID stays the same).
+
+use super::models::OutboxMessage;
+use super::schema::outbox;
+use super::{DbConnection, DbResult};
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+
+pub struct NewMessage<'a> {
+    pub kind: &'a str,
+    pub user_id: Option<i64>,
+    pub incident_id: Option<i64>,
+    pub to_address: &'a str,
+    pub to_name: &'a str,
+    pub subject: &'a str,
+    pub body_text: &'a str,
+    pub body_html: &'a str,
+    pub message_id: &'a str,
+    pub in_reply_to: &'a str,
+    pub now: NaiveDateTime,
+}
+
+pub fn insert(conn: &mut DbConnection, m: &NewMessage<'_>) -> DbResult<()> {
+    diesel::insert_into(outbox::table)
+        .values((
+            outbox::created_at.eq(m.now),
+            outbox::kind.eq(m.kind),
+            outbox::user_id.eq(m.user_id),
+            outbox::incident_id.eq(m.incident_id),
+            outbox::to_address.eq(m.to_address),
+            outbox::to_name.eq(m.to_name),
+            outbox::subject.eq(m.subject),
+            outbox::body_text.eq(m.body_text),
+            outbox::body_html.eq(m.body_html),
+            outbox::message_id.eq(m.message_id),
+            outbox::in_reply_to.eq(m.in_reply_to),
+            outbox::status.eq("queued"),
+            outbox::attempts.eq(0),
+            outbox::next_attempt_at.eq(m.now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// How long a claim holds before another delivery run may take the message again.
+pub const CLAIM: i64 = 10;
+
+/// Claims up to `limit` messages that are due: queued ones whose time has come, and `sending`
+/// ones whose claim expired. Returns the claimed rows.
+pub fn claim_due(conn: &mut DbConnection, now: NaiveDateTime, limit: i64) -> DbResult<Vec<OutboxMessage>> {
+    conn.transaction(|conn| {
+        let due = outbox::table
+            .filter(outbox::status.eq_any(["queued", "sending"]))
+            .filter(outbox::next_attempt_at.le(now))
+            .order((outbox::next_attempt_at.asc(), outbox::id.asc()))
+            .limit(limit)
+            .select(outbox::id);
+        let ids: Vec<i64> = match conn {
+            DbConnection::Pg(c) => due.for_update().skip_locked().load(c)?,
+            DbConnection::Sqlite(c) => due.load(c)?,
+        };
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        diesel::update(outbox::table.filter(outbox::id.eq_any(&ids)))
+            .set((outbox::status.eq("sending"), outbox::next_attempt_at.eq(now + Duration::minutes(CLAIM))))
+            .execute(conn)?;
+        Ok(outbox::table
+            .filter(outbox::id.eq_any(&ids))
+            .order(outbox::id.asc())
+            .select(OutboxMessage::as_select())
+            .load(conn)?)
+    })
+}
+
+pub fn mark_sent(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> DbResult<()> {
+    diesel::update(outbox::table.find(id))
+        .set((outbox::status.eq("sent"), outbox::sent_at.eq(Some(now)), outbox::attempts.eq(outbox::attempts + 1)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A failed attempt: try again at `next`, or give up (`next` None).
+pub fn mark_attempt_failed(conn: &mut DbConnection, id: i64, error: &str, next: Option<NaiveDateTime>) -> DbResult<()> {
+    let status = if next.is_some() { "queued" } else { "failed" };
+    let error: String = error.chars().take(500).collect();
+    let q = diesel::update(outbox::table.find(id));
+    match next {
+        Some(at) => q
+            .set((
+                outbox::status.eq(status),
+                outbox::last_error.eq(error),
+                outbox::attempts.eq(outbox::attempts + 1),
+                outbox::next_attempt_at.eq(at),
+            ))
+            .execute(conn)?,
+        None => q
+            .set((outbox::status.eq(status), outbox::last_error.eq(error), outbox::attempts.eq(outbox::attempts + 1)))
+            .execute(conn)?,
+    };
+    Ok(())
+}
+
+/// Puts a failed message back in the queue.
+pub fn retry(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> DbResult<bool> {
+    let n = diesel::update(outbox::table.find(id).filter(outbox::status.eq("failed")))
+        .set((outbox::status.eq("queued"), outbox::next_attempt_at.eq(now), outbox::created_at.eq(now)))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Newest first, optionally one status, keyset before (created_at, id).
+pub fn list(
+    conn: &mut DbConnection,
+    status: Option<&str>,
+    before: Option<(NaiveDateTime, i64)>,
+    limit: i64,
+) -> DbResult<Vec<OutboxMessage>> {
+    let mut q = outbox::table.select(OutboxMessage::as_select()).into_boxed();
+    if let Some(s) = status {
+        q = q.filter(outbox::status.eq(s.to_string()));
+    }
+    if let Some((at, id)) = before {
+        q = q.filter(outbox::created_at.lt(at).or(outbox::created_at.eq(at).and(outbox::id.lt(id))));
+    }
+    Ok(q.order((outbox::created_at.desc(), outbox::id.desc())).limit(limit).load(conn)?)
+}
+
+pub fn find(conn: &mut DbConnection, id: i64) -> DbResult<OutboxMessage> {
+    Ok(outbox::table.find(id).select(OutboxMessage::as_select()).first(conn)?)
+}

@@ -1,0 +1,75 @@
+use crate::db::outbox;
+use crate::domain::policy::{Action, Resource};
+use crate::error::AppError;
+use crate::service::{AppState, ServiceError, actor_of, authorize};
+use crate::web::ctx::{CurrentUser, Meta, PageCtx, page, redirect};
+use crate::web::run;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+struct Row {
+    id: i64,
+    created: String,
+    kind: String,
+    to: String,
+    subject: String,
+    status: String,
+    attempts: i32,
+    last_error: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/outbox.html")]
+struct OutboxPage {
+    ctx: PageCtx,
+    status: String,
+    rows: Vec<Row>,
+}
+
+#[derive(Deserialize)]
+pub struct Query {
+    #[serde(default)]
+    status: String,
+}
+
+pub async fn list(state: web::Data<AppState>, ctx: PageCtx, q: web::Query<Query>) -> Result<HttpResponse, AppError> {
+    let status = q.into_inner().status;
+    let filter = Some(status.clone()).filter(|s| ["queued", "sending", "sent", "failed"].contains(&s.as_str()));
+    let messages = run(move || Ok(outbox::list(&mut *state.conn()?, filter.as_deref(), None, 200)?)).await?;
+    let rows = messages
+        .into_iter()
+        .map(|m| Row {
+            id: m.id,
+            created: ctx.time(&m.created_at),
+            kind: m.kind,
+            to: m.to_address,
+            subject: m.subject,
+            status: m.status,
+            attempts: m.attempts,
+            last_error: m.last_error,
+        })
+        .collect();
+    page(&OutboxPage { ctx, status, rows })
+}
+
+pub async fn retry(
+    state: web::Data<AppState>,
+    cu: CurrentUser,
+    Meta(meta): Meta,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    run(move || {
+        authorize(&actor_of(&cu.user), Action::ManageOutbox, Resource::None)?;
+        state.tx(|conn| {
+            outbox::find(conn, id)?;
+            if !outbox::retry(conn, id, state.clock.now_naive())? {
+                return Err(ServiceError::Conflict("Only failed messages can be retried.".into()));
+            }
+            state.audit(conn, &meta, Some(&cu.user), "outbox.retry", &format!("outbox:{id}"), "")
+        })
+    })
+    .await?;
+    Ok(redirect("/admin/outbox?status=queued", Some("The message is queued again.")))
+}
