@@ -64,7 +64,7 @@ pub fn run(state: &AppState) -> ServiceResult<JobReport> {
             ];
             let mut first_breach = None;
             for (at, mark, kind, field, words, due, breach) in moments {
-                if !at.is_some_and(|t| t <= now) || !sla::mark(conn, id, mark, now)? {
+                if at.is_none_or(|t| t > now) || !sla::mark(conn, id, mark, now)? {
                     continue;
                 }
                 event(conn, &inc, None, kind, field, "", &when(due), true, None, now)?;
