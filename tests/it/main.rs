@@ -9,6 +9,7 @@ mod auth;
 mod cli;
 mod escalation;
 mod incidents;
+mod mail;
 mod platform;
 mod routes;
 mod security;

@@ -1,0 +1,190 @@
+//! Outgoing mail through a real SMTP conversation on 127.0.0.1: queued in the outbox, retried
+//! while the server is down, delivered once it is back, threaded, and never leaking internal
+//! notes to customers.
+
+use crate::both;
+use crate::incidents::{act, login_as, quick, service};
+use crate::support::*;
+use std::sync::{Arc, Mutex};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+/// A minimal SMTP server that accepts everything and keeps each message's DATA.
+async fn smtp_sink(port: u16) -> Arc<Mutex<Vec<String>>> {
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("bind smtp sink");
+    let store = got.clone();
+    tokio::spawn(async move {
+        while let Ok((sock, _)) = listener.accept().await {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let (r, mut w) = sock.into_split();
+                let mut lines = BufReader::new(r).lines();
+                let _ = w.write_all(b"220 sink ESMTP\r\n").await;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let upper = line.to_ascii_uppercase();
+                    let reply: &[u8] = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
+                        b"250-sink\r\n250 8BITMIME\r\n"
+                    } else if upper.starts_with("DATA") {
+                        let _ = w.write_all(b"354 go ahead\r\n").await;
+                        let mut data = String::new();
+                        while let Ok(Some(l)) = lines.next_line().await {
+                            if l == "." {
+                                break;
+                            }
+                            data.push_str(&l);
+                            data.push('\n');
+                        }
+                        if let Ok(mut g) = store.lock() {
+                            g.push(data);
+                        }
+                        b"250 queued\r\n"
+                    } else if upper.starts_with("QUIT") {
+                        let _ = w.write_all(b"221 bye\r\n").await;
+                        break;
+                    } else {
+                        b"250 ok\r\n"
+                    };
+                    let _ = w.write_all(reply).await;
+                }
+            });
+        }
+    });
+    got
+}
+
+async fn run_jobs(app: &TestApp) -> firewatch::jobs::JobReport {
+    let state = app.state.clone();
+    tokio::task::spawn_blocking(move || firewatch::jobs::run_once(&state)).await.expect("join").expect("jobs")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(2525)
+}
+
+both!(mail_waits_for_the_server_arrives_once_threaded_and_without_internal_notes, |app| {
+    let db = app.db;
+    drop(app);
+    let port = free_port();
+    let app = TestApp::spawn_with(db, |c| {
+        c.smtp_host = Some("127.0.0.1".into());
+        c.smtp_port = port;
+        c.smtp_tls = firewatch::config::SmtpTls::None;
+        c.mail_from = "Firewatch <help@example.com>".into();
+    })
+    .await;
+    let admin = app.signed_in("admin").await;
+    let svc = service(&admin, "Portal").await;
+    let customer = login_as(&app, "customer", "cora@example.com").await;
+    let key = quick(&customer, &svc, "Portal shows an error").await;
+    let agent = login_as(&app, "support", "sam@example.com").await;
+    assert_eq!(act(&agent, &key, "/assign", &[("assignee", "me")]).await.status, 303);
+    let colleague = login_as(&app, "devops", "dee@example.com").await;
+    assert_eq!(
+        act(
+            &colleague,
+            &key,
+            "/comments",
+            &[("body", "zebracorn: the cache node is sick"), ("visibility", "internal")]
+        )
+        .await
+        .status,
+        303
+    );
+    assert_eq!(
+        act(&agent, &key, "/comments", &[("body", "We are on it, sorry for the trouble."), ("visibility", "public")])
+            .await
+            .status,
+        303
+    );
+
+    // The server is down: nothing is lost, everything waits in the outbox.
+    let r = run_jobs(&app).await;
+    assert_eq!(r.mails_sent, 0);
+    assert!(r.mail_failures >= 2, "{r:?}");
+    let outbox = admin.get("/admin/outbox?status=queued").await;
+    assert!(outbox.contains("cora@example.com"), "{}", outbox.body);
+    assert!(outbox.contains("Connection refused") || outbox.contains("onnection"), "the last error is shown");
+
+    // Back up: after the backoff, every message goes out exactly once.
+    let got = smtp_sink(port).await;
+    app.advance(chrono::Duration::minutes(2));
+    let r = run_jobs(&app).await;
+    assert_eq!(r.mail_failures, 0, "{r:?}");
+    assert!(r.mails_sent >= 2);
+    assert_eq!(run_jobs(&app).await.mails_sent, 0, "sent once");
+    let mails = got.lock().map(|g| g.clone()).unwrap_or_default();
+    assert_eq!(mails.len(), r.mails_sent);
+
+    let to_customer: Vec<&String> =
+        mails.iter().filter(|m| m.contains("To: cora@example.com") || m.contains("<cora@example.com>")).collect();
+    assert_eq!(to_customer.len(), 1, "the customer gets the public reply only: {mails:#?}");
+    let reply = to_customer[0];
+    assert!(reply.contains(&format!("[{key}]")), "{reply}");
+    assert!(reply.contains("We are on it"));
+    assert!(
+        reply.contains("In-Reply-To: <incident-1@127.0.0.1>") && reply.contains("References: <incident-1@127.0.0.1>"),
+        "{reply}"
+    );
+    assert!(reply.contains("Message-ID: <incident-1."), "{reply}");
+    for m in &mails {
+        if m.contains("cora@example.com") {
+            assert!(!m.contains("zebracorn"), "internal notes never reach customers");
+        }
+    }
+    let to_agent: Vec<&String> = mails.iter().filter(|m| m.contains("sam@example.com")).collect();
+    assert!(to_agent.iter().any(|m| m.contains("zebracorn")), "the assignee hears about the internal note");
+    let sent = admin.get("/admin/outbox?status=sent").await;
+    assert!(sent.contains("public_reply") && sent.contains("internal_note"));
+});
+
+both!(without_smtp_mail_becomes_files, |app| {
+    let admin = app.signed_in("admin").await;
+    let svc = service(&admin, "Billing").await;
+    let customer = login_as(&app, "customer", "fred@example.com").await;
+    let key = quick(&customer, &svc, "Invoice missing").await;
+    let agent = login_as(&app, "support", "sue@example.com").await;
+    assert_eq!(
+        act(&agent, &key, "/comments", &[("body", "Resent the invoice."), ("visibility", "public")]).await.status,
+        303
+    );
+    assert_eq!(run_jobs(&app).await.mails_sent, 1);
+    let dir = app.dir.path().join("mail");
+    let files: Vec<_> = std::fs::read_dir(&dir).expect("mail dir").filter_map(|e| e.ok()).collect();
+    assert_eq!(files.len(), 1);
+    let text = std::fs::read_to_string(files[0].path()).expect("eml");
+    assert!(text.contains("Resent the invoice."));
+    assert!(text.contains("fred@example.com"));
+});
+
+both!(failed_mail_can_be_retried_by_an_admin, |app| {
+    let db = app.db;
+    drop(app);
+    let port = free_port();
+    let app = TestApp::spawn_with(db, |c| {
+        c.smtp_host = Some("127.0.0.1".into());
+        c.smtp_port = port;
+        c.smtp_tls = firewatch::config::SmtpTls::None;
+    })
+    .await;
+    let admin = app.signed_in("admin").await;
+    let svc = service(&admin, "Search").await;
+    let customer = login_as(&app, "customer", "gil@example.com").await;
+    let key = quick(&customer, &svc, "Search broken").await;
+    let agent = login_as(&app, "support", "ann@example.com").await;
+    assert_eq!(act(&agent, &key, "/comments", &[("body", "Looking."), ("visibility", "public")]).await.status, 303);
+    run_jobs(&app).await;
+    // A day of refused connections: the message is given up on.
+    app.advance(chrono::Duration::hours(25));
+    run_jobs(&app).await;
+    let admin = app.signed_in("admin").await;
+    let failed = admin.get("/admin/outbox?status=failed").await;
+    assert!(failed.contains("gil@example.com"), "{}", failed.body);
+    let id =
+        failed.body.split("/admin/outbox/").nth(1).and_then(|s| s.split('/').next()).expect("retry form").to_string();
+    let got = smtp_sink(port).await;
+    let r = admin.submit("/admin/outbox?status=failed", &format!("/admin/outbox/{id}/retry"), &[]).await;
+    assert_eq!(r.status, 303);
+    assert_eq!(run_jobs(&app).await.mails_sent, 1);
+    assert_eq!(got.lock().map(|g| g.len()).unwrap_or(0), 1);
+    assert_eq!(admin.get("/admin/outbox?status=failed").await.body.matches("gil@example.com").count(), 0);
+});
