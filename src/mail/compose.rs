@@ -16,7 +16,8 @@ struct NoticeText<'a> {
     lines: &'a [String],
     body: Option<&'a str>,
     link: &'a str,
-    key: &'a str,
+    link_label: &'a str,
+    why: &'a str,
 }
 
 #[derive(Template)]
@@ -26,7 +27,8 @@ struct NoticeHtml<'a> {
     lines: &'a [String],
     body: Option<&'a str>,
     link: &'a str,
-    key: &'a str,
+    link_label: &'a str,
+    why: &'a str,
 }
 
 /// What a notification says.
@@ -52,6 +54,41 @@ pub fn thread_id(state: &AppState, incident_id: i64) -> String {
     format!("<incident-{incident_id}@{}>", host(state))
 }
 
+fn render(n: &Notice<'_>, link: &str, link_label: &str, why: &str) -> (String, String) {
+    let text = NoticeText { headline: &n.headline, lines: &n.lines, body: n.body, link, link_label, why };
+    let html = NoticeHtml { headline: &n.headline, lines: &n.lines, body: n.body, link, link_label, why };
+    (text.render().unwrap_or_default(), html.render().unwrap_or_default())
+}
+
+/// A mail about the user's own account (not about an incident).
+pub fn account_mail(
+    state: &AppState,
+    conn: &mut DbConnection,
+    user: &User,
+    n: &Notice<'_>,
+    link: &str,
+    link_label: &str,
+) -> DbResult<()> {
+    let (text, html) = render(n, link, link_label, "this mail is about your account.");
+    let message_id = format!("<account-{}.{}@{}>", user.id, crate::crypto::random_token(8), host(state));
+    outbox::insert(
+        conn,
+        &outbox::NewMessage {
+            kind: n.kind,
+            user_id: Some(user.id),
+            incident_id: None,
+            to_address: &user.email,
+            to_name: &clean_header(&user.display_name),
+            subject: &clean_header(&n.subject),
+            body_text: &text,
+            body_html: &html,
+            message_id: &message_id,
+            in_reply_to: "",
+            now: state.clock.now_naive(),
+        },
+    )
+}
+
 /// Queues one mail per recipient (each once, never the actor, only active users).
 pub fn send(
     state: &AppState,
@@ -70,12 +107,9 @@ pub fn send(
     let k = key(inc.id);
     let link = format!("{}/incidents/{k}", state.config.base());
     let subject = clean_header(&format!("[{k}] {}", n.subject));
-    let text = NoticeText { headline: &n.headline, lines: &n.lines, body: n.body, link: &link, key: &k }
-        .render()
-        .unwrap_or_default();
-    let html = NoticeHtml { headline: &n.headline, lines: &n.lines, body: n.body, link: &link, key: &k }
-        .render()
-        .unwrap_or_default();
+    let label = format!("Open {k}");
+    let why = format!("you get this mail because of your role on {k}.");
+    let (text, html) = render(n, &link, &label, &why);
     let now = state.clock.now_naive();
     let mut queued = 0;
     for u in users::list_by_ids(conn, &ids)?.into_iter().filter(|u| u.active) {

@@ -248,5 +248,14 @@ fn issue_reset_in(
     let now = state.clock.now_naive();
     password_resets::insert(conn, user.id, &sha256_hex(&token), now, now + Duration::hours(1))?;
     state.audit(conn, meta, admin, "password.reset_issued", &format!("user:{}", user.id), "link valid for 1 hour")?;
-    Ok(format!("{}/password-reset/{token}", state.config.base()))
+    let link = format!("{}/password-reset/{token}", state.config.base());
+    let n = crate::mail::compose::Notice {
+        kind: "password_reset",
+        subject: "Set your Firewatch password".into(),
+        headline: format!("Hello {}, use the link below to set your password.", user.display_name),
+        lines: vec!["The link works once and expires in one hour. If you did not expect it, ignore this mail.".into()],
+        body: None,
+    };
+    crate::mail::compose::account_mail(state, conn, user, &n, &link, "Set your password")?;
+    Ok(link)
 }

@@ -188,3 +188,39 @@ both!(failed_mail_can_be_retried_by_an_admin, |app| {
     assert_eq!(got.lock().map(|g| g.len()).unwrap_or(0), 1);
     assert_eq!(admin.get("/admin/outbox?status=failed").await.body.matches("gil@example.com").count(), 0);
 });
+
+both!(asvs_2_2_3_users_get_mail_about_their_password, |app| {
+    let admin = app.signed_in("admin").await;
+    app.user("customer", "pia@example.com").await;
+    let list = admin.get("/admin/users?q=pia").await;
+    let id = list
+        .body
+        .split("/admin/users/")
+        .find_map(|s| s.split('"').next().filter(|x| !x.is_empty() && x.chars().all(|c| c.is_ascii_digit())))
+        .expect("id")
+        .to_string();
+    let made = admin.submit(&format!("/admin/users/{id}"), &format!("/admin/users/{id}/reset-link"), &[]).await;
+    assert_eq!(made.status, 200);
+    let pia = app.browser();
+    pia.login("pia@example.com", PASSWORD).await;
+    let new_pw = "granite orchard lantern 5";
+    let changed = pia
+        .submit(
+            "/account",
+            "/account/password",
+            &[("current_password", PASSWORD), ("password", new_pw), ("password_confirm", new_pw)],
+        )
+        .await;
+    assert_eq!(changed.status, 303);
+    assert_eq!(run_jobs(&app).await.mails_sent, 2);
+    let mut texts: Vec<String> = std::fs::read_dir(app.dir.path().join("mail"))
+        .expect("mail dir")
+        .filter_map(|e| e.ok())
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .collect();
+    texts.sort();
+    assert!(texts.iter().any(|t| t.contains("Set your Firewatch password") && t.contains("/password-reset/")));
+    assert!(texts.iter().any(|t| t.contains("Your Firewatch password was changed")));
+    assert!(texts.iter().all(|t| t.contains("pia@example.com")));
+    assert!(texts.iter().all(|t| !t.contains(new_pw) && !t.contains(PASSWORD)), "never a password in mail");
+});
