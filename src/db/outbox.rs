@@ -11,6 +11,8 @@ use diesel::prelude::*;
 
 pub struct NewMessage<'a> {
     pub kind: &'a str,
+    /// "queued", or "held" for the recipient's daily digest.
+    pub status: &'a str,
     pub user_id: Option<i64>,
     pub incident_id: Option<i64>,
     pub to_address: &'a str,
@@ -37,7 +39,7 @@ pub fn insert(conn: &mut DbConnection, m: &NewMessage<'_>) -> DbResult<()> {
             outbox::body_html.eq(m.body_html),
             outbox::message_id.eq(m.message_id),
             outbox::in_reply_to.eq(m.in_reply_to),
-            outbox::status.eq("queued"),
+            outbox::status.eq(m.status),
             outbox::attempts.eq(0),
             outbox::next_attempt_at.eq(m.now),
         ))
@@ -131,4 +133,59 @@ pub fn list(
 
 pub fn find(conn: &mut DbConnection, id: i64) -> DbResult<OutboxMessage> {
     Ok(outbox::table.find(id).select(OutboxMessage::as_select()).first(conn)?)
+}
+
+/// (user, kind, mode) for the given users: who wants what how.
+pub fn prefs_for(conn: &mut DbConnection, user_ids: &[i64]) -> DbResult<Vec<(i64, String, String)>> {
+    use super::schema::notification_prefs as p;
+    Ok(p::table.filter(p::user_id.eq_any(user_ids)).select((p::user_id, p::kind, p::mode)).load(conn)?)
+}
+
+pub fn set_pref(conn: &mut DbConnection, user_id: i64, kind: &str, mode: &str) -> DbResult<()> {
+    use super::schema::notification_prefs as p;
+    diesel::delete(p::table.filter(p::user_id.eq(user_id)).filter(p::kind.eq(kind))).execute(conn)?;
+    if mode != "immediate" {
+        diesel::insert_into(p::table)
+            .values((p::user_id.eq(user_id), p::kind.eq(kind), p::mode.eq(mode)))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Users with notifications held for their digest.
+pub fn users_with_held(conn: &mut DbConnection) -> DbResult<Vec<i64>> {
+    Ok(outbox::table
+        .filter(outbox::status.eq("held"))
+        .filter(outbox::user_id.is_not_null())
+        .select(outbox::user_id.assume_not_null())
+        .distinct()
+        .load(conn)?)
+}
+
+/// The user's held notifications created before `cutoff`.
+pub fn held_for(conn: &mut DbConnection, user_id: i64, cutoff: NaiveDateTime) -> DbResult<Vec<OutboxMessage>> {
+    Ok(outbox::table
+        .filter(outbox::status.eq("held"))
+        .filter(outbox::user_id.eq(user_id))
+        .filter(outbox::created_at.lt(cutoff))
+        .order(outbox::id.asc())
+        .select(OutboxMessage::as_select())
+        .load(conn)?)
+}
+
+pub fn mark_digested(conn: &mut DbConnection, ids: &[i64]) -> DbResult<()> {
+    diesel::update(outbox::table.filter(outbox::id.eq_any(ids))).set(outbox::status.eq("digested")).execute(conn)?;
+    Ok(())
+}
+
+pub fn last_digest(conn: &mut DbConnection, user_id: i64) -> DbResult<Option<chrono::NaiveDate>> {
+    use super::schema::digest_runs as d;
+    Ok(d::table.find(user_id).select(d::last_date).first(conn).optional()?)
+}
+
+pub fn set_last_digest(conn: &mut DbConnection, user_id: i64, day: chrono::NaiveDate) -> DbResult<()> {
+    use super::schema::digest_runs as d;
+    diesel::delete(d::table.find(user_id)).execute(conn)?;
+    diesel::insert_into(d::table).values((d::user_id.eq(user_id), d::last_date.eq(day))).execute(conn)?;
+    Ok(())
 }

@@ -298,6 +298,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    notification_prefs (user_id, kind) {
+        user_id -> BigInt,
+        kind -> Text,
+        mode -> Text,
+    }
+}
+
+diesel::table! {
+    digest_runs (user_id) {
+        user_id -> BigInt,
+        last_date -> Date,
+    }
+}
+
 diesel::joinable!(users -> organizations (organization_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(password_resets -> users (user_id));
@@ -334,4 +349,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     sla_calendars,
     sla_policies,
     outbox,
+    notification_prefs,
+    digest_runs,
 );

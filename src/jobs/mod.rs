@@ -4,6 +4,7 @@
 
 mod auto_close;
 mod deliver;
+mod digest;
 mod sla_check;
 
 use crate::service::{AppState, ServiceResult};
@@ -18,6 +19,7 @@ pub struct JobReport {
     pub sla_breaches: usize,
     pub escalations: usize,
     pub auto_closed: usize,
+    pub digests: usize,
     pub mails_sent: usize,
     pub mail_failures: usize,
 }
@@ -26,6 +28,7 @@ pub struct JobReport {
 pub fn run_once(state: &AppState) -> ServiceResult<JobReport> {
     let mut r = sla_check::run(state)?;
     r.auto_closed = auto_close::run(state)?;
+    r.digests = digest::run(state)?;
     (r.mails_sent, r.mail_failures) = deliver::run(state)?;
     Ok(r)
 }

@@ -75,6 +75,7 @@ pub fn account_mail(
         conn,
         &outbox::NewMessage {
             kind: n.kind,
+            status: "queued",
             user_id: Some(user.id),
             incident_id: None,
             to_address: &user.email,
@@ -111,13 +112,21 @@ pub fn send(
     let why = format!("you get this mail because of your role on {k}.");
     let (text, html) = render(n, &link, &label, &why);
     let now = state.clock.now_naive();
+    let prefs = outbox::prefs_for(conn, &ids)?;
     let mut queued = 0;
     for u in users::list_by_ids(conn, &ids)?.into_iter().filter(|u| u.active) {
+        let mode = prefs.iter().find(|(id, k, _)| *id == u.id && k == n.kind).map(|(_, _, m)| m.as_str());
+        let status = match mode {
+            Some("off") => continue,
+            Some("digest") => "held",
+            _ => "queued",
+        };
         let message_id = format!("<incident-{}.{}@{}>", inc.id, crate::crypto::random_token(8), host(state));
         outbox::insert(
             conn,
             &outbox::NewMessage {
                 kind: n.kind,
+                status,
                 user_id: Some(u.id),
                 incident_id: Some(inc.id),
                 to_address: &u.email,
@@ -287,4 +296,37 @@ pub fn reopened(state: &AppState, conn: &mut DbConnection, inc: &Incident, actor
         body: None,
     };
     send(state, conn, inc, &[a], actor_id, &n)
+}
+
+/// The notifications a user can tune at /account/notifications.
+pub const KINDS: [(&str, &str); 10] = [
+    ("incident_created", "A new incident in one of my tiers"),
+    ("assigned", "An incident is assigned to me"),
+    ("escalated", "An incident is escalated to my tier"),
+    ("sla_warning", "An SLA target is close"),
+    ("sla_breach", "An SLA target is breached"),
+    ("public_reply", "A public reply on an incident I report, work or watch"),
+    ("internal_note", "An internal note on an incident I work or watch"),
+    ("resolved", "My incident is resolved"),
+    ("closed", "My incident is closed"),
+    ("reopened", "An incident I work is reopened"),
+];
+
+/// One mail summarizing the held notifications of a day.
+pub fn digest(
+    state: &AppState,
+    conn: &mut DbConnection,
+    user: &User,
+    day: chrono::NaiveDate,
+    subjects: &[String],
+) -> DbResult<()> {
+    let n = Notice {
+        kind: "digest",
+        subject: format!("Your Firewatch digest for {day}"),
+        headline: format!("Hello {}, here is what happened since your last digest:", user.display_name),
+        lines: subjects.iter().map(|s| format!("• {s}")).collect(),
+        body: None,
+    };
+    let link = format!("{}/", state.config.base());
+    account_mail(state, conn, user, &n, &link, "Open Firewatch")
 }

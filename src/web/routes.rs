@@ -4,7 +4,7 @@
 
 use super::pages::{
     account, admin_audit, admin_orgs, admin_outbox, admin_services, admin_sla, admin_tiers, admin_users, auth, health,
-    home, incident_actions, incidents, setup,
+    home, incident_actions, incidents, notifications, setup,
 };
 use super::{assets, middleware};
 use crate::domain::policy::Action;
@@ -62,6 +62,8 @@ pub fn define(r: &mut impl RouteSink) {
     r.add(post(), "/account/profile", Signed(Action::ManageOwnAccount), account::update_profile);
     r.add(post(), "/account/password", Signed(Action::ManageOwnAccount), account::change_password);
     r.add(get(), "/account/sessions", Signed(Action::ManageOwnAccount), account::sessions);
+    r.add(get(), "/account/notifications", Signed(Action::ManageOwnAccount), notifications::show);
+    r.add(post(), "/account/notifications", Signed(Action::ManageOwnAccount), notifications::update);
     r.add(post(), "/account/sessions/{id}/revoke", Signed(Action::RevokeSession), account::revoke_session);
 
     r.add(get(), "/admin/users", Signed(Action::ManageUsers), admin_users::list);

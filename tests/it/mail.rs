@@ -224,3 +224,59 @@ both!(asvs_2_2_3_users_get_mail_about_their_password, |app| {
     assert!(texts.iter().all(|t| t.contains("pia@example.com")));
     assert!(texts.iter().all(|t| !t.contains(new_pw) && !t.contains(PASSWORD)), "never a password in mail");
 });
+
+both!(notifications_can_be_held_for_a_daily_digest_or_turned_off, |app| {
+    let admin = app.signed_in("admin").await;
+    let svc = service(&admin, "Reports").await;
+    let customer = login_as(&app, "customer", "dora@example.com").await;
+    let page = customer.get("/account/notifications").await;
+    assert!(page.contains("Daily digest"));
+    let saved = customer
+        .submit(
+            "/account/notifications",
+            "/account/notifications",
+            &[("public_reply", "digest"), ("resolved", "off"), ("bogus", "digest")],
+        )
+        .await;
+    assert_eq!(saved.status, 303);
+    assert!(customer.get("/account/notifications").await.contains("name=\"public_reply\" value=\"digest\" checked"));
+
+    let key = quick(&customer, &svc, "Report empty").await;
+    let agent = login_as(&app, "support", "ron@example.com").await;
+    for text in ["First look done.", "Fix is building."] {
+        assert_eq!(act(&agent, &key, "/comments", &[("body", text), ("visibility", "public")]).await.status, 303);
+    }
+    for s in ["in_progress", "resolved"] {
+        assert_eq!(
+            act(&agent, &key, "/status", &[("status", s), ("resolution", "Rebuilt the report")]).await.status,
+            303
+        );
+    }
+    // Nothing goes out right away: replies wait for the digest, the resolution mail is off.
+    let r = run_jobs(&app).await;
+    assert_eq!((r.mails_sent, r.digests), (0, 0), "{r:?}");
+    // They were held after today's 08:00, so tomorrow morning's digest carries them.
+    app.advance(chrono::Duration::hours(22));
+    assert_eq!(run_jobs(&app).await.digests, 0, "07:00 next day: not yet");
+    app.advance(chrono::Duration::hours(1));
+    let r = run_jobs(&app).await;
+    assert_eq!((r.digests, r.mails_sent), (1, 1), "{r:?}");
+    let files: Vec<String> = std::fs::read_dir(app.dir.path().join("mail"))
+        .expect("mail dir")
+        .filter_map(|e| e.ok())
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .collect();
+    assert_eq!(files.len(), 1);
+    assert!(files[0].contains("Your Firewatch digest for 2026-03-03"));
+    assert!(files[0].matches("New reply: Report empty").count() >= 2, "{}", files[0]);
+    assert!(!files[0].contains("Resolved:"), "turned off");
+    // Later the same day: no second digest; the new reply waits for the next morning.
+    let agent = login_as(&app, "support", "ron2@example.com").await;
+    assert_eq!(
+        act(&agent, &key, "/comments", &[("body", "One more thing."), ("visibility", "public")]).await.status,
+        303
+    );
+    assert_eq!(run_jobs(&app).await.digests, 0);
+    app.advance(chrono::Duration::days(1));
+    assert_eq!(run_jobs(&app).await.digests, 1, "the next morning");
+});

@@ -1,1 +1,3 @@
+DROP TABLE digest_runs;
+DROP TABLE notification_prefs;
 DROP TABLE outbox;

@@ -14,6 +14,7 @@ pub mod health;
 pub mod home;
 pub mod incident_actions;
 pub mod incidents;
+pub mod notifications;
 pub mod setup;
 
 /// One `<option>` of a select box.

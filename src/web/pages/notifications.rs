@@ -1,0 +1,65 @@
+use crate::db::outbox;
+use crate::error::AppError;
+use crate::mail::compose::KINDS;
+use crate::service::AppState;
+use crate::web::ctx::{CurrentUser, PageCtx, page, redirect};
+use crate::web::run;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+
+pub struct PrefRow {
+    pub kind: &'static str,
+    pub label: &'static str,
+    pub mode: String,
+}
+
+#[derive(Template)]
+#[template(path = "account/notifications.html")]
+struct PrefsPage {
+    ctx: PageCtx,
+    rows: Vec<PrefRow>,
+}
+
+pub async fn show(state: web::Data<AppState>, ctx: PageCtx, cu: CurrentUser) -> Result<HttpResponse, AppError> {
+    let uid = cu.user.id;
+    let prefs = run(move || Ok(outbox::prefs_for(&mut *state.conn()?, &[uid])?)).await?;
+    let rows = KINDS
+        .iter()
+        .map(|(kind, label)| PrefRow {
+            kind,
+            label,
+            mode: prefs
+                .iter()
+                .find(|(_, k, _)| k == kind)
+                .map(|(_, _, m)| m.clone())
+                .unwrap_or_else(|| "immediate".into()),
+        })
+        .collect();
+    page(&PrefsPage { ctx, rows })
+}
+
+/// One radio group per kind; unknown kinds and modes are ignored.
+pub async fn update(state: web::Data<AppState>, cu: CurrentUser, body: web::Bytes) -> Result<HttpResponse, AppError> {
+    let choices: Vec<(String, String)> = url::form_urlencoded::parse(&body)
+        .filter(|(k, v)| {
+            KINDS.iter().any(|(kind, _)| kind == k) && ["immediate", "digest", "off"].contains(&v.as_ref())
+        })
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let uid = cu.user.id;
+    run(move || {
+        crate::service::authorize(
+            &cu.actor(),
+            crate::domain::policy::Action::ManageOwnAccount,
+            crate::domain::policy::Resource::None,
+        )?;
+        state.tx(|conn| {
+            for (k, m) in &choices {
+                outbox::set_pref(conn, uid, k, m)?;
+            }
+            Ok(())
+        })
+    })
+    .await?;
+    Ok(redirect("/account/notifications", Some("Your notification settings are saved.")))
+}
