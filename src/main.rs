@@ -221,7 +221,18 @@ fn check_config(config: &Config) -> ExitCode {
         line("WARN", "password pepper", "not set (optional; FIREWATCH_PASSWORD_PEPPER)".into());
     }
 
-    line("WARN", "SMTP", "not configured: outgoing mail is not available in this version".into());
+    match config.smtp_host.as_deref().filter(|h| !h.is_empty()) {
+        Some(host) => line(
+            "OK",
+            "SMTP",
+            format!("{host}:{} ({:?}), from {}", config.smtp_port, config.smtp_tls, config.mail_from),
+        ),
+        None => line(
+            "WARN",
+            "SMTP",
+            format!("not configured: mail is written as .eml files to {}", config.data_dir.join("mail").display()),
+        ),
+    }
 
     let url = config.effective_database_url();
     let (backend, _) = classify_url(&url);
