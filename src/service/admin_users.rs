@@ -207,6 +207,21 @@ pub fn update(
         let mut changed = Vec::new();
         if before.email != after.email {
             changed.push(format!("email {} → {}", before.email, after.email));
+            // ASVS 2.5.5: both the old and the new address hear about the change.
+            let n = crate::mail::compose::Notice {
+                kind: "email_changed",
+                subject: "Your Firewatch email address was changed".into(),
+                headline: format!(
+                    "Hello {}, your sign-in address changed from {} to {}.",
+                    after.display_name, before.email, after.email
+                ),
+                lines: vec!["If you did not ask for this, contact your administrator at once.".into()],
+                body: None,
+            };
+            let link = format!("{}/account", state.config.base());
+            for to in [&before, &after] {
+                crate::mail::compose::account_mail(state, conn, to, &n, &link, "Open your account")?;
+            }
         }
         if before.display_name != after.display_name {
             changed.push("name".to_string());

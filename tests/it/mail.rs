@@ -280,3 +280,40 @@ both!(notifications_can_be_held_for_a_daily_digest_or_turned_off, |app| {
     app.advance(chrono::Duration::days(1));
     assert_eq!(run_jobs(&app).await.digests, 1, "the next morning");
 });
+
+both!(asvs_2_5_5_an_email_change_is_mailed_to_both_addresses, |app| {
+    let admin = app.signed_in("admin").await;
+    app.user("support", "old.address@example.com").await;
+    let list = admin.get("/admin/users?q=old.address").await;
+    let id = list
+        .body
+        .split("/admin/users/")
+        .find_map(|s| s.split('"').next().filter(|x| !x.is_empty() && x.chars().all(|c| c.is_ascii_digit())))
+        .expect("id")
+        .to_string();
+    let path = format!("/admin/users/{id}");
+    let r = admin
+        .submit(
+            &path,
+            &path,
+            &[
+                ("display_name", "Test support"),
+                ("email", "new.address@example.com"),
+                ("role", "support"),
+                ("time_zone", "UTC"),
+                ("active", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(run_jobs(&app).await.mails_sent, 2);
+    let texts: Vec<String> = std::fs::read_dir(app.dir.path().join("mail"))
+        .expect("mail dir")
+        .filter_map(|e| e.ok())
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .collect();
+    assert!(texts.iter().any(
+        |t| t.contains("To: \"Test support\" <old.address@example.com>") || t.contains("<old.address@example.com>")
+    ));
+    assert!(texts.iter().all(|t| t.contains("Your Firewatch email address was changed")));
+});
