@@ -26,7 +26,24 @@ struct ConflictPage {
     summary: Vec<(&'static str, String)>,
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What the conflict page offers to post again, for the forms that carry a version.
+struct Resubmit {
+    /// The form's path under the incident, e.g. "/status".
+    action: &'static str,
+    /// The version the user's form was rendered with.
+    version: i32,
+    hidden: Vec<(&'static str, String)>,
+    summary: Vec<(&'static str, String)>,
+}
+
+/// How a form's answer reads: the flash on success, what to show again on errors, and what to
+/// offer on a stale version.
+struct Outcome {
+    ok_message: &'static str,
+    kept: Kept,
+    resubmit: Option<Resubmit>,
+}
+
 /// Turns a service result into: redirect back (ok), the page with errors (422), the conflict
 /// page (409), or an error page.
 async fn finish<T: Send + 'static>(
@@ -35,21 +52,19 @@ async fn finish<T: Send + 'static>(
     cu: &CurrentUser,
     id: i64,
     result: ServiceResult<T>,
-    ok_message: &str,
-    kept: Kept,
-    mut resubmit: impl FnMut(i32) -> (String, Vec<(&'static str, String)>, Vec<(&'static str, String)>),
-    submitted_version: i32,
+    outcome: Outcome,
 ) -> Result<HttpResponse, AppError> {
     match result {
-        Ok(_) => Ok(redirect(&format!("/incidents/{}", key(id)), Some(ok_message))),
+        Ok(_) => Ok(redirect(&format!("/incidents/{}", key(id)), Some(outcome.ok_message))),
         Err(ServiceError::Invalid(errors)) => {
             let (st, user) = (state.clone(), cu.user.clone());
             let p = run(move || incidents::incident_page(&st, &user, id)).await?;
-            invalid(&show_page(ctx, p, kept, errors))
+            invalid(&show_page(ctx, p, outcome.kept, errors))
         }
         Err(ServiceError::Stale { .. }) => {
+            let since = outcome.resubmit.as_ref().map(|r| r.version).unwrap_or(0);
             let (st, user) = (state.clone(), cu.user.clone());
-            let (inc, events) = run(move || incidents::changes_since(&st, &user, id, submitted_version)).await?;
+            let (inc, events) = run(move || incidents::changes_since(&st, &user, id, since)).await?;
             let (st, ids) = (state.clone(), events.iter().filter_map(|e| e.actor_id).collect::<Vec<_>>());
             let names = run(move || Ok(crate::db::users::list_by_ids(&mut *st.conn()?, &ids)?)).await?;
             let changes = events
@@ -63,7 +78,10 @@ async fn finish<T: Send + 'static>(
                     (ctx.time(&e.at), who, super::incidents::describe(e))
                 })
                 .collect();
-            let (action, mut hidden, summary) = resubmit(inc.version);
+            let (action, mut hidden, summary) = match outcome.resubmit {
+                Some(r) => (format!("/incidents/{}{}", key(id), r.action), r.hidden, r.summary),
+                None => (String::new(), Vec::new(), Vec::new()),
+            };
             hidden.push(("version", inc.version.to_string()));
             render(StatusCode::CONFLICT, &ConflictPage { ctx, key: key(id), changes, action, hidden, summary })
         }
@@ -86,7 +104,7 @@ pub async fn comment(
     let r = blocking(move || incidents::add_comment(&st, &meta, &user, id, &body, internal)).await?;
     let msg = if internal { "Internal note added." } else { "Reply posted." };
     let kept = Kept { body: form.body, internal, ..Default::default() };
-    finish(&state, ctx, &cu, id, r, msg, kept, |_| (String::new(), vec![], vec![]), 0).await
+    finish(&state, ctx, &cu, id, r, Outcome { ok_message: msg, kept, resubmit: None }).await
 }
 
 #[derive(Template)]
@@ -152,25 +170,14 @@ pub async fn assign(
     };
     let (st, user, version) = (state.clone(), cu.user.clone(), form.version);
     let r = blocking(move || incidents::assign(&st, &meta, &user, id, version, target)).await?;
-    let assignee = form.assignee.clone();
-    finish(
-        &state,
-        ctx,
-        &cu,
-        id,
-        r,
-        "Assignment saved.",
-        Kept::default(),
-        move |_| {
-            (
-                format!("/incidents/{}/assign", key(id)),
-                vec![("assignee", assignee.clone())],
-                vec![("Assign to", assignee.clone())],
-            )
-        },
-        form.version,
-    )
-    .await
+    let resubmit = Resubmit {
+        action: "/assign",
+        version: form.version,
+        hidden: vec![("assignee", form.assignee.clone())],
+        summary: vec![("Assign to", form.assignee.clone())],
+    };
+    let outcome = Outcome { ok_message: "Assignment saved.", kept: Kept::default(), resubmit: Some(resubmit) };
+    finish(&state, ctx, &cu, id, r, outcome).await
 }
 
 pub async fn status(
@@ -186,29 +193,17 @@ pub async fn status(
     let (st, user, f) = (state.clone(), cu.user.clone(), form.clone());
     let r =
         blocking(move || incidents::change_status(&st, &meta, &user, id, f.version, &f.status, &f.resolution)).await?;
-    let kept = Kept { resolution: form.resolution.clone(), ..Default::default() };
-    let f = form.clone();
-    finish(
-        &state,
-        ctx,
-        &cu,
-        id,
-        r,
-        "Status changed.",
-        kept,
-        move |_| {
-            (
-                format!("/incidents/{}/status", key(id)),
-                vec![("status", f.status.clone()), ("resolution", f.resolution.clone())],
-                vec![
-                    ("Status", super::incidents::status_label(&f.status).to_string()),
-                    ("Resolution", f.resolution.clone()),
-                ],
-            )
-        },
-        form.version,
-    )
-    .await
+    let resubmit = Resubmit {
+        action: "/status",
+        version: form.version,
+        hidden: vec![("status", form.status.clone()), ("resolution", form.resolution.clone())],
+        summary: vec![
+            ("Status", super::incidents::status_label(&form.status).to_string()),
+            ("Resolution", form.resolution.clone()),
+        ],
+    };
+    let kept = Kept { resolution: form.resolution, ..Default::default() };
+    finish(&state, ctx, &cu, id, r, Outcome { ok_message: "Status changed.", kept, resubmit: Some(resubmit) }).await
 }
 
 pub async fn fields(
@@ -231,39 +226,28 @@ pub async fn fields(
     };
     let (st, user, version) = (state.clone(), cu.user.clone(), form.version);
     let r = blocking(move || incidents::update_fields(&st, &meta, &user, id, version, &input)).await?;
-    let kept = Kept { fields: Some(form.clone()), ..Default::default() };
-    let f = form.clone();
-    finish(
-        &state,
-        ctx,
-        &cu,
-        id,
-        r,
-        "Changes saved.",
-        kept,
-        move |_| {
-            (
-                format!("/incidents/{}/fields", key(id)),
-                vec![
-                    ("title", f.title.clone()),
-                    ("service_id", f.service_id.clone()),
-                    ("impact", f.impact.clone()),
-                    ("urgency", f.urgency.clone()),
-                    ("severity", f.severity.clone()),
-                    ("tags", f.tags.clone()),
-                ],
-                vec![
-                    ("Title", f.title.clone()),
-                    ("Impact", f.impact.clone()),
-                    ("Urgency", f.urgency.clone()),
-                    ("Severity", f.severity.clone()),
-                    ("Tags", f.tags.clone()),
-                ],
-            )
-        },
-        form.version,
-    )
-    .await
+    let f = &form;
+    let resubmit = Resubmit {
+        action: "/fields",
+        version: form.version,
+        hidden: vec![
+            ("title", f.title.clone()),
+            ("service_id", f.service_id.clone()),
+            ("impact", f.impact.clone()),
+            ("urgency", f.urgency.clone()),
+            ("severity", f.severity.clone()),
+            ("tags", f.tags.clone()),
+        ],
+        summary: vec![
+            ("Title", f.title.clone()),
+            ("Impact", f.impact.clone()),
+            ("Urgency", f.urgency.clone()),
+            ("Severity", f.severity.clone()),
+            ("Tags", f.tags.clone()),
+        ],
+    };
+    let kept = Kept { fields: Some(form), ..Default::default() };
+    finish(&state, ctx, &cu, id, r, Outcome { ok_message: "Changes saved.", kept, resubmit: Some(resubmit) }).await
 }
 
 pub async fn link(
@@ -279,7 +263,7 @@ pub async fn link(
     let (st, user, f) = (state.clone(), cu.user.clone(), form.clone());
     let r = blocking(move || incidents::link(&st, &meta, &user, id, &f.other, &f.kind)).await?;
     let kept = Kept { other: form.other, ..Default::default() };
-    finish(&state, ctx, &cu, id, r, "Link added.", kept, |_| (String::new(), vec![], vec![]), 0).await
+    finish(&state, ctx, &cu, id, r, Outcome { ok_message: "Link added.", kept, resubmit: None }).await
 }
 
 pub async fn unlink(
@@ -340,24 +324,20 @@ pub async fn escalate(
         crate::service::escalation::escalate(&st, &meta, &user, id, f.version, target, &f.reason, &f.reason_text)
     })
     .await?;
-    let kept = Kept { reason: form.reason.clone(), reason_text: form.reason_text.clone(), ..Default::default() };
-    let f = form.clone();
-    finish(
-        &state,
-        ctx,
-        &cu,
-        id,
-        r,
-        "Tier changed.",
-        kept,
-        move |_| {
-            (
-                format!("/incidents/{}/escalate", key(id)),
-                vec![("tier", f.tier.clone()), ("reason", f.reason.clone()), ("reason_text", f.reason_text.clone())],
-                vec![("Move to", f.tier.clone()), ("Reason", f.reason.clone()), ("Details", f.reason_text.clone())],
-            )
-        },
-        form.version,
-    )
-    .await
+    let resubmit = Resubmit {
+        action: "/escalate",
+        version: form.version,
+        hidden: vec![
+            ("tier", form.tier.clone()),
+            ("reason", form.reason.clone()),
+            ("reason_text", form.reason_text.clone()),
+        ],
+        summary: vec![
+            ("Move to", form.tier.clone()),
+            ("Reason", form.reason.clone()),
+            ("Details", form.reason_text.clone()),
+        ],
+    };
+    let kept = Kept { reason: form.reason, reason_text: form.reason_text, ..Default::default() };
+    finish(&state, ctx, &cu, id, r, Outcome { ok_message: "Tier changed.", kept, resubmit: Some(resubmit) }).await
 }
