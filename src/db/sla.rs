@@ -216,22 +216,3 @@ pub fn resolved_before(conn: &mut DbConnection, before: NaiveDateTime, limit: i6
         .limit(limit)
         .load(conn)?)
 }
-
-/// Takes the named job's lock for the current transaction on PostgreSQL (several app
-/// instances share one database); SQLite runs a single instance, so it always succeeds there.
-pub fn try_job_lock(conn: &mut DbConnection, job: i64) -> DbResult<bool> {
-    #[derive(diesel::QueryableByName)]
-    struct Locked {
-        #[diesel(sql_type = diesel::sql_types::Bool)]
-        locked: bool,
-    }
-    match conn {
-        DbConnection::Sqlite(_) => Ok(true),
-        DbConnection::Pg(c) => {
-            let r: Locked = diesel::sql_query("SELECT pg_try_advisory_xact_lock($1) AS locked")
-                .bind::<diesel::sql_types::BigInt, _>(job)
-                .get_result(c)?;
-            Ok(r.locked)
-        }
-    }
-}

@@ -248,16 +248,24 @@ pub fn first_response_spans(resolution: &[Running], first_reply: Option<DateTime
         .collect()
 }
 
+/// "40 min", "2 h 5 min", "3 d 4 h": a length of time as pages say it.
+pub fn span_text(d: Duration) -> String {
+    let m = d.num_minutes().abs();
+    match m {
+        0..=59 => format!("{m} min"),
+        60..=1439 => format!("{} h {} min", m / 60, m % 60),
+        _ => format!("{} d {} h", m / 1440, (m % 1440) / 60),
+    }
+}
+
+/// "due in 2 h 5 min" / "overdue by 40 min" for a stored due time.
+pub fn due_text(now: NaiveDateTime, due: NaiveDateTime) -> String {
+    if due > now { format!("due in {}", span_text(due - now)) } else { format!("overdue by {}", span_text(now - due)) }
+}
+
 /// "due in 2 h 5 min" / "overdue by 40 min", for pages.
 pub fn describe(reading: &ClockReading, now: DateTime<Utc>) -> String {
-    let fmt = |d: Duration| {
-        let m = d.num_minutes().abs();
-        match m {
-            0..=59 => format!("{m} min"),
-            60..=1439 => format!("{} h {} min", m / 60, m % 60),
-            _ => format!("{} d {} h", m / 1440, (m % 1440) / 60),
-        }
-    };
+    let fmt = span_text;
     match (reading.state, reading.due) {
         (ClockState::Breached, Some(due)) => format!("overdue by {}", fmt(now - due)),
         (ClockState::Running, Some(due)) => format!("due in {}", fmt(due - now)),

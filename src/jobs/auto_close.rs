@@ -15,7 +15,7 @@ pub fn run(state: &AppState) -> ServiceResult<usize> {
         return Ok(0);
     }
     state.tx(|conn| {
-        if !sla::try_job_lock(conn, LOCK_ID)? {
+        if !crate::db::try_job_lock(conn, LOCK_ID)? {
             return Ok(0);
         }
         let now = state.clock.now_naive();

@@ -11,7 +11,7 @@ const SEND_HOUR: u32 = 8;
 
 pub fn run(state: &AppState) -> ServiceResult<usize> {
     state.tx(|conn| {
-        if !crate::db::sla::try_job_lock(conn, LOCK_ID)? {
+        if !crate::db::try_job_lock(conn, LOCK_ID)? {
             return Ok(0);
         }
         let now = state.clock.now();

@@ -14,7 +14,7 @@ const BATCH: i64 = 500;
 pub fn run(state: &AppState) -> ServiceResult<JobReport> {
     state.tx(|conn| {
         let mut report = JobReport::default();
-        if !sla::try_job_lock(conn, LOCK_ID)? {
+        if !crate::db::try_job_lock(conn, LOCK_ID)? {
             return Ok(report);
         }
         let now = state.clock.now_naive();

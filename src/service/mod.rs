@@ -8,6 +8,7 @@ pub mod admin_users;
 pub mod auth;
 pub mod escalation;
 pub mod incidents;
+pub mod mail;
 pub mod services;
 pub mod setup;
 pub mod sla;

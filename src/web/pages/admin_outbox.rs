@@ -1,7 +1,6 @@
 use crate::db::outbox;
-use crate::domain::policy::{Action, Resource};
 use crate::error::AppError;
-use crate::service::{AppState, ServiceError, actor_of, authorize};
+use crate::service::AppState;
 use crate::web::ctx::{CurrentUser, Meta, PageCtx, page, redirect};
 use crate::web::run;
 use actix_web::{HttpResponse, web};
@@ -60,16 +59,6 @@ pub async fn retry(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    run(move || {
-        authorize(&actor_of(&cu.user), Action::ManageOutbox, Resource::None)?;
-        state.tx(|conn| {
-            outbox::find(conn, id)?;
-            if !outbox::retry(conn, id, state.clock.now_naive())? {
-                return Err(ServiceError::Conflict("Only failed messages can be retried.".into()));
-            }
-            state.audit(conn, &meta, Some(&cu.user), "outbox.retry", &format!("outbox:{id}"), "")
-        })
-    })
-    .await?;
+    run(move || crate::service::mail::retry(&state, &meta, &cu.user, id)).await?;
     Ok(redirect("/admin/outbox?status=queued", Some("The message is queued again.")))
 }

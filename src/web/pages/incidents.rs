@@ -23,17 +23,6 @@ pub fn age(now: NaiveDateTime, t: NaiveDateTime) -> String {
     }
 }
 
-/// "due in 2 h 5 min" or "overdue by 40 min".
-pub fn due_text(now: NaiveDateTime, due: NaiveDateTime) -> String {
-    let m = (due - now).num_minutes();
-    let span = |m: i64| match m {
-        0..=59 => format!("{m} min"),
-        60..=1439 => format!("{} h {} min", m / 60, m % 60),
-        _ => format!("{} d {} h", m / 1440, (m % 1440) / 60),
-    };
-    if due > now { format!("due in {}", span(m.max(0))) } else { format!("overdue by {}", span((-m).max(0))) }
-}
-
 /// The incident id in a `/incidents/INC-n…` path; anything else is a 404.
 pub fn id_of(key_text: &str) -> Result<i64, AppError> {
     parse_key(key_text).ok_or(AppError::NotFound)
@@ -73,7 +62,7 @@ pub fn rows(ctx: &PageCtx, now: NaiveDateTime, list: Vec<QueueRow>) -> Vec<Row> 
             severity: r.incident.severity.clone(),
             priority: r.incident.priority.clone(),
             age: age(now, r.incident.created_at),
-            due: r.incident.resolution_due_at.map(|d| due_text(now, d)).unwrap_or_default(),
+            due: r.incident.resolution_due_at.map(|d| crate::domain::sla::due_text(now, d)).unwrap_or_default(),
             overdue: r.incident.resolution_due_at.is_some_and(|d| d <= now),
             updated: ctx.time(&r.incident.updated_at),
             title: r.incident.title,

@@ -38,28 +38,10 @@ pub async fn show(state: web::Data<AppState>, ctx: PageCtx, cu: CurrentUser) -> 
     page(&PrefsPage { ctx, rows })
 }
 
-/// One radio group per kind; unknown kinds and modes are ignored.
+/// One radio group per kind.
 pub async fn update(state: web::Data<AppState>, cu: CurrentUser, body: web::Bytes) -> Result<HttpResponse, AppError> {
-    let choices: Vec<(String, String)> = url::form_urlencoded::parse(&body)
-        .filter(|(k, v)| {
-            KINDS.iter().any(|(kind, _)| kind == k) && ["immediate", "digest", "off"].contains(&v.as_ref())
-        })
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    let uid = cu.user.id;
-    run(move || {
-        crate::service::authorize(
-            &cu.actor(),
-            crate::domain::policy::Action::ManageOwnAccount,
-            crate::domain::policy::Resource::None,
-        )?;
-        state.tx(|conn| {
-            for (k, m) in &choices {
-                outbox::set_pref(conn, uid, k, m)?;
-            }
-            Ok(())
-        })
-    })
-    .await?;
+    let choices: Vec<(String, String)> =
+        url::form_urlencoded::parse(&body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    run(move || crate::service::mail::set_preferences(&state, &cu.user, &choices)).await?;
     Ok(redirect("/account/notifications", Some("Your notification settings are saved.")))
 }
