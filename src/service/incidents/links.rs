@@ -112,6 +112,7 @@ fn close_as_duplicate(
     )?;
     event(conn, &inc, Some(user.id), "field_changed", "resolution", &dup.resolution, &resolution, false, None, now)?;
     crate::service::sla::refresh(state, conn, inc.id)?;
+    crate::mail::compose::status(state, conn, &inc, Status::Closed.as_str(), Some(user.id))?;
     Ok(())
 }
 
