@@ -46,6 +46,18 @@ pub struct Config {
     /// Sender of every mail, e.g. `Firewatch <support@example.com>`.
     pub mail_from: String,
     pub mail_reply_to: Option<String>,
+    /// Shared secret `firewatch mailgate` presents to `/mail/inbound`; None: inbound mail is off.
+    pub inbound_token: Option<String>,
+    /// Largest attachment kept from an incoming mail, in bytes.
+    pub attachment_max_bytes: u64,
+}
+
+impl Config {
+    /// The largest incoming message accepted: room for one attachment at the limit, base64-encoded
+    /// (4/3), plus the rest of the message.
+    pub fn inbound_max_bytes(&self) -> usize {
+        usize::try_from(self.attachment_max_bytes.saturating_mul(2).saturating_add(1024 * 1024)).unwrap_or(usize::MAX)
+    }
 }
 
 impl Default for Config {
@@ -70,6 +82,8 @@ impl Default for Config {
             smtp_password: None,
             mail_from: "Firewatch <firewatch@localhost>".to_string(),
             mail_reply_to: None,
+            inbound_token: None,
+            attachment_max_bytes: 10 * 1024 * 1024,
         }
     }
 }
@@ -96,6 +110,8 @@ struct FileConfig {
     smtp_password: Option<String>,
     mail_from: Option<String>,
     mail_reply_to: Option<String>,
+    inbound_token: Option<String>,
+    attachment_max_mb: Option<i64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -177,6 +193,14 @@ impl Config {
             c.mail_from = v;
         }
         c.mail_reply_to = env("MAIL_REPLY_TO").or(fc.mail_reply_to);
+        c.inbound_token = env("INBOUND_TOKEN").or(fc.inbound_token);
+        if let Some(v) = int("ATTACHMENT_MAX_MB", env("ATTACHMENT_MAX_MB"), fc.attachment_max_mb)? {
+            let mb = u64::try_from(v)
+                .ok()
+                .filter(|v| (1..=1024).contains(v))
+                .ok_or_else(|| ConfigError::Invalid(format!("attachment limit must be 1 to 1024 MB, got {v}")))?;
+            c.attachment_max_bytes = mb * 1024 * 1024;
+        }
         if let Some(v) = env("LOG_FORMAT").or(fc.log_format) {
             c.log_format = match v.as_str() {
                 "json" => LogFormat::Json,
@@ -220,6 +244,24 @@ impl Config {
     /// The base URL without a trailing slash, for building links.
     pub fn base(&self) -> &str {
         self.base_url.trim_end_matches('/')
+    }
+
+    /// The host our Message-IDs carry.
+    pub fn mail_host(&self) -> String {
+        url::Url::parse(&self.base_url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string))
+            .unwrap_or_else(|| "localhost".into())
+    }
+
+    /// The bare address mail is sent from.
+    pub fn mail_from_address(&self) -> String {
+        let from = self.mail_from.trim();
+        let addr = match (from.rfind('<'), from.rfind('>')) {
+            (Some(a), Some(b)) if a < b => &from[a + 1..b],
+            _ => from,
+        };
+        addr.trim().to_lowercase()
     }
 
     pub fn effective_database_url(&self) -> String {

@@ -12,6 +12,7 @@ pub mod domain;
 pub mod error;
 pub mod jobs;
 pub mod mail;
+pub mod mailgate;
 pub mod markdown;
 pub mod service;
 pub mod telemetry;

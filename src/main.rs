@@ -38,6 +38,16 @@ enum Command {
         #[command(subcommand)]
         command: JobsCommand,
     },
+    /// Read one mail message on standard input and hand it to a running Firewatch (for an MTA
+    /// pipe or fetchmail's mda). Exit 0: accepted; 75: try again later; 65: refused for good.
+    Mailgate {
+        /// Where Firewatch runs, e.g. https://help.example.com
+        #[arg(long)]
+        url: String,
+        /// The server's FIREWATCH_INBOUND_TOKEN.
+        #[arg(long, env = "FIREWATCH_INBOUND_TOKEN", hide_env_values = true)]
+        token: String,
+    },
     /// Fill the database with realistic demo organizations, users, services and incidents.
     DemoData {
         /// How many incidents to create.
@@ -74,6 +84,10 @@ enum UserCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Before the configuration: the MTA must get a sysexits code whatever else is wrong here.
+    if let Some(Command::Mailgate { url, token }) = &cli.command {
+        return mailgate(url, token);
+    }
     let config = match Config::load(cli.config.as_deref()) {
         Ok(c) => c,
         Err(e) => {
@@ -91,6 +105,7 @@ fn main() -> ExitCode {
         Command::CheckConfig => return check_config(&config),
         Command::Jobs { command: JobsCommand::RunOnce } => jobs_once(config),
         Command::DemoData { incidents, seed, password } => demo_data(config, incidents, seed, password),
+        Command::Mailgate { .. } => Ok(()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -99,6 +114,18 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn mailgate(url: &str, token: &str) -> ExitCode {
+    use std::io::Read;
+    let mut message = Vec::new();
+    if let Err(e) = std::io::stdin().take(256 * 1024 * 1024).read_to_end(&mut message) {
+        eprintln!("firewatch mailgate: cannot read the message: {e}");
+        return ExitCode::from(firewatch::mailgate::EX_TEMPFAIL);
+    }
+    let (code, line) = firewatch::mailgate::deliver(url, token, &message);
+    eprintln!("firewatch mailgate: {line}");
+    ExitCode::from(code)
 }
 
 fn migrate(config: &Config) -> anyhow::Result<()> {

@@ -1,7 +1,9 @@
 //! The database layer: the only module that knows there are two backends.
 
+pub mod attachments;
 pub mod audit;
 pub mod bulk;
+pub mod inbound;
 pub mod incidents;
 pub mod login_throttle;
 pub mod models;
@@ -13,6 +15,7 @@ pub mod schema;
 pub mod search;
 pub mod services;
 pub mod sessions;
+pub mod settings;
 pub mod setup_tokens;
 pub mod sla;
 pub mod tiers;

@@ -193,3 +193,36 @@ pub struct IncidentLink {
     pub created_at: NaiveDateTime,
     pub created_by: Option<i64>,
 }
+
+/// An inbound message as listed (without the raw bytes).
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = inbound_messages)]
+pub struct InboundMessage {
+    pub id: i64,
+    pub received_at: NaiveDateTime,
+    pub message_id: String,
+    pub from_address: String,
+    pub from_name: String,
+    pub subject: String,
+    pub status: String,
+    pub outcome: String,
+    pub reason: String,
+    pub incident_id: Option<i64>,
+    pub comment_id: Option<i64>,
+    pub handled_by: Option<i64>,
+    pub handled_at: Option<NaiveDateTime>,
+}
+
+/// An attachment's description (the bytes are loaded only for a download).
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = attachments)]
+pub struct AttachmentMeta {
+    pub id: i64,
+    pub incident_id: i64,
+    pub comment_id: Option<i64>,
+    pub internal: bool,
+    pub filename: String,
+    pub content_type: String,
+    pub size: i64,
+    pub created_at: NaiveDateTime,
+}

@@ -78,3 +78,18 @@ pub fn member_counts(conn: &mut DbConnection) -> DbResult<Vec<(Option<i64>, i64)
         .select((users::organization_id, diesel::dsl::count_star()))
         .load(conn)?)
 }
+
+/// The organization that lists this email domain.
+pub fn by_domain(conn: &mut DbConnection, domain: &str) -> DbResult<Option<Organization>> {
+    let domain = domain.trim().to_lowercase();
+    if domain.is_empty() {
+        return Ok(None);
+    }
+    let pattern = format!("%{}%", escape_like(&domain));
+    let candidates: Vec<Organization> = organizations::table
+        .filter(organizations::email_domains.like(pattern).escape('\\'))
+        .select(Organization::as_select())
+        .order(organizations::id.asc())
+        .load(conn)?;
+    Ok(candidates.into_iter().find(|o| o.email_domains.split(',').any(|d| d.trim() == domain)))
+}

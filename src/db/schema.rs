@@ -313,6 +313,48 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    settings (key) {
+        key -> Text,
+        value -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    inbound_messages (id) {
+        id -> BigInt,
+        received_at -> Timestamp,
+        message_id -> Text,
+        from_address -> Text,
+        from_name -> Text,
+        subject -> Text,
+        status -> Text,
+        outcome -> Text,
+        reason -> Text,
+        incident_id -> Nullable<BigInt>,
+        comment_id -> Nullable<BigInt>,
+        raw -> Nullable<Binary>,
+        handled_by -> Nullable<BigInt>,
+        handled_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    attachments (id) {
+        id -> BigInt,
+        incident_id -> BigInt,
+        comment_id -> Nullable<BigInt>,
+        internal -> Bool,
+        filename -> Text,
+        content_type -> Text,
+        size -> BigInt,
+        data -> Binary,
+        created_at -> Timestamp,
+        created_by -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(users -> organizations (organization_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(password_resets -> users (user_id));
@@ -351,4 +393,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox,
     notification_prefs,
     digest_runs,
+    settings,
+    inbound_messages,
+    attachments,
 );

@@ -1,6 +1,7 @@
 //! Pure rules: no actix, no diesel. Everything here is unit-testable without a server.
 
 pub mod clock;
+pub mod inbound;
 pub mod incident;
 pub mod oncall;
 pub mod password_rules;

@@ -49,10 +49,12 @@ pub enum Action {
     ManageSla,
     /// See the mail outbox and retry failed messages.
     ManageOutbox,
+    /// Review incoming mail that could not be filed, and set how incoming mail is handled.
+    ManageInbound,
 }
 
 impl Action {
-    pub const ALL: [Action; 18] = [
+    pub const ALL: [Action; 19] = [
         Action::ViewHome,
         Action::ManageOwnAccount,
         Action::RevokeSession,
@@ -71,6 +73,7 @@ impl Action {
         Action::ManageTiers,
         Action::ManageSla,
         Action::ManageOutbox,
+        Action::ManageInbound,
     ];
 
     pub fn describe(self) -> &'static str {
@@ -93,6 +96,7 @@ impl Action {
             Action::ManageTiers => "manage escalation tiers and on-call rotations",
             Action::ManageSla => "manage SLA policies and calendars",
             Action::ManageOutbox => "see the mail outbox and retry messages",
+            Action::ManageInbound => "review incoming mail and set how it is handled",
         }
     }
 }
@@ -125,7 +129,8 @@ fn roles_for(action: Action) -> &'static [Role] {
         | Action::ManageServices
         | Action::ManageTiers
         | Action::ManageSla
-        | Action::ManageOutbox => &[Admin],
+        | Action::ManageOutbox
+        | Action::ManageInbound => &[Admin],
         Action::ViewAudit => &[Admin],
         Action::ViewIncidents
         | Action::CreateIncident

@@ -3,6 +3,7 @@
 
 pub mod compose;
 pub mod deliver;
+pub mod inbound;
 
 /// Header values never carry line breaks or other control characters (no header injection).
 pub fn clean_header(s: &str) -> String {

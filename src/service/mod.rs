@@ -7,6 +7,7 @@ pub mod admin_orgs;
 pub mod admin_users;
 pub mod auth;
 pub mod escalation;
+pub mod inbound;
 pub mod incidents;
 pub mod mail;
 pub mod services;

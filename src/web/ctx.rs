@@ -115,6 +115,7 @@ impl PageCtx {
             item("/admin/tiers", "Tiers", Action::ManageTiers);
             item("/admin/sla", "SLA", Action::ManageSla);
             item("/admin/outbox", "Outbox", Action::ManageOutbox);
+            item("/admin/inbound", "Inbound mail", Action::ManageInbound);
             item("/admin/audit", "Audit log", Action::ViewAudit);
             item("/account", "Account", Action::ManageOwnAccount);
         }

@@ -25,7 +25,7 @@ use std::time::Instant;
 pub const MAX_BODY: usize = 1024 * 1024;
 
 /// Machine endpoints that authenticate by their own token instead of a browser session.
-const CSRF_EXEMPT: &[&str] = &[];
+const CSRF_EXEMPT: &[&str] = &["/mail/inbound"];
 
 #[derive(Template)]
 #[template(path = "errors/error.html")]

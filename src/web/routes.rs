@@ -3,8 +3,8 @@
 //! without a policy entry cannot exist.
 
 use super::pages::{
-    account, admin_audit, admin_orgs, admin_outbox, admin_services, admin_sla, admin_tiers, admin_users, auth, health,
-    home, incident_actions, incidents, notifications, setup,
+    account, admin_audit, admin_inbound, admin_orgs, admin_outbox, admin_services, admin_sla, admin_tiers, admin_users,
+    auth, health, home, incident_actions, incidents, mail_inbound, notifications, setup,
 };
 use super::{assets, middleware};
 use crate::domain::policy::Action;
@@ -47,6 +47,8 @@ pub fn define(r: &mut impl RouteSink) {
     r.add(get(), "/healthz", Public, health::healthz);
     r.add(get(), "/readyz", Public, health::readyz);
     r.add(get(), "/static/{name}", Public, assets::serve);
+    // Token-authenticated (firewatch mailgate), not a browser form: exempt from the CSRF check.
+    r.add(post(), "/mail/inbound", Public, mail_inbound::receive);
 
     r.add(get(), "/setup", Public, setup::form);
     r.add(post(), "/setup", Public, setup::submit);
@@ -90,6 +92,11 @@ pub fn define(r: &mut impl RouteSink) {
     r.add(get(), "/admin/outbox", Signed(Action::ManageOutbox), admin_outbox::list);
     r.add(post(), "/admin/outbox/{id}/retry", Signed(Action::ManageOutbox), admin_outbox::retry);
 
+    r.add(get(), "/admin/inbound", Signed(Action::ManageInbound), admin_inbound::list);
+    r.add(post(), "/admin/inbound/settings", Signed(Action::ManageInbound), admin_inbound::update_settings);
+    r.add(get(), "/admin/inbound/{id}", Signed(Action::ManageInbound), admin_inbound::show);
+    r.add(post(), "/admin/inbound/{id}", Signed(Action::ManageInbound), admin_inbound::act);
+
     r.add(get(), "/admin/sla", Signed(Action::ManageSla), admin_sla::show);
     r.add(post(), "/admin/sla/policies/{id}", Signed(Action::ManageSla), admin_sla::update_policy);
     r.add(post(), "/admin/sla/overrides", Signed(Action::ManageSla), admin_sla::add_override);
@@ -104,6 +111,7 @@ pub fn define(r: &mut impl RouteSink) {
     r.add(get(), "/incidents/new", Signed(Action::CreateIncident), incidents::new_form);
     r.add(post(), "/incidents", Signed(Action::CreateIncident), incidents::create);
     r.add(get(), "/incidents/{key}", Signed(Action::ViewIncident), incidents::show);
+    r.add(get(), "/incidents/{key}/attachments/{id}", Signed(Action::ViewIncident), incidents::attachment);
     r.add(post(), "/incidents/{key}/comments", Signed(Action::CommentPublic), incident_actions::comment);
     r.add(get(), "/incidents/{key}/comments/{id}/edit", Signed(Action::CommentPublic), incident_actions::edit_comment_form);
     r.add(post(), "/incidents/{key}/comments/{id}/edit", Signed(Action::CommentPublic), incident_actions::edit_comment);

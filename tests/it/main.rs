@@ -8,6 +8,7 @@ mod admin;
 mod auth;
 mod cli;
 mod escalation;
+mod inbound;
 mod incidents;
 mod mail;
 mod platform;

@@ -1,6 +1,7 @@
 use super::{acknowledge_once, check_body, event, load_for, load_visible};
-use crate::db::incidents;
 use crate::db::models::{Comment, User};
+use crate::db::{DbConnection, incidents};
+use crate::domain::incident::{Mover, Status};
 use crate::domain::policy::{self, Action, Resource};
 use crate::service::{AppState, FieldErrors, RequestMeta, ServiceError, ServiceResult, actor_of};
 use chrono::Duration;
@@ -17,8 +18,20 @@ pub fn add_comment(
     body: &str,
     internal: bool,
 ) -> ServiceResult<Comment> {
+    state.tx(|conn| add_comment_in(state, conn, user, incident_id, body, internal))
+}
+
+/// `add_comment` inside the caller's transaction.
+pub(crate) fn add_comment_in(
+    state: &AppState,
+    conn: &mut DbConnection,
+    user: &User,
+    incident_id: i64,
+    body: &str,
+    internal: bool,
+) -> ServiceResult<Comment> {
     let actor = actor_of(user);
-    state.tx(|conn| {
+    {
         let action = if internal { Action::UseInternalNotes } else { Action::CommentPublic };
         let (inc, _) = load_for(conn, &actor, incident_id, action)?;
         let mut errors = FieldErrors::default();
@@ -38,10 +51,15 @@ pub fn add_comment(
             acknowledge_once(state, conn, &inc, &actor, "first public reply")?;
             if policy::allows(Some(&actor), Action::WorkIncident, Resource::None) {
                 crate::service::sla::first_response(state, conn, inc.id)?;
+            } else if inc.status == Status::WaitingOnCustomer.as_str() {
+                // The customer answered: the incident is back with support and its clocks run again.
+                let inc = incidents::find(conn, inc.id)?;
+                let to = Status::InProgress.as_str();
+                super::change_status_in(state, conn, user, inc.id, inc.version, to, "", Some(Mover::Staff))?;
             }
         }
         Ok(c)
-    })
+    }
 }
 
 /// The author edits their comment within 15 minutes; the previous text stays on the timeline

@@ -1,6 +1,6 @@
 use super::{check_assignable, check_body, check_title, event};
 use crate::db::models::{Incident, User};
-use crate::db::{incidents, services, users};
+use crate::db::{DbConnection, incidents, services, users};
 use crate::domain::incident::{Level, Severity, Status, parse_tags, priority};
 use crate::domain::policy::{self, Action, Resource};
 use crate::service::{AppState, FieldErrors, RequestMeta, ServiceError, ServiceResult, actor_of, authorize};
@@ -21,19 +21,31 @@ pub struct NewIncidentInput {
     pub tags: String,
     /// Staff: report on behalf of this user (email), or empty for oneself.
     pub reporter_email: String,
+    /// Arrived as an email (said so on the timeline).
+    pub by_email: bool,
 }
 
 pub fn create(state: &AppState, _meta: &RequestMeta, user: &User, input: &NewIncidentInput) -> ServiceResult<Incident> {
+    state.tx(|conn| create_in(state, conn, user, input))
+}
+
+/// `create` inside the caller's transaction (incoming mail files an incident together with the
+/// record of the message).
+pub(crate) fn create_in(
+    state: &AppState,
+    conn: &mut DbConnection,
+    user: &User,
+    input: &NewIncidentInput,
+) -> ServiceResult<Incident> {
     let actor = actor_of(user);
     authorize(&actor, Action::CreateIncident, Resource::None)?;
     let staff = policy::allows(Some(&actor), Action::WorkIncident, Resource::None);
-    let mut conn = state.conn()?;
     let mut errors = FieldErrors::default();
 
     let title = check_title(&input.title, &mut errors);
     let description = check_body(&input.description, "description", "The description", &mut errors);
     let service = match input.service_id.trim().parse::<i64>() {
-        Ok(id) => match services::find(&mut conn, id) {
+        Ok(id) => match services::find(conn, id) {
             Ok(s) if s.active => Some(s),
             Ok(_) | Err(crate::db::DbError::NotFound) => None,
             Err(e) => return Err(e.into()),
@@ -66,7 +78,7 @@ pub fn create(state: &AppState, _meta: &RequestMeta, user: &User, input: &NewInc
             "" => {}
             "me" => assignee = Some(user.clone()),
             other => match other.parse::<i64>() {
-                Ok(id) => assignee = check_assignable(&mut conn, id, &mut errors, "assignee")?,
+                Ok(id) => assignee = check_assignable(conn, id, &mut errors, "assignee")?,
                 Err(_) => errors.add("assignee", "Choose an active staff member who works incidents."),
             },
         }
@@ -76,14 +88,13 @@ pub fn create(state: &AppState, _meta: &RequestMeta, user: &User, input: &NewInc
         }
         let email = input.reporter_email.trim().to_lowercase();
         if !email.is_empty() {
-            match users::find_by_email(&mut conn, &email)? {
+            match users::find_by_email(conn, &email)? {
                 Some(u) if u.active => reporter = u,
                 _ => errors.add("reporter_email", "No active user has this email address."),
             }
         }
     }
     errors.into_result()?;
-    drop(conn);
     let (Some(title), Some(description), Some(service), Some(impact), Some(urgency)) =
         (title, description, service, impact, urgency)
     else {
@@ -94,7 +105,7 @@ pub fn create(state: &AppState, _meta: &RequestMeta, user: &User, input: &NewInc
     let now = state.clock.now_naive();
     let self_assigned = assignee.as_ref().is_some_and(|a| a.id == user.id);
 
-    state.tx(|conn| {
+    {
         let tier = crate::db::tiers::first(conn)?;
         let on_call = match &assignee {
             Some(_) => None,
@@ -121,7 +132,9 @@ pub fn create(state: &AppState, _meta: &RequestMeta, user: &User, input: &NewInc
             },
         )?;
         incidents::set_tags(conn, inc.id, &tags)?;
-        let how = if reporter.id == user.id {
+        let how = if input.by_email {
+            "reported by email".to_string()
+        } else if reporter.id == user.id {
             "reported".to_string()
         } else {
             format!("reported on behalf of {}", reporter.display_name)
@@ -140,5 +153,5 @@ pub fn create(state: &AppState, _meta: &RequestMeta, user: &User, input: &NewInc
             crate::mail::compose::assigned(state, conn, &inc, Some(user.id))?;
         }
         Ok(inc)
-    })
+    }
 }

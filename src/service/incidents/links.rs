@@ -1,5 +1,6 @@
 use super::work::apply;
 use super::{event, load_for, load_visible, status_of};
+use crate::db::DbConnection;
 use crate::db::incidents::{self, IncidentChanges};
 use crate::db::models::{Incident, User};
 use crate::domain::incident::{LinkKind, Status, key, parse_key};
@@ -17,8 +18,20 @@ pub fn link(
     other_key: &str,
     kind: &str,
 ) -> ServiceResult<()> {
+    state.tx(|conn| link_in(state, conn, user, id, other_key, kind))
+}
+
+/// `link` inside the caller's transaction.
+fn link_in(
+    state: &AppState,
+    conn: &mut DbConnection,
+    user: &User,
+    id: i64,
+    other_key: &str,
+    kind: &str,
+) -> ServiceResult<()> {
     let actor = actor_of(user);
-    state.tx(|conn| {
+    {
         let (inc, _) = load_for(conn, &actor, id, Action::WorkIncident)?;
         let invalid = |m: &str| ServiceError::Invalid(FieldErrors::single("other", m));
         let Some(other_id) = parse_key(other_key.trim().to_uppercase().as_str()) else {
@@ -44,6 +57,20 @@ pub fn link(
         if incidents::link_exists(conn, inc.id, other.id)? {
             return Err(invalid("These incidents are linked already."));
         }
+        record_link(state, conn, from, to, stored, user)
+    }
+}
+
+/// Stores a link with its event on both sides; marking a duplicate closes it.
+pub(crate) fn record_link(
+    state: &AppState,
+    conn: &mut DbConnection,
+    from: &Incident,
+    to: &Incident,
+    stored: LinkKind,
+    user: &User,
+) -> ServiceResult<()> {
+    {
         let now = state.clock.now_naive();
         incidents::insert_link(conn, from.id, to.id, stored.as_str(), user.id, now)?;
         let (from_phrase, to_phrase) = stored.phrases();
@@ -71,13 +98,13 @@ pub fn link(
             None,
             now,
         )?;
-        incidents::mark_updated(conn, inc.id, now)?;
-        incidents::mark_updated(conn, other.id, now)?;
-        if stored == LinkKind::DuplicateOf && status_of(&inc) != Status::Closed {
-            close_as_duplicate(state, conn, &inc, &other, user)?;
+        incidents::mark_updated(conn, from.id, now)?;
+        incidents::mark_updated(conn, to.id, now)?;
+        if stored == LinkKind::DuplicateOf && status_of(from) != Status::Closed {
+            close_as_duplicate(state, conn, from, to, user)?;
         }
         Ok(())
-    })
+    }
 }
 
 fn close_as_duplicate(

@@ -8,15 +8,18 @@ mod links;
 mod read;
 mod work;
 
+pub(crate) use comments::add_comment_in;
 pub use comments::{COMMENT_EDIT_MINUTES, add_comment, edit_comment};
+pub(crate) use create::create_in;
 pub use create::{NewIncidentInput, create};
+pub(crate) use links::record_link;
 pub use links::{link, unlink, watch};
 pub use read::{
-    Dashboard, IncidentPage, LinkView, QueueParams, QueueRow, QueueView, TimelineItem, changes_since, dashboard,
-    incident_page, queue, working_roles,
+    Dashboard, IncidentPage, LinkView, QueueParams, QueueRow, QueueView, TimelineItem, attachment, changes_since,
+    dashboard, incident_page, queue, working_roles,
 };
-pub(crate) use work::apply;
 pub use work::{AssignTarget, FieldsInput, assign, change_status, update_fields};
+pub(crate) use work::{apply, change_status_in};
 
 use super::{AppState, FieldErrors, ServiceError, ServiceResult, actor_of};
 use crate::db::models::{Incident, User};

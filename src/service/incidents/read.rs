@@ -7,7 +7,7 @@ use crate::db::{DbConnection, incidents, organizations, search, services, users}
 use crate::domain::incident::{LinkKind, Status, key, next_statuses};
 use crate::domain::policy::{self, Action, Actor, Resource};
 use crate::domain::role::Role;
-use crate::service::{AppState, ServiceResult, actor_of, authorize};
+use crate::service::{AppState, ServiceError, ServiceResult, actor_of, authorize};
 use chrono::{NaiveDate, NaiveDateTime, TimeZone};
 use std::collections::HashMap;
 
@@ -243,6 +243,8 @@ pub struct IncidentPage {
     pub sla_resolution: String,
     /// Every tier (staff only), for the escalation form.
     pub tiers: Vec<crate::db::models::Tier>,
+    /// Files on the incident and its comments that this viewer may open.
+    pub attachments: Vec<crate::db::models::AttachmentMeta>,
 }
 
 pub fn incident_page(state: &AppState, user: &User, id: i64) -> ServiceResult<IncidentPage> {
@@ -253,6 +255,7 @@ pub fn incident_page(state: &AppState, user: &User, id: i64) -> ServiceResult<In
     let can_internal = policy::allows(Some(&actor), Action::UseInternalNotes, res);
     let can_work = policy::allows(Some(&actor), Action::WorkIncident, res);
     let events = incidents::events_for(conn, inc.id, can_internal)?;
+    let attachments = crate::db::attachments::list_for(conn, inc.id, can_internal)?;
     let comments: HashMap<i64, Comment> =
         incidents::comments_for(conn, inc.id, can_internal)?.into_iter().map(|c| (c.id, c)).collect();
     let mut people: Vec<i64> = events.iter().filter_map(|e| e.actor_id).collect();
@@ -346,8 +349,27 @@ pub fn incident_page(state: &AppState, user: &User, id: i64) -> ServiceResult<In
         tiers,
         sla_first_response,
         sla_resolution,
+        attachments,
         incident: inc,
     })
+}
+
+/// A file on an incident, with its bytes, if the viewer may open it (internal ones: staff only).
+pub fn attachment(
+    state: &AppState,
+    user: &User,
+    incident_id: i64,
+    attachment_id: i64,
+) -> ServiceResult<(crate::db::models::AttachmentMeta, Vec<u8>)> {
+    let actor = actor_of(user);
+    let mut conn = state.conn()?;
+    let (inc, res) = load_visible(&mut conn, &actor, incident_id)?;
+    let a = crate::db::attachments::find(&mut conn, attachment_id)?;
+    if a.incident_id != inc.id || (a.internal && !policy::allows(Some(&actor), Action::UseInternalNotes, res)) {
+        return Err(ServiceError::NotFound);
+    }
+    let data = crate::db::attachments::data(&mut conn, a.id)?;
+    Ok((a, data))
 }
 
 /// Events after `version` that the viewer may see (the stale-edit page).

@@ -86,14 +86,30 @@ pub fn change_status(
     to: &str,
     resolution: &str,
 ) -> ServiceResult<Incident> {
+    state.tx(|conn| change_status_in(state, conn, user, id, version, to, resolution, None))
+}
+
+/// `change_status` inside the caller's transaction. `as_mover` overrides who the workflow
+/// thinks is moving (a reporter's mail reopening a closed incident, by the admin's setting).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn change_status_in(
+    state: &AppState,
+    conn: &mut DbConnection,
+    user: &User,
+    id: i64,
+    version: i32,
+    to: &str,
+    resolution: &str,
+    as_mover: Option<crate::domain::incident::Mover>,
+) -> ServiceResult<Incident> {
     let actor = actor_of(user);
-    state.tx(|conn| {
+    {
         let (inc, res) = load_visible(conn, &actor, id)?;
         let Some(to) = Status::parse(to) else {
             return Err(ServiceError::Invalid(FieldErrors::single("status", "Choose a status from the list.")));
         };
         let from = status_of(&inc);
-        let who = mover(&actor, &inc, res);
+        let who = as_mover.unwrap_or_else(|| mover(&actor, &inc, res));
         if let Err(e) = check_transition(from, to, who, resolution) {
             let field = if matches!(e, crate::domain::incident::TransitionError::ResolutionRequired) {
                 "resolution"
@@ -142,7 +158,7 @@ pub fn change_status(
             return Ok(acknowledge_once(state, conn, &inc, &actor, "moved to in progress")?.unwrap_or(inc));
         }
         Ok(inc)
-    })
+    }
 }
 
 #[derive(Debug, Clone, Default)]

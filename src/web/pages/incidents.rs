@@ -333,6 +333,7 @@ pub async fn create(
         assignee: form.assignee.clone(),
         tags: form.tags.clone(),
         reporter_email: form.reporter_email.clone(),
+        by_email: false,
     };
     let (st, user) = (state.clone(), cu.user.clone());
     match form_outcome(blocking(move || incidents::create(&st, &meta, &user, &input)).await?)? {
@@ -353,6 +354,13 @@ pub struct TimelineRow {
     pub edited: bool,
     pub editable: bool,
     pub is_comment: bool,
+    pub attachments: Vec<AttachmentLink>,
+}
+
+pub struct AttachmentLink {
+    pub href: String,
+    pub filename: String,
+    pub size: String,
 }
 
 pub struct LinkRow {
@@ -391,6 +399,8 @@ pub struct ShowPage {
     pub kept: Kept,
     pub errors: FieldErrors,
     pub reopen_only: bool,
+    /// Files that came with the description.
+    pub description_attachments: Vec<AttachmentLink>,
 }
 
 /// What the user typed, shown again when a form on the incident page comes back with errors.
@@ -433,6 +443,19 @@ pub fn describe(e: &crate::db::models::IncidentEvent) -> String {
     }
 }
 
+fn attachment_links(p: &IncidentPage, comment_id: Option<i64>) -> Vec<AttachmentLink> {
+    let k = key(p.incident.id);
+    p.attachments
+        .iter()
+        .filter(|a| a.comment_id == comment_id)
+        .map(|a| AttachmentLink {
+            href: format!("/incidents/{k}/attachments/{}", a.id),
+            filename: a.filename.clone(),
+            size: crate::service::inbound::human_size(u64::try_from(a.size).unwrap_or(0)),
+        })
+        .collect()
+}
+
 pub fn show_page(ctx: PageCtx, p: IncidentPage, kept: Kept, errors: FieldErrors) -> ShowPage {
     let inc = &p.incident;
     let fmt_opt = |t: &Option<NaiveDateTime>| t.as_ref().map(|t| ctx.time(t)).unwrap_or_else(|| "—".into());
@@ -451,6 +474,10 @@ pub fn show_page(ctx: PageCtx, p: IncidentPage, kept: Kept, errors: FieldErrors)
             edited: t.comment.as_ref().is_some_and(|c| c.edited_at.is_some()),
             editable: t.editable,
             is_comment: t.event.kind == "comment_added",
+            attachments: match (&t.comment, t.event.kind == "comment_added") {
+                (Some(c), true) => attachment_links(&p, Some(c.id)),
+                _ => Vec::new(),
+            },
         })
         .collect();
     let links = p
@@ -479,6 +506,7 @@ pub fn show_page(ctx: PageCtx, p: IncidentPage, kept: Kept, errors: FieldErrors)
         version: inc.version,
     });
     let reopen_only = !p.can_work && p.next_statuses.iter().all(|s| *s == Status::InProgress);
+    let description_attachments = attachment_links(&p, None);
     ShowPage {
         key: key(inc.id),
         status: status_label(&inc.status),
@@ -510,9 +538,43 @@ pub fn show_page(ctx: PageCtx, p: IncidentPage, kept: Kept, errors: FieldErrors)
         kept,
         errors,
         reopen_only,
+        description_attachments,
         ctx,
         p,
     }
+}
+
+/// A file from an incident or comment, as a download: never rendered inline by the browser.
+pub async fn attachment(
+    state: web::Data<AppState>,
+    cu: CurrentUser,
+    path: web::Path<(String, i64)>,
+) -> Result<HttpResponse, AppError> {
+    use actix_web::http::header::{
+        CacheControl, CacheDirective, ContentDisposition, DispositionParam, DispositionType, ExtendedValue,
+    };
+    let (k, attachment_id) = path.into_inner();
+    let id = parse_key(&k).ok_or(AppError::NotFound)?;
+    let (a, data) = run(move || incidents::attachment(&state, &cu.user, id, attachment_id)).await?;
+    let ascii: String = a.filename.chars().map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '_' }).collect();
+    let disposition = ContentDisposition {
+        disposition: DispositionType::Attachment,
+        parameters: vec![
+            DispositionParam::Filename(ascii),
+            DispositionParam::FilenameExt(ExtendedValue {
+                charset: actix_web::http::header::Charset::Ext("UTF-8".into()),
+                language_tag: None,
+                value: a.filename.clone().into_bytes(),
+            }),
+        ],
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(crate::domain::inbound::safe_content_type(&a.content_type))
+        .insert_header(disposition)
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .insert_header(("Content-Security-Policy", "sandbox; default-src 'none'"))
+        .insert_header(CacheControl(vec![CacheDirective::Private, CacheDirective::NoStore]))
+        .body(data))
 }
 
 pub async fn show(

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod admin_audit;
+pub mod admin_inbound;
 pub mod admin_orgs;
 pub mod admin_outbox;
 pub mod admin_services;
@@ -14,6 +15,7 @@ pub mod health;
 pub mod home;
 pub mod incident_actions;
 pub mod incidents;
+pub mod mail_inbound;
 pub mod notifications;
 pub mod setup;
 

@@ -1,0 +1,3 @@
+DROP TABLE attachments;
+DROP TABLE inbound_messages;
+DROP TABLE settings;
