@@ -159,3 +159,15 @@ pub fn incident_for_outgoing(conn: &mut DbConnection, message_ids: &[String]) ->
 pub fn is_ours(conn: &mut DbConnection, message_id: &str) -> DbResult<bool> {
     Ok(diesel::select(diesel::dsl::exists(outbox::table.filter(outbox::message_id.eq(message_id)))).get_result(conn)?)
 }
+
+/// Drops the raw bytes of refused and dismissed messages received before `cutoff`.
+pub fn forget_raw_before(conn: &mut DbConnection, cutoff: NaiveDateTime) -> DbResult<usize> {
+    Ok(diesel::update(
+        inbound_messages::table
+            .filter(inbound_messages::status.eq_any(["refused", "dismissed"]))
+            .filter(inbound_messages::received_at.lt(cutoff))
+            .filter(inbound_messages::raw.is_not_null()),
+    )
+    .set(inbound_messages::raw.eq(None::<Vec<u8>>))
+    .execute(conn)?)
+}

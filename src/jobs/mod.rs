@@ -5,6 +5,7 @@
 mod auto_close;
 mod deliver;
 mod digest;
+mod inbound_prune;
 mod sla_check;
 
 use crate::service::{AppState, ServiceResult};
@@ -22,6 +23,7 @@ pub struct JobReport {
     pub digests: usize,
     pub mails_sent: usize,
     pub mail_failures: usize,
+    pub inbound_pruned: usize,
 }
 
 /// Runs every job once.
@@ -29,6 +31,7 @@ pub fn run_once(state: &AppState) -> ServiceResult<JobReport> {
     let mut r = sla_check::run(state)?;
     r.auto_closed = auto_close::run(state)?;
     r.digests = digest::run(state)?;
+    r.inbound_pruned = inbound_prune::run(state)?;
     (r.mails_sent, r.mail_failures) = deliver::run(state)?;
     Ok(r)
 }

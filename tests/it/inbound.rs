@@ -212,6 +212,7 @@ both!(automatic_mail_loops_and_duplicates_are_refused_and_listed, |app| {
         assert_eq!(field(&v, "status"), "refused", "{v}");
     }
     assert_eq!(queue_count(&admin).await, "0 incidents", "nothing was filed");
+    assert!(admin.get("/admin/inbound/1").await.contains("Create a new incident from it"), "still actionable");
     let refused = admin.get("/admin/inbound?status=refused").await;
     assert_eq!(refused.status, 200);
     for reason in ["Auto-Submitted: auto-replied", "Precedence: bulk", "delivery report", "mail loop"] {
@@ -227,6 +228,16 @@ both!(automatic_mail_loops_and_duplicates_are_refused_and_listed, |app| {
     assert_eq!(field(&post_mail(&app, no_id).await, "status"), "accepted");
     assert_eq!(field(&post_mail(&app, no_id).await, "status"), "duplicate");
     assert_eq!(queue_count(&admin).await, "2 incidents");
+
+    // A month later the refused messages' raw bytes are gone; their record stays.
+    app.advance(chrono::Duration::days(31));
+    let state = app.state.clone();
+    let report =
+        tokio::task::spawn_blocking(move || firewatch::jobs::run_once(&state)).await.expect("join").expect("jobs");
+    assert_eq!(report.inbound_pruned, 4, "{report:?}");
+    let admin = login_as(&app, "admin", "second-admin@example.com").await;
+    let old = admin.get("/admin/inbound/1").await;
+    assert!(old.contains("Auto-Submitted") && !old.contains("Create a new incident from it"), "{}", old.body);
 });
 
 both!(the_endpoint_wants_its_token_and_nothing_else, |app| {
