@@ -31,35 +31,33 @@ pub(crate) fn add_comment_in(
     internal: bool,
 ) -> ServiceResult<Comment> {
     let actor = actor_of(user);
-    {
-        let action = if internal { Action::UseInternalNotes } else { Action::CommentPublic };
-        let (inc, _) = load_for(conn, &actor, incident_id, action)?;
-        let mut errors = FieldErrors::default();
-        if body.trim().is_empty() {
-            errors.add("body", "Write something first.");
-        }
-        let body = check_body(body, "body", "A comment", &mut errors);
-        errors.into_result()?;
-        let body = body.unwrap_or_default();
-        let now = state.clock.now_naive();
-        let c = incidents::insert_comment(conn, inc.id, user.id, &body, internal, now)?;
-        incidents::mark_updated(conn, inc.id, now)?;
-        crate::mail::compose::comment(state, conn, &inc, &c, user)?;
-        let kind = if internal { "internal note" } else { "public reply" };
-        event(conn, &inc, Some(user.id), "comment_added", "", "", kind, internal, Some(c.id), now)?;
-        if !internal {
-            acknowledge_once(state, conn, &inc, &actor, "first public reply")?;
-            if policy::allows(Some(&actor), Action::WorkIncident, Resource::None) {
-                crate::service::sla::first_response(state, conn, inc.id)?;
-            } else if inc.status == Status::WaitingOnCustomer.as_str() {
-                // The customer answered: the incident is back with support and its clocks run again.
-                let inc = incidents::find(conn, inc.id)?;
-                let to = Status::InProgress.as_str();
-                super::change_status_in(state, conn, user, inc.id, inc.version, to, "", Some(Mover::Staff))?;
-            }
-        }
-        Ok(c)
+    let action = if internal { Action::UseInternalNotes } else { Action::CommentPublic };
+    let (inc, _) = load_for(conn, &actor, incident_id, action)?;
+    let mut errors = FieldErrors::default();
+    if body.trim().is_empty() {
+        errors.add("body", "Write something first.");
     }
+    let body = check_body(body, "body", "A comment", &mut errors);
+    errors.into_result()?;
+    let body = body.unwrap_or_default();
+    let now = state.clock.now_naive();
+    let c = incidents::insert_comment(conn, inc.id, user.id, &body, internal, now)?;
+    incidents::mark_updated(conn, inc.id, now)?;
+    crate::mail::compose::comment(state, conn, &inc, &c, user)?;
+    let kind = if internal { "internal note" } else { "public reply" };
+    event(conn, &inc, Some(user.id), "comment_added", "", "", kind, internal, Some(c.id), now)?;
+    if !internal {
+        acknowledge_once(state, conn, &inc, &actor, "first public reply")?;
+        if policy::allows(Some(&actor), Action::WorkIncident, Resource::None) {
+            crate::service::sla::first_response(state, conn, inc.id)?;
+        } else if inc.status == Status::WaitingOnCustomer.as_str() {
+            // The customer answered: the incident is back with support and its clocks run again.
+            let inc = incidents::find(conn, inc.id)?;
+            let to = Status::InProgress.as_str();
+            super::change_status_in(state, conn, user, inc.id, inc.version, to, "", Some(Mover::Staff))?;
+        }
+    }
+    Ok(c)
 }
 
 /// The author edits their comment within 15 minutes; the previous text stays on the timeline

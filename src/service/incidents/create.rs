@@ -105,53 +105,51 @@ pub(crate) fn create_in(
     let now = state.clock.now_naive();
     let self_assigned = assignee.as_ref().is_some_and(|a| a.id == user.id);
 
-    {
-        let tier = crate::db::tiers::first(conn)?;
-        let on_call = match &assignee {
-            Some(_) => None,
-            None => crate::service::escalation::on_call_today(conn, tier.id, now.date())?,
-        };
-        let assignee = assignee.clone().or(on_call);
-        let inc = incidents::insert(
-            conn,
-            &incidents::NewIncident {
-                title: &title,
-                description: &description,
-                service_id: service.id,
-                impact: impact.as_str(),
-                urgency: urgency.as_str(),
-                priority: prio.as_str(),
-                severity: severity.as_str(),
-                status: Status::New.as_str(),
-                reporter_id: reporter.id,
-                organization_id: reporter.organization_id,
-                assignee_id: assignee.as_ref().map(|a| a.id),
-                acknowledged_at: self_assigned.then_some(now),
-                tier_id: tier.id,
-                now,
-            },
-        )?;
-        incidents::set_tags(conn, inc.id, &tags)?;
-        let how = if input.by_email {
-            "reported by email".to_string()
-        } else if reporter.id == user.id {
-            "reported".to_string()
-        } else {
-            format!("reported on behalf of {}", reporter.display_name)
-        };
-        event(conn, &inc, Some(user.id), "created", "", "", &how, false, None, now)?;
-        if let Some(a) = &assignee {
-            event(conn, &inc, Some(user.id), "assigned", "assignee", "", &a.display_name, false, None, now)?;
-        }
-        if self_assigned {
-            event(conn, &inc, Some(user.id), "acknowledged", "", "", "assigned to themselves", true, None, now)?;
-        }
-        crate::service::sla::refresh(state, conn, inc.id)?;
-        let inc = incidents::find(conn, inc.id)?;
-        crate::mail::compose::incident_created(state, conn, &inc, user)?;
-        if assignee.is_some() {
-            crate::mail::compose::assigned(state, conn, &inc, Some(user.id))?;
-        }
-        Ok(inc)
+    let tier = crate::db::tiers::first(conn)?;
+    let on_call = match &assignee {
+        Some(_) => None,
+        None => crate::service::escalation::on_call_today(conn, tier.id, now.date())?,
+    };
+    let assignee = assignee.clone().or(on_call);
+    let inc = incidents::insert(
+        conn,
+        &incidents::NewIncident {
+            title: &title,
+            description: &description,
+            service_id: service.id,
+            impact: impact.as_str(),
+            urgency: urgency.as_str(),
+            priority: prio.as_str(),
+            severity: severity.as_str(),
+            status: Status::New.as_str(),
+            reporter_id: reporter.id,
+            organization_id: reporter.organization_id,
+            assignee_id: assignee.as_ref().map(|a| a.id),
+            acknowledged_at: self_assigned.then_some(now),
+            tier_id: tier.id,
+            now,
+        },
+    )?;
+    incidents::set_tags(conn, inc.id, &tags)?;
+    let how = if input.by_email {
+        "reported by email".to_string()
+    } else if reporter.id == user.id {
+        "reported".to_string()
+    } else {
+        format!("reported on behalf of {}", reporter.display_name)
+    };
+    event(conn, &inc, Some(user.id), "created", "", "", &how, false, None, now)?;
+    if let Some(a) = &assignee {
+        event(conn, &inc, Some(user.id), "assigned", "assignee", "", &a.display_name, false, None, now)?;
     }
+    if self_assigned {
+        event(conn, &inc, Some(user.id), "acknowledged", "", "", "assigned to themselves", true, None, now)?;
+    }
+    crate::service::sla::refresh(state, conn, inc.id)?;
+    let inc = incidents::find(conn, inc.id)?;
+    crate::mail::compose::incident_created(state, conn, &inc, user)?;
+    if assignee.is_some() {
+        crate::mail::compose::assigned(state, conn, &inc, Some(user.id))?;
+    }
+    Ok(inc)
 }

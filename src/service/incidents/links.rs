@@ -31,34 +31,32 @@ fn link_in(
     kind: &str,
 ) -> ServiceResult<()> {
     let actor = actor_of(user);
-    {
-        let (inc, _) = load_for(conn, &actor, id, Action::WorkIncident)?;
-        let invalid = |m: &str| ServiceError::Invalid(FieldErrors::single("other", m));
-        let Some(other_id) = parse_key(other_key.trim().to_uppercase().as_str()) else {
-            return Err(invalid("Enter an incident key like INC-42."));
-        };
-        if other_id == inc.id {
-            return Err(invalid("An incident cannot be linked to itself."));
-        }
-        let other = match load_visible(conn, &actor, other_id) {
-            Ok((o, _)) => o,
-            Err(ServiceError::NotFound) => return Err(invalid("There is no incident with that key.")),
-            Err(e) => return Err(e),
-        };
-        let (from, to, stored) = match kind {
-            "duplicate_of" => (&inc, &other, LinkKind::DuplicateOf),
-            "related_to" => (&inc, &other, LinkKind::RelatedTo),
-            "parent_of" => (&inc, &other, LinkKind::ParentOf),
-            "child_of" => (&other, &inc, LinkKind::ParentOf),
-            _ => {
-                return Err(ServiceError::Invalid(FieldErrors::single("kind", "Choose how the incidents are linked.")));
-            }
-        };
-        if incidents::link_exists(conn, inc.id, other.id)? {
-            return Err(invalid("These incidents are linked already."));
-        }
-        record_link(state, conn, from, to, stored, user)
+    let (inc, _) = load_for(conn, &actor, id, Action::WorkIncident)?;
+    let invalid = |m: &str| ServiceError::Invalid(FieldErrors::single("other", m));
+    let Some(other_id) = parse_key(other_key.trim().to_uppercase().as_str()) else {
+        return Err(invalid("Enter an incident key like INC-42."));
+    };
+    if other_id == inc.id {
+        return Err(invalid("An incident cannot be linked to itself."));
     }
+    let other = match load_visible(conn, &actor, other_id) {
+        Ok((o, _)) => o,
+        Err(ServiceError::NotFound) => return Err(invalid("There is no incident with that key.")),
+        Err(e) => return Err(e),
+    };
+    let (from, to, stored) = match kind {
+        "duplicate_of" => (&inc, &other, LinkKind::DuplicateOf),
+        "related_to" => (&inc, &other, LinkKind::RelatedTo),
+        "parent_of" => (&inc, &other, LinkKind::ParentOf),
+        "child_of" => (&other, &inc, LinkKind::ParentOf),
+        _ => {
+            return Err(ServiceError::Invalid(FieldErrors::single("kind", "Choose how the incidents are linked.")));
+        }
+    };
+    if incidents::link_exists(conn, inc.id, other.id)? {
+        return Err(invalid("These incidents are linked already."));
+    }
+    record_link(state, conn, from, to, stored, user)
 }
 
 /// Stores a link with its event on both sides; marking a duplicate closes it.
@@ -70,41 +68,39 @@ pub(crate) fn record_link(
     stored: LinkKind,
     user: &User,
 ) -> ServiceResult<()> {
-    {
-        let now = state.clock.now_naive();
-        incidents::insert_link(conn, from.id, to.id, stored.as_str(), user.id, now)?;
-        let (from_phrase, to_phrase) = stored.phrases();
-        event(
-            conn,
-            from,
-            Some(user.id),
-            "linked",
-            stored.as_str(),
-            "",
-            &format!("{from_phrase} {}", key(to.id)),
-            true,
-            None,
-            now,
-        )?;
-        event(
-            conn,
-            to,
-            Some(user.id),
-            "linked",
-            stored.as_str(),
-            "",
-            &format!("{to_phrase} {}", key(from.id)),
-            true,
-            None,
-            now,
-        )?;
-        incidents::mark_updated(conn, from.id, now)?;
-        incidents::mark_updated(conn, to.id, now)?;
-        if stored == LinkKind::DuplicateOf && status_of(from) != Status::Closed {
-            close_as_duplicate(state, conn, from, to, user)?;
-        }
-        Ok(())
+    let now = state.clock.now_naive();
+    incidents::insert_link(conn, from.id, to.id, stored.as_str(), user.id, now)?;
+    let (from_phrase, to_phrase) = stored.phrases();
+    event(
+        conn,
+        from,
+        Some(user.id),
+        "linked",
+        stored.as_str(),
+        "",
+        &format!("{from_phrase} {}", key(to.id)),
+        true,
+        None,
+        now,
+    )?;
+    event(
+        conn,
+        to,
+        Some(user.id),
+        "linked",
+        stored.as_str(),
+        "",
+        &format!("{to_phrase} {}", key(from.id)),
+        true,
+        None,
+        now,
+    )?;
+    incidents::mark_updated(conn, from.id, now)?;
+    incidents::mark_updated(conn, to.id, now)?;
+    if stored == LinkKind::DuplicateOf && status_of(from) != Status::Closed {
+        close_as_duplicate(state, conn, from, to, user)?;
     }
+    Ok(())
 }
 
 fn close_as_duplicate(

@@ -103,62 +103,54 @@ pub(crate) fn change_status_in(
     as_mover: Option<crate::domain::incident::Mover>,
 ) -> ServiceResult<Incident> {
     let actor = actor_of(user);
-    {
-        let (inc, res) = load_visible(conn, &actor, id)?;
-        let Some(to) = Status::parse(to) else {
-            return Err(ServiceError::Invalid(FieldErrors::single("status", "Choose a status from the list.")));
-        };
-        let from = status_of(&inc);
-        let who = as_mover.unwrap_or_else(|| mover(&actor, &inc, res));
-        if let Err(e) = check_transition(from, to, who, resolution) {
-            let field = if matches!(e, crate::domain::incident::TransitionError::ResolutionRequired) {
-                "resolution"
-            } else {
-                "status"
-            };
-            return Err(ServiceError::Invalid(FieldErrors::single(field, e.to_string())));
-        }
-        let resolution = resolution.trim();
-        if resolution.len() > super::MAX_BODY_BYTES {
-            return Err(ServiceError::Invalid(FieldErrors::single(
-                "resolution",
-                "The resolution must be at most 100 KB.",
-            )));
-        }
-        let now = state.clock.now_naive();
-        let mut changes = IncidentChanges {
-            status: Some(to.as_str().to_string()),
-            is_open: Some(to.is_open()),
-            ..Default::default()
-        };
-        match to {
-            Status::Resolved => {
-                changes.resolved_at = Some(Some(now));
-                changes.resolution = Some(resolution.to_string());
-            }
-            Status::Closed => changes.closed_at = Some(Some(now)),
-            _ if !from.is_open() => {
-                changes.resolved_at = Some(None);
-                changes.closed_at = Some(None);
-            }
-            _ => {}
-        }
-        let inc = apply(conn, &inc, version, &changes, now)?;
-        event(conn, &inc, Some(user.id), "status_changed", "status", from.as_str(), to.as_str(), false, None, now)?;
-        if to == Status::Resolved {
-            event(conn, &inc, Some(user.id), "field_changed", "resolution", "", resolution, false, None, now)?;
-        }
-        crate::service::sla::refresh(state, conn, inc.id)?;
-        if !from.is_open() && to.is_open() {
-            crate::mail::compose::reopened(state, conn, &inc, Some(user.id))?;
+    let (inc, res) = load_visible(conn, &actor, id)?;
+    let Some(to) = Status::parse(to) else {
+        return Err(ServiceError::Invalid(FieldErrors::single("status", "Choose a status from the list.")));
+    };
+    let from = status_of(&inc);
+    let who = as_mover.unwrap_or_else(|| mover(&actor, &inc, res));
+    if let Err(e) = check_transition(from, to, who, resolution) {
+        let field = if matches!(e, crate::domain::incident::TransitionError::ResolutionRequired) {
+            "resolution"
         } else {
-            crate::mail::compose::status(state, conn, &inc, to.as_str(), Some(user.id))?;
-        }
-        if to == Status::InProgress {
-            return Ok(acknowledge_once(state, conn, &inc, &actor, "moved to in progress")?.unwrap_or(inc));
-        }
-        Ok(inc)
+            "status"
+        };
+        return Err(ServiceError::Invalid(FieldErrors::single(field, e.to_string())));
     }
+    let resolution = resolution.trim();
+    if resolution.len() > super::MAX_BODY_BYTES {
+        return Err(ServiceError::Invalid(FieldErrors::single("resolution", "The resolution must be at most 100 KB.")));
+    }
+    let now = state.clock.now_naive();
+    let mut changes =
+        IncidentChanges { status: Some(to.as_str().to_string()), is_open: Some(to.is_open()), ..Default::default() };
+    match to {
+        Status::Resolved => {
+            changes.resolved_at = Some(Some(now));
+            changes.resolution = Some(resolution.to_string());
+        }
+        Status::Closed => changes.closed_at = Some(Some(now)),
+        _ if !from.is_open() => {
+            changes.resolved_at = Some(None);
+            changes.closed_at = Some(None);
+        }
+        _ => {}
+    }
+    let inc = apply(conn, &inc, version, &changes, now)?;
+    event(conn, &inc, Some(user.id), "status_changed", "status", from.as_str(), to.as_str(), false, None, now)?;
+    if to == Status::Resolved {
+        event(conn, &inc, Some(user.id), "field_changed", "resolution", "", resolution, false, None, now)?;
+    }
+    crate::service::sla::refresh(state, conn, inc.id)?;
+    if !from.is_open() && to.is_open() {
+        crate::mail::compose::reopened(state, conn, &inc, Some(user.id))?;
+    } else {
+        crate::mail::compose::status(state, conn, &inc, to.as_str(), Some(user.id))?;
+    }
+    if to == Status::InProgress {
+        return Ok(acknowledge_once(state, conn, &inc, &actor, "moved to in progress")?.unwrap_or(inc));
+    }
+    Ok(inc)
 }
 
 #[derive(Debug, Clone, Default)]
