@@ -3,6 +3,8 @@
 
 pub mod compose;
 pub mod deliver;
+mod queue;
+pub mod templates;
 
 /// Header values never carry line breaks or other control characters (no header injection).
 pub fn clean_header(s: &str) -> String {
