@@ -10,6 +10,7 @@ mod cli;
 mod escalation;
 mod incidents;
 mod mail;
+mod mail_templates;
 mod platform;
 mod routes;
 mod security;
