@@ -36,8 +36,7 @@ pub fn run(state: &AppState) -> ServiceResult<usize> {
             if held.is_empty() {
                 continue;
             }
-            let subjects: Vec<String> = held.iter().map(|m| m.subject.clone()).collect();
-            compose::digest(state, conn, &user, today, &subjects)?;
+            compose::digest(state, conn, &user, today, &held)?;
             outbox::mark_digested(conn, &held.iter().map(|m| m.id).collect::<Vec<_>>())?;
             outbox::set_last_digest(conn, user_id, today)?;
             sent += 1;

@@ -68,7 +68,7 @@ pub fn run(state: &AppState) -> ServiceResult<JobReport> {
                     continue;
                 }
                 event(conn, &inc, None, kind, field, "", &when(due), true, None, now)?;
-                compose::sla(state, conn, &inc, breach, words, &when(due))?;
+                compose::sla(state, conn, &inc, breach, words, due)?;
                 if breach {
                     report.sla_breaches += 1;
                     first_breach.get_or_insert(words);

@@ -1,229 +1,120 @@
 //! Notifications: who hears about what, written to the outbox inside the caller's transaction.
-//! Customers' mails never contain internal notes or internal fields.
+//! Customers' mails never contain internal notes or internal fields: only the kinds built from
+//! `templates::Summary` carry severity, priority and tier, and those go to staff only.
 
-use super::clean_header;
-use crate::db::models::{Comment, Incident, User};
-use crate::db::{DbConnection, DbResult, incidents, outbox, tiers, users};
-use crate::domain::incident::key;
-use crate::domain::policy::{self, Action};
-use crate::service::{AppState, actor_of};
-use askama::Template;
+use super::queue::{account_mail, send};
+use super::templates::{self, Summary};
+use crate::db::models::{Comment, Incident, OutboxMessage, User};
+use crate::db::{DbConnection, DbResult, incidents, services, tiers, users};
+use crate::domain::incident::{Status, key};
+use crate::service::AppState;
+use chrono::NaiveDateTime;
 
-#[derive(Template)]
-#[template(path = "email/notice.txt")]
-struct NoticeText<'a> {
-    headline: &'a str,
-    lines: &'a [String],
-    body: Option<&'a str>,
-    link: &'a str,
-    link_label: &'a str,
-    why: &'a str,
+pub use super::queue::{staff_only, thread_id};
+
+/// The user's name, or "Firewatch" when the system acted.
+fn name_of(conn: &mut DbConnection, id: Option<i64>) -> DbResult<String> {
+    Ok(match id {
+        Some(id) => users::find(conn, id)?.display_name,
+        None => "Firewatch".into(),
+    })
 }
 
-#[derive(Template)]
-#[template(path = "email/notice.html")]
-struct NoticeHtml<'a> {
-    headline: &'a str,
-    lines: &'a [String],
-    body: Option<&'a str>,
-    link: &'a str,
-    link_label: &'a str,
-    why: &'a str,
-}
-
-/// What a notification says.
-pub struct Notice<'a> {
-    pub kind: &'a str,
-    /// Short, after "[INC-n] ".
-    pub subject: String,
-    pub headline: String,
-    pub lines: Vec<String>,
-    /// A comment's text, quoted.
-    pub body: Option<&'a str>,
-}
-
-fn host(state: &AppState) -> String {
-    url::Url::parse(&state.config.base_url)
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_string))
-        .unwrap_or_else(|| "localhost".into())
-}
-
-/// The Message-ID every mail about the incident refers to, so mail clients thread them.
-pub fn thread_id(state: &AppState, incident_id: i64) -> String {
-    format!("<incident-{incident_id}@{}>", host(state))
-}
-
-fn render(n: &Notice<'_>, link: &str, link_label: &str, why: &str) -> (String, String) {
-    let text = NoticeText { headline: &n.headline, lines: &n.lines, body: n.body, link, link_label, why };
-    let html = NoticeHtml { headline: &n.headline, lines: &n.lines, body: n.body, link, link_label, why };
-    (text.render().unwrap_or_default(), html.render().unwrap_or_default())
-}
-
-/// A mail about the user's own account (not about an incident).
-pub fn account_mail(
-    state: &AppState,
-    conn: &mut DbConnection,
-    user: &User,
-    n: &Notice<'_>,
-    link: &str,
-    link_label: &str,
-) -> DbResult<()> {
-    let (text, html) = render(n, link, link_label, "this mail is about your account.");
-    let message_id = format!("<account-{}.{}@{}>", user.id, crate::crypto::random_token(8), host(state));
-    outbox::insert(
-        conn,
-        &outbox::NewMessage {
-            kind: n.kind,
-            status: "queued",
-            user_id: Some(user.id),
-            incident_id: None,
-            to_address: &user.email,
-            to_name: &clean_header(&user.display_name),
-            subject: &clean_header(&n.subject),
-            body_text: &text,
-            body_html: &html,
-            message_id: &message_id,
-            in_reply_to: "",
-            now: state.clock.now_naive(),
+/// The staff-only facts of an incident, for mails that go to staff.
+fn summary(conn: &mut DbConnection, inc: &Incident) -> DbResult<Summary> {
+    Ok(Summary {
+        key: key(inc.id),
+        title: inc.title.clone(),
+        status: Status::parse(&inc.status).map_or_else(|| inc.status.clone(), |s| s.label().to_string()),
+        severity: inc.severity.clone(),
+        priority: inc.priority.clone(),
+        service: services::find(conn, inc.service_id)?.name,
+        tier: tiers::find(conn, inc.tier_id)?.name,
+        assignee: match inc.assignee_id {
+            Some(a) => Some(users::find(conn, a)?.display_name),
+            None => None,
         },
-    )
-}
-
-/// Queues one mail per recipient (each once, never the actor, only active users).
-pub fn send(
-    state: &AppState,
-    conn: &mut DbConnection,
-    inc: &Incident,
-    recipients: &[i64],
-    actor_id: Option<i64>,
-    n: &Notice<'_>,
-) -> DbResult<usize> {
-    let mut ids: Vec<i64> = recipients.iter().copied().filter(|r| Some(*r) != actor_id).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    if ids.is_empty() {
-        return Ok(0);
-    }
-    let k = key(inc.id);
-    let link = format!("{}/incidents/{k}", state.config.base());
-    let subject = clean_header(&format!("[{k}] {}", n.subject));
-    let label = format!("Open {k}");
-    let why = format!("you get this mail because of your role on {k}.");
-    let (text, html) = render(n, &link, &label, &why);
-    let now = state.clock.now_naive();
-    let prefs = outbox::prefs_for(conn, &ids)?;
-    let mut queued = 0;
-    for u in users::list_by_ids(conn, &ids)?.into_iter().filter(|u| u.active) {
-        let mode = prefs.iter().find(|(id, k, _)| *id == u.id && k == n.kind).map(|(_, _, m)| m.as_str());
-        let status = match mode {
-            Some("off") => continue,
-            Some("digest") => "held",
-            _ => "queued",
-        };
-        let message_id = format!("<incident-{}.{}@{}>", inc.id, crate::crypto::random_token(8), host(state));
-        outbox::insert(
-            conn,
-            &outbox::NewMessage {
-                kind: n.kind,
-                status,
-                user_id: Some(u.id),
-                incident_id: Some(inc.id),
-                to_address: &u.email,
-                to_name: &clean_header(&u.display_name),
-                subject: &subject,
-                body_text: &text,
-                body_html: &html,
-                message_id: &message_id,
-                in_reply_to: &thread_id(state, inc.id),
-                now,
-            },
-        )?;
-        queued += 1;
-    }
-    Ok(queued)
-}
-
-/// Staff among the given users (who may read internal details).
-pub fn staff_only(conn: &mut DbConnection, ids: &[i64]) -> DbResult<Vec<i64>> {
-    Ok(users::list_by_ids(conn, ids)?
-        .into_iter()
-        .filter(|u| policy::role_may(actor_of(u).role, Action::UseInternalNotes))
-        .map(|u| u.id)
-        .collect())
+    })
 }
 
 pub fn incident_created(state: &AppState, conn: &mut DbConnection, inc: &Incident, actor: &User) -> DbResult<usize> {
     let members = tiers::members(conn, inc.tier_id)?;
-    let n = Notice {
-        kind: "incident_created",
-        subject: format!("New incident: {}", inc.title),
-        headline: format!("{} reported {}: {}", actor.display_name, key(inc.id), inc.title),
-        lines: vec![format!("Severity {} · priority {}.", inc.severity, inc.priority)],
-        body: Some(&inc.description).filter(|d| !d.is_empty()).map(String::as_str),
+    let reporter = users::find(conn, inc.reporter_id)?.display_name;
+    let f = templates::IncidentCreated {
+        inc: summary(conn, inc)?,
+        reporter,
+        entered_by: (actor.id != inc.reporter_id).then(|| actor.display_name.clone()),
+        description: inc.description.clone(),
     };
-    send(state, conn, inc, &members, Some(actor.id), &n)
+    let subject = format!("New incident: {}", inc.title);
+    send(state, conn, inc, (&members, Some(actor.id)), ("incident_created", &subject), &|m| {
+        templates::incident_created(&f, m)
+    })
 }
 
 pub fn assigned(state: &AppState, conn: &mut DbConnection, inc: &Incident, actor_id: Option<i64>) -> DbResult<usize> {
     let Some(a) = inc.assignee_id else { return Ok(0) };
-    let n = Notice {
-        kind: "assigned",
-        subject: format!("Assigned to you: {}", inc.title),
-        headline: format!("{} is assigned to you.", key(inc.id)),
-        lines: vec![inc.title.clone(), format!("Severity {} · priority {}.", inc.severity, inc.priority)],
-        body: None,
-    };
-    send(state, conn, inc, &[a], actor_id, &n)
+    let f = templates::Assigned { inc: summary(conn, inc)?, by: name_of(conn, actor_id)? };
+    let subject = format!("Assigned to you: {}", inc.title);
+    send(state, conn, inc, (&[a], actor_id), ("assigned", &subject), &|m| templates::assigned(&f, m))
 }
 
+/// A move between tiers, as `service::escalation::move_to_tier` made it.
+pub struct Escalation<'a> {
+    pub from_tier: &'a str,
+    pub to_tier: &'a str,
+    pub upward: bool,
+    pub reason: &'a str,
+    pub automatic: bool,
+}
+
+/// The new tier's members and its on-call person (the new assignee) hear.
 pub fn escalated(
     state: &AppState,
     conn: &mut DbConnection,
     inc: &Incident,
-    tier_name: &str,
-    reason: &str,
+    e: &Escalation<'_>,
     actor_id: Option<i64>,
 ) -> DbResult<usize> {
     let mut to = tiers::members(conn, inc.tier_id)?;
     to.extend(inc.assignee_id);
-    let n = Notice {
-        kind: "escalated",
-        subject: format!("Escalated to {tier_name}: {}", inc.title),
-        headline: format!("{} is now in {tier_name}.", key(inc.id)),
-        lines: vec![format!("Reason: {reason}")],
-        body: None,
+    let f = templates::Escalated {
+        inc: summary(conn, inc)?,
+        from_tier: e.from_tier.into(),
+        to_tier: e.to_tier.into(),
+        upward: e.upward,
+        reason: e.reason.into(),
+        automatic: e.automatic,
     };
-    send(state, conn, inc, &to, actor_id, &n)
+    let verb = if e.upward { "Escalated" } else { "De-escalated" };
+    let subject = format!("{verb} to {}: {}", e.to_tier, inc.title);
+    send(state, conn, inc, (&to, actor_id), ("escalated", &subject), &|m| templates::escalated(&f, m))
 }
 
+/// An SLA target is close (`breached` false) or passed; `target` is "first response" or
+/// "resolution", `due` when it is or was due.
 pub fn sla(
     state: &AppState,
     conn: &mut DbConnection,
     inc: &Incident,
     breached: bool,
     target: &str,
-    due: &str,
+    due: Option<NaiveDateTime>,
 ) -> DbResult<usize> {
     let mut to = tiers::members(conn, inc.tier_id)?;
     to.extend(inc.assignee_id);
-    let (kind, what) = if breached { ("sla_breach", "SLA breached") } else { ("sla_warning", "SLA warning") };
-    let n = Notice {
-        kind,
-        subject: format!("{what} ({target}): {}", inc.title),
-        headline: format!(
-            "{what} on {}: the {target} target {} {due}.",
-            key(inc.id),
-            if breached { "passed at" } else { "is due" }
-        ),
-        lines: vec![format!("Severity {} · priority {}.", inc.severity, inc.priority)],
-        body: None,
-    };
-    send(state, conn, inc, &to, None, &n)
+    let f = templates::Sla { inc: summary(conn, inc)?, target: target.into(), due };
+    if breached {
+        let subject = format!("SLA breached ({target}): {}", inc.title);
+        send(state, conn, inc, (&to, None), ("sla_breach", &subject), &|m| templates::sla_breach(&f, m))
+    } else {
+        let subject = format!("SLA warning ({target}): {}", inc.title);
+        send(state, conn, inc, (&to, None), ("sla_warning", &subject), &|m| templates::sla_warning(&f, m))
+    }
 }
 
-/// A public reply goes to the reporter and the watchers; an internal note only to staff watchers
-/// and the assignee.
+/// A public reply goes to the reporter, the assignee and the watchers; an internal note only to
+/// staff among the watchers and the assignee.
 pub fn comment(
     state: &AppState,
     conn: &mut DbConnection,
@@ -232,31 +123,31 @@ pub fn comment(
     author: &User,
 ) -> DbResult<usize> {
     let mut to = incidents::watchers(conn, inc.id)?;
+    to.extend(inc.assignee_id);
     if c.internal {
-        to.extend(inc.assignee_id);
         let staff = staff_only(conn, &to)?;
-        let n = Notice {
-            kind: "internal_note",
-            subject: format!("Internal note: {}", inc.title),
-            headline: format!("{} added an internal note to {}.", author.display_name, key(inc.id)),
-            lines: vec!["Internal: the reporter does not see this.".into()],
-            body: Some(&c.body),
+        let f = templates::InternalNote {
+            inc: summary(conn, inc)?,
+            author: author.display_name.clone(),
+            body: c.body.clone(),
         };
-        return send(state, conn, inc, &staff, Some(author.id), &n);
+        let subject = format!("Internal note: {}", inc.title);
+        return send(state, conn, inc, (&staff, Some(author.id)), ("internal_note", &subject), &|m| {
+            templates::internal_note(&f, m)
+        });
     }
     to.push(inc.reporter_id);
-    to.extend(inc.assignee_id);
-    let n = Notice {
-        kind: "public_reply",
-        subject: format!("New reply: {}", inc.title),
-        headline: format!("{} replied on {}.", author.display_name, key(inc.id)),
-        lines: Vec::new(),
-        body: Some(&c.body),
+    let f = templates::PublicReply {
+        key: key(inc.id),
+        title: inc.title.clone(),
+        author: author.display_name.clone(),
+        body: c.body.clone(),
     };
-    send(state, conn, inc, &to, Some(author.id), &n)
+    let subject = format!("New reply: {}", inc.title);
+    send(state, conn, inc, (&to, Some(author.id)), ("public_reply", &subject), &|m| templates::public_reply(&f, m))
 }
 
-/// Resolved or closed: the reporter hears; reopened: the assignee hears.
+/// Resolved or closed: the reporter hears. Other statuses send nothing.
 pub fn status(
     state: &AppState,
     conn: &mut DbConnection,
@@ -264,38 +155,40 @@ pub fn status(
     to_status: &str,
     actor_id: Option<i64>,
 ) -> DbResult<usize> {
+    let to = [inc.reporter_id];
     match to_status {
-        "resolved" | "closed" => {
-            let mut lines = Vec::new();
-            if !inc.resolution.is_empty() {
-                lines.push(format!("Resolution: {}", inc.resolution));
-            }
-            if to_status == "resolved" {
-                lines.push("If the problem is not gone, reply or reopen the incident.".into());
-            }
-            let n = Notice {
-                kind: if to_status == "resolved" { "resolved" } else { "closed" },
-                subject: format!("{}: {}", if to_status == "resolved" { "Resolved" } else { "Closed" }, inc.title),
-                headline: format!("{} is {to_status}.", key(inc.id)),
-                lines,
-                body: None,
+        "resolved" => {
+            let days = state.config.auto_close_days;
+            let f = templates::Resolved {
+                key: key(inc.id),
+                title: inc.title.clone(),
+                resolution: inc.resolution.clone(),
+                by: name_of(conn, actor_id)?,
+                closes_after: inc.resolved_at.filter(|_| days > 0).map(|t| t + chrono::Duration::days(days)),
             };
-            send(state, conn, inc, &[inc.reporter_id], actor_id, &n)
+            let subject = format!("Resolved: {}", inc.title);
+            send(state, conn, inc, (&to, actor_id), ("resolved", &subject), &|m| templates::resolved(&f, m))
+        }
+        "closed" => {
+            let f = templates::Closed {
+                key: key(inc.id),
+                title: inc.title.clone(),
+                resolution: inc.resolution.clone(),
+                automatic: actor_id.is_none(),
+            };
+            let subject = format!("Closed: {}", inc.title);
+            send(state, conn, inc, (&to, actor_id), ("closed", &subject), &|m| templates::closed(&f, m))
         }
         _ => Ok(0),
     }
 }
 
+/// The assignee hears that a resolved or closed incident is open again.
 pub fn reopened(state: &AppState, conn: &mut DbConnection, inc: &Incident, actor_id: Option<i64>) -> DbResult<usize> {
     let Some(a) = inc.assignee_id else { return Ok(0) };
-    let n = Notice {
-        kind: "reopened",
-        subject: format!("Reopened: {}", inc.title),
-        headline: format!("{} was reopened.", key(inc.id)),
-        lines: vec![inc.title.clone()],
-        body: None,
-    };
-    send(state, conn, inc, &[a], actor_id, &n)
+    let f = templates::Reopened { inc: summary(conn, inc)?, by: name_of(conn, actor_id)? };
+    let subject = format!("Reopened: {}", inc.title);
+    send(state, conn, inc, (&[a], actor_id), ("reopened", &subject), &|m| templates::reopened(&f, m))
 }
 
 /// The notifications a user can tune at /account/notifications.
@@ -312,21 +205,83 @@ pub const KINDS: [(&str, &str); 10] = [
     ("reopened", "An incident I work is reopened"),
 ];
 
-/// One mail summarizing the held notifications of a day.
+/// A single-use link to set a password, valid until `expires_at`.
+pub fn password_reset(
+    state: &AppState,
+    conn: &mut DbConnection,
+    user: &User,
+    link: &str,
+    expires_at: NaiveDateTime,
+) -> DbResult<()> {
+    let f = templates::PasswordReset { name: user.display_name.clone(), expires_at };
+    account_mail(
+        state,
+        conn,
+        user,
+        ("password_reset", "Set your Firewatch password"),
+        (link, "Set your password"),
+        &|m| templates::password_reset(&f, m),
+    )
+}
+
+/// ASVS 2.2.3: the user hears when their password changes.
+pub fn password_changed(state: &AppState, conn: &mut DbConnection, user: &User) -> DbResult<()> {
+    let f = templates::PasswordChanged { name: user.display_name.clone(), at: state.clock.now_naive() };
+    let link = format!("{}/account/sessions", state.config.base());
+    account_mail(
+        state,
+        conn,
+        user,
+        ("password_changed", "Your Firewatch password was changed"),
+        (&link, "Review your sessions"),
+        &|m| templates::password_changed(&f, m),
+    )
+}
+
+/// ASVS 2.5.5: one mail to `to`, which is the account before or after its address changed.
+pub fn email_changed(
+    state: &AppState,
+    conn: &mut DbConnection,
+    to: &User,
+    old_email: &str,
+    new_email: &str,
+) -> DbResult<()> {
+    let f = templates::EmailChanged {
+        name: to.display_name.clone(),
+        old_email: old_email.into(),
+        new_email: new_email.into(),
+        at: state.clock.now_naive(),
+    };
+    let link = format!("{}/account", state.config.base());
+    account_mail(
+        state,
+        conn,
+        to,
+        ("email_changed", "Your Firewatch email address was changed"),
+        (&link, "Open your account"),
+        &|m| templates::email_changed(&f, m),
+    )
+}
+
+/// One mail listing the notifications held for the user's digest of `day`.
 pub fn digest(
     state: &AppState,
     conn: &mut DbConnection,
     user: &User,
     day: chrono::NaiveDate,
-    subjects: &[String],
+    held: &[OutboxMessage],
 ) -> DbResult<()> {
-    let n = Notice {
-        kind: "digest",
-        subject: format!("Your Firewatch digest for {day}"),
-        headline: format!("Hello {}, here is what happened since your last digest:", user.display_name),
-        lines: subjects.iter().map(|s| format!("• {s}")).collect(),
-        body: None,
-    };
-    let link = format!("{}/", state.config.base());
-    account_mail(state, conn, user, &n, &link, "Open Firewatch")
+    let base = state.config.base();
+    let items = held
+        .iter()
+        .map(|h| templates::DigestItem {
+            subject: h.subject.clone(),
+            link: h.incident_id.map(|id| format!("{base}/incidents/{}", key(id))),
+        })
+        .collect();
+    let f = templates::Digest { name: user.display_name.clone(), day, items };
+    let subject = format!("Your Firewatch digest for {day}");
+    account_mail(state, conn, user, ("digest", &subject), (&format!("{base}/"), "Open Firewatch"), &|m| {
+        templates::digest(&f, m)
+    })
 }

@@ -4,6 +4,8 @@
 pub mod compose;
 pub mod deliver;
 pub mod inbound;
+mod queue;
+pub mod templates;
 
 /// Header values never carry line breaks or other control characters (no header injection).
 pub fn clean_header(s: &str) -> String {

@@ -68,7 +68,7 @@ pub fn change_password(
     state.tx(|conn| {
         users::set_password_hash(conn, user.id, &hash, state.clock.now_naive())?;
         let ended = sessions::delete_for_user(conn, user.id, Some(current_session_id))?;
-        password_changed_mail(state, conn, user)?;
+        crate::mail::compose::password_changed(state, conn, user)?;
         state.audit(
             conn,
             meta,
@@ -79,20 +79,6 @@ pub fn change_password(
         )?;
         Ok(ended)
     })
-}
-
-/// ASVS 2.2.3: the user hears when their password changes.
-fn password_changed_mail(state: &AppState, conn: &mut crate::db::DbConnection, user: &User) -> ServiceResult<()> {
-    let n = crate::mail::compose::Notice {
-        kind: "password_changed",
-        subject: "Your Firewatch password was changed".into(),
-        headline: format!("Hello {}, your password was just changed.", user.display_name),
-        lines: vec!["If this was not you, ask an administrator for a reset link at once.".into()],
-        body: None,
-    };
-    let link = format!("{}/account/sessions", state.config.base());
-    crate::mail::compose::account_mail(state, conn, user, &n, &link, "Review your sessions")?;
-    Ok(())
 }
 
 pub fn list_sessions(state: &AppState, user: &User) -> ServiceResult<Vec<Session>> {
@@ -148,7 +134,7 @@ pub fn reset_password(
         users::set_password_hash(conn, user.id, &hash, now)?;
         sessions::delete_for_user(conn, user.id, None)?;
         crate::db::login_throttle::clear(conn, &user.email)?;
-        password_changed_mail(state, conn, &user)?;
+        crate::mail::compose::password_changed(state, conn, &user)?;
         state.audit(
             conn,
             meta,

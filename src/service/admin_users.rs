@@ -208,19 +208,8 @@ pub fn update(
         if before.email != after.email {
             changed.push(format!("email {} → {}", before.email, after.email));
             // ASVS 2.5.5: both the old and the new address hear about the change.
-            let n = crate::mail::compose::Notice {
-                kind: "email_changed",
-                subject: "Your Firewatch email address was changed".into(),
-                headline: format!(
-                    "Hello {}, your sign-in address changed from {} to {}.",
-                    after.display_name, before.email, after.email
-                ),
-                lines: vec!["If you did not ask for this, contact your administrator at once.".into()],
-                body: None,
-            };
-            let link = format!("{}/account", state.config.base());
             for to in [&before, &after] {
-                crate::mail::compose::account_mail(state, conn, to, &n, &link, "Open your account")?;
+                crate::mail::compose::email_changed(state, conn, to, &before.email, &after.email)?;
             }
         }
         if before.display_name != after.display_name {
@@ -261,16 +250,10 @@ fn issue_reset_in(
 ) -> ServiceResult<String> {
     let token = random_token(16);
     let now = state.clock.now_naive();
-    password_resets::insert(conn, user.id, &sha256_hex(&token), now, now + Duration::hours(1))?;
+    let expires_at = now + Duration::hours(1);
+    password_resets::insert(conn, user.id, &sha256_hex(&token), now, expires_at)?;
     state.audit(conn, meta, admin, "password.reset_issued", &format!("user:{}", user.id), "link valid for 1 hour")?;
     let link = format!("{}/password-reset/{token}", state.config.base());
-    let n = crate::mail::compose::Notice {
-        kind: "password_reset",
-        subject: "Set your Firewatch password".into(),
-        headline: format!("Hello {}, use the link below to set your password.", user.display_name),
-        lines: vec!["The link works once and expires in one hour. If you did not expect it, ignore this mail.".into()],
-        body: None,
-    };
-    crate::mail::compose::account_mail(state, conn, user, &n, &link, "Set your password")?;
+    crate::mail::compose::password_reset(state, conn, user, &link, expires_at)?;
     Ok(link)
 }

@@ -90,7 +90,14 @@ pub(crate) fn move_to_tier(
     let how = if automatic { "automatic" } else { "manual" };
     let actor_id = actor.map(|a| a.id);
     event(conn, &updated, actor_id, kind, how, &from.name, &format!("{} ({reason})", to.name), true, None, now)?;
-    crate::mail::compose::escalated(state, conn, &updated, &to.name, &reason, actor_id)?;
+    let moved = crate::mail::compose::Escalation {
+        from_tier: &from.name,
+        to_tier: &to.name,
+        upward: to.position > from.position,
+        reason: &reason,
+        automatic,
+    };
+    crate::mail::compose::escalated(state, conn, &updated, &moved, actor_id)?;
     if inc.assignee_id != updated.assignee_id {
         let new_name = on_call.map(|u| u.display_name).unwrap_or_default();
         event(conn, &updated, actor_id, "assigned", "assignee", &old_assignee, &new_name, false, None, now)?;

@@ -6,7 +6,7 @@ use crate::support::*;
 
 /// Sets tier `id` through /admin/tiers/{id}: members, and a rotation when `rotation` is given
 /// (emails in order, starting on the test clock's first day, one-week shifts).
-async fn configure_tier(
+pub(crate) async fn configure_tier(
     admin: &Browser,
     app: &TestApp,
     id: i64,

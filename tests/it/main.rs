@@ -11,6 +11,7 @@ mod escalation;
 mod inbound;
 mod incidents;
 mod mail;
+mod mail_templates;
 mod platform;
 mod routes;
 mod security;
