@@ -241,8 +241,14 @@ pub fn page(
 
 /// How many incidents match, counting no further than `COUNT_CAP + 1`.
 pub fn count_capped(conn: &mut DbConnection, f: &QueueFilter) -> DbResult<i64> {
-    let ids: Vec<i64> = filtered(conn, f, false).select(incidents::id).limit(COUNT_CAP + 1).load(conn)?;
-    Ok(ids.len() as i64)
+    // Probe for the (cap + 1)-th match first: the database steps over the index entries without
+    // handing thousands of rows back, and only a short list is counted exactly.
+    let beyond: Option<i64> =
+        filtered(conn, f, false).select(incidents::id).limit(1).offset(COUNT_CAP).first(conn).optional()?;
+    if beyond.is_some() {
+        return Ok(COUNT_CAP + 1);
+    }
+    Ok(filtered(conn, f, false).count().get_result(conn)?)
 }
 
 /// (value, count) pairs.

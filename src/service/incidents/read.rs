@@ -144,14 +144,11 @@ pub fn queue(state: &AppState, user: &User, p: &QueueParams) -> ServiceResult<Qu
         (rows, next)
     };
     let count = queue::count_capped(conn, &f)?;
-    let rows = decorate(conn, incidents_page, &words, internal)?;
-    let services = services::all(conn)?;
+    let lists = Lists::load(conn)?;
+    let rows = decorate(conn, &lists, incidents_page, &words, internal)?;
+    let Lists { services, organizations } = lists;
     let (assignees, organizations, tiers) = if staff {
-        (
-            users::active_with_roles(conn, &working_roles(), 500)?,
-            organizations::names(conn)?,
-            crate::db::tiers::all(conn)?,
-        )
+        (users::active_with_roles(conn, &working_roles(), 500)?, organizations, crate::db::tiers::all(conn)?)
     } else {
         (Vec::new(), Vec::new(), Vec::new())
     };
@@ -169,17 +166,30 @@ pub fn queue(state: &AppState, user: &User, p: &QueueParams) -> ServiceResult<Qu
     })
 }
 
+/// The small lists a page of incidents is decorated with (loaded once per request).
+struct Lists {
+    services: Vec<Service>,
+    organizations: Vec<(i64, String)>,
+}
+
+impl Lists {
+    fn load(conn: &mut DbConnection) -> ServiceResult<Lists> {
+        Ok(Lists { services: services::all(conn)?, organizations: organizations::names(conn)? })
+    }
+}
+
 /// Adds names, tags and snippets to a page of incidents: a fixed handful of queries, however
 /// many rows.
 fn decorate(
     conn: &mut DbConnection,
+    lists: &Lists,
     list: Vec<Incident>,
     words: &[String],
     internal: bool,
 ) -> ServiceResult<Vec<QueueRow>> {
     let ids: Vec<i64> = list.iter().map(|i| i.id).collect();
-    let services: HashMap<i64, String> = services::all(conn)?.into_iter().map(|s| (s.id, s.name)).collect();
-    let orgs: HashMap<i64, String> = organizations::names(conn)?.into_iter().collect();
+    let services: HashMap<i64, &str> = lists.services.iter().map(|s| (s.id, s.name.as_str())).collect();
+    let orgs: HashMap<i64, &str> = lists.organizations.iter().map(|(id, n)| (*id, n.as_str())).collect();
     let user_ids: Vec<i64> = list.iter().filter_map(|i| i.assignee_id).collect();
     let names: HashMap<i64, String> =
         users::list_by_ids(conn, &user_ids)?.into_iter().map(|u| (u.id, u.display_name)).collect();
@@ -191,9 +201,9 @@ fn decorate(
     Ok(list
         .into_iter()
         .map(|i| QueueRow {
-            service: services.get(&i.service_id).cloned().unwrap_or_default(),
+            service: services.get(&i.service_id).map(|s| s.to_string()).unwrap_or_default(),
             assignee: i.assignee_id.and_then(|a| names.get(&a).cloned()).unwrap_or_default(),
-            organization: i.organization_id.and_then(|o| orgs.get(&o).cloned()).unwrap_or_default(),
+            organization: i.organization_id.and_then(|o| orgs.get(&o).map(|s| s.to_string())).unwrap_or_default(),
             tags: tags.remove(&i.id).unwrap_or_default(),
             snippet: snippets.get(&i.id).cloned(),
             incident: i,
@@ -410,6 +420,7 @@ pub fn dashboard(state: &AppState, user: &User) -> ServiceResult<Dashboard> {
         .map(|s| (s, by_status.iter().find(|(n, _)| n == s.as_str()).map(|(_, c)| *c).unwrap_or(0)))
         .collect();
     let staff = actor.role.is_staff();
+    let lists = Lists::load(conn)?;
     let base = QueueFilter { visibility: vis, ..Default::default() };
     let (mine, unassigned_new) = if staff {
         let mine = queue::page(
@@ -430,10 +441,17 @@ pub fn dashboard(state: &AppState, user: &User) -> ServiceResult<Dashboard> {
             None,
             10,
         )?;
-        (decorate(conn, mine, &[], false)?, decorate(conn, unassigned, &[], false)?)
+        (decorate(conn, &lists, mine, &[], false)?, decorate(conn, &lists, unassigned, &[], false)?)
     } else {
         (Vec::new(), Vec::new())
     };
     let recent = queue::page(conn, &base, Sort::Updated, None, if staff { 10 } else { 20 })?;
-    Ok(Dashboard { staff, by_status, by_severity, mine, unassigned_new, recent: decorate(conn, recent, &[], false)? })
+    Ok(Dashboard {
+        staff,
+        by_status,
+        by_severity,
+        mine,
+        unassigned_new,
+        recent: decorate(conn, &lists, recent, &[], false)?,
+    })
 }
