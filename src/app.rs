@@ -82,6 +82,7 @@ pub fn server(
                     .limit(middleware::MAX_BODY)
                     .error_handler(|e, _| AppError::BadRequest(format!("The form could not be read: {e}")).into()),
             )
+            .app_data(web::PayloadConfig::new(middleware::MAX_BODY))
             .app_data(web::QueryConfig::default().error_handler(|_, _| {
                 AppError::BadRequest("The address has a parameter this page does not understand.".into()).into()
             }))

@@ -219,6 +219,15 @@ pub fn comments_for(conn: &mut DbConnection, incident_id: i64, include_internal:
     Ok(q.order((comments::created_at.asc(), comments::id.asc())).load(conn)?)
 }
 
+/// Comments by id (public ones only unless asked).
+pub fn comments_by_ids(conn: &mut DbConnection, ids: &[i64], include_internal: bool) -> DbResult<Vec<Comment>> {
+    let mut q = comments::table.filter(comments::id.eq_any(ids)).select(Comment::as_select()).into_boxed();
+    if !include_internal {
+        q = q.filter(comments::internal.eq(false));
+    }
+    Ok(q.load(conn)?)
+}
+
 // ---- events ----
 
 pub struct NewEvent<'a> {

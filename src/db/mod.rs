@@ -10,6 +10,7 @@ pub mod models;
 pub mod organizations;
 pub mod outbox;
 pub mod password_resets;
+pub mod problems;
 pub mod queue;
 pub mod schema;
 pub mod search;

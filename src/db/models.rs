@@ -226,3 +226,65 @@ pub struct AttachmentMeta {
     pub size: i64,
     pub created_at: NaiveDateTime,
 }
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = problems)]
+pub struct Problem {
+    pub id: i64,
+    pub title: String,
+    pub statement: String,
+    pub category: String,
+    pub analysis: String,
+    pub contributing_factors: String,
+    pub five_whys: String,
+    pub customer_impact: String,
+    pub workaround: String,
+    pub owner_id: Option<i64>,
+    pub status: String,
+    pub resolution: String,
+    pub fix_released_at: Option<NaiveDateTime>,
+    pub created_by: Option<i64>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub closed_at: Option<NaiveDateTime>,
+    pub version: i32,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = problem_incidents)]
+pub struct ProblemIncident {
+    pub problem_id: i64,
+    pub incident_id: i64,
+    pub linked_at: NaiveDateTime,
+    pub linked_by: Option<i64>,
+    pub after_fix: bool,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = problem_events)]
+pub struct ProblemEvent {
+    pub id: i64,
+    pub problem_id: i64,
+    pub at: NaiveDateTime,
+    pub actor_id: Option<i64>,
+    pub kind: String,
+    pub field: String,
+    pub old_value: String,
+    pub new_value: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = problem_actions)]
+pub struct ProblemAction {
+    pub id: i64,
+    pub problem_id: i64,
+    pub title: String,
+    pub kind: String,
+    pub owner_id: Option<i64>,
+    pub due_date: Option<chrono::NaiveDate>,
+    pub status: String,
+    pub reason: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub overdue_notified_at: Option<NaiveDateTime>,
+}

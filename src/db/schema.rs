@@ -355,6 +355,75 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    problems (id) {
+        id -> BigInt,
+        title -> Text,
+        statement -> Text,
+        category -> Text,
+        analysis -> Text,
+        contributing_factors -> Text,
+        five_whys -> Text,
+        customer_impact -> Text,
+        workaround -> Text,
+        owner_id -> Nullable<BigInt>,
+        status -> Text,
+        resolution -> Text,
+        fix_released_at -> Nullable<Timestamp>,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        closed_at -> Nullable<Timestamp>,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    problem_services (problem_id, service_id) {
+        problem_id -> BigInt,
+        service_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    problem_incidents (problem_id, incident_id) {
+        problem_id -> BigInt,
+        incident_id -> BigInt,
+        linked_at -> Timestamp,
+        linked_by -> Nullable<BigInt>,
+        after_fix -> Bool,
+    }
+}
+
+diesel::table! {
+    problem_events (id) {
+        id -> BigInt,
+        problem_id -> BigInt,
+        at -> Timestamp,
+        actor_id -> Nullable<BigInt>,
+        kind -> Text,
+        field -> Text,
+        old_value -> Text,
+        new_value -> Text,
+    }
+}
+
+diesel::table! {
+    problem_actions (id) {
+        id -> BigInt,
+        problem_id -> BigInt,
+        title -> Text,
+        kind -> Text,
+        owner_id -> Nullable<BigInt>,
+        due_date -> Nullable<Date>,
+        status -> Text,
+        reason -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        overdue_notified_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(users -> organizations (organization_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(password_resets -> users (user_id));
@@ -396,4 +465,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     settings,
     inbound_messages,
     attachments,
+    problems,
+    problem_services,
+    problem_incidents,
+    problem_events,
+    problem_actions,
 );

@@ -6,6 +6,7 @@ pub mod incident;
 pub mod oncall;
 pub mod password_rules;
 pub mod policy;
+pub mod problem;
 pub mod role;
 pub mod sla;
 pub mod validate;

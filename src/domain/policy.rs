@@ -51,10 +51,14 @@ pub enum Action {
     ManageOutbox,
     /// Review incoming mail that could not be filed, and set how incoming mail is handled.
     ManageInbound,
+    /// Read root-cause records, their incidents and actions (without internal notes for sales).
+    ViewProblems,
+    /// Create and work root-cause records: analysis, status, linked incidents, actions.
+    ManageProblems,
 }
 
 impl Action {
-    pub const ALL: [Action; 19] = [
+    pub const ALL: [Action; 21] = [
         Action::ViewHome,
         Action::ManageOwnAccount,
         Action::RevokeSession,
@@ -74,6 +78,8 @@ impl Action {
         Action::ManageSla,
         Action::ManageOutbox,
         Action::ManageInbound,
+        Action::ViewProblems,
+        Action::ManageProblems,
     ];
 
     pub fn describe(self) -> &'static str {
@@ -97,6 +103,8 @@ impl Action {
             Action::ManageSla => "manage SLA policies and calendars",
             Action::ManageOutbox => "see the mail outbox and retry messages",
             Action::ManageInbound => "review incoming mail and set how it is handled",
+            Action::ViewProblems => "read root-cause records",
+            Action::ManageProblems => "create and work root-cause records",
         }
     }
 }
@@ -138,7 +146,8 @@ fn roles_for(action: Action) -> &'static [Role] {
         | Action::CommentPublic
         | Action::WatchIncident => EVERYONE,
         Action::UseInternalNotes => &[Support, Devops, Sales, Manager, Admin],
-        Action::WorkIncident => &[Support, Devops, Manager, Admin],
+        Action::WorkIncident | Action::ManageProblems => &[Support, Devops, Manager, Admin],
+        Action::ViewProblems => &[Support, Devops, Sales, Manager, Admin],
     }
 }
 

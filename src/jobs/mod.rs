@@ -24,6 +24,7 @@ pub struct JobReport {
     pub mails_sent: usize,
     pub mail_failures: usize,
     pub inbound_pruned: usize,
+    pub actions_overdue: usize,
 }
 
 /// Runs every job once.
@@ -32,6 +33,7 @@ pub fn run_once(state: &AppState) -> ServiceResult<JobReport> {
     r.auto_closed = auto_close::run(state)?;
     r.digests = digest::run(state)?;
     r.inbound_pruned = inbound_prune::run(state)?;
+    r.actions_overdue = crate::service::problems::notify_overdue_actions(state)?;
     (r.mails_sent, r.mail_failures) = deliver::run(state)?;
     Ok(r)
 }

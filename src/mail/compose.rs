@@ -285,3 +285,51 @@ pub fn digest(
         templates::digest(&f, m)
     })
 }
+
+/// The problem's owner hears that it came back after the fix was released.
+pub fn problem_recurred(
+    state: &AppState,
+    conn: &mut DbConnection,
+    owner: &User,
+    problem: &crate::db::models::Problem,
+    inc: &Incident,
+) -> DbResult<()> {
+    let pk = crate::domain::problem::key(problem.id);
+    let f = templates::ProblemRecurred {
+        name: owner.display_name.clone(),
+        problem_key: pk.clone(),
+        problem_title: problem.title.clone(),
+        incident_key: key(inc.id),
+        incident_title: inc.title.clone(),
+        fix_released_at: problem.fix_released_at,
+    };
+    let subject = format!("[{pk}] Recurred: {}", problem.title);
+    let link = format!("{}/problems/{pk}", state.config.base());
+    account_mail(state, conn, owner, ("problem_recurred", &subject), (&link, &format!("Open {pk}")), &|m| {
+        templates::problem_recurred(&f, m)
+    })
+}
+
+/// An action's owner hears once that it is overdue.
+pub fn action_overdue(
+    state: &AppState,
+    conn: &mut DbConnection,
+    owner: &User,
+    problem: &crate::db::models::Problem,
+    action: &crate::db::models::ProblemAction,
+    due: chrono::NaiveDate,
+) -> DbResult<()> {
+    let pk = crate::domain::problem::key(problem.id);
+    let f = templates::ActionOverdue {
+        name: owner.display_name.clone(),
+        problem_key: pk.clone(),
+        problem_title: problem.title.clone(),
+        action: action.title.clone(),
+        due,
+    };
+    let subject = format!("[{pk}] Action overdue: {}", action.title);
+    let link = format!("{}/problems/actions", state.config.base());
+    account_mail(state, conn, owner, ("action_overdue", &subject), (&link, "Open the actions"), &|m| {
+        templates::action_overdue(&f, m)
+    })
+}

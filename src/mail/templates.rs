@@ -141,6 +141,25 @@ pub struct DigestItem {
 
 /// `name(Facts) => "text path", "html path";` makes `pub fn name(&Facts, &Frame) -> Rendered`
 /// with the two template structs hidden inside it.
+/// An incident was linked to a problem whose fix had been released.
+pub struct ProblemRecurred {
+    pub name: String,
+    pub problem_key: String,
+    pub problem_title: String,
+    pub incident_key: String,
+    pub incident_title: String,
+    pub fix_released_at: Option<NaiveDateTime>,
+}
+
+/// A corrective or preventive action passed its due date.
+pub struct ActionOverdue {
+    pub name: String,
+    pub problem_key: String,
+    pub problem_title: String,
+    pub action: String,
+    pub due: NaiveDate,
+}
+
 macro_rules! email_templates {
     ($($name:ident($facts:ty) => $txt:tt, $html:tt;)*) => {$(
         pub fn $name(f: &$facts, m: &Frame<'_>) -> askama::Result<Rendered> {
@@ -176,6 +195,8 @@ email_templates! {
     password_changed(PasswordChanged) => "email/password_changed.txt", "email/password_changed.html";
     email_changed(EmailChanged) => "email/email_changed.txt", "email/email_changed.html";
     digest(Digest) => "email/digest.txt", "email/digest.html";
+    problem_recurred(ProblemRecurred) => "email/problem_recurred.txt", "email/problem_recurred.html";
+    action_overdue(ActionOverdue) => "email/action_overdue.txt", "email/action_overdue.html";
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ pub mod escalation;
 pub mod inbound;
 pub mod incidents;
 pub mod mail;
+pub mod problems;
 pub mod services;
 pub mod setup;
 pub mod sla;

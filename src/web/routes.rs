@@ -4,7 +4,7 @@
 
 use super::pages::{
     account, admin_audit, admin_inbound, admin_orgs, admin_outbox, admin_services, admin_sla, admin_tiers, admin_users,
-    auth, health, home, incident_actions, incidents, mail_inbound, notifications, setup,
+    auth, health, home, incident_actions, incidents, mail_inbound, notifications, problems, setup,
 };
 use super::{assets, middleware};
 use crate::domain::policy::Action;
@@ -123,6 +123,20 @@ pub fn define(r: &mut impl RouteSink) {
     r.add(post(), "/incidents/{key}/links", Signed(Action::WorkIncident), incident_actions::link);
     r.add(post(), "/incidents/{key}/links/{id}/delete", Signed(Action::WorkIncident), incident_actions::unlink);
     r.add(post(), "/incidents/{key}/watch", Signed(Action::WatchIncident), incident_actions::watch);
+    r.add(post(), "/incidents/{key}/problems", Signed(Action::ManageProblems), incident_actions::link_problem);
+
+    r.add(get(), "/problems", Signed(Action::ViewProblems), problems::list);
+    r.add(post(), "/problems", Signed(Action::ManageProblems), problems::create);
+    r.add(get(), "/problems/new", Signed(Action::ManageProblems), problems::new_form);
+    r.add(get(), "/problems/actions", Signed(Action::ViewProblems), problems::actions);
+    r.add(get(), "/problems/{key}", Signed(Action::ViewProblems), problems::show);
+    r.add(post(), "/problems/{key}", Signed(Action::ManageProblems), problems::update);
+    r.add(get(), "/problems/{key}/postmortem.md", Signed(Action::ViewProblems), problems::postmortem);
+    r.add(post(), "/problems/{key}/status", Signed(Action::ManageProblems), problems::status);
+    r.add(post(), "/problems/{key}/incidents", Signed(Action::ManageProblems), problems::link);
+    r.add(post(), "/problems/{key}/incidents/{id}/delete", Signed(Action::ManageProblems), problems::unlink);
+    r.add(post(), "/problems/{key}/actions", Signed(Action::ManageProblems), problems::add_action);
+    r.add(post(), "/problems/{key}/actions/{id}", Signed(Action::ManageProblems), problems::action_status);
 }
 
 /// Collects the declarations without registering anything: the route list the tests use.

@@ -13,6 +13,7 @@ mod incidents;
 mod mail;
 mod mail_templates;
 mod platform;
+mod problems;
 mod routes;
 mod security;
 mod sla;

@@ -247,6 +247,7 @@ pub fn html_unescape(s: &str) -> String {
     out
 }
 
+#[derive(Clone)]
 pub struct Browser {
     pub base: String,
     pub client: reqwest::Client,

@@ -255,6 +255,10 @@ pub struct IncidentPage {
     pub tiers: Vec<crate::db::models::Tier>,
     /// Files on the incident and its comments that this viewer may open.
     pub attachments: Vec<crate::db::models::AttachmentMeta>,
+    /// Root-cause records this incident is linked to (for those who may read them).
+    pub problems: Vec<crate::db::models::Problem>,
+    pub can_view_problems: bool,
+    pub can_manage_problems: bool,
 }
 
 pub fn incident_page(state: &AppState, user: &User, id: i64) -> ServiceResult<IncidentPage> {
@@ -266,6 +270,8 @@ pub fn incident_page(state: &AppState, user: &User, id: i64) -> ServiceResult<In
     let can_work = policy::allows(Some(&actor), Action::WorkIncident, res);
     let events = incidents::events_for(conn, inc.id, can_internal)?;
     let attachments = crate::db::attachments::list_for(conn, inc.id, can_internal)?;
+    let can_view_problems = policy::allows(Some(&actor), Action::ViewProblems, Resource::None);
+    let problems = if can_view_problems { crate::db::problems::for_incident(conn, inc.id)? } else { Vec::new() };
     let comments: HashMap<i64, Comment> =
         incidents::comments_for(conn, inc.id, can_internal)?.into_iter().map(|c| (c.id, c)).collect();
     let mut people: Vec<i64> = events.iter().filter_map(|e| e.actor_id).collect();
@@ -360,6 +366,9 @@ pub fn incident_page(state: &AppState, user: &User, id: i64) -> ServiceResult<In
         sla_first_response,
         sla_resolution,
         attachments,
+        problems,
+        can_view_problems,
+        can_manage_problems: policy::allows(Some(&actor), Action::ManageProblems, Resource::None),
         incident: inc,
     })
 }
@@ -454,4 +463,33 @@ pub fn dashboard(state: &AppState, user: &User) -> ServiceResult<Dashboard> {
         unassigned_new,
         recent: decorate(conn, &lists, recent, &[], false)?,
     })
+}
+
+/// One timeline event in words.
+pub fn describe_event(e: &IncidentEvent) -> String {
+    let label = |s: &str| Status::parse(s).map(Status::label).unwrap_or("Unknown").to_lowercase();
+    match e.kind.as_str() {
+        "created" => format!("Incident {}", e.new_value),
+        "assigned" if e.new_value.is_empty() => format!("Unassigned (was {})", e.old_value),
+        "assigned" => format!("Assigned to {}", e.new_value),
+        "status_changed" => format!("Status {} → {}", label(&e.old_value), label(&e.new_value)),
+        "field_changed" if e.field == "resolution" => format!("Resolution: {}", e.new_value),
+        "field_changed" if e.old_value.is_empty() => format!("{} set to {}", e.field, e.new_value),
+        "field_changed" => format!("{} {} → {}", e.field, e.old_value, e.new_value),
+        "acknowledged" => format!("Acknowledged ({})", e.new_value),
+        "comment_added" => format!("Added a {}", e.new_value),
+        "comment_edited" => "Edited a comment".to_string(),
+        "linked" => e.new_value.clone(),
+        "unlinked" => format!("Removed link to {}", e.old_value),
+        "sla_warning" => format!("SLA warning: {} due {}", e.field.replace('_', " "), e.new_value),
+        "sla_breached" => format!("SLA breached: {} target passed at {}", e.field.replace('_', " "), e.new_value),
+        "escalated" | "deescalated" => format!(
+            "{} ({}) from {} to {}",
+            if e.kind == "escalated" { "Escalated" } else { "De-escalated" },
+            e.field,
+            e.old_value,
+            e.new_value
+        ),
+        other => other.replace('_', " "),
+    }
 }

@@ -266,6 +266,29 @@ pub async fn link(
     finish(&state, ctx, &cu, id, r, Outcome { ok_message: "Link added.", kept, resubmit: None }).await
 }
 
+#[derive(serde::Deserialize)]
+pub struct ProblemLinkForm {
+    #[serde(default)]
+    problem: String,
+}
+
+/// Links this incident to a root-cause record (the problem side offers the same).
+pub async fn link_problem(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    cu: CurrentUser,
+    Meta(meta): Meta,
+    key_text: web::Path<String>,
+    form: web::Form<ProblemLinkForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = id_of(&key_text)?;
+    let problem = form.into_inner().problem;
+    let (st, user, pk) = (state.clone(), cu.user.clone(), problem.clone());
+    let r = blocking(move || crate::service::problems::link_from_incident(&st, &meta, &user, id, &pk)).await?;
+    let kept = Kept { problem, ..Default::default() };
+    finish(&state, ctx, &cu, id, r, Outcome { ok_message: "Linked to the problem.", kept, resubmit: None }).await
+}
+
 pub async fn unlink(
     state: web::Data<AppState>,
     cu: CurrentUser,

@@ -413,34 +413,11 @@ pub struct Kept {
     pub reason: String,
     pub reason_text: String,
     pub fields: Option<crate::web::forms::FieldsForm>,
+    pub problem: String,
 }
 
 pub fn describe(e: &crate::db::models::IncidentEvent) -> String {
-    let label = |s: &str| status_label(s).to_lowercase();
-    match e.kind.as_str() {
-        "created" => format!("Incident {}", e.new_value),
-        "assigned" if e.new_value.is_empty() => format!("Unassigned (was {})", e.old_value),
-        "assigned" => format!("Assigned to {}", e.new_value),
-        "status_changed" => format!("Status {} → {}", label(&e.old_value), label(&e.new_value)),
-        "field_changed" if e.field == "resolution" => format!("Resolution: {}", e.new_value),
-        "field_changed" if e.old_value.is_empty() => format!("{} set to {}", e.field, e.new_value),
-        "field_changed" => format!("{} {} → {}", e.field, e.old_value, e.new_value),
-        "acknowledged" => format!("Acknowledged ({})", e.new_value),
-        "comment_added" => format!("Added a {}", e.new_value),
-        "comment_edited" => "Edited a comment".to_string(),
-        "linked" => e.new_value.clone(),
-        "unlinked" => format!("Removed link to {}", e.old_value),
-        "sla_warning" => format!("SLA warning: {} due {}", e.field.replace('_', " "), e.new_value),
-        "sla_breached" => format!("SLA breached: {} target passed at {}", e.field.replace('_', " "), e.new_value),
-        "escalated" | "deescalated" => format!(
-            "{} ({}) from {} to {}",
-            if e.kind == "escalated" { "Escalated" } else { "De-escalated" },
-            e.field,
-            e.old_value,
-            e.new_value
-        ),
-        other => other.replace('_', " "),
-    }
+    incidents::describe_event(e)
 }
 
 fn attachment_links(p: &IncidentPage, comment_id: Option<i64>) -> Vec<AttachmentLink> {

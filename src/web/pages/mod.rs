@@ -17,6 +17,7 @@ pub mod incident_actions;
 pub mod incidents;
 pub mod mail_inbound;
 pub mod notifications;
+pub mod problems;
 pub mod setup;
 
 /// One `<option>` of a select box.

@@ -1,0 +1,778 @@
+//! Root-cause records: one function per change (create, edit, status, link an incident, actions),
+//! each writing its problem event in the same transaction; and the read models of the pages,
+//! including the postmortem draft.
+
+use super::{AppState, FieldErrors, RequestMeta, ServiceError, ServiceResult, actor_of, authorize};
+use crate::db::models::{Incident, Problem, ProblemAction, User};
+use crate::db::problems::{self, ProblemFields};
+use crate::db::{DbConnection, incidents, organizations, services, users};
+use crate::domain::incident::{key as inc_key, parse_key as parse_inc_key};
+use crate::domain::policy::{self, Action, Resource};
+use crate::domain::problem::{
+    ActionStatus, CATEGORIES, ProblemStatus, check_transition, key, list_lines, median, parse_key, recurrence,
+};
+use chrono::{NaiveDate, NaiveDateTime};
+use std::collections::HashMap;
+
+/// What the problem form sends.
+#[derive(Debug, Clone, Default)]
+pub struct ProblemInput {
+    pub title: String,
+    pub statement: String,
+    pub category: String,
+    pub analysis: String,
+    pub contributing_factors: String,
+    pub five_whys: String,
+    pub customer_impact: String,
+    pub workaround: String,
+    /// A staff user id, or empty.
+    pub owner: String,
+    pub services: Vec<String>,
+}
+
+fn status_of(p: &Problem) -> ProblemStatus {
+    ProblemStatus::parse(&p.status).unwrap_or(ProblemStatus::Investigating)
+}
+
+fn validate(conn: &mut DbConnection, input: &ProblemInput) -> ServiceResult<(ProblemFields, Vec<i64>)> {
+    let mut errors = FieldErrors::default();
+    let title = crate::domain::validate::label(&input.title, "Title", 200).map_err(|e| errors.add("title", e)).ok();
+    if !CATEGORIES.iter().any(|(c, _)| *c == input.category) {
+        errors.add("category", "Choose a root-cause category.");
+    }
+    let mut texts = Vec::new();
+    for (field, what, value) in [
+        ("statement", "The problem statement", &input.statement),
+        ("analysis", "The analysis", &input.analysis),
+        ("contributing_factors", "The contributing factors", &input.contributing_factors),
+        ("five_whys", "The five whys", &input.five_whys),
+        ("customer_impact", "The customer impact", &input.customer_impact),
+        ("workaround", "The workaround", &input.workaround),
+    ] {
+        texts.push(super::incidents::check_body(value, field, what, &mut errors).unwrap_or_default());
+    }
+    let owner_id = match input.owner.trim() {
+        "" => None,
+        s => match s.parse::<i64>() {
+            Ok(id) => super::incidents::check_assignable(conn, id, &mut errors, "owner")?.map(|u| u.id),
+            Err(_) => {
+                errors.add("owner", "Choose an active staff member who works incidents.");
+                None
+            }
+        },
+    };
+    let all_services = services::all(conn)?;
+    let mut service_ids = Vec::new();
+    for s in &input.services {
+        match s.parse::<i64>().ok().filter(|id| all_services.iter().any(|svc| svc.id == *id)) {
+            Some(id) if !service_ids.contains(&id) => service_ids.push(id),
+            Some(_) => {}
+            None => errors.add("services", "Choose services from the list."),
+        }
+    }
+    errors.into_result()?;
+    let [statement, analysis, contributing_factors, five_whys, customer_impact, workaround]: [String; 6] =
+        texts.try_into().map_err(|_| ServiceError::Internal("validated texts missing".into()))?;
+    Ok((
+        ProblemFields {
+            title: title.unwrap_or_default(),
+            statement,
+            category: input.category.clone(),
+            analysis,
+            contributing_factors: list_lines(&contributing_factors).join("\n"),
+            five_whys: list_lines(&five_whys).join("\n"),
+            customer_impact,
+            workaround,
+            owner_id,
+        },
+        service_ids,
+    ))
+}
+
+/// Writes one problem event: `change` is (field, old value, new value).
+fn event(
+    conn: &mut DbConnection,
+    problem_id: i64,
+    actor_id: Option<i64>,
+    kind: &str,
+    (field, old_value, new_value): (&str, &str, &str),
+    now: NaiveDateTime,
+) -> ServiceResult<()> {
+    let e = problems::NewProblemEvent { problem_id, actor_id, kind, field, old_value, new_value, now };
+    problems::insert_event(conn, &e)?;
+    Ok(())
+}
+
+/// A new problem; `from_incident` (a key) links that incident at once.
+pub fn create(
+    state: &AppState,
+    _meta: &RequestMeta,
+    user: &User,
+    input: &ProblemInput,
+    from_incident: &str,
+) -> ServiceResult<Problem> {
+    authorize(&actor_of(user), Action::ManageProblems, Resource::None)?;
+    state.tx(|conn| {
+        let (fields, service_ids) = validate(conn, input)?;
+        let now = state.clock.now_naive();
+        let p = problems::insert(conn, &fields, ProblemStatus::Investigating.as_str(), user.id, now)?;
+        problems::set_services(conn, p.id, &service_ids)?;
+        event(conn, p.id, Some(user.id), "created", ("", "", &p.title), now)?;
+        if !from_incident.trim().is_empty() {
+            link_in(state, conn, user, &p, from_incident)?;
+        }
+        Ok(problems::find(conn, p.id)?)
+    })
+}
+
+/// Edits the analysis fields; refused as stale when someone changed the problem meanwhile.
+pub fn update(
+    state: &AppState,
+    _meta: &RequestMeta,
+    user: &User,
+    id: i64,
+    version: i32,
+    input: &ProblemInput,
+) -> ServiceResult<Problem> {
+    authorize(&actor_of(user), Action::ManageProblems, Resource::None)?;
+    state.tx(|conn| {
+        let before = problems::find(conn, id)?;
+        let (fields, service_ids) = validate(conn, input)?;
+        let now = state.clock.now_naive();
+        if before.version != version {
+            return Err(ServiceError::Stale { current_version: before.version });
+        }
+        let after = problems::update_fields(conn, id, version, &fields, now)?
+            .ok_or(ServiceError::Stale { current_version: before.version + 1 })?;
+        for (field, old, new) in [
+            ("title", &before.title, &after.title),
+            ("statement", &before.statement, &after.statement),
+            ("category", &before.category, &after.category),
+            ("analysis", &before.analysis, &after.analysis),
+            ("contributing factors", &before.contributing_factors, &after.contributing_factors),
+            ("five whys", &before.five_whys, &after.five_whys),
+            ("customer impact", &before.customer_impact, &after.customer_impact),
+            ("workaround", &before.workaround, &after.workaround),
+        ] {
+            if old != new {
+                event(conn, id, Some(user.id), "field_changed", (field, old, new), now)?;
+            }
+        }
+        if before.owner_id != after.owner_id {
+            let name = |conn: &mut DbConnection, o: Option<i64>| -> ServiceResult<String> {
+                Ok(match o {
+                    Some(o) => users::find(conn, o)?.display_name,
+                    None => String::new(),
+                })
+            };
+            let (old, new) = (name(conn, before.owner_id)?, name(conn, after.owner_id)?);
+            event(conn, id, Some(user.id), "field_changed", ("owner", &old, &new), now)?;
+        }
+        if problems::services_of(conn, id)? != {
+            let mut s = service_ids.clone();
+            s.sort_unstable();
+            s
+        } {
+            problems::set_services(conn, id, &service_ids)?;
+            event(conn, id, Some(user.id), "field_changed", ("services", "", &service_ids.len().to_string()), now)?;
+        }
+        Ok(after)
+    })
+}
+
+pub fn change_status(
+    state: &AppState,
+    _meta: &RequestMeta,
+    user: &User,
+    id: i64,
+    version: i32,
+    to: &str,
+    resolution: &str,
+) -> ServiceResult<Problem> {
+    authorize(&actor_of(user), Action::ManageProblems, Resource::None)?;
+    state.tx(|conn| {
+        let p = problems::find(conn, id)?;
+        let Some(to) = ProblemStatus::parse(to) else {
+            return Err(ServiceError::Invalid(FieldErrors::single("status", "Choose a status from the list.")));
+        };
+        if p.version != version {
+            return Err(ServiceError::Stale { current_version: p.version });
+        }
+        let open = problems::actions_of(conn, id)?
+            .iter()
+            .filter(|a| ActionStatus::parse(&a.status).is_some_and(ActionStatus::is_open))
+            .count();
+        let from = status_of(&p);
+        if let Err(e) = check_transition(from, to, resolution, open) {
+            let field = if e == crate::domain::problem::ProblemTransitionError::ResolutionRequired {
+                "resolution"
+            } else {
+                "status"
+            };
+            return Err(ServiceError::Invalid(FieldErrors::single(field, e.to_string())));
+        }
+        let now = state.clock.now_naive();
+        let resolution = resolution.trim();
+        let fix_at = match to {
+            ProblemStatus::FixReleased => Some(Some(now)),
+            ProblemStatus::FixInProgress | ProblemStatus::RootCauseIdentified | ProblemStatus::Investigating => {
+                Some(None)
+            }
+            _ => None,
+        };
+        let closed_at = match to {
+            ProblemStatus::Closed => Some(Some(now)),
+            _ if from == ProblemStatus::Closed => Some(None),
+            _ => None,
+        };
+        let res = (to == ProblemStatus::Closed).then_some(resolution);
+        let after = problems::set_status(conn, id, version, to.as_str(), res, fix_at, closed_at, now)?
+            .ok_or(ServiceError::Stale { current_version: p.version + 1 })?;
+        event(conn, id, Some(user.id), "status_changed", ("status", from.as_str(), to.as_str()), now)?;
+        if to == ProblemStatus::Closed {
+            event(conn, id, Some(user.id), "field_changed", ("resolution", "", resolution), now)?;
+        }
+        Ok(after)
+    })
+}
+
+/// Links an incident (by key) to a problem; from the problem page or the incident page.
+pub fn link_incident(
+    state: &AppState,
+    _meta: &RequestMeta,
+    user: &User,
+    problem_id: i64,
+    incident_key: &str,
+) -> ServiceResult<()> {
+    authorize(&actor_of(user), Action::ManageProblems, Resource::None)?;
+    state.tx(|conn| {
+        let p = problems::find(conn, problem_id)?;
+        link_in(state, conn, user, &p, incident_key)
+    })
+}
+
+/// The incident-page side: links this incident to a problem named by key.
+pub fn link_from_incident(
+    state: &AppState,
+    meta: &RequestMeta,
+    user: &User,
+    incident_id: i64,
+    problem_key: &str,
+) -> ServiceResult<()> {
+    let Some(pid) = parse_key(problem_key) else {
+        return Err(ServiceError::Invalid(FieldErrors::single("problem", "Enter a problem key like PRB-7.")));
+    };
+    match link_incident(state, meta, user, pid, &inc_key(incident_id)) {
+        Err(ServiceError::NotFound) => {
+            Err(ServiceError::Invalid(FieldErrors::single("problem", "There is no problem with that key.")))
+        }
+        Err(ServiceError::Invalid(e)) => {
+            let msg = e.0.into_iter().map(|(_, m)| m).collect::<Vec<_>>().join(" ");
+            Err(ServiceError::Invalid(FieldErrors::single("problem", msg)))
+        }
+        other => other,
+    }
+}
+
+fn link_in(
+    state: &AppState,
+    conn: &mut DbConnection,
+    user: &User,
+    p: &Problem,
+    incident_key: &str,
+) -> ServiceResult<()> {
+    let invalid = |m: &str| ServiceError::Invalid(FieldErrors::single("incident", m));
+    let Some(iid) = parse_inc_key(incident_key.trim().to_uppercase().as_str()) else {
+        return Err(invalid("Enter an incident key like INC-42."));
+    };
+    let inc = match super::incidents::load_visible(conn, &actor_of(user), iid) {
+        Ok((i, _)) => i,
+        Err(ServiceError::NotFound) => return Err(invalid("There is no incident with that key.")),
+        Err(e) => return Err(e),
+    };
+    if problems::links_of(conn, p.id)?.iter().any(|l| l.incident_id == inc.id) {
+        return Err(invalid("This incident is linked to the problem already."));
+    }
+    let now = state.clock.now_naive();
+    let after_fix = status_of(p).fix_is_out();
+    problems::link_incident(conn, p.id, inc.id, user.id, after_fix, now)?;
+    event(conn, p.id, Some(user.id), "incident_linked", ("", "", &inc_key(inc.id)), now)?;
+    super::incidents::event(
+        conn,
+        &inc,
+        Some(user.id),
+        "linked",
+        "problem",
+        "",
+        &format!("linked to problem {}", key(p.id)),
+        true,
+        None,
+        now,
+    )?;
+    problems::touch(conn, p.id, now)?;
+    if after_fix {
+        // The fix did not hold: the problem recurred, and its owner hears it.
+        let from = status_of(p);
+        problems::set_status(conn, p.id, p.version, ProblemStatus::Recurred.as_str(), None, None, None, now)?
+            .ok_or(ServiceError::Stale { current_version: p.version + 1 })?;
+        event(conn, p.id, None, "recurred", ("status", from.as_str(), ProblemStatus::Recurred.as_str()), now)?;
+        if let Some(owner) = p.owner_id.map(|o| users::find(conn, o)).transpose()?.filter(|u| u.active) {
+            crate::mail::compose::problem_recurred(state, conn, &owner, p, &inc)?;
+        }
+    }
+    Ok(())
+}
+
+pub fn unlink_incident(
+    state: &AppState,
+    _meta: &RequestMeta,
+    user: &User,
+    problem_id: i64,
+    incident_id: i64,
+) -> ServiceResult<()> {
+    authorize(&actor_of(user), Action::ManageProblems, Resource::None)?;
+    state.tx(|conn| {
+        let p = problems::find(conn, problem_id)?;
+        if problems::unlink_incident(conn, p.id, incident_id)? == 0 {
+            return Err(ServiceError::NotFound);
+        }
+        let now = state.clock.now_naive();
+        event(conn, p.id, Some(user.id), "incident_unlinked", ("", &inc_key(incident_id), ""), now)?;
+        problems::touch(conn, p.id, now)?;
+        Ok(())
+    })
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ActionInput {
+    pub title: String,
+    pub kind: String,
+    pub owner: String,
+    /// YYYY-MM-DD or empty.
+    pub due: String,
+}
+
+pub fn add_action(
+    state: &AppState,
+    _meta: &RequestMeta,
+    user: &User,
+    problem_id: i64,
+    input: &ActionInput,
+) -> ServiceResult<ProblemAction> {
+    authorize(&actor_of(user), Action::ManageProblems, Resource::None)?;
+    state.tx(|conn| {
+        let p = problems::find(conn, problem_id)?;
+        let mut errors = FieldErrors::default();
+        let title = crate::domain::validate::label(&input.title, "The action", 200)
+            .map_err(|e| errors.add("action_title", e))
+            .ok();
+        if !["corrective", "preventive"].contains(&input.kind.as_str()) {
+            errors.add("action_kind", "Choose corrective or preventive.");
+        }
+        let owner = match input.owner.trim() {
+            "" => None,
+            s => match s.parse::<i64>() {
+                Ok(id) => super::incidents::check_assignable(conn, id, &mut errors, "action_owner")?.map(|u| u.id),
+                Err(_) => {
+                    errors.add("action_owner", "Choose an active staff member who works incidents.");
+                    None
+                }
+            },
+        };
+        let due = match input.due.trim() {
+            "" => None,
+            d => match NaiveDate::parse_from_str(d, "%Y-%m-%d") {
+                Ok(d) => Some(d),
+                Err(_) => {
+                    errors.add("action_due", "Enter the due date as YYYY-MM-DD.");
+                    None
+                }
+            },
+        };
+        errors.into_result()?;
+        let title = title.unwrap_or_default();
+        let now = state.clock.now_naive();
+        let a = problems::insert_action(
+            conn,
+            &problems::NewAction {
+                problem_id: p.id,
+                title: &title,
+                kind: &input.kind,
+                owner_id: owner,
+                due_date: due,
+                now,
+            },
+        )?;
+        event(conn, p.id, Some(user.id), "action_added", (&input.kind, "", &title), now)?;
+        problems::touch(conn, p.id, now)?;
+        Ok(a)
+    })
+}
+
+pub fn set_action_status(
+    state: &AppState,
+    _meta: &RequestMeta,
+    user: &User,
+    problem_id: i64,
+    action_id: i64,
+    status: &str,
+    reason: &str,
+) -> ServiceResult<()> {
+    authorize(&actor_of(user), Action::ManageProblems, Resource::None)?;
+    state.tx(|conn| {
+        let a = problems::find_action(conn, action_id)?;
+        if a.problem_id != problem_id {
+            return Err(ServiceError::NotFound);
+        }
+        let Some(to) = ActionStatus::parse(status) else {
+            return Err(ServiceError::Invalid(FieldErrors::single("action_status", "Choose a status from the list.")));
+        };
+        let reason = reason.trim();
+        if to == ActionStatus::WontDo && reason.is_empty() {
+            return Err(ServiceError::Invalid(FieldErrors::single(
+                "action_reason",
+                "Say why the action will not be done.",
+            )));
+        }
+        if a.status == to.as_str() {
+            return Ok(());
+        }
+        let now = state.clock.now_naive();
+        problems::set_action_status(
+            conn,
+            a.id,
+            to.as_str(),
+            if to == ActionStatus::WontDo { reason } else { "" },
+            now,
+        )?;
+        let text = if to == ActionStatus::WontDo { format!("{} ({reason})", a.title) } else { a.title.clone() };
+        event(conn, problem_id, Some(user.id), "action_status", (to.as_str(), &a.status, &text), now)?;
+        problems::touch(conn, problem_id, now)?;
+        Ok(())
+    })
+}
+
+/// Tells owners of overdue actions, once per action (a job).
+pub fn notify_overdue_actions(state: &AppState) -> ServiceResult<usize> {
+    state.tx(|conn| {
+        let now = state.clock.now_naive();
+        let mut told = 0;
+        for a in problems::overdue_unnotified(conn, now.date())? {
+            problems::mark_overdue_notified(conn, a.id, now)?;
+            let (Some(owner_id), Some(due)) = (a.owner_id, a.due_date) else { continue };
+            let owner = users::find(conn, owner_id)?;
+            if !owner.active {
+                continue;
+            }
+            let p = problems::find(conn, a.problem_id)?;
+            crate::mail::compose::action_overdue(state, conn, &owner, &p, &a, due)?;
+            told += 1;
+        }
+        Ok(told)
+    })
+}
+
+// ---------- read models ----------
+
+pub struct ListRow {
+    pub problem: Problem,
+    pub owner: String,
+    pub incidents: usize,
+    /// Incidents linked in the last 30 days.
+    pub recent: usize,
+    pub recurred: bool,
+}
+
+pub fn list(
+    state: &AppState,
+    user: &User,
+    status: Option<&str>,
+    after: Option<(NaiveDateTime, i64)>,
+) -> ServiceResult<Vec<ListRow>> {
+    authorize(&actor_of(user), Action::ViewProblems, Resource::None)?;
+    let mut conn = state.conn()?;
+    let conn = &mut *conn;
+    let rows = problems::list(conn, status, after, 50)?;
+    let ids: Vec<i64> = rows.iter().map(|p| p.id).collect();
+    let links = problems::links_of_many(conn, &ids)?;
+    let owners: HashMap<i64, String> =
+        users::list_by_ids(conn, &rows.iter().filter_map(|p| p.owner_id).collect::<Vec<_>>())?
+            .into_iter()
+            .map(|u| (u.id, u.display_name))
+            .collect();
+    let now = state.clock.now_naive();
+    Ok(rows
+        .into_iter()
+        .map(|p| {
+            let mine: Vec<_> = links.iter().filter(|l| l.problem_id == p.id).collect();
+            let times: Vec<NaiveDateTime> = mine.iter().map(|l| l.linked_at).collect();
+            ListRow {
+                owner: p.owner_id.and_then(|o| owners.get(&o).cloned()).unwrap_or_default(),
+                incidents: mine.len(),
+                recent: recurrence(&times, now, 30, 1)[0],
+                recurred: mine.iter().any(|l| l.after_fix),
+                problem: p,
+            }
+        })
+        .collect())
+}
+
+pub struct LinkedIncident {
+    pub incident: Incident,
+    pub organization: String,
+    pub linked_at: NaiveDateTime,
+    pub after_fix: bool,
+}
+
+/// One entry of the combined timeline: the problem's own events and its incidents'.
+pub struct TimelineEntry {
+    pub at: NaiveDateTime,
+    pub actor: String,
+    /// "PRB-3" or "INC-42".
+    pub source: String,
+    pub text: String,
+}
+
+pub struct ActionView {
+    pub action: ProblemAction,
+    pub owner: String,
+    pub overdue: bool,
+}
+
+pub struct ProblemPage {
+    pub problem: Problem,
+    pub owner: Option<User>,
+    pub services: Vec<(i64, String)>,
+    pub incidents: Vec<LinkedIncident>,
+    pub timeline: Vec<TimelineEntry>,
+    pub actions: Vec<ActionView>,
+    pub organizations_affected: usize,
+    pub total_to_resolve: Option<chrono::Duration>,
+    pub median_to_resolve: Option<chrono::Duration>,
+    /// Linked incidents in the last three 30-day periods, newest first.
+    pub recurrence: Vec<usize>,
+    pub can_manage: bool,
+    pub next_statuses: Vec<ProblemStatus>,
+    pub all_services: Vec<crate::db::models::Service>,
+    pub staff: Vec<User>,
+}
+
+pub fn page(state: &AppState, user: &User, id: i64) -> ServiceResult<ProblemPage> {
+    let actor = actor_of(user);
+    authorize(&actor, Action::ViewProblems, Resource::None)?;
+    let can_manage = policy::allows(Some(&actor), Action::ManageProblems, Resource::None);
+    let mut conn = state.conn()?;
+    let conn = &mut *conn;
+    let problem = problems::find(conn, id)?;
+    let links = problems::links_of(conn, id)?;
+    let incs = problems::incidents_of(conn, id)?;
+    let orgs: HashMap<i64, String> = organizations::names(conn)?.into_iter().collect();
+    let incidents: Vec<LinkedIncident> = incs
+        .into_iter()
+        .filter_map(|i| {
+            let l = links.iter().find(|l| l.incident_id == i.id)?;
+            Some(LinkedIncident {
+                organization: i.organization_id.and_then(|o| orgs.get(&o).cloned()).unwrap_or_default(),
+                linked_at: l.linked_at,
+                after_fix: l.after_fix,
+                incident: i,
+            })
+        })
+        .collect();
+    let mut affected: Vec<i64> = incidents.iter().filter_map(|l| l.incident.organization_id).collect();
+    affected.sort_unstable();
+    affected.dedup();
+    let durations: Vec<chrono::Duration> =
+        incidents.iter().filter_map(|l| l.incident.resolved_at.map(|r| r - l.incident.created_at)).collect();
+    let total_to_resolve = (!durations.is_empty()).then(|| durations.iter().copied().sum());
+    let median_to_resolve = median(durations);
+    // Sales read problems without internal notes.
+    let internal = can_manage;
+    let own_events = problems::events_of(conn, id)?;
+    let inc_events = problems::incident_events_of(conn, id, internal)?;
+    let comment_ids: Vec<i64> = inc_events.iter().filter_map(|e| e.comment_id).collect();
+    let comments: HashMap<i64, String> =
+        incidents::comments_by_ids(conn, &comment_ids, internal)?.into_iter().map(|c| (c.id, c.body)).collect();
+    let mut people: Vec<i64> = own_events.iter().filter_map(|e| e.actor_id).collect();
+    people.extend(inc_events.iter().filter_map(|e| e.actor_id));
+    people.extend(problem.owner_id);
+    let actions_raw = problems::actions_of(conn, id)?;
+    people.extend(actions_raw.iter().filter_map(|a| a.owner_id));
+    let names: HashMap<i64, User> = users::list_by_ids(conn, &people)?.into_iter().map(|u| (u.id, u)).collect();
+    let name = |a: Option<i64>| {
+        a.and_then(|a| names.get(&a).map(|u| u.display_name.clone())).unwrap_or_else(|| "Firewatch".into())
+    };
+    let mut timeline: Vec<TimelineEntry> = own_events
+        .iter()
+        .map(|e| TimelineEntry { at: e.at, actor: name(e.actor_id), source: key(id), text: describe(e) })
+        .collect();
+    timeline.extend(inc_events.iter().map(|e| {
+        let mut text = super::incidents::describe_event(e);
+        if let Some(body) = e.comment_id.and_then(|c| comments.get(&c)) {
+            text = format!("{text}: {}", excerpt(body, 200));
+        }
+        TimelineEntry { at: e.at, actor: name(e.actor_id), source: inc_key(e.incident_id), text }
+    }));
+    timeline.sort_by_key(|t| t.at);
+    let today = state.clock.now_naive().date();
+    let actions = actions_raw
+        .into_iter()
+        .map(|a| ActionView {
+            owner: a.owner_id.and_then(|o| names.get(&o).map(|u| u.display_name.clone())).unwrap_or_default(),
+            overdue: ActionStatus::parse(&a.status).is_some_and(ActionStatus::is_open)
+                && a.due_date.is_some_and(|d| d < today),
+            action: a,
+        })
+        .collect();
+    let service_ids = problems::services_of(conn, id)?;
+    let all_services = services::all(conn)?;
+    let svc_names =
+        all_services.iter().filter(|s| service_ids.contains(&s.id)).map(|s| (s.id, s.name.clone())).collect();
+    let times: Vec<NaiveDateTime> = links.iter().map(|l| l.linked_at).collect();
+    let staff =
+        if can_manage { users::active_with_roles(conn, &super::incidents::working_roles(), 500)? } else { Vec::new() };
+    Ok(ProblemPage {
+        owner: problem.owner_id.and_then(|o| names.get(&o).cloned()),
+        services: svc_names,
+        incidents,
+        timeline,
+        actions,
+        organizations_affected: affected.len(),
+        total_to_resolve,
+        median_to_resolve,
+        recurrence: recurrence(&times, state.clock.now_naive(), 30, 3),
+        can_manage,
+        next_statuses: status_of(&problem).next().to_vec(),
+        all_services,
+        staff,
+        problem,
+    })
+}
+
+fn excerpt(s: &str, n: usize) -> String {
+    let one_line: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() > n { format!("{}…", one_line.chars().take(n).collect::<String>()) } else { one_line }
+}
+
+pub fn describe(e: &crate::db::models::ProblemEvent) -> String {
+    let label = |s: &str| ProblemStatus::parse(s).map(ProblemStatus::label).unwrap_or("?").to_lowercase();
+    match e.kind.as_str() {
+        "created" => "Problem recorded".to_string(),
+        "status_changed" => format!("Status {} → {}", label(&e.old_value), label(&e.new_value)),
+        "recurred" => "Recurred: an incident was linked after the fix was released".to_string(),
+        "field_changed" if e.field == "resolution" => format!("Resolution: {}", e.new_value),
+        "field_changed" => format!("Changed the {}", e.field),
+        "incident_linked" => format!("Linked {}", e.new_value),
+        "incident_unlinked" => format!("Unlinked {}", e.old_value),
+        "action_added" => format!("Added a {} action: {}", e.field, e.new_value),
+        "action_status" => format!(
+            "Action {}: {}",
+            ActionStatus::parse(&e.field).map(ActionStatus::label).unwrap_or("?").to_lowercase(),
+            e.new_value
+        ),
+        other => other.replace('_', " "),
+    }
+}
+
+pub struct OpenAction {
+    pub action: ProblemAction,
+    pub problem_key: String,
+    pub problem_title: String,
+    pub owner: String,
+    pub overdue: bool,
+}
+
+/// Every open action, overdue first (`/problems/actions`).
+pub fn open_actions(state: &AppState, user: &User) -> ServiceResult<Vec<OpenAction>> {
+    authorize(&actor_of(user), Action::ViewProblems, Resource::None)?;
+    let mut conn = state.conn()?;
+    let conn = &mut *conn;
+    let actions = problems::open_actions(conn, 500)?;
+    let pids: Vec<i64> = actions.iter().map(|a| a.problem_id).collect();
+    let probs: HashMap<i64, Problem> = problems::find_many(conn, &pids)?.into_iter().map(|p| (p.id, p)).collect();
+    let owners: HashMap<i64, String> =
+        users::list_by_ids(conn, &actions.iter().filter_map(|a| a.owner_id).collect::<Vec<_>>())?
+            .into_iter()
+            .map(|u| (u.id, u.display_name))
+            .collect();
+    let today = state.clock.now_naive().date();
+    Ok(actions
+        .into_iter()
+        .map(|a| OpenAction {
+            problem_key: key(a.problem_id),
+            problem_title: probs.get(&a.problem_id).map(|p| p.title.clone()).unwrap_or_default(),
+            owner: a.owner_id.and_then(|o| owners.get(&o).cloned()).unwrap_or_default(),
+            overdue: a.due_date.is_some_and(|d| d < today),
+            action: a,
+        })
+        .collect())
+}
+
+/// The problems an incident is linked to, for its page (staff who may read problems only).
+pub fn for_incident(state: &AppState, user: &User, incident_id: i64) -> ServiceResult<Vec<Problem>> {
+    if !policy::allows(Some(&actor_of(user)), Action::ViewProblems, Resource::None) {
+        return Ok(Vec::new());
+    }
+    Ok(problems::for_incident(&mut *state.conn()?, incident_id)?)
+}
+
+/// The postmortem draft as one Markdown document.
+pub fn postmortem(state: &AppState, user: &User, id: i64) -> ServiceResult<(String, String)> {
+    let p = page(state, user, id)?;
+    let pr = &p.problem;
+    let k = key(pr.id);
+    let fmt_t = |t: &NaiveDateTime| t.format("%Y-%m-%d %H:%M UTC").to_string();
+    let mut md = format!("# Postmortem {k}: {}\n\n", pr.title);
+    md.push_str(&format!(
+        "Status: {}. Root-cause category: {}.{}\n\n",
+        status_of(pr).label(),
+        crate::domain::problem::category_label(&pr.category),
+        p.owner.as_ref().map(|o| format!(" Owner: {}.", o.display_name)).unwrap_or_default()
+    ));
+    let section = |md: &mut String, title: &str, body: &str| {
+        md.push_str(&format!(
+            "## {title}\n\n{}\n\n",
+            if body.trim().is_empty() { "_Not written yet._" } else { body.trim() }
+        ));
+    };
+    section(&mut md, "Problem statement", &pr.statement);
+    section(&mut md, "Customer impact", &pr.customer_impact);
+    md.push_str(&format!(
+        "Incidents: {}. Organizations affected: {}. Total time to resolve: {}. Median time to resolve: {}.\n\n",
+        p.incidents.len(),
+        p.organizations_affected,
+        p.total_to_resolve.map(crate::domain::sla::span_text).unwrap_or_else(|| "—".into()),
+        p.median_to_resolve.map(crate::domain::sla::span_text).unwrap_or_else(|| "—".into()),
+    ));
+    md.push_str("## Timeline\n\n");
+    for t in &p.timeline {
+        md.push_str(&format!("- {} · {} · {}: {}\n", fmt_t(&t.at), t.source, t.actor, t.text.replace('\n', " ")));
+    }
+    md.push('\n');
+    section(&mut md, "Root cause", &pr.analysis);
+    let factors: Vec<String> = pr.contributing_factors.lines().map(|l| format!("- {l}")).collect();
+    section(&mut md, "Contributing factors", &factors.join("\n"));
+    if !pr.five_whys.trim().is_empty() {
+        let whys: Vec<String> = pr.five_whys.lines().enumerate().map(|(i, l)| format!("{}. {l}", i + 1)).collect();
+        section(&mut md, "Five whys", &whys.join("\n"));
+    }
+    if !pr.workaround.trim().is_empty() {
+        section(&mut md, "Workaround", &pr.workaround);
+    }
+    let actions: Vec<String> = p
+        .actions
+        .iter()
+        .map(|a| {
+            format!(
+                "- [{}] {} ({}{}{})",
+                if a.action.status == "done" { "x" } else { " " },
+                a.action.title,
+                a.action.kind,
+                if a.owner.is_empty() { String::new() } else { format!(", {}", a.owner) },
+                a.action.due_date.map(|d| format!(", due {d}")).unwrap_or_default()
+            )
+        })
+        .collect();
+    section(&mut md, "Actions", &actions.join("\n"));
+    Ok((format!("{k}-postmortem.md"), md))
+}
