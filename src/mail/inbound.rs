@@ -30,6 +30,11 @@ pub struct ParsedMail {
     pub attachments: Vec<Attachment>,
 }
 
+/// A header value on one line: control characters (a decoded CR/LF among them) become spaces.
+fn one_line(s: &str) -> String {
+    s.split(|c: char| c.is_control() || c.is_whitespace()).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
+}
+
 /// Parses a message; None when it is not a mail message at all.
 pub fn parse(raw: &[u8]) -> Option<ParsedMail> {
     let msg = MessageParser::default().parse(raw)?;
@@ -93,8 +98,8 @@ pub fn parse(raw: &[u8]) -> Option<ParsedMail> {
     Some(ParsedMail {
         message_id,
         from_address,
-        from_name: from_name.chars().filter(|c| !c.is_control()).take(120).collect(),
-        subject: msg.subject().unwrap_or("").chars().filter(|c| !c.is_control() || *c == ' ').collect(),
+        from_name: one_line(&from_name).chars().take(120).collect(),
+        subject: one_line(msg.subject().unwrap_or("")),
         refs,
         automatic,
         body,

@@ -441,3 +441,46 @@ both!(mailgate_exit_codes_tell_the_mta_what_to_do, |app| {
     assert_eq!(gate(closed, TOKEN, m.clone()).await.expect("join"), Some(75), "unreachable: the MTA retries");
     assert_eq!(gate(app.base.clone(), TOKEN, String::new()).await.expect("join"), Some(65), "no message");
 });
+
+both!(header_injection_through_encoded_mail_headers_goes_nowhere, |app| {
+    let port = crate::mail::free_port();
+    let app = with_token(app, |c| {
+        c.smtp_host = Some("127.0.0.1".into());
+        c.smtp_port = port;
+        c.smtp_tls = firewatch::config::SmtpTls::None;
+    })
+    .await;
+    let admin = app.signed_in("admin").await;
+    let _svc = service(&admin, "Portal").await;
+    let r = admin
+        .submit(
+            "/admin/organizations/new",
+            "/admin/organizations",
+            &[("name", "Acme"), ("email_domains", "acme.example")],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    // CR/LF hidden in encoded words of the sender's name and the subject.
+    let raw = concat!(
+        "From: =?UTF-8?Q?Eve=0D=0ABcc:_victim@evil.example?= <eve@acme.example>\r\n",
+        "Subject: =?UTF-8?Q?Hi=0D=0ABcc:_victim2@evil.example?=\r\n",
+        "Message-ID: <inject-1@acme.example>\r\n",
+        "\r\n",
+        "Hello.\r\n",
+    );
+    let v = post_mail(&app, raw).await;
+    assert_eq!(field(&v, "status"), "accepted", "{v}");
+    let agent = login_as(&app, "support", "sam@example.com").await;
+    assert_eq!(reply(&agent, "INC-1", "We will look.").await.status, 303);
+
+    let got = crate::mail::smtp_sink(port).await;
+    let r = crate::mail::run_jobs(&app).await;
+    assert!(r.mails_sent >= 1, "{r:?}");
+    let mails = got.lock().map(|g| g.clone()).unwrap_or_default();
+    let to_eve: Vec<&String> = mails.iter().filter(|m| m.contains("eve@acme.example")).collect();
+    assert_eq!(to_eve.len(), 1, "{mails:#?}");
+    for m in &mails {
+        assert!(!m.lines().any(|l| l.to_ascii_lowercase().starts_with("bcc:")), "no injected header: {m}");
+    }
+    assert!(to_eve[0].contains("Hi Bcc: victim2@evil.example"), "the subject stays on one line: {}", to_eve[0]);
+});

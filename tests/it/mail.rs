@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 /// A minimal SMTP server that accepts everything and keeps each message's DATA.
-async fn smtp_sink(port: u16) -> Arc<Mutex<Vec<String>>> {
+pub(crate) async fn smtp_sink(port: u16) -> Arc<Mutex<Vec<String>>> {
     let got = Arc::new(Mutex::new(Vec::new()));
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("bind smtp sink");
     let store = got.clone();
@@ -52,12 +52,12 @@ async fn smtp_sink(port: u16) -> Arc<Mutex<Vec<String>>> {
     got
 }
 
-async fn run_jobs(app: &TestApp) -> firewatch::jobs::JobReport {
+pub(crate) async fn run_jobs(app: &TestApp) -> firewatch::jobs::JobReport {
     let state = app.state.clone();
     tokio::task::spawn_blocking(move || firewatch::jobs::run_once(&state)).await.expect("join").expect("jobs")
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(2525)
 }
 
