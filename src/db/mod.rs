@@ -2,6 +2,7 @@
 
 pub mod attachments;
 pub mod audit;
+pub mod bugs;
 pub mod bulk;
 pub mod inbound;
 pub mod incidents;

@@ -288,3 +288,34 @@ pub struct ProblemAction {
     pub updated_at: NaiveDateTime,
     pub overdue_notified_at: Option<NaiveDateTime>,
 }
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = bugs)]
+pub struct Bug {
+    pub id: i64,
+    pub title: String,
+    pub description: String,
+    pub service_id: Option<i64>,
+    pub severity: String,
+    pub status: String,
+    pub external_ref: String,
+    pub assignee_id: Option<i64>,
+    pub fix_ineffective: bool,
+    pub created_by: Option<i64>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub version: i32,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = bug_events)]
+pub struct BugEvent {
+    pub id: i64,
+    pub bug_id: i64,
+    pub at: NaiveDateTime,
+    pub actor_id: Option<i64>,
+    pub kind: String,
+    pub field: String,
+    pub old_value: String,
+    pub new_value: String,
+}

@@ -424,6 +424,51 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    bugs (id) {
+        id -> BigInt,
+        title -> Text,
+        description -> Text,
+        service_id -> Nullable<BigInt>,
+        severity -> Text,
+        status -> Text,
+        external_ref -> Text,
+        assignee_id -> Nullable<BigInt>,
+        fix_ineffective -> Bool,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    bug_problems (bug_id, problem_id) {
+        bug_id -> BigInt,
+        problem_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    bug_incidents (bug_id, incident_id) {
+        bug_id -> BigInt,
+        incident_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    bug_events (id) {
+        id -> BigInt,
+        bug_id -> BigInt,
+        at -> Timestamp,
+        actor_id -> Nullable<BigInt>,
+        kind -> Text,
+        field -> Text,
+        old_value -> Text,
+        new_value -> Text,
+    }
+}
+
 diesel::joinable!(users -> organizations (organization_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(password_resets -> users (user_id));
@@ -470,4 +515,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     problem_incidents,
     problem_events,
     problem_actions,
+    bugs,
+    bug_problems,
+    bug_incidents,
+    bug_events,
 );

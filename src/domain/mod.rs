@@ -1,5 +1,6 @@
 //! Pure rules: no actix, no diesel. Everything here is unit-testable without a server.
 
+pub mod bug;
 pub mod clock;
 pub mod inbound;
 pub mod incident;

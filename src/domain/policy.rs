@@ -55,10 +55,14 @@ pub enum Action {
     ViewProblems,
     /// Create and work root-cause records: analysis, status, linked incidents, actions.
     ManageProblems,
+    /// Read bug fixes.
+    ViewBugs,
+    /// Create and work bug fixes: status, links to problems and incidents.
+    ManageBugs,
 }
 
 impl Action {
-    pub const ALL: [Action; 21] = [
+    pub const ALL: [Action; 23] = [
         Action::ViewHome,
         Action::ManageOwnAccount,
         Action::RevokeSession,
@@ -80,6 +84,8 @@ impl Action {
         Action::ManageInbound,
         Action::ViewProblems,
         Action::ManageProblems,
+        Action::ViewBugs,
+        Action::ManageBugs,
     ];
 
     pub fn describe(self) -> &'static str {
@@ -105,6 +111,8 @@ impl Action {
             Action::ManageInbound => "review incoming mail and set how it is handled",
             Action::ViewProblems => "read root-cause records",
             Action::ManageProblems => "create and work root-cause records",
+            Action::ViewBugs => "read bug fixes",
+            Action::ManageBugs => "create and work bug fixes",
         }
     }
 }
@@ -146,8 +154,8 @@ fn roles_for(action: Action) -> &'static [Role] {
         | Action::CommentPublic
         | Action::WatchIncident => EVERYONE,
         Action::UseInternalNotes => &[Support, Devops, Sales, Manager, Admin],
-        Action::WorkIncident | Action::ManageProblems => &[Support, Devops, Manager, Admin],
-        Action::ViewProblems => &[Support, Devops, Sales, Manager, Admin],
+        Action::WorkIncident | Action::ManageProblems | Action::ManageBugs => &[Support, Devops, Manager, Admin],
+        Action::ViewProblems | Action::ViewBugs => &[Support, Devops, Sales, Manager, Admin],
     }
 }
 

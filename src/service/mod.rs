@@ -6,6 +6,7 @@ pub mod account;
 pub mod admin_orgs;
 pub mod admin_users;
 pub mod auth;
+pub mod bugs;
 pub mod escalation;
 pub mod inbound;
 pub mod incidents;

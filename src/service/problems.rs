@@ -555,6 +555,8 @@ pub struct ProblemPage {
     pub next_statuses: Vec<ProblemStatus>,
     pub all_services: Vec<crate::db::models::Service>,
     pub staff: Vec<User>,
+    /// The bugs behind the problem (for those who may read bugs).
+    pub bugs: Vec<crate::db::models::Bug>,
 }
 
 pub fn page(state: &AppState, user: &User, id: i64) -> ServiceResult<ProblemPage> {
@@ -631,7 +633,13 @@ pub fn page(state: &AppState, user: &User, id: i64) -> ServiceResult<ProblemPage
     let times: Vec<NaiveDateTime> = links.iter().map(|l| l.linked_at).collect();
     let staff =
         if can_manage { users::active_with_roles(conn, &super::incidents::working_roles(), 500)? } else { Vec::new() };
+    let bugs = if policy::allows(Some(&actor), Action::ViewBugs, Resource::None) {
+        crate::db::bugs::for_problem(conn, id)?
+    } else {
+        Vec::new()
+    };
     Ok(ProblemPage {
+        bugs,
         owner: problem.owner_id.and_then(|o| names.get(&o).cloned()),
         services: svc_names,
         incidents,
@@ -662,7 +670,7 @@ pub fn describe(e: &crate::db::models::ProblemEvent) -> String {
         "recurred" => "Recurred: an incident was linked after the fix was released".to_string(),
         "field_changed" if e.field == "resolution" => format!("Resolution: {}", e.new_value),
         "field_changed" => format!("Changed the {}", e.field),
-        "incident_linked" => format!("Linked {}", e.new_value),
+        "incident_linked" | "bug_linked" => format!("Linked {}", e.new_value),
         "incident_unlinked" => format!("Unlinked {}", e.old_value),
         "action_added" => format!("Added a {} action: {}", e.field, e.new_value),
         "action_status" => format!(

@@ -110,6 +110,7 @@ impl PageCtx {
             item("/", "Home", Action::ViewHome);
             item("/incidents", "Incidents", Action::ViewIncidents);
             item("/problems", "Problems", Action::ViewProblems);
+            item("/bugs", "Bugs", Action::ViewBugs);
             item("/admin/users", "Users", Action::ManageUsers);
             item("/admin/organizations", "Organizations", Action::ManageOrganizations);
             item("/admin/services", "Services", Action::ManageServices);

@@ -4,7 +4,7 @@
 
 use super::pages::{
     account, admin_audit, admin_inbound, admin_orgs, admin_outbox, admin_services, admin_sla, admin_tiers, admin_users,
-    auth, health, home, incident_actions, incidents, mail_inbound, notifications, problems, setup,
+    auth, bugs, health, home, incident_actions, incidents, mail_inbound, notifications, problems, setup,
 };
 use super::{assets, middleware};
 use crate::domain::policy::Action;
@@ -137,6 +137,15 @@ pub fn define(r: &mut impl RouteSink) {
     r.add(post(), "/problems/{key}/incidents/{id}/delete", Signed(Action::ManageProblems), problems::unlink);
     r.add(post(), "/problems/{key}/actions", Signed(Action::ManageProblems), problems::add_action);
     r.add(post(), "/problems/{key}/actions/{id}", Signed(Action::ManageProblems), problems::action_status);
+
+    r.add(get(), "/bugs", Signed(Action::ViewBugs), bugs::list);
+    r.add(post(), "/bugs", Signed(Action::ManageBugs), bugs::create);
+    r.add(get(), "/bugs/new", Signed(Action::ManageBugs), bugs::new_form);
+    r.add(get(), "/bugs/{key}", Signed(Action::ViewBugs), bugs::show);
+    r.add(post(), "/bugs/{key}", Signed(Action::ManageBugs), bugs::update);
+    r.add(post(), "/bugs/{key}/status", Signed(Action::ManageBugs), bugs::status);
+    r.add(post(), "/bugs/{key}/links", Signed(Action::ManageBugs), bugs::link);
+    r.add(post(), "/bugs/{key}/links/{target}/delete", Signed(Action::ManageBugs), bugs::unlink);
 }
 
 /// Collects the declarations without registering anything: the route list the tests use.

@@ -6,6 +6,7 @@ mod support;
 mod account;
 mod admin;
 mod auth;
+mod bugs;
 mod cli;
 mod escalation;
 mod inbound;

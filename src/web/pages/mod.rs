@@ -11,6 +11,7 @@ pub mod admin_sla;
 pub mod admin_tiers;
 pub mod admin_users;
 pub mod auth;
+pub mod bugs;
 pub mod health;
 pub mod home;
 pub mod incident_actions;

@@ -1,0 +1,4 @@
+DROP TABLE bug_events;
+DROP TABLE bug_incidents;
+DROP TABLE bug_problems;
+DROP TABLE bugs;

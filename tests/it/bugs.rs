@@ -1,0 +1,111 @@
+//! Bug fixes: recorded from a problem, linked to incidents, ordered by impact, moved through
+//! their workflow; who may see and change them.
+
+use crate::both;
+use crate::incidents::{act, login_as, quick, service};
+use crate::support::*;
+
+async fn bug_act(b: &Browser, key: &str, action: &str, fields: &[(&str, &str)]) -> Page {
+    let page = b.get(&format!("/bugs/{key}")).await;
+    let mut all: Vec<(String, String)> = vec![("csrf_token".into(), page.csrf())];
+    if let Some(v) = form_value(&page.body, "version").filter(|_| !fields.iter().any(|(k, _)| *k == "version")) {
+        all.push(("version".into(), v));
+    }
+    all.extend(fields.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let refs: Vec<(&str, &str)> = all.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    b.post_raw(&format!("/bugs/{key}{action}"), &refs).await
+}
+
+async fn new_bug(b: &Browser, from_problem: &str, title: &str, severity: &str) -> String {
+    let form =
+        if from_problem.is_empty() { "/bugs/new".to_string() } else { format!("/bugs/new?problem={from_problem}") };
+    let r = b
+        .submit(
+            &form,
+            "/bugs",
+            &[
+                ("from_problem", from_problem),
+                ("title", title),
+                ("severity", severity),
+                ("service_id", ""),
+                ("assignee", ""),
+                ("external_ref", "https://git.example.com/pr/42"),
+                ("description", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    r.location().rsplit('/').next().unwrap_or_default().to_string()
+}
+
+both!(bugs_link_to_problems_and_incidents_and_the_worst_comes_first, |app| {
+    let admin = app.signed_in("admin").await;
+    let svc = service(&admin, "Billing").await;
+    let customer = login_as(&app, "customer", "cora@example.com").await;
+    let sev1 = crate::incidents::report(
+        &customer,
+        &[
+            ("title", "Invoices lost"),
+            ("description", ""),
+            ("service_id", &svc),
+            ("impact", "high"),
+            ("urgency", "high"),
+        ],
+    )
+    .await;
+    let minor = quick(&customer, &svc, "Typo on invoice").await;
+    let devops = login_as(&app, "devops", "dev@example.com").await;
+    let r = devops
+        .submit(
+            &format!("/problems/new?incident={sev1}"),
+            "/problems",
+            &[("from_incident", &sev1), ("title", "Invoice job drops rows"), ("category", "code_defect")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+
+    let bad =
+        devops.submit("/bugs/new", "/bugs", &[("title", ""), ("severity", "SEV9"), ("external_ref", "kept-ref")]).await;
+    assert_eq!(bad.status, 422);
+    assert!(
+        bad.contains("Title is required.") && bad.contains("Choose a severity.") && bad.contains("kept-ref"),
+        "{}",
+        bad.body
+    );
+
+    let big = new_bug(&devops, "PRB-1", "Batch insert swallows errors", "SEV2").await;
+    let small = new_bug(&devops, "", "Wrong font on invoice", "SEV4").await;
+    assert_eq!((big.as_str(), small.as_str()), ("BUG-1", "BUG-2"));
+    assert_eq!(bug_act(&devops, &big, "/links", &[("target", &sev1)]).await.status, 303);
+    assert_eq!(bug_act(&devops, &small, "/links", &[("target", &minor)]).await.status, 303);
+    let dup = bug_act(&devops, &big, "/links", &[("target", "PRB-1")]).await;
+    assert_eq!(dup.status, 422, "linked already");
+    let nothing = bug_act(&devops, &big, "/links", &[("target", "XYZ-1")]).await;
+    assert_eq!(nothing.status, 422);
+    assert!(nothing.contains("Enter a problem key like PRB-7 or an incident key like INC-42."));
+
+    let list = devops.get("/bugs").await;
+    let (b1, b2) = (list.body.find("BUG-1").unwrap_or(usize::MAX), list.body.find("BUG-2").unwrap_or(0));
+    assert!(b1 < b2, "the SEV1-linked bug comes first: {}", list.body);
+    let newest = devops.get("/bugs?sort=newest").await;
+    assert!(newest.body.find("BUG-2").unwrap_or(usize::MAX) < newest.body.find("BUG-1").unwrap_or(0));
+
+    let problem = devops.get("/problems/PRB-1").await;
+    assert!(problem.contains("BUG-1") && problem.contains("Batch insert swallows errors"), "the problem lists its bug");
+    let page = devops.get(&format!("/bugs/{big}")).await;
+    assert!(page.contains("PRB-1") && page.contains(&sev1) && page.contains("Impact 8"), "{}", page.body);
+
+    for s in ["in_progress", "fixed"] {
+        assert_eq!(bug_act(&devops, &big, "/status", &[("status", s)]).await.status, 303, "{s}");
+    }
+    let skip = bug_act(&devops, &small, "/status", &[("status", "verified")]).await;
+    assert_eq!(skip.status, 422);
+    assert!(devops.get(&format!("/bugs/{big}")).await.contains("Status in progress → fixed"));
+
+    // Sales read, customers never.
+    let sales = login_as(&app, "sales", "sally@example.com").await;
+    assert_eq!(sales.get("/bugs").await.status, 200);
+    assert_eq!(sales.get("/bugs/new").await.status, 403);
+    assert_eq!(customer.get("/bugs/BUG-1").await.status, 403);
+    let _ = act;
+});
