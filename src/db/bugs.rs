@@ -175,3 +175,11 @@ pub fn events_of(conn: &mut DbConnection, bug_id: i64) -> DbResult<Vec<BugEvent>
         .order((bug_events::at.asc(), bug_events::id.asc()))
         .load(conn)?)
 }
+
+/// The fix did not hold: marks the bug's fix ineffective.
+pub fn mark_ineffective(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> DbResult<()> {
+    diesel::update(bugs::table.find(id))
+        .set((bugs::fix_ineffective.eq(true), bugs::updated_at.eq(now)))
+        .execute(conn)?;
+    Ok(())
+}

@@ -13,6 +13,7 @@ pub mod outbox;
 pub mod password_resets;
 pub mod problems;
 pub mod queue;
+pub mod releases;
 pub mod schema;
 pub mod search;
 pub mod services;

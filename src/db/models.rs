@@ -248,6 +248,7 @@ pub struct Problem {
     pub updated_at: NaiveDateTime,
     pub closed_at: Option<NaiveDateTime>,
     pub version: i32,
+    pub watch_days: i32,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -305,6 +306,7 @@ pub struct Bug {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub version: i32,
+    pub release_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -312,6 +314,75 @@ pub struct Bug {
 pub struct BugEvent {
     pub id: i64,
     pub bug_id: i64,
+    pub at: NaiveDateTime,
+    pub actor_id: Option<i64>,
+    pub kind: String,
+    pub field: String,
+    pub old_value: String,
+    pub new_value: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = releases)]
+pub struct Release {
+    pub id: i64,
+    pub version: String,
+    pub title: String,
+    pub notes: String,
+    pub deployment_type: String,
+    pub window_start: Option<NaiveDateTime>,
+    pub window_end: Option<NaiveDateTime>,
+    pub rollback_plan: String,
+    pub status: String,
+    pub monitor_hours: i32,
+    pub approved_by: Option<i64>,
+    pub approved_at: Option<NaiveDateTime>,
+    pub override_reason: String,
+    pub deployed_at: Option<NaiveDateTime>,
+    pub monitor_until: Option<NaiveDateTime>,
+    pub rolled_back_at: Option<NaiveDateTime>,
+    pub rollback_reason: String,
+    pub created_by: Option<i64>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub lock_version: i32,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = checklist_items)]
+pub struct ChecklistItem {
+    pub id: i64,
+    pub position: i32,
+    pub label: String,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = release_checks)]
+pub struct ReleaseCheck {
+    pub id: i64,
+    pub release_id: i64,
+    pub position: i32,
+    pub label: String,
+    pub checked_by: Option<i64>,
+    pub checked_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = release_suspects)]
+pub struct ReleaseSuspect {
+    pub release_id: i64,
+    pub incident_id: i64,
+    pub status: String,
+    pub decided_by: Option<i64>,
+    pub decided_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = release_events)]
+pub struct ReleaseEvent {
+    pub id: i64,
+    pub release_id: i64,
     pub at: NaiveDateTime,
     pub actor_id: Option<i64>,
     pub kind: String,

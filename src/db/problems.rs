@@ -327,3 +327,13 @@ pub fn mark_overdue_notified(conn: &mut DbConnection, id: i64, now: NaiveDateTim
 pub fn find_many(conn: &mut DbConnection, ids: &[i64]) -> DbResult<Vec<Problem>> {
     Ok(problems::table.filter(problems::id.eq_any(ids)).select(Problem::as_select()).load(conn)?)
 }
+
+/// Problems whose fix is out (released before `now`), oldest release first.
+pub fn fix_released_before(conn: &mut DbConnection, now: NaiveDateTime) -> DbResult<Vec<Problem>> {
+    Ok(problems::table
+        .filter(problems::status.eq("fix_released"))
+        .filter(problems::fix_released_at.le(now))
+        .select(Problem::as_select())
+        .order(problems::fix_released_at.asc())
+        .load(conn)?)
+}

@@ -375,6 +375,7 @@ diesel::table! {
         updated_at -> Timestamp,
         closed_at -> Nullable<Timestamp>,
         version -> Integer,
+        watch_days -> Integer,
     }
 }
 
@@ -439,6 +440,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> Integer,
+        release_id -> Nullable<BigInt>,
     }
 }
 
@@ -460,6 +462,82 @@ diesel::table! {
     bug_events (id) {
         id -> BigInt,
         bug_id -> BigInt,
+        at -> Timestamp,
+        actor_id -> Nullable<BigInt>,
+        kind -> Text,
+        field -> Text,
+        old_value -> Text,
+        new_value -> Text,
+    }
+}
+
+diesel::table! {
+    releases (id) {
+        id -> BigInt,
+        version -> Text,
+        title -> Text,
+        notes -> Text,
+        deployment_type -> Text,
+        window_start -> Nullable<Timestamp>,
+        window_end -> Nullable<Timestamp>,
+        rollback_plan -> Text,
+        status -> Text,
+        monitor_hours -> Integer,
+        approved_by -> Nullable<BigInt>,
+        approved_at -> Nullable<Timestamp>,
+        override_reason -> Text,
+        deployed_at -> Nullable<Timestamp>,
+        monitor_until -> Nullable<Timestamp>,
+        rolled_back_at -> Nullable<Timestamp>,
+        rollback_reason -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        lock_version -> Integer,
+    }
+}
+
+diesel::table! {
+    release_services (release_id, service_id) {
+        release_id -> BigInt,
+        service_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    checklist_items (id) {
+        id -> BigInt,
+        position -> Integer,
+        label -> Text,
+        active -> Bool,
+    }
+}
+
+diesel::table! {
+    release_checks (id) {
+        id -> BigInt,
+        release_id -> BigInt,
+        position -> Integer,
+        label -> Text,
+        checked_by -> Nullable<BigInt>,
+        checked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    release_suspects (release_id, incident_id) {
+        release_id -> BigInt,
+        incident_id -> BigInt,
+        status -> Text,
+        decided_by -> Nullable<BigInt>,
+        decided_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    release_events (id) {
+        id -> BigInt,
+        release_id -> BigInt,
         at -> Timestamp,
         actor_id -> Nullable<BigInt>,
         kind -> Text,
@@ -519,4 +597,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     bug_problems,
     bug_incidents,
     bug_events,
+    releases,
+    release_services,
+    checklist_items,
+    release_checks,
+    release_suspects,
+    release_events,
 );

@@ -8,6 +8,7 @@ pub mod oncall;
 pub mod password_rules;
 pub mod policy;
 pub mod problem;
+pub mod release;
 pub mod role;
 pub mod sla;
 pub mod validate;

@@ -59,10 +59,18 @@ pub enum Action {
     ViewBugs,
     /// Create and work bug fixes: status, links to problems and incidents.
     ManageBugs,
+    /// Read releases, their readiness and watch window.
+    ViewReleases,
+    /// Plan, tick, deploy and roll back releases.
+    ManageReleases,
+    /// Sign a release off (the product owner's approval), with an override reason when needed.
+    ApproveRelease,
+    /// Edit the readiness checklist template.
+    ManageChecklist,
 }
 
 impl Action {
-    pub const ALL: [Action; 23] = [
+    pub const ALL: [Action; 27] = [
         Action::ViewHome,
         Action::ManageOwnAccount,
         Action::RevokeSession,
@@ -86,6 +94,10 @@ impl Action {
         Action::ManageProblems,
         Action::ViewBugs,
         Action::ManageBugs,
+        Action::ViewReleases,
+        Action::ManageReleases,
+        Action::ApproveRelease,
+        Action::ManageChecklist,
     ];
 
     pub fn describe(self) -> &'static str {
@@ -113,6 +125,10 @@ impl Action {
             Action::ManageProblems => "create and work root-cause records",
             Action::ViewBugs => "read bug fixes",
             Action::ManageBugs => "create and work bug fixes",
+            Action::ViewReleases => "read releases",
+            Action::ManageReleases => "plan, check, deploy and roll back releases",
+            Action::ApproveRelease => "approve releases",
+            Action::ManageChecklist => "edit the release readiness checklist",
         }
     }
 }
@@ -146,7 +162,10 @@ fn roles_for(action: Action) -> &'static [Role] {
         | Action::ManageTiers
         | Action::ManageSla
         | Action::ManageOutbox
-        | Action::ManageInbound => &[Admin],
+        | Action::ManageInbound
+        | Action::ManageChecklist => &[Admin],
+        Action::ManageReleases => &[Devops, Manager, Admin],
+        Action::ApproveRelease => &[Manager, Admin],
         Action::ViewAudit => &[Admin],
         Action::ViewIncidents
         | Action::CreateIncident
@@ -155,7 +174,7 @@ fn roles_for(action: Action) -> &'static [Role] {
         | Action::WatchIncident => EVERYONE,
         Action::UseInternalNotes => &[Support, Devops, Sales, Manager, Admin],
         Action::WorkIncident | Action::ManageProblems | Action::ManageBugs => &[Support, Devops, Manager, Admin],
-        Action::ViewProblems | Action::ViewBugs => &[Support, Devops, Sales, Manager, Admin],
+        Action::ViewProblems | Action::ViewBugs | Action::ViewReleases => &[Support, Devops, Sales, Manager, Admin],
     }
 }
 

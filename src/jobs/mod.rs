@@ -25,6 +25,8 @@ pub struct JobReport {
     pub mail_failures: usize,
     pub inbound_pruned: usize,
     pub actions_overdue: usize,
+    pub releases_closed: usize,
+    pub problems_verified: usize,
 }
 
 /// Runs every job once.
@@ -34,6 +36,7 @@ pub fn run_once(state: &AppState) -> ServiceResult<JobReport> {
     r.digests = digest::run(state)?;
     r.inbound_pruned = inbound_prune::run(state)?;
     r.actions_overdue = crate::service::problems::notify_overdue_actions(state)?;
+    (r.releases_closed, r.problems_verified) = crate::service::releases::watch(state)?;
     (r.mails_sent, r.mail_failures) = deliver::run(state)?;
     Ok(r)
 }

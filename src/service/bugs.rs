@@ -386,6 +386,7 @@ pub fn describe(e: &BugEvent) -> String {
         "field_changed" => format!("Changed the {}", e.field),
         "linked" => format!("Linked {}", e.new_value),
         "unlinked" => format!("Unlinked {}", e.old_value),
+        "fix_ineffective" => format!("The fix did not hold: {} recurred", e.new_value),
         other => other.replace('_', " "),
     }
 }

@@ -12,6 +12,7 @@ pub mod inbound;
 pub mod incidents;
 pub mod mail;
 pub mod problems;
+pub mod releases;
 pub mod services;
 pub mod setup;
 pub mod sla;

@@ -316,6 +316,23 @@ fn link_in(
         problems::set_status(conn, p.id, p.version, ProblemStatus::Recurred.as_str(), None, None, None, now)?
             .ok_or(ServiceError::Stale { current_version: p.version + 1 })?;
         event(conn, p.id, None, "recurred", ("status", from.as_str(), ProblemStatus::Recurred.as_str()), now)?;
+        for b in crate::db::bugs::for_problem(conn, p.id)? {
+            if matches!(b.status.as_str(), "released" | "verified") && !b.fix_ineffective {
+                crate::db::bugs::mark_ineffective(conn, b.id, now)?;
+                crate::db::bugs::insert_event(
+                    conn,
+                    &crate::db::bugs::NewBugEvent {
+                        bug_id: b.id,
+                        actor_id: None,
+                        kind: "fix_ineffective",
+                        field: "",
+                        old_value: "",
+                        new_value: &key(p.id),
+                        now,
+                    },
+                )?;
+            }
+        }
         if let Some(owner) = p.owner_id.map(|o| users::find(conn, o)).transpose()?.filter(|u| u.active) {
             crate::mail::compose::problem_recurred(state, conn, &owner, p, &inc)?;
         }
@@ -668,6 +685,8 @@ pub fn describe(e: &crate::db::models::ProblemEvent) -> String {
         "created" => "Problem recorded".to_string(),
         "status_changed" => format!("Status {} → {}", label(&e.old_value), label(&e.new_value)),
         "recurred" => "Recurred: an incident was linked after the fix was released".to_string(),
+        "fix_released" => format!("The fix shipped in release {}", e.new_value),
+        "verified" => format!("Verified: no new incident in the {} days after the fix", e.new_value),
         "field_changed" if e.field == "resolution" => format!("Resolution: {}", e.new_value),
         "field_changed" => format!("Changed the {}", e.field),
         "incident_linked" | "bug_linked" => format!("Linked {}", e.new_value),

@@ -111,6 +111,7 @@ impl PageCtx {
             item("/incidents", "Incidents", Action::ViewIncidents);
             item("/problems", "Problems", Action::ViewProblems);
             item("/bugs", "Bugs", Action::ViewBugs);
+            item("/releases", "Releases", Action::ViewReleases);
             item("/admin/users", "Users", Action::ManageUsers);
             item("/admin/organizations", "Organizations", Action::ManageOrganizations);
             item("/admin/services", "Services", Action::ManageServices);
@@ -118,6 +119,7 @@ impl PageCtx {
             item("/admin/sla", "SLA", Action::ManageSla);
             item("/admin/outbox", "Outbox", Action::ManageOutbox);
             item("/admin/inbound", "Inbound mail", Action::ManageInbound);
+            item("/admin/checklist", "Release checklist", Action::ManageChecklist);
             item("/admin/audit", "Audit log", Action::ViewAudit);
             item("/account", "Account", Action::ManageOwnAccount);
         }

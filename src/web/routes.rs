@@ -4,7 +4,7 @@
 
 use super::pages::{
     account, admin_audit, admin_inbound, admin_orgs, admin_outbox, admin_services, admin_sla, admin_tiers, admin_users,
-    auth, bugs, health, home, incident_actions, incidents, mail_inbound, notifications, problems, setup,
+    auth, bugs, health, home, incident_actions, incidents, mail_inbound, notifications, problems, releases, setup,
 };
 use super::{assets, middleware};
 use crate::domain::policy::Action;
@@ -146,6 +146,20 @@ pub fn define(r: &mut impl RouteSink) {
     r.add(post(), "/bugs/{key}/status", Signed(Action::ManageBugs), bugs::status);
     r.add(post(), "/bugs/{key}/links", Signed(Action::ManageBugs), bugs::link);
     r.add(post(), "/bugs/{key}/links/{target}/delete", Signed(Action::ManageBugs), bugs::unlink);
+
+    r.add(get(), "/releases", Signed(Action::ViewReleases), releases::list);
+    r.add(post(), "/releases", Signed(Action::ManageReleases), releases::create);
+    r.add(get(), "/releases/new", Signed(Action::ManageReleases), releases::new_form);
+    r.add(get(), "/releases/{id}", Signed(Action::ViewReleases), releases::show);
+    r.add(post(), "/releases/{id}", Signed(Action::ManageReleases), releases::update);
+    r.add(post(), "/releases/{id}/checks/{check}", Signed(Action::ManageReleases), releases::tick);
+    r.add(post(), "/releases/{id}/approve", Signed(Action::ApproveRelease), releases::approve);
+    r.add(post(), "/releases/{id}/status", Signed(Action::ManageReleases), releases::status);
+    r.add(post(), "/releases/{id}/bugs", Signed(Action::ManageReleases), releases::bug);
+    r.add(post(), "/releases/{id}/suspects/{incident}", Signed(Action::ManageReleases), releases::suspect);
+    r.add(get(), "/admin/checklist", Signed(Action::ManageChecklist), releases::checklist);
+    r.add(post(), "/admin/checklist", Signed(Action::ManageChecklist), releases::add_item);
+    r.add(post(), "/admin/checklist/{id}", Signed(Action::ManageChecklist), releases::set_item);
 }
 
 /// Collects the declarations without registering anything: the route list the tests use.

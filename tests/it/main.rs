@@ -15,6 +15,7 @@ mod mail;
 mod mail_templates;
 mod platform;
 mod problems;
+mod releases;
 mod routes;
 mod security;
 mod sla;

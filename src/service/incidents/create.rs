@@ -146,6 +146,7 @@ pub(crate) fn create_in(
         event(conn, &inc, Some(user.id), "acknowledged", "", "", "assigned to themselves", true, None, now)?;
     }
     crate::service::sla::refresh(state, conn, inc.id)?;
+    crate::service::releases::on_incident_created(state, conn, &inc)?;
     let inc = incidents::find(conn, inc.id)?;
     crate::mail::compose::incident_created(state, conn, &inc, user)?;
     if assignee.is_some() {

@@ -19,6 +19,7 @@ pub mod incidents;
 pub mod mail_inbound;
 pub mod notifications;
 pub mod problems;
+pub mod releases;
 pub mod setup;
 
 /// One `<option>` of a select box.

@@ -1,0 +1,121 @@
+//! Releases: their workflow, deployment types and the readiness gate.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReleaseStatus {
+    Planned,
+    Ready,
+    Deploying,
+    Deployed,
+    Monitoring,
+    Closed,
+    RolledBack,
+}
+
+impl ReleaseStatus {
+    pub const ALL: [ReleaseStatus; 7] = [
+        ReleaseStatus::Planned,
+        ReleaseStatus::Ready,
+        ReleaseStatus::Deploying,
+        ReleaseStatus::Deployed,
+        ReleaseStatus::Monitoring,
+        ReleaseStatus::Closed,
+        ReleaseStatus::RolledBack,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReleaseStatus::Planned => "planned",
+            ReleaseStatus::Ready => "ready",
+            ReleaseStatus::Deploying => "deploying",
+            ReleaseStatus::Deployed => "deployed",
+            ReleaseStatus::Monitoring => "monitoring",
+            ReleaseStatus::Closed => "closed",
+            ReleaseStatus::RolledBack => "rolled_back",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ReleaseStatus::Planned => "Planned",
+            ReleaseStatus::Ready => "Ready",
+            ReleaseStatus::Deploying => "Deploying",
+            ReleaseStatus::Deployed => "Deployed",
+            ReleaseStatus::Monitoring => "Monitoring",
+            ReleaseStatus::Closed => "Closed",
+            ReleaseStatus::RolledBack => "Rolled back",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ReleaseStatus> {
+        ReleaseStatus::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
+    /// Live in production (a rollback is possible).
+    pub fn is_out(self) -> bool {
+        matches!(self, ReleaseStatus::Deploying | ReleaseStatus::Deployed | ReleaseStatus::Monitoring)
+    }
+}
+
+pub const DEPLOYMENT_TYPES: [(&str, &str); 3] =
+    [("serverless", "Serverless"), ("self_hosted", "Self-hosted"), ("sovereign", "Sovereign cloud")];
+
+pub fn deployment_label(code: &str) -> &'static str {
+    DEPLOYMENT_TYPES.iter().find(|(c, _)| *c == code).map(|(_, l)| *l).unwrap_or("?")
+}
+
+/// What stands between a planned release and "ready".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Readiness {
+    pub unticked: Vec<String>,
+    pub approved: bool,
+    /// Open SEV1/SEV2 incidents on an affected service (their keys).
+    pub blocking: Vec<String>,
+    /// The approver recorded why the release may go despite them.
+    pub overridden: bool,
+}
+
+impl Readiness {
+    /// Every reason the release cannot be ready yet, in words; empty when it can.
+    pub fn obstacles(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if !self.unticked.is_empty() {
+            out.push(format!("Not ticked yet: {}.", self.unticked.join("; ")));
+        }
+        if !self.approved {
+            out.push("A manager has not approved the release.".to_string());
+        }
+        if !self.blocking.is_empty() && !self.overridden {
+            out.push(format!(
+                "Open SEV1/SEV2 incidents on an affected service: {}. Resolve them, or the approver records an override reason.",
+                self.blocking.join(", ")
+            ));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readiness_needs_ticks_approval_and_no_unexcused_sev1() {
+        let mut r = Readiness { unticked: vec!["Backup verified".into()], ..Default::default() };
+        assert_eq!(r.obstacles().len(), 2);
+        r.unticked.clear();
+        r.approved = true;
+        assert!(r.obstacles().is_empty());
+        r.blocking = vec!["INC-4".into()];
+        assert!(r.obstacles()[0].contains("INC-4"));
+        r.overridden = true;
+        assert!(r.obstacles().is_empty());
+    }
+
+    #[test]
+    fn statuses_round_trip() {
+        for s in ReleaseStatus::ALL {
+            assert_eq!(ReleaseStatus::parse(s.as_str()), Some(s));
+        }
+        assert!(ReleaseStatus::Monitoring.is_out() && !ReleaseStatus::Planned.is_out());
+    }
+}

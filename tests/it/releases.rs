@@ -1,0 +1,319 @@
+//! The closed loop, with an injected clock: incidents → problem → bug → a release held back from
+//! ready by an open SEV1 → ready once it resolves → deployed → an incident in the watch window
+//! tagged suspect → 30 quiet days → verified; and the recurrence and rollback paths.
+
+use crate::both;
+use crate::incidents::{act, incident, login_as, quick, report, service};
+use crate::support::*;
+
+async fn post_on(b: &Browser, page: &str, action: &str, fields: &[(&str, &str)]) -> Page {
+    let p = b.get(page).await;
+    let mut all: Vec<(String, String)> = vec![("csrf_token".into(), p.csrf())];
+    if let Some(v) = form_value(&p.body, "lock").filter(|_| !fields.iter().any(|(k, _)| *k == "lock")) {
+        all.push(("lock".into(), v));
+    }
+    if let Some(v) = form_value(&p.body, "version").filter(|_| !fields.iter().any(|(k, _)| *k == "version")) {
+        all.push(("version".into(), v));
+    }
+    all.extend(fields.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let refs: Vec<(&str, &str)> = all.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    b.post_raw(action, &refs).await
+}
+
+/// Problem PRB-n from the incident, bug BUG-n behind it, release `version` on `svc` fixing it;
+/// returns the release's path.
+async fn chain(devops: &Browser, inc: &str, svc: &str, version: &str) -> String {
+    let r = devops
+        .submit(
+            &format!("/problems/new?incident={inc}"),
+            "/problems",
+            &[("from_incident", inc), ("title", &format!("Root cause of {inc}")), ("category", "code_defect")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let problem = r.location().rsplit('/').next().unwrap_or_default().to_string();
+    let r = devops
+        .submit(
+            &format!("/bugs/new?problem={problem}"),
+            "/bugs",
+            &[("from_problem", &problem), ("title", &format!("Bug behind {problem}")), ("severity", "SEV2")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let bug = r.location().rsplit('/').next().unwrap_or_default().to_string();
+    let r = devops
+        .submit(
+            "/releases/new",
+            "/releases",
+            &[
+                ("version", version),
+                ("title", "Fixes"),
+                ("deployment_type", "self_hosted"),
+                ("services", svc),
+                ("monitor_hours", "72"),
+                ("window_start", "2026-03-03T22:00"),
+                ("window_end", "2026-03-03T23:00"),
+                ("notes", "Fixes the bug."),
+                ("rollback_plan", "Redeploy the previous image."),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let release = r.location().replace(&devops.base, "");
+    let r = post_on(devops, &release, &format!("{release}/bugs"), &[("bug", &bug)]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    release
+}
+
+async fn tick_all(b: &Browser, release: &str) {
+    let page = b.get(release).await;
+    let marker = format!("action=\"{release}/checks/");
+    let ids: Vec<String> = page
+        .body
+        .split(&marker)
+        .skip(1)
+        .filter(|s| s.split("</form>").next().is_some_and(|f| f.contains("name=\"on\" value=\"1\"")))
+        .filter_map(|s| s.split('"').next().map(str::to_string))
+        .collect();
+    assert!(ids.len() >= 7, "the default checklist: {}", page.body);
+    for id in ids {
+        let r = post_on(b, release, &format!("{release}/checks/{id}"), &[("on", "1")]).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+    }
+}
+
+async fn jobs(app: &TestApp) -> firewatch::jobs::JobReport {
+    let state = app.state.clone();
+    tokio::task::spawn_blocking(move || firewatch::jobs::run_once(&state)).await.expect("join").expect("jobs")
+}
+
+both!(the_loop_from_incident_to_a_verified_fix, |app| {
+    let admin = app.signed_in("admin").await;
+    let svc = service(&admin, "Checkout").await;
+    let customer = login_as(&app, "customer", "cora@example.com").await;
+    let sev1 = report(
+        &customer,
+        &[
+            ("title", "Checkout down"),
+            ("description", ""),
+            ("service_id", &svc),
+            ("impact", "high"),
+            ("urgency", "high"),
+        ],
+    )
+    .await;
+    let devops = login_as(&app, "devops", "dev@example.com").await;
+    let release = chain(&devops, &sev1, &svc, "2026.3.1").await;
+
+    let page = devops.get(&release).await;
+    assert!(
+        page.contains("Not ready yet")
+            && page.contains("A manager has not approved the release.")
+            && page.contains(&sev1),
+        "{}",
+        page.body
+    );
+    let early = post_on(&devops, &release, &format!("{release}/status"), &[("status", "ready"), ("reason", "")]).await;
+    assert_eq!(early.status, 422);
+    assert!(early.contains("Not ticked yet"), "{}", early.body);
+
+    tick_all(&devops, &release).await;
+    let page = devops.get(&release).await;
+    assert!(
+        page.contains("✓ Backup verified") && page.contains("Test devops"),
+        "ticked by a named user: {}",
+        page.body
+    );
+    assert_eq!(
+        post_on(&devops, &release, &format!("{release}/approve"), &[("override_reason", "")]).await.status,
+        403,
+        "devops do not approve"
+    );
+    let manager = login_as(&app, "manager", "max@example.com").await;
+    assert_eq!(
+        post_on(&manager, &release, &format!("{release}/approve"), &[("override_reason", "")]).await.status,
+        303
+    );
+    let blocked =
+        post_on(&devops, &release, &format!("{release}/status"), &[("status", "ready"), ("reason", "")]).await;
+    assert_eq!(blocked.status, 422, "an open SEV1 on the service holds it back");
+    assert!(blocked.contains(&sev1) && blocked.contains("override reason"), "{}", blocked.body);
+
+    // The SEV1 is resolved: now the release may be ready, and deployed.
+    let agent = login_as(&app, "support", "sam@example.com").await;
+    for (s, res) in [("in_progress", ""), ("resolved", "Restarted the gateway.")] {
+        assert_eq!(act(&agent, &sev1, "/status", &[("status", s), ("resolution", res)]).await.status, 303);
+    }
+    assert_eq!(
+        post_on(&devops, &release, &format!("{release}/status"), &[("status", "ready"), ("reason", "")]).await.status,
+        303
+    );
+    assert_eq!(
+        post_on(&devops, &release, &format!("{release}/status"), &[("status", "deployed"), ("reason", "")])
+            .await
+            .status,
+        303
+    );
+    let page = devops.get(&release).await;
+    assert!(
+        page.contains("release-monitoring") && page.contains("Watching the affected services until"),
+        "{}",
+        page.body
+    );
+    assert!(
+        devops.get("/bugs/BUG-1").await.contains("Status fixed → released")
+            || devops.get("/bugs/BUG-1").await.contains("→ released")
+    );
+    let problem = devops.get("/problems/PRB-1").await;
+    assert!(
+        problem.contains("problem-fix_released") && problem.contains("The fix shipped in release 2026.3.1"),
+        "{}",
+        problem.body
+    );
+
+    // A new incident on the service within the window is a suspect.
+    app.advance(chrono::Duration::hours(5));
+    let customer = login_as(&app, "customer", "cora2@example.com").await;
+    let suspect = quick(&customer, &svc, "Checkout slow after the update").await;
+    let devops = login_as(&app, "devops", "dev2@example.com").await;
+    assert!(incident(&devops, &suspect).await.contains("release-suspect"), "tagged");
+    let page = devops.get(&release).await;
+    assert!(page.contains(&suspect) && page.contains("Caused by the release"), "{}", page.body);
+    let id = suspect.trim_start_matches("INC-");
+    assert_eq!(
+        post_on(&devops, &release, &format!("{release}/suspects/{id}"), &[("decision", "confirm")]).await.status,
+        303
+    );
+    assert!(devops.get(&release).await.contains("change failure"));
+    // Outside the window (or on another service) nothing is tagged.
+    let other = service(&login_as(&app, "admin", "admin2@example.com").await, "Other").await;
+    let unrelated = quick(&customer, &other, "Other thing").await;
+    assert!(!incident(&devops, &unrelated).await.contains("release-suspect"));
+
+    // 31 quiet days: the watch window ended long ago, the fix is verified.
+    app.advance(chrono::Duration::days(31));
+    let r = jobs(&app).await;
+    assert_eq!((r.releases_closed, r.problems_verified), (1, 1), "{r:?}");
+    let devops = login_as(&app, "devops", "dev3@example.com").await;
+    assert!(devops.get(&release).await.contains("release-closed"));
+    let problem = devops.get("/problems/PRB-1").await;
+    assert!(problem.contains("problem-verified") && problem.contains("Verified: no new incident"), "{}", problem.body);
+    assert!(devops.get("/bugs/BUG-1").await.contains("released → verified"));
+    assert_eq!(jobs(&app).await.problems_verified, 0, "once");
+});
+
+both!(a_recurrence_marks_the_fix_ineffective_and_a_rollback_reopens_the_bugs, |app| {
+    let admin = app.signed_in("admin").await;
+    let svc = service(&admin, "Search").await;
+    let customer = login_as(&app, "customer", "cora@example.com").await;
+    let first = quick(&customer, &svc, "Search empty").await;
+    let devops = login_as(&app, "devops", "dev@example.com").await;
+    let release = chain(&devops, &first, &svc, "2026.3.2").await;
+    tick_all(&devops, &release).await;
+    let manager = login_as(&app, "manager", "max@example.com").await;
+    assert_eq!(
+        post_on(&manager, &release, &format!("{release}/approve"), &[("override_reason", "")]).await.status,
+        303
+    );
+    for s in ["ready", "deploying", "deployed"] {
+        assert_eq!(
+            post_on(&devops, &release, &format!("{release}/status"), &[("status", s), ("reason", "")]).await.status,
+            303,
+            "{s}"
+        );
+    }
+    let again = quick(&customer, &svc, "Search empty again").await;
+    let r = act(&devops, &again, "/problems", &[("problem", "PRB-1")]).await;
+    assert_eq!(r.status, 303);
+    assert!(devops.get("/problems/PRB-1").await.contains("problem-recurred"));
+    let bug = devops.get("/bugs/BUG-1").await;
+    assert!(bug.contains("fix ineffective") && bug.contains("The fix did not hold"), "{}", bug.body);
+
+    let no_reason =
+        post_on(&devops, &release, &format!("{release}/status"), &[("status", "rolled_back"), ("reason", "")]).await;
+    assert_eq!(no_reason.status, 422);
+    assert!(no_reason.contains("Say why the release is rolled back."));
+    let rb = post_on(
+        &devops,
+        &release,
+        &format!("{release}/status"),
+        &[("status", "rolled_back"), ("reason", "Error rate doubled")],
+    )
+    .await;
+    assert_eq!(rb.status, 303);
+    let page = devops.get(&release).await;
+    assert!(page.contains("release-rolled_back") && page.contains("Error rate doubled"), "{}", page.body);
+    assert!(devops.get("/bugs/BUG-1").await.contains("released → open"), "the bug is open again");
+});
+
+both!(an_override_reason_lets_a_release_go_despite_an_open_sev1, |app| {
+    let admin = app.signed_in("admin").await;
+    let svc = service(&admin, "Billing").await;
+    let customer = login_as(&app, "customer", "cora@example.com").await;
+    let sev1 = report(
+        &customer,
+        &[
+            ("title", "Invoices wrong"),
+            ("description", ""),
+            ("service_id", &svc),
+            ("impact", "high"),
+            ("urgency", "high"),
+        ],
+    )
+    .await;
+    let devops = login_as(&app, "devops", "dev@example.com").await;
+    let release = chain(&devops, &sev1, &svc, "2026.3.3").await;
+    tick_all(&devops, &release).await;
+    let manager = login_as(&app, "manager", "max@example.com").await;
+    let r = post_on(
+        &manager,
+        &release,
+        &format!("{release}/approve"),
+        &[("override_reason", "This release is the fix for the SEV1")],
+    )
+    .await;
+    assert_eq!(r.status, 303);
+    assert_eq!(
+        post_on(&devops, &release, &format!("{release}/status"), &[("status", "ready"), ("reason", "")]).await.status,
+        303
+    );
+    assert!(devops.get(&release).await.contains("overriding open incidents: This release is the fix for the SEV1"));
+
+    // Sales read releases and change nothing; customers never see them.
+    let sales = login_as(&app, "sales", "sally@example.com").await;
+    assert_eq!(sales.get(&release).await.status, 200);
+    assert_eq!(sales.get("/releases/new").await.status, 403);
+    assert_eq!(customer.get("/releases").await.status, 403);
+});
+
+both!(the_checklist_template_shapes_new_releases, |app| {
+    let admin = app.signed_in("admin").await;
+    let _svc = service(&admin, "Portal").await;
+    let bad = admin.submit("/admin/checklist", "/admin/checklist", &[("label", "")]).await;
+    assert_eq!(bad.status, 422);
+    assert_eq!(
+        admin.submit("/admin/checklist", "/admin/checklist", &[("label", "Security review done")]).await.status,
+        303
+    );
+    let devops = login_as(&app, "devops", "dev@example.com").await;
+    let r = devops
+        .submit(
+            "/releases/new",
+            "/releases",
+            &[("version", "1.0"), ("title", "First"), ("deployment_type", "serverless"), ("monitor_hours", "")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = devops.get(&r.location().replace(&devops.base, "")).await;
+    assert!(page.contains("Security review done") && page.contains("On-call assigned"), "{}", page.body);
+    let dup = devops
+        .submit(
+            "/releases/new",
+            "/releases",
+            &[("version", "1.0"), ("title", "Again"), ("deployment_type", "serverless")],
+        )
+        .await;
+    assert_eq!(dup.status, 422);
+    assert!(dup.contains("A release with this version exists already.") && dup.contains("Again"));
+    assert_eq!(devops.get("/admin/checklist").await.status, 403);
+});
