@@ -469,9 +469,15 @@ pub fn set_action_status(
     })
 }
 
+/// The overdue-action job's lock (PostgreSQL advisory lock key).
+const OVERDUE_LOCK: i64 = 0x5f1a_0005;
+
 /// Tells owners of overdue actions, once per action (a job).
 pub fn notify_overdue_actions(state: &AppState) -> ServiceResult<usize> {
     state.tx(|conn| {
+        if !crate::db::try_job_lock(conn, OVERDUE_LOCK)? {
+            return Ok(0);
+        }
         let now = state.clock.now_naive();
         let mut told = 0;
         for a in problems::overdue_unnotified(conn, now.date())? {

@@ -483,10 +483,16 @@ pub(crate) fn on_incident_created(state: &AppState, conn: &mut DbConnection, inc
     Ok(())
 }
 
+/// The release-watch job's lock (PostgreSQL advisory lock key).
+const WATCH_LOCK: i64 = 0x5f1a_0006;
+
 /// The job: ends watch windows, and verifies fixes whose problems stayed quiet for their watch
 /// period. Returns (releases closed, problems verified).
 pub fn watch(state: &AppState) -> ServiceResult<(usize, usize)> {
     state.tx(|conn| {
+        if !crate::db::try_job_lock(conn, WATCH_LOCK)? {
+            return Ok((0, 0));
+        }
         let now = state.clock.now_naive();
         let mut closed = 0;
         for r in releases::watch_over(conn, now)? {
