@@ -320,6 +320,8 @@ pub struct BugPage {
     pub next_statuses: Vec<BugStatus>,
     pub services: Vec<crate::db::models::Service>,
     pub staff: Vec<User>,
+    /// The release that ships (or shipped) the fix.
+    pub release: Option<crate::db::models::Release>,
 }
 
 pub fn page(state: &AppState, user: &User, id: i64) -> ServiceResult<BugPage> {
@@ -352,7 +354,14 @@ pub fn page(state: &AppState, user: &User, id: i64) -> ServiceResult<BugPage> {
     orgs.dedup();
     let staff =
         if can_manage { users::active_with_roles(conn, &super::incidents::working_roles(), 500)? } else { Vec::new() };
+    let release = match bug.release_id {
+        Some(r) if policy::allows(Some(&actor), Action::ViewReleases, Resource::None) => {
+            Some(crate::db::releases::find(conn, r)?)
+        }
+        _ => None,
+    };
     Ok(BugPage {
+        release,
         service: bug
             .service_id
             .and_then(|s| services.iter().find(|x| x.id == s).map(|x| x.name.clone()))
