@@ -1,7 +1,7 @@
 //! Bugs, their links to problems and incidents, and their history.
 
-use super::models::{Bug, BugEvent, Incident, Problem};
-use super::schema::{bug_events, bug_incidents, bug_problems, bugs, incidents, problems};
+use super::models::{Bug, Incident, Problem};
+use super::schema::{bug_incidents, bug_problems, bugs, incidents, problems};
 use super::{DbConnection, DbResult};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -140,39 +140,6 @@ pub fn for_problem(conn: &mut DbConnection, problem_id: i64) -> DbResult<Vec<Bug
         .filter(bug_problems::problem_id.eq(problem_id))
         .select(Bug::as_select())
         .order(bugs::id.asc())
-        .load(conn)?)
-}
-
-pub struct NewBugEvent<'a> {
-    pub bug_id: i64,
-    pub actor_id: Option<i64>,
-    pub kind: &'a str,
-    pub field: &'a str,
-    pub old_value: &'a str,
-    pub new_value: &'a str,
-    pub now: NaiveDateTime,
-}
-
-pub fn insert_event(conn: &mut DbConnection, e: &NewBugEvent<'_>) -> DbResult<()> {
-    diesel::insert_into(bug_events::table)
-        .values((
-            bug_events::bug_id.eq(e.bug_id),
-            bug_events::at.eq(e.now),
-            bug_events::actor_id.eq(e.actor_id),
-            bug_events::kind.eq(e.kind),
-            bug_events::field.eq(e.field),
-            bug_events::old_value.eq(e.old_value),
-            bug_events::new_value.eq(e.new_value),
-        ))
-        .execute(conn)?;
-    Ok(())
-}
-
-pub fn events_of(conn: &mut DbConnection, bug_id: i64) -> DbResult<Vec<BugEvent>> {
-    Ok(bug_events::table
-        .filter(bug_events::bug_id.eq(bug_id))
-        .select(BugEvent::as_select())
-        .order((bug_events::at.asc(), bug_events::id.asc()))
         .load(conn)?)
 }
 

@@ -262,19 +262,6 @@ pub struct ProblemIncident {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
-#[diesel(table_name = problem_events)]
-pub struct ProblemEvent {
-    pub id: i64,
-    pub problem_id: i64,
-    pub at: NaiveDateTime,
-    pub actor_id: Option<i64>,
-    pub kind: String,
-    pub field: String,
-    pub old_value: String,
-    pub new_value: String,
-}
-
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = problem_actions)]
 pub struct ProblemAction {
     pub id: i64,
@@ -307,19 +294,6 @@ pub struct Bug {
     pub updated_at: NaiveDateTime,
     pub version: i32,
     pub release_id: Option<i64>,
-}
-
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
-#[diesel(table_name = bug_events)]
-pub struct BugEvent {
-    pub id: i64,
-    pub bug_id: i64,
-    pub at: NaiveDateTime,
-    pub actor_id: Option<i64>,
-    pub kind: String,
-    pub field: String,
-    pub old_value: String,
-    pub new_value: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -378,11 +352,13 @@ pub struct ReleaseSuspect {
     pub decided_at: Option<NaiveDateTime>,
 }
 
+/// One line of the history of a problem, bug or release.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
-#[diesel(table_name = release_events)]
-pub struct ReleaseEvent {
+#[diesel(table_name = history)]
+pub struct HistoryEntry {
     pub id: i64,
-    pub release_id: i64,
+    pub record: String,
+    pub record_id: i64,
     pub at: NaiveDateTime,
     pub actor_id: Option<i64>,
     pub kind: String,

@@ -1,9 +1,7 @@
 //! Problems (root-cause records), their services, linked incidents, events and actions.
 
-use super::models::{Incident, IncidentEvent, Problem, ProblemAction, ProblemEvent, ProblemIncident};
-use super::schema::{
-    incident_events, incidents, problem_actions, problem_events, problem_incidents, problem_services, problems,
-};
+use super::models::{Incident, IncidentEvent, Problem, ProblemAction, ProblemIncident};
+use super::schema::{incident_events, incidents, problem_actions, problem_incidents, problem_services, problems};
 use super::{DbConnection, DbResult};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -203,40 +201,6 @@ pub fn incident_events_of(conn: &mut DbConnection, problem_id: i64, internal: bo
         q = q.filter(incident_events::internal.eq(false));
     }
     Ok(q.order((incident_events::at.asc(), incident_events::id.asc())).load(conn)?)
-}
-
-/// One line of a problem's history: what changed (field, old, new) and who did it.
-pub struct NewProblemEvent<'a> {
-    pub problem_id: i64,
-    pub actor_id: Option<i64>,
-    pub kind: &'a str,
-    pub field: &'a str,
-    pub old_value: &'a str,
-    pub new_value: &'a str,
-    pub now: NaiveDateTime,
-}
-
-pub fn insert_event(conn: &mut DbConnection, e: &NewProblemEvent<'_>) -> DbResult<()> {
-    diesel::insert_into(problem_events::table)
-        .values((
-            problem_events::problem_id.eq(e.problem_id),
-            problem_events::at.eq(e.now),
-            problem_events::actor_id.eq(e.actor_id),
-            problem_events::kind.eq(e.kind),
-            problem_events::field.eq(e.field),
-            problem_events::old_value.eq(e.old_value),
-            problem_events::new_value.eq(e.new_value),
-        ))
-        .execute(conn)?;
-    Ok(())
-}
-
-pub fn events_of(conn: &mut DbConnection, problem_id: i64) -> DbResult<Vec<ProblemEvent>> {
-    Ok(problem_events::table
-        .filter(problem_events::problem_id.eq(problem_id))
-        .select(ProblemEvent::as_select())
-        .order((problem_events::at.asc(), problem_events::id.asc()))
-        .load(conn)?)
 }
 
 pub struct NewAction<'a> {

@@ -1,10 +1,8 @@
 //! Releases, their services, readiness checks, suspect incidents and history; the checklist
 //! template.
 
-use super::models::{Bug, ChecklistItem, Incident, Release, ReleaseCheck, ReleaseEvent, ReleaseSuspect};
-use super::schema::{
-    bugs, checklist_items, incidents, release_checks, release_events, release_services, release_suspects, releases,
-};
+use super::models::{Bug, ChecklistItem, Incident, Release, ReleaseCheck, ReleaseSuspect};
+use super::schema::{bugs, checklist_items, incidents, release_checks, release_services, release_suspects, releases};
 use super::{DbConnection, DbResult};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -253,39 +251,6 @@ pub fn assign_bug(conn: &mut DbConnection, bug_id: i64, release_id: Option<i64>,
         .set((bugs::release_id.eq(release_id), bugs::updated_at.eq(now)))
         .execute(conn)?;
     Ok(())
-}
-
-pub struct NewReleaseEvent<'a> {
-    pub release_id: i64,
-    pub actor_id: Option<i64>,
-    pub kind: &'a str,
-    pub field: &'a str,
-    pub old_value: &'a str,
-    pub new_value: &'a str,
-    pub now: NaiveDateTime,
-}
-
-pub fn insert_event(conn: &mut DbConnection, e: &NewReleaseEvent<'_>) -> DbResult<()> {
-    diesel::insert_into(release_events::table)
-        .values((
-            release_events::release_id.eq(e.release_id),
-            release_events::at.eq(e.now),
-            release_events::actor_id.eq(e.actor_id),
-            release_events::kind.eq(e.kind),
-            release_events::field.eq(e.field),
-            release_events::old_value.eq(e.old_value),
-            release_events::new_value.eq(e.new_value),
-        ))
-        .execute(conn)?;
-    Ok(())
-}
-
-pub fn events_of(conn: &mut DbConnection, release_id: i64) -> DbResult<Vec<ReleaseEvent>> {
-    Ok(release_events::table
-        .filter(release_events::release_id.eq(release_id))
-        .select(ReleaseEvent::as_select())
-        .order((release_events::at.asc(), release_events::id.asc()))
-        .load(conn)?)
 }
 
 pub fn checklist(conn: &mut DbConnection, only_active: bool) -> DbResult<Vec<ChecklistItem>> {

@@ -397,19 +397,6 @@ diesel::table! {
 }
 
 diesel::table! {
-    problem_events (id) {
-        id -> BigInt,
-        problem_id -> BigInt,
-        at -> Timestamp,
-        actor_id -> Nullable<BigInt>,
-        kind -> Text,
-        field -> Text,
-        old_value -> Text,
-        new_value -> Text,
-    }
-}
-
-diesel::table! {
     problem_actions (id) {
         id -> BigInt,
         problem_id -> BigInt,
@@ -455,19 +442,6 @@ diesel::table! {
     bug_incidents (bug_id, incident_id) {
         bug_id -> BigInt,
         incident_id -> BigInt,
-    }
-}
-
-diesel::table! {
-    bug_events (id) {
-        id -> BigInt,
-        bug_id -> BigInt,
-        at -> Timestamp,
-        actor_id -> Nullable<BigInt>,
-        kind -> Text,
-        field -> Text,
-        old_value -> Text,
-        new_value -> Text,
     }
 }
 
@@ -535,9 +509,10 @@ diesel::table! {
 }
 
 diesel::table! {
-    release_events (id) {
+    history (id) {
         id -> BigInt,
-        release_id -> BigInt,
+        record -> Text,
+        record_id -> BigInt,
         at -> Timestamp,
         actor_id -> Nullable<BigInt>,
         kind -> Text,
@@ -591,16 +566,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     problems,
     problem_services,
     problem_incidents,
-    problem_events,
     problem_actions,
+    history,
     bugs,
     bug_problems,
     bug_incidents,
-    bug_events,
     releases,
     release_services,
     checklist_items,
     release_checks,
     release_suspects,
-    release_events,
 );

@@ -3,7 +3,8 @@
 
 use super::{AppState, FieldErrors, RequestMeta, ServiceError, ServiceResult, actor_of, authorize};
 use crate::db::bugs::{self, BugFields};
-use crate::db::models::{Bug, BugEvent, Incident, Problem, User};
+use crate::db::history::{self, Record};
+use crate::db::models::{Bug, HistoryEntry, Incident, Problem, User};
 use crate::db::{DbConnection, problems, services, users};
 use crate::domain::bug::{BugStatus, impact, key};
 use crate::domain::incident::{Severity, key as inc_key, parse_key as parse_inc_key};
@@ -69,10 +70,10 @@ fn event(
     bug_id: i64,
     actor_id: Option<i64>,
     kind: &str,
-    (field, old_value, new_value): (&str, &str, &str),
+    change: (&str, &str, &str),
     now: NaiveDateTime,
 ) -> ServiceResult<()> {
-    bugs::insert_event(conn, &bugs::NewBugEvent { bug_id, actor_id, kind, field, old_value, new_value, now })?;
+    history::write(conn, Record::Bug(bug_id), actor_id, kind, change, now)?;
     Ok(())
 }
 
@@ -196,18 +197,7 @@ fn link_in(state: &AppState, conn: &mut DbConnection, user: &User, b: &Bug, targ
         }
         exists(bugs::link_problem(conn, b.id, p.id))?;
         event(conn, b.id, Some(user.id), "linked", ("problem", "", &crate::domain::problem::key(p.id)), now)?;
-        problems::insert_event(
-            conn,
-            &problems::NewProblemEvent {
-                problem_id: p.id,
-                actor_id: Some(user.id),
-                kind: "bug_linked",
-                field: "",
-                old_value: "",
-                new_value: &key(b.id),
-                now,
-            },
-        )?;
+        history::write(conn, Record::Problem(p.id), Some(user.id), "bug_linked", ("", "", &key(b.id)), now)?;
     } else if let Some(iid) = parse_inc_key(&target) {
         let inc = match super::incidents::load_visible(conn, &actor_of(user), iid) {
             Ok((i, _)) => i,
@@ -314,7 +304,7 @@ pub struct BugPage {
     pub assignee: Option<User>,
     pub problems: Vec<Problem>,
     pub incidents: Vec<Incident>,
-    pub events: Vec<(BugEvent, String)>,
+    pub events: Vec<(HistoryEntry, String)>,
     pub impact: u32,
     pub can_manage: bool,
     pub next_statuses: Vec<BugStatus>,
@@ -333,7 +323,7 @@ pub fn page(state: &AppState, user: &User, id: i64) -> ServiceResult<BugPage> {
     let bug = bugs::find(conn, id)?;
     let problems = bugs::problems_of(conn, id)?;
     let incidents = bugs::incidents_of(conn, id)?;
-    let events = bugs::events_of(conn, id)?;
+    let events = history::of(conn, Record::Bug(id))?;
     let mut people: Vec<i64> = events.iter().filter_map(|e| e.actor_id).collect();
     people.extend(bug.assignee_id);
     let names: HashMap<i64, User> = users::list_by_ids(conn, &people)?.into_iter().map(|u| (u.id, u)).collect();
@@ -387,7 +377,7 @@ pub fn for_problem(state: &AppState, user: &User, problem_id: i64) -> ServiceRes
     Ok(bugs::for_problem(&mut *state.conn()?, problem_id)?)
 }
 
-pub fn describe(e: &BugEvent) -> String {
+pub fn describe(e: &HistoryEntry) -> String {
     let label = |s: &str| BugStatus::parse(s).map(BugStatus::label).unwrap_or("?").to_lowercase();
     match e.kind.as_str() {
         "created" => "Bug recorded".to_string(),

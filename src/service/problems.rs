@@ -3,6 +3,7 @@
 //! including the postmortem draft.
 
 use super::{AppState, FieldErrors, RequestMeta, ServiceError, ServiceResult, actor_of, authorize};
+use crate::db::history::{self, Record};
 use crate::db::models::{Incident, Problem, ProblemAction, User};
 use crate::db::problems::{self, ProblemFields};
 use crate::db::{DbConnection, incidents, organizations, services, users};
@@ -98,8 +99,7 @@ fn event(
     (field, old_value, new_value): (&str, &str, &str),
     now: NaiveDateTime,
 ) -> ServiceResult<()> {
-    let e = problems::NewProblemEvent { problem_id, actor_id, kind, field, old_value, new_value, now };
-    problems::insert_event(conn, &e)?;
+    history::write(conn, Record::Problem(problem_id), actor_id, kind, (field, old_value, new_value), now)?;
     Ok(())
 }
 
@@ -319,18 +319,7 @@ fn link_in(
         for b in crate::db::bugs::for_problem(conn, p.id)? {
             if matches!(b.status.as_str(), "released" | "verified") && !b.fix_ineffective {
                 crate::db::bugs::mark_ineffective(conn, b.id, now)?;
-                crate::db::bugs::insert_event(
-                    conn,
-                    &crate::db::bugs::NewBugEvent {
-                        bug_id: b.id,
-                        actor_id: None,
-                        kind: "fix_ineffective",
-                        field: "",
-                        old_value: "",
-                        new_value: &key(p.id),
-                        now,
-                    },
-                )?;
+                history::write(conn, Record::Bug(b.id), None, "fix_ineffective", ("", "", &key(p.id)), now)?;
             }
         }
         if let Some(owner) = p.owner_id.map(|o| users::find(conn, o)).transpose()?.filter(|u| u.active) {
@@ -613,7 +602,7 @@ pub fn page(state: &AppState, user: &User, id: i64) -> ServiceResult<ProblemPage
     let median_to_resolve = median(durations);
     // Sales read problems without internal notes.
     let internal = can_manage;
-    let own_events = problems::events_of(conn, id)?;
+    let own_events = history::of(conn, Record::Problem(id))?;
     let inc_events = problems::incident_events_of(conn, id, internal)?;
     let comment_ids: Vec<i64> = inc_events.iter().filter_map(|e| e.comment_id).collect();
     let comments: HashMap<i64, String> =
@@ -685,7 +674,7 @@ fn excerpt(s: &str, n: usize) -> String {
     if one_line.chars().count() > n { format!("{}…", one_line.chars().take(n).collect::<String>()) } else { one_line }
 }
 
-pub fn describe(e: &crate::db::models::ProblemEvent) -> String {
+pub fn describe(e: &crate::db::models::HistoryEntry) -> String {
     let label = |s: &str| ProblemStatus::parse(s).map(ProblemStatus::label).unwrap_or("?").to_lowercase();
     match e.kind.as_str() {
         "created" => "Problem recorded".to_string(),

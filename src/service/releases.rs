@@ -3,7 +3,8 @@
 //! incidents, rollback; and the jobs that end watch windows and verify quiet fixes.
 
 use super::{AppState, FieldErrors, RequestMeta, ServiceError, ServiceResult, actor_of, authorize};
-use crate::db::models::{Bug, Incident, Release, ReleaseCheck, ReleaseEvent, ReleaseSuspect, User};
+use crate::db::history::{self, Record};
+use crate::db::models::{Bug, HistoryEntry, Incident, Release, ReleaseCheck, ReleaseSuspect, User};
 use crate::db::releases::{self, ReleaseFields, ReleaseStamp};
 use crate::db::{DbConnection, bugs, incidents, problems, services, users};
 use crate::domain::bug::BugStatus;
@@ -100,10 +101,7 @@ fn event(
     (field, old_value, new_value): (&str, &str, &str),
     now: NaiveDateTime,
 ) -> ServiceResult<()> {
-    releases::insert_event(
-        conn,
-        &releases::NewReleaseEvent { release_id, actor_id, kind, field, old_value, new_value, now },
-    )?;
+    history::write(conn, Record::Release(release_id), actor_id, kind, (field, old_value, new_value), now)?;
     Ok(())
 }
 
@@ -312,18 +310,7 @@ fn bug_event(
     change: (&str, &str, &str),
     now: NaiveDateTime,
 ) -> ServiceResult<()> {
-    bugs::insert_event(
-        conn,
-        &bugs::NewBugEvent {
-            bug_id: bug.id,
-            actor_id: actor,
-            kind,
-            field: change.0,
-            old_value: change.1,
-            new_value: change.2,
-            now,
-        },
-    )?;
+    history::write(conn, Record::Bug(bug.id), actor, kind, change, now)?;
     Ok(())
 }
 
@@ -335,18 +322,7 @@ fn problem_event(
     change: (&str, &str, &str),
     now: NaiveDateTime,
 ) -> ServiceResult<()> {
-    problems::insert_event(
-        conn,
-        &problems::NewProblemEvent {
-            problem_id,
-            actor_id: actor,
-            kind,
-            field: change.0,
-            old_value: change.1,
-            new_value: change.2,
-            now,
-        },
-    )?;
+    history::write(conn, Record::Problem(problem_id), actor, kind, change, now)?;
     Ok(())
 }
 
@@ -545,7 +521,7 @@ pub struct ReleasePage {
     pub bugs: Vec<Bug>,
     pub suspects: Vec<(ReleaseSuspect, Incident)>,
     pub change_failure: bool,
-    pub events: Vec<(ReleaseEvent, String)>,
+    pub events: Vec<(HistoryEntry, String)>,
     pub can_manage: bool,
     pub can_approve: bool,
     pub all_services: Vec<crate::db::models::Service>,
@@ -560,7 +536,7 @@ pub fn page(state: &AppState, user: &User, id: i64) -> ServiceResult<ReleasePage
     let checks = releases::checks_of(conn, id)?;
     let service_ids = releases::services_of(conn, id)?;
     let all_services = services::all(conn)?;
-    let events = releases::events_of(conn, id)?;
+    let events = history::of(conn, Record::Release(id))?;
     let mut people: Vec<i64> = events.iter().filter_map(|e| e.actor_id).collect();
     people.extend(checks.iter().filter_map(|c| c.checked_by));
     people.extend(release.approved_by);
@@ -598,7 +574,7 @@ pub fn page(state: &AppState, user: &User, id: i64) -> ServiceResult<ReleasePage
     })
 }
 
-pub fn describe(e: &ReleaseEvent) -> String {
+pub fn describe(e: &HistoryEntry) -> String {
     let label = |s: &str| ReleaseStatus::parse(s).map(ReleaseStatus::label).unwrap_or("?").to_lowercase();
     match e.kind.as_str() {
         "created" => format!("Release {} planned", e.new_value),

@@ -179,3 +179,14 @@ pub struct WatchForm {
     #[serde(default)]
     pub watch: String,
 }
+
+/// A form body's fields in order, repeated names included (checkbox groups), for forms that
+/// `web::Form` cannot read into a struct.
+pub fn all_fields(body: &[u8]) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(body).into_owned().collect()
+}
+
+/// The first value of a field, or empty.
+pub fn field(fields: &[(String, String)], name: &str) -> String {
+    fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()).unwrap_or_default()
+}

@@ -1,5 +1,5 @@
 DROP TABLE problem_actions;
-DROP TABLE problem_events;
+DROP TABLE history;
 DROP TABLE problem_incidents;
 DROP TABLE problem_services;
 DROP TABLE problems;

@@ -39,9 +39,11 @@ CREATE TABLE problem_incidents (
 );
 CREATE INDEX problem_incidents_incident ON problem_incidents (incident_id);
 
-CREATE TABLE problem_events (
+-- The history of problems, bugs and releases: who changed what, and when.
+CREATE TABLE history (
     id BIGSERIAL PRIMARY KEY,
-    problem_id BIGINT NOT NULL REFERENCES problems (id) ON DELETE CASCADE,
+    record TEXT NOT NULL CHECK (record IN ('problem','bug','release')),
+    record_id BIGINT NOT NULL,
     at TIMESTAMP NOT NULL,
     actor_id BIGINT REFERENCES users (id) ON DELETE SET NULL,
     kind TEXT NOT NULL,
@@ -49,7 +51,7 @@ CREATE TABLE problem_events (
     old_value TEXT NOT NULL DEFAULT '',
     new_value TEXT NOT NULL DEFAULT ''
 );
-CREATE INDEX problem_events_problem ON problem_events (problem_id, at, id);
+CREATE INDEX history_record ON history (record, record_id, at, id);
 
 -- Corrective and preventive actions.
 CREATE TABLE problem_actions (

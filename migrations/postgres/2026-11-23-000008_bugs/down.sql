@@ -1,4 +1,3 @@
-DROP TABLE bug_events;
 DROP TABLE bug_incidents;
 DROP TABLE bug_problems;
 DROP TABLE bugs;

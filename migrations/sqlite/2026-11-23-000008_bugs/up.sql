@@ -30,14 +30,3 @@ CREATE TABLE bug_incidents (
 );
 CREATE INDEX bug_incidents_incident ON bug_incidents (incident_id);
 
-CREATE TABLE bug_events (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    bug_id INTEGER NOT NULL REFERENCES bugs (id) ON DELETE CASCADE,
-    at TIMESTAMP NOT NULL,
-    actor_id INTEGER REFERENCES users (id) ON DELETE SET NULL,
-    kind TEXT NOT NULL,
-    field TEXT NOT NULL DEFAULT '',
-    old_value TEXT NOT NULL DEFAULT '',
-    new_value TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX bug_events_bug ON bug_events (bug_id, at, id);

@@ -68,17 +68,6 @@ CREATE TABLE release_suspects (
     PRIMARY KEY (release_id, incident_id)
 );
 
-CREATE TABLE release_events (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    release_id INTEGER NOT NULL REFERENCES releases (id) ON DELETE CASCADE,
-    at TIMESTAMP NOT NULL,
-    actor_id INTEGER REFERENCES users (id) ON DELETE SET NULL,
-    kind TEXT NOT NULL,
-    field TEXT NOT NULL DEFAULT '',
-    old_value TEXT NOT NULL DEFAULT '',
-    new_value TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX release_events_release ON release_events (release_id, at, id);
 
 ALTER TABLE bugs ADD COLUMN release_id INTEGER REFERENCES releases (id) ON DELETE SET NULL;
 CREATE INDEX bugs_release ON bugs (release_id);

@@ -7,6 +7,7 @@ use crate::error::AppError;
 use crate::service::problems::{self as svc, ActionInput, ProblemInput, ProblemPage};
 use crate::service::{AppState, FieldErrors, ServiceError};
 use crate::web::ctx::{CurrentUser, Meta, PageCtx, invalid, page, redirect, render};
+use crate::web::forms::{all_fields as fields, field as one};
 use crate::web::{blocking, run};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -16,15 +17,6 @@ use serde::Deserialize;
 
 fn pid(k: &str) -> Result<i64, AppError> {
     parse_key(k).ok_or(AppError::NotFound)
-}
-
-/// Form fields, repeated keys included (services).
-fn fields(body: &[u8]) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(body).into_owned().collect()
-}
-
-fn one(f: &[(String, String)], k: &str) -> String {
-    f.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default()
 }
 
 fn input_of(f: &[(String, String)]) -> ProblemInput {

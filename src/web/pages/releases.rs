@@ -8,19 +8,12 @@ use crate::error::AppError;
 use crate::service::releases::{self as svc, ReleaseInput, ReleasePage};
 use crate::service::{AppState, FieldErrors, ServiceError};
 use crate::web::ctx::{CurrentUser, Meta, PageCtx, invalid, page, redirect, render};
+use crate::web::forms::{all_fields as fields, field as one};
 use crate::web::{blocking, run};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
-
-fn fields(body: &[u8]) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(body).into_owned().collect()
-}
-
-fn one(f: &[(String, String)], k: &str) -> String {
-    f.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default()
-}
 
 fn input_of(f: &[(String, String)]) -> ReleaseInput {
     ReleaseInput {
