@@ -16,4 +16,5 @@ mod platform;
 mod problems;
 mod routes;
 mod security;
+mod similar;
 mod sla;
