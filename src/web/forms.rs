@@ -106,6 +106,9 @@ pub struct IncidentForm {
     pub tags: String,
     #[serde(default)]
     pub reporter_email: String,
+    /// "1" from the "Check for similar reports" button: show matches, create nothing.
+    #[serde(default)]
+    pub check: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 // ---------- helpers ----------
 
 /// The text between the first `start` and the following `end` (empty when absent).
-fn between<'a>(body: &'a str, start: &str, end: &str) -> &'a str {
+pub(crate) fn between<'a>(body: &'a str, start: &str, end: &str) -> &'a str {
     let Some(i) = body.find(start) else { return "" };
     let rest = &body[i + start.len()..];
     &rest[..rest.find(end).unwrap_or(rest.len())]
@@ -23,7 +23,7 @@ pub(crate) fn detail(body: &str, label: &str) -> String {
 }
 
 /// The value of the first `<input name=…>` (the `field` macro puts `type` before `value`).
-fn input_value(body: &str, name: &str) -> Option<String> {
+pub(crate) fn input_value(body: &str, name: &str) -> Option<String> {
     let start = body.find(&format!("name=\"{name}\""))?;
     let tag = &body[start..start + body[start..].find('>')?];
     let value = tag.split("value=\"").nth(1)?.split('"').next()?;
@@ -31,7 +31,7 @@ fn input_value(body: &str, name: &str) -> Option<String> {
 }
 
 /// The selected option of a `<select name=…>` made by the `select` macro.
-fn selected(body: &str, name: &str) -> Option<String> {
+pub(crate) fn selected(body: &str, name: &str) -> Option<String> {
     let start = body.find(&format!("<select id=\"f-{name}\" name=\"{name}\""))?;
     let rest = &body[start..];
     let select = &rest[..rest.find("</select>")?];
@@ -58,7 +58,7 @@ fn set_of(keys: &[&String]) -> BTreeSet<String> {
 }
 
 /// The queue's count line ("3 incidents").
-fn count_text(body: &str) -> String {
+pub(crate) fn count_text(body: &str) -> String {
     between(body, "<p class=\"count\" role=\"status\">", "<").trim().to_string()
 }
 
@@ -85,7 +85,7 @@ async fn service_id(admin: &Browser, name: &str) -> String {
 }
 
 /// Creates an organization through the admin UI; returns its id.
-async fn organization(admin: &Browser, name: &str, share: bool) -> String {
+pub(crate) async fn organization(admin: &Browser, name: &str, share: bool) -> String {
     let mut fields = vec![("name", name), ("email_domains", "")];
     if share {
         fields.push(("share_incidents", "on"));
@@ -106,7 +106,7 @@ async fn set_sharing(admin: &Browser, org_id: &str, name: &str, share: bool) {
 }
 
 /// A customer of the organization, created through the admin user form, signed in.
-async fn customer_in(app: &TestApp, admin: &Browser, name: &str, email: &str, org_id: &str) -> Browser {
+pub(crate) async fn customer_in(app: &TestApp, admin: &Browser, name: &str, email: &str, org_id: &str) -> Browser {
     let r = admin
         .submit(
             "/admin/users/new",

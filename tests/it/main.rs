@@ -18,4 +18,5 @@ mod problems;
 mod releases;
 mod routes;
 mod security;
+mod similar;
 mod sla;

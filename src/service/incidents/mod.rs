@@ -15,8 +15,9 @@ pub use create::{NewIncidentInput, create};
 pub(crate) use links::record_link;
 pub use links::{link, unlink, watch};
 pub use read::{
-    Dashboard, IncidentPage, LinkView, QueueParams, QueueRow, QueueView, TimelineItem, attachment, changes_since,
-    dashboard, describe_event, incident_page, queue, working_roles,
+    Dashboard, IncidentPage, LinkView, QueueParams, QueueRow, QueueView, SUGGESTIONS, SimilarIncident, SimilarProblem,
+    TimelineItem, attachment, changes_since, dashboard, describe_event, incident_page, queue, similar_titles,
+    working_roles,
 };
 pub use work::{AssignTarget, FieldsInput, assign, change_status, update_fields};
 pub(crate) use work::{apply, change_status_in};

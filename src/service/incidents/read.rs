@@ -229,6 +229,28 @@ pub struct LinkView {
     pub other_status: String,
 }
 
+/// A past incident like this one (staff who work incidents).
+#[derive(Debug, Clone)]
+pub struct SimilarIncident {
+    pub key: String,
+    pub title: String,
+    pub status: &'static str,
+    pub service: String,
+    /// 1–100: how close to a perfect match.
+    pub score: u8,
+}
+
+/// An open problem that may be this incident's root cause.
+#[derive(Debug, Clone)]
+pub struct SimilarProblem {
+    pub key: String,
+    pub title: String,
+    pub score: u8,
+}
+
+/// How many suggestions of each kind a page shows.
+pub const SUGGESTIONS: usize = 5;
+
 #[derive(Debug, Clone)]
 pub struct IncidentPage {
     pub incident: Incident,
@@ -259,6 +281,10 @@ pub struct IncidentPage {
     pub problems: Vec<crate::db::models::Problem>,
     pub can_view_problems: bool,
     pub can_manage_problems: bool,
+    /// Similar past incidents not linked yet (only for those who work incidents).
+    pub similar: Vec<SimilarIncident>,
+    /// Open problems that may match, not linked yet (only for those who also read problems).
+    pub similar_problems: Vec<SimilarProblem>,
 }
 
 pub fn incident_page(state: &AppState, user: &User, id: i64) -> ServiceResult<IncidentPage> {
@@ -345,6 +371,12 @@ pub fn incident_page(state: &AppState, user: &User, id: i64) -> ServiceResult<In
         None => (String::new(), String::new()),
     };
     let tiers = if can_work { crate::db::tiers::all(conn)? } else { Vec::new() };
+    let (similar, similar_problems) = if can_work {
+        let linked_problems: Vec<i64> = problems.iter().map(|p| p.id).collect();
+        suggestions(conn, &inc, &services, &other_ids, can_view_problems.then_some(&linked_problems[..]))?
+    } else {
+        (Vec::new(), Vec::new())
+    };
     Ok(IncidentPage {
         service: services::find(conn, inc.service_id)?.name,
         assignee: inc.assignee_id.and_then(|a| people.get(&a).cloned()),
@@ -369,8 +401,96 @@ pub fn incident_page(state: &AppState, user: &User, id: i64) -> ServiceResult<In
         problems,
         can_view_problems,
         can_manage_problems: policy::allows(Some(&actor), Action::ManageProblems, Resource::None),
+        similar,
+        similar_problems,
         incident: inc,
     })
+}
+
+/// Past incidents and open problems like this incident, by its title and description, leaving
+/// out what it is linked to already. `linked_problems` is None when the viewer may not read
+/// problems (then none are suggested).
+fn suggestions(
+    conn: &mut DbConnection,
+    inc: &Incident,
+    services: &[Service],
+    linked_incidents: &[i64],
+    linked_problems: Option<&[i64]>,
+) -> ServiceResult<(Vec<SimilarIncident>, Vec<SimilarProblem>)> {
+    let words = search::similar_words(&inc.title, &inc.description);
+    let found = search::similar_incidents(
+        conn,
+        &words,
+        Some(inc.id),
+        Some(inc.service_id),
+        &Visibility::Everything,
+        linked_incidents,
+        SUGGESTIONS,
+    )?;
+    let ids: Vec<i64> = found.iter().map(|(id, _)| *id).collect();
+    let rows: HashMap<i64, Incident> = incidents::find_many(conn, &ids)?.into_iter().map(|i| (i.id, i)).collect();
+    let names: HashMap<i64, &str> = services.iter().map(|s| (s.id, s.name.as_str())).collect();
+    let similar = found
+        .into_iter()
+        .filter_map(|(id, score)| rows.get(&id).map(|i| (i, score)))
+        .map(|(i, score)| SimilarIncident {
+            key: key(i.id),
+            title: i.title.clone(),
+            status: status_of(i).label(),
+            service: names.get(&i.service_id).map(|s| s.to_string()).unwrap_or_default(),
+            score,
+        })
+        .collect();
+    let similar_problems = match linked_problems {
+        Some(linked) => {
+            let found = search::similar_problems(conn, &words, Some(inc.service_id), linked, SUGGESTIONS)?;
+            let ids: Vec<i64> = found.iter().map(|(id, _)| *id).collect();
+            let rows: HashMap<i64, crate::db::models::Problem> =
+                crate::db::problems::find_many(conn, &ids)?.into_iter().map(|p| (p.id, p)).collect();
+            found
+                .into_iter()
+                .filter_map(|(id, score)| {
+                    rows.get(&id).map(|p| SimilarProblem {
+                        key: crate::domain::problem::key(p.id),
+                        title: p.title.clone(),
+                        score,
+                    })
+                })
+                .collect()
+        }
+        None => Vec::new(),
+    };
+    Ok((similar, similar_problems))
+}
+
+/// A report being written, checked against earlier ones: the key and title (nothing else) of
+/// up to `SUGGESTIONS` incidents like it that the user may see, the chosen service's first.
+pub fn similar_titles(
+    state: &AppState,
+    user: &User,
+    title: &str,
+    description: &str,
+    service_id: Option<i64>,
+) -> ServiceResult<Vec<(String, String)>> {
+    let actor = actor_of(user);
+    authorize(&actor, Action::CreateIncident, Resource::None)?;
+    let mut conn = state.conn()?;
+    let conn = &mut *conn;
+    let vis = visibility(conn, &actor)?;
+    let words = search::similar_words(title, description);
+    let found = search::similar_incidents(conn, &words, None, service_id, &vis, &[], SUGGESTIONS)?;
+    let ids: Vec<i64> = found.iter().map(|(id, _)| *id).collect();
+    let mut rows: HashMap<i64, Incident> = incidents::find_many(conn, &ids)?.into_iter().map(|i| (i.id, i)).collect();
+    let mut out = Vec::new();
+    for (id, _) in found {
+        let Some(inc) = rows.remove(&id) else { continue };
+        // The query already keeps to what the viewer may see; the policy has the last word.
+        let res = super::resource_of(conn, &inc)?;
+        if policy::allows(Some(&actor), Action::ViewIncident, res) {
+            out.push((key(inc.id), inc.title));
+        }
+    }
+    Ok(out)
 }
 
 /// A file on an incident, with its bytes, if the viewer may open it (internal ones: staff only).

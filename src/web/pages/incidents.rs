@@ -247,6 +247,8 @@ struct NewPage {
     urgencies: Vec<SelectOption>,
     severities: Vec<SelectOption>,
     assignees: Vec<SelectOption>,
+    /// After "Check for similar reports": (key, title) of matching incidents the user may see.
+    similar: Option<Vec<(String, String)>>,
 }
 
 async fn new_page(
@@ -308,6 +310,7 @@ async fn new_page(
         ctx,
         form,
         errors,
+        similar: None,
     })
 }
 
@@ -323,6 +326,16 @@ pub async fn create(
     form: web::Form<IncidentForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
+    if form.check == "1" {
+        // The check step: nothing is created, the form comes back as typed with the matches.
+        let (st, user) = (state.clone(), cu.user.clone());
+        let (title, description, service) =
+            (form.title.clone(), form.description.clone(), form.service_id.parse().ok());
+        let found = run(move || incidents::similar_titles(&st, &user, &title, &description, service)).await?;
+        let mut p = new_page(&state, ctx, &cu, form, FieldErrors::default()).await?;
+        p.similar = Some(found);
+        return page(&p);
+    }
     let input = NewIncidentInput {
         title: form.title.clone(),
         description: form.description.clone(),
