@@ -7,7 +7,7 @@ use super::queue::Visibility;
 use super::schema::search_docs;
 use super::{DbConnection, DbResult};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Double, Text};
+use diesel::sql_types::{BigInt, Text};
 
 /// Markers put around matched words by the engines; never present in stored text after
 /// `clean_snippet` (control characters are dropped).
@@ -354,14 +354,10 @@ struct SimilarRow {
     incident_id: i64,
     #[diesel(sql_type = BigInt)]
     service_id: i64,
-    #[diesel(sql_type = Double)]
-    score: f64,
-}
-
-#[derive(QueryableByName)]
-struct ScoreRow {
-    #[diesel(sql_type = Double)]
-    score: f64,
+    #[diesel(sql_type = Text)]
+    title: String,
+    #[diesel(sql_type = Text)]
+    body: String,
 }
 
 /// Scores as whole percentages of `reference` (the best possible match), at least 1.
@@ -374,8 +370,8 @@ fn percent(score: f64, reference: f64) -> u8 {
 
 /// Incidents whose description documents (title + description: never comments, never internal
 /// notes) match ANY of `words`, among the newest `SIMILAR_CANDIDATES` such documents the viewer
-/// may see. Same service first, then the others, each best first (bm25 with the title weighted
-/// on SQLite, ts_rank on PostgreSQL); at most `limit`, skipping the ids in `skip`. `of` is the
+/// may see. Same service first, then the others, each best first (`Scorer`: rarer words weigh
+/// more, the title four times the description); at most `limit`, skipping the ids in `skip`. `of` is the
 /// incident the words come from: it is never suggested, and its own document's score is the
 /// 100 % mark (without it, the best candidate is). Returns (incident id, score 1–100).
 pub fn similar_incidents(
@@ -394,15 +390,15 @@ pub fn similar_incidents(
         Visibility::Everything => None,
         Visibility::Reporter { user_id, shared_org } => Some((*user_id, shared_org.unwrap_or(-1))),
     };
-    // The incident's own document stays in the window (one more row is read for it): a recent
-    // incident's own score then comes from the same statement, and FTS5 works out bm25's
-    // per-word document counts, the costly part, once instead of twice.
-    let window = SIMILAR_CANDIDATES + 1;
+    // Only the newest window of matching documents is read (cheap on both engines, newest
+    // first by document id); ranking happens here, because FTS5's bm25 reads every matching
+    // document of each word to weigh it, which cost ~100 ms per page at a million incidents.
+    let window = SIMILAR_CANDIDATES;
     let rows: Vec<SimilarRow> = match conn {
         DbConnection::Sqlite(c) => {
             let sql = format!(
-                "SELECT d.incident_id AS incident_id, i.service_id AS service_id, \
-                   -bm25(search_fts, 4.0, 1.0) AS score \
+                "SELECT d.incident_id AS incident_id, i.service_id AS service_id, d.title AS title, \
+                   substr(d.body, 1, {BODY_CHARS}) AS body \
                  FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid JOIN incidents i ON i.id = d.incident_id \
                  WHERE search_fts MATCH ? AND d.comment_id IS NULL AND d.internal = 0 {} \
                  ORDER BY search_fts.rowid DESC LIMIT {window}",
@@ -416,7 +412,7 @@ pub fn similar_incidents(
         }
         DbConnection::Pg(c) => {
             let sql = format!(
-                "SELECT d.incident_id, i.service_id, ts_rank(d.tsv, to_tsquery('english', $1))::float8 AS score \
+                "SELECT d.incident_id, i.service_id, d.title, substr(d.body, 1, {BODY_CHARS}) AS body \
                  FROM search_docs d JOIN incidents i ON i.id = d.incident_id \
                  WHERE d.tsv @@ to_tsquery('english', $1) AND d.comment_id IS NULL AND NOT d.internal {} \
                  ORDER BY d.id DESC LIMIT {window}",
@@ -429,43 +425,97 @@ pub fn similar_incidents(
             }
         }
     };
-    let (own, mut rows): (Vec<SimilarRow>, Vec<SimilarRow>) = rows.into_iter().partition(|r| Some(r.incident_id) == of);
-    let own_score = match (of, own.first()) {
-        (_, Some(r)) => Some(r.score),
-        (Some(id), None) => own_score(conn, words, id)?,
-        (None, None) => None,
+    let own_text = match of {
+        Some(id) => own_text(conn, id)?,
+        None => None,
     };
-    let best = rows.iter().map(|r| r.score).fold(0.0_f64, f64::max);
-    let reference = own_score.filter(|s| *s > 0.0).unwrap_or(best);
-    rows.retain(|r| !skip.contains(&r.incident_id));
-    rows.sort_by(|a, b| {
-        let same = |r: &SimilarRow| Some(r.service_id) == service_id;
-        same(b).cmp(&same(a)).then(b.score.total_cmp(&a.score)).then(b.incident_id.cmp(&a.incident_id))
+    let scorer = Scorer::new(words, rows.iter().map(|r| (r.title.as_str(), r.body.as_str())));
+    let mut scored: Vec<(i64, i64, f64)> = rows
+        .iter()
+        .filter(|r| Some(r.incident_id) != of && !skip.contains(&r.incident_id))
+        .map(|r| (r.incident_id, r.service_id, scorer.score(&r.title, &r.body)))
+        .filter(|(_, _, score)| *score > 0.0)
+        .collect();
+    let best = scored.iter().map(|r| r.2).fold(0.0_f64, f64::max);
+    let reference = own_text.map(|(t, b)| scorer.score(&t, &b)).filter(|s| *s > 0.0).unwrap_or(best);
+    scored.sort_by(|a, b| {
+        let same = |r: &(i64, i64, f64)| Some(r.1) == service_id;
+        same(b).cmp(&same(a)).then(b.2.total_cmp(&a.2)).then(b.0.cmp(&a.0))
     });
-    Ok(rows.into_iter().take(limit).map(|r| (r.incident_id, percent(r.score, reference))).collect())
+    let mut seen = std::collections::HashSet::new();
+    Ok(scored
+        .into_iter()
+        .filter(|r| seen.insert(r.0))
+        .take(limit)
+        .map(|(id, _, score)| (id, percent(score, reference)))
+        .collect())
 }
 
-/// The score of an incident's own description document for the words (when it is older than
-/// the candidate window).
-fn own_score(conn: &mut DbConnection, words: &[String], incident_id: i64) -> DbResult<Option<f64>> {
-    let rows: Vec<ScoreRow> = match conn {
-        DbConnection::Sqlite(c) => diesel::sql_query(
-            "SELECT -bm25(search_fts, 4.0, 1.0) AS score FROM search_fts \
-             WHERE search_fts MATCH ? AND search_fts.rowid = \
-               (SELECT id FROM search_docs WHERE incident_id = ? AND comment_id IS NULL)",
-        )
-        .bind::<Text, _>(fts5_any(words))
-        .bind::<BigInt, _>(incident_id)
-        .load(c)?,
-        DbConnection::Pg(c) => diesel::sql_query(
-            "SELECT ts_rank(d.tsv, to_tsquery('english', $1))::float8 AS score FROM search_docs d \
-             WHERE d.incident_id = $2 AND d.comment_id IS NULL",
-        )
-        .bind::<Text, _>(pg_any(words))
-        .bind::<BigInt, _>(incident_id)
-        .load(c)?,
-    };
-    Ok(rows.first().map(|r| r.score))
+/// How much of a description document is read for scoring.
+const BODY_CHARS: usize = 4000;
+
+/// The incident's own title and description, the 100 % mark.
+fn own_text(conn: &mut DbConnection, incident_id: i64) -> DbResult<Option<(String, String)>> {
+    use super::schema::search_docs;
+    Ok(search_docs::table
+        .filter(search_docs::incident_id.eq(incident_id))
+        .filter(search_docs::comment_id.is_null())
+        .select((search_docs::title, search_docs::body))
+        .first::<(String, String)>(conn)
+        .optional()?)
+}
+
+/// A bm25-like score computed over the candidate window: each query word counts by how rare it
+/// is among the candidates (so a word every candidate has weighs little), four times in the
+/// title, once in the description.
+struct Scorer {
+    stems: Vec<String>,
+    weights: Vec<f64>,
+}
+
+impl Scorer {
+    fn new<'a>(words: &[String], docs: impl Iterator<Item = (&'a str, &'a str)>) -> Scorer {
+        let stems: Vec<String> = words.iter().map(|w| stem(w).to_string()).collect();
+        let mut df = vec![0usize; stems.len()];
+        let mut n = 0usize;
+        for (title, body) in docs {
+            n += 1;
+            let have = doc_stems(title, body);
+            for (i, s) in stems.iter().enumerate() {
+                if have.iter().any(|h| same_word(s, h)) {
+                    df[i] += 1;
+                }
+            }
+        }
+        let weights = df.iter().map(|d| (1.0 + (n as f64 + 1.0) / (*d as f64 + 1.0)).ln()).collect();
+        Scorer { stems, weights }
+    }
+
+    fn score(&self, title: &str, body: &str) -> f64 {
+        let t = doc_stems(title, "");
+        let b = doc_stems("", body);
+        self.stems
+            .iter()
+            .zip(&self.weights)
+            .map(|(s, w)| {
+                let in_title = t.iter().any(|h| same_word(s, h));
+                let in_body = b.iter().any(|h| same_word(s, h));
+                w * (if in_title { 4.0 } else { 0.0 } + if in_body { 1.0 } else { 0.0 })
+            })
+            .sum()
+    }
+}
+
+fn doc_stems(title: &str, body: &str) -> Vec<String> {
+    let mut out: Vec<String> = title
+        .split(|c: char| !c.is_alphanumeric())
+        .chain(body.split(|c: char| !c.is_alphanumeric()))
+        .filter(|w| w.chars().count() >= 3)
+        .map(|w| stem(&w.to_lowercase()).to_string())
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 /// A crude English stem for word overlap: plurals and -ed/-ing endings dropped.
