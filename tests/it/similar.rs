@@ -165,7 +165,13 @@ async fn new_problem(b: &Browser, title: &str, statement: &str) -> String {
         .submit(
             "/problems/new",
             "/problems",
-            &[("from_incident", ""), ("title", title), ("category", "dependency"), ("statement", statement)],
+            &[
+                ("from_incident", ""),
+                ("title", title),
+                ("category", "dependency"),
+                ("statement", statement),
+                ("workaround", &format!("Workaround for {title}: retry with the backup gateway.")),
+            ],
         )
         .await;
     assert_eq!(r.status, 303, "new problem: {}", r.body);
@@ -206,6 +212,10 @@ both!(open_problems_are_suggested_and_linked_in_one_click, |app| {
     let list = similar_problems(&page.body);
     assert_eq!(keys_in(list, "problems"), vec![open.clone()], "open and matching only: {list}");
     assert!(list.contains("Gateway timeouts at checkout") && (1..=100).contains(&score_of(list, &open)), "{list}");
+    assert!(
+        list.contains("Workaround for Gateway timeouts at checkout: retry with the backup gateway."),
+        "the known error's workaround shows on a matching incident: {list}"
+    );
     assert!(!page.body.contains(&format!("value=\"{closed}\"")), "a closed problem is not offered");
     assert!(!page.body.contains(&format!("value=\"{unrelated}\"")));
 

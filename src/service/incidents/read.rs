@@ -246,6 +246,8 @@ pub struct SimilarProblem {
     pub key: String,
     pub title: String,
     pub score: u8,
+    /// The known error's workaround, if the problem has one.
+    pub workaround: String,
 }
 
 /// How many suggestions of each kind a page shows.
@@ -454,6 +456,7 @@ fn suggestions(
                         key: crate::domain::problem::key(p.id),
                         title: p.title.clone(),
                         score,
+                        workaround: p.workaround.clone(),
                     })
                 })
                 .collect()
