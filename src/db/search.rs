@@ -451,8 +451,9 @@ pub fn similar_incidents(
         .collect())
 }
 
-/// How much of a description document is read for scoring.
-const BODY_CHARS: usize = 4000;
+/// How much of a description is read for scoring: its start carries the gist, and a thousand
+/// candidates of this size tokenize in a few milliseconds.
+const BODY_CHARS: usize = 600;
 
 /// The incident's own title and description, the 100 % mark.
 fn own_text(conn: &mut DbConnection, incident_id: i64) -> DbResult<Option<(String, String)>> {
