@@ -274,7 +274,7 @@ pub const SIMILAR_WORDS: usize = 12;
 /// How many of the newest matching incident descriptions similarity ranks, at most: an OR of a
 /// dozen words matches a large share of a big database, and ranking every hit is what would make
 /// the incident page slow. Recent recurrences are the useful ones anyway.
-pub const SIMILAR_CANDIDATES: i64 = 1000;
+pub const SIMILAR_CANDIDATES: i64 = 200;
 
 /// How many open problems (most recently updated first) similarity reads, at most.
 pub const SIMILAR_PROBLEM_CANDIDATES: i64 = 1000;
@@ -432,12 +432,13 @@ pub fn similar_incidents(
     let scorer = Scorer::new(words, rows.iter().map(|r| (r.title.as_str(), r.body.as_str())));
     let mut scored: Vec<(i64, i64, f64)> = rows
         .iter()
-        .filter(|r| Some(r.incident_id) != of && !skip.contains(&r.incident_id))
-        .map(|r| (r.incident_id, r.service_id, scorer.score(&r.title, &r.body)))
+        .enumerate()
+        .filter(|(_, r)| Some(r.incident_id) != of && !skip.contains(&r.incident_id))
+        .map(|(i, r)| (r.incident_id, r.service_id, scorer.score(i)))
         .filter(|(_, _, score)| *score > 0.0)
         .collect();
     let best = scored.iter().map(|r| r.2).fold(0.0_f64, f64::max);
-    let reference = own_text.map(|(t, b)| scorer.score(&t, &b)).filter(|s| *s > 0.0).unwrap_or(best);
+    let reference = own_text.map(|(t, b)| scorer.score_text(&t, &b)).filter(|s| *s > 0.0).unwrap_or(best);
     scored.sort_by(|a, b| {
         let same = |r: &(i64, i64, f64)| Some(r.1) == service_id;
         same(b).cmp(&same(a)).then(b.2.total_cmp(&a.2)).then(b.0.cmp(&a.0))
@@ -468,55 +469,58 @@ fn own_text(conn: &mut DbConnection, incident_id: i64) -> DbResult<Option<(Strin
 
 /// A bm25-like score computed over the candidate window: each query word counts by how rare it
 /// is among the candidates (so a word every candidate has weighs little), four times in the
-/// title, once in the description.
+/// title, once in the description. Each document is tokenized once.
 struct Scorer {
     stems: Vec<String>,
     weights: Vec<f64>,
+    /// Per candidate, per query word: (in the title, in the description).
+    hits: Vec<Vec<(bool, bool)>>,
 }
 
 impl Scorer {
     fn new<'a>(words: &[String], docs: impl Iterator<Item = (&'a str, &'a str)>) -> Scorer {
         let stems: Vec<String> = words.iter().map(|w| stem(w).to_string()).collect();
-        let mut df = vec![0usize; stems.len()];
-        let mut n = 0usize;
-        for (title, body) in docs {
-            n += 1;
-            let have = doc_stems(title, body);
-            for (i, s) in stems.iter().enumerate() {
-                if have.iter().any(|h| same_word(s, h)) {
-                    df[i] += 1;
-                }
-            }
-        }
-        let weights = df.iter().map(|d| (1.0 + (n as f64 + 1.0) / (*d as f64 + 1.0)).ln()).collect();
-        Scorer { stems, weights }
+        let hits: Vec<Vec<(bool, bool)>> = docs.map(|(title, body)| word_hits(&stems, title, body)).collect();
+        let n = hits.len() as f64;
+        let weights = (0..stems.len())
+            .map(|i| {
+                let df = hits.iter().filter(|h| h[i].0 || h[i].1).count() as f64;
+                (1.0 + (n + 1.0) / (df + 1.0)).ln()
+            })
+            .collect();
+        Scorer { stems, weights, hits }
     }
 
-    fn score(&self, title: &str, body: &str) -> f64 {
-        let t = doc_stems(title, "");
-        let b = doc_stems("", body);
-        self.stems
-            .iter()
+    fn score_hits(&self, hits: &[(bool, bool)]) -> f64 {
+        hits.iter()
             .zip(&self.weights)
-            .map(|(s, w)| {
-                let in_title = t.iter().any(|h| same_word(s, h));
-                let in_body = b.iter().any(|h| same_word(s, h));
-                w * (if in_title { 4.0 } else { 0.0 } + if in_body { 1.0 } else { 0.0 })
-            })
+            .map(|((t, b), w)| w * (if *t { 4.0 } else { 0.0 } + if *b { 1.0 } else { 0.0 }))
             .sum()
+    }
+
+    /// The score of the i-th candidate.
+    fn score(&self, i: usize) -> f64 {
+        self.hits.get(i).map(|h| self.score_hits(h)).unwrap_or(0.0)
+    }
+
+    /// The score of a text outside the candidates (the incident's own).
+    fn score_text(&self, title: &str, body: &str) -> f64 {
+        self.score_hits(&word_hits(&self.stems, title, body))
     }
 }
 
-fn doc_stems(title: &str, body: &str) -> Vec<String> {
-    let mut out: Vec<String> = title
-        .split(|c: char| !c.is_alphanumeric())
-        .chain(body.split(|c: char| !c.is_alphanumeric()))
-        .filter(|w| w.chars().count() >= 3)
-        .map(|w| stem(&w.to_lowercase()).to_string())
-        .collect();
-    out.sort_unstable();
-    out.dedup();
-    out
+/// For each query stem: whether the title, and the description, hold it.
+fn word_hits(stems: &[String], title: &str, body: &str) -> Vec<(bool, bool)> {
+    let (title, body) = (title.to_lowercase(), body.to_lowercase());
+    let tokens = |text: &str| -> Vec<String> {
+        let mut v: Vec<String> =
+            text.split(|c: char| !c.is_alphanumeric()).filter(|w| w.len() >= 3).map(|w| stem(w).to_string()).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    let (t, b) = (tokens(&title), tokens(&body));
+    stems.iter().map(|s| (t.iter().any(|h| same_word(s, h)), b.iter().any(|h| same_word(s, h)))).collect()
 }
 
 /// A crude English stem for word overlap: plurals and -ed/-ing endings dropped.
@@ -535,7 +539,7 @@ fn stem(w: &str) -> &str {
 /// longer ("fail" / "failure", "certificat" / "certificate").
 fn same_word(a: &str, b: &str) -> bool {
     let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
-    short == long || (short.chars().count() >= 4 && long.starts_with(short))
+    short == long || (long.starts_with(short) && short.chars().count() >= 4)
 }
 
 /// How well a problem's title and statement cover the words, 0–100: a word found in the title
