@@ -131,8 +131,11 @@ pub fn set_tags(conn: &mut DbConnection, id: i64, tags: &[String]) -> DbResult<(
 
 /// (incident id, tag) for the given incidents, in tag order.
 pub fn tags_for(conn: &mut DbConnection, ids: &[i64]) -> DbResult<Vec<(i64, String)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
     Ok(incident_tags::table
-        .filter(incident_tags::incident_id.eq_any(ids))
+        .filter(super::in_ids(conn, "incident_tags.incident_id", ids))
         .select((incident_tags::incident_id, incident_tags::tag))
         .order((incident_tags::incident_id.asc(), incident_tags::tag.asc()))
         .load(conn)?)

@@ -22,6 +22,7 @@ pub mod sessions;
 pub mod settings;
 pub mod setup_tokens;
 pub mod sla;
+mod sqlite_setup;
 pub mod tiers;
 pub mod users;
 
@@ -105,9 +106,12 @@ pub fn classify_url(url: &str) -> (Backend, String) {
 /// instead of the MultiConnection's "invalid connection url".
 fn connect_once(backend: Backend, url: &str) -> DbResult<DbConnection> {
     match backend {
-        Backend::Sqlite => diesel::SqliteConnection::establish(url)
-            .map(DbConnection::Sqlite)
-            .map_err(|e| DbError::Connection(format!("SQLite {url}: {e}"))),
+        Backend::Sqlite => {
+            sqlite_setup::install();
+            diesel::SqliteConnection::establish(url)
+                .map(DbConnection::Sqlite)
+                .map_err(|e| DbError::Connection(format!("SQLite {url}: {e}")))
+        }
         Backend::Postgres => diesel::PgConnection::establish(url)
             .map(DbConnection::Pg)
             .map_err(|e| DbError::Connection(format!("PostgreSQL: {e}"))),
@@ -224,6 +228,27 @@ pub fn analyze(conn: &mut DbConnection) -> DbResult<()> {
     }
     conn.batch_execute("ANALYZE")?;
     Ok(())
+}
+
+/// `<column> IN (…)` with the ids as one JSON parameter. The statement has one shape whatever
+/// the list's length, so the connection's statement cache keeps it (an `IN (?, ?, …)` list is
+/// prepared anew for every length), and ten thousand ids are still one bound value. `column`
+/// is SQL written in this crate, never user input.
+pub(crate) fn in_ids<QS: 'static>(
+    conn: &DbConnection,
+    column: &'static str,
+    ids: &[i64],
+) -> Box<dyn BoxableExpression<QS, MultiBackend, SqlType = diesel::sql_types::Bool>> {
+    let json = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
+    let (head, tail) = match conn {
+        DbConnection::Sqlite(_) => (" IN (SELECT value FROM json_each(", "))"),
+        DbConnection::Pg(_) => (" IN (SELECT (jsonb_array_elements_text(CAST(", " AS jsonb)))::bigint)"),
+    };
+    Box::new(
+        diesel::dsl::sql::<diesel::sql_types::Bool>(&format!("{column}{head}"))
+            .bind::<diesel::sql_types::Text, _>(json)
+            .sql(tail),
+    )
 }
 
 /// Takes the named job's lock for the current transaction on PostgreSQL (several app

@@ -100,6 +100,24 @@ pub struct Incident {
     pub resolution_breached_at: Option<NaiveDateTime>,
 }
 
+/// The columns a queue row shows (and its cursor needs): the queue never reads descriptions
+/// or the SLA bookkeeping.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = incidents)]
+pub struct QueueItem {
+    pub id: i64,
+    pub title: String,
+    pub service_id: i64,
+    pub priority: String,
+    pub severity: String,
+    pub status: String,
+    pub organization_id: Option<i64>,
+    pub assignee_id: Option<i64>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub resolution_due_at: Option<NaiveDateTime>,
+}
+
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = outbox)]
 pub struct OutboxMessage {

@@ -1,6 +1,6 @@
 //! The incident queue: filters, allow-listed sorts, keyset pagination and a capped count.
 
-use super::models::Incident;
+use super::models::QueueItem;
 use super::schema::{incident_tags, incidents};
 use super::{DbConnection, DbResult};
 use chrono::NaiveDateTime;
@@ -90,7 +90,7 @@ pub struct Cursor {
 const STAMP: &str = "%Y-%m-%dT%H:%M:%S%.6f";
 
 impl Cursor {
-    pub fn of(sort: Sort, i: &Incident) -> Cursor {
+    pub fn of(sort: Sort, i: &QueueItem) -> Cursor {
         let (rank, at) = match sort {
             Sort::Priority => (i.priority.clone(), i.created_at),
             Sort::Severity => (i.severity.clone(), i.created_at),
@@ -119,24 +119,16 @@ impl Cursor {
 
 type Boxed<'a> = incidents::BoxedQuery<'a, super::MultiBackend>;
 
-/// `incidents.id IN (…)` for up to ten thousand ids as one JSON parameter, rather than one
-/// bound variable per id.
+/// `incidents.id IN (…)` for up to ten thousand ids as one JSON parameter.
 fn id_in(
     conn: &DbConnection,
     ids: &[i64],
     ordered_page: bool,
 ) -> Box<dyn BoxableExpression<incidents::table, super::MultiBackend, SqlType = diesel::sql_types::Bool>> {
-    let json = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
-    let (head, tail) = match conn {
-        // With many ids, `+` keeps SQLite from looking each one up and sorting them all: it
-        // walks the sort order's index instead and stops after a page.
-        DbConnection::Sqlite(_) if ordered_page && ids.len() > 500 => {
-            ("+incidents.id IN (SELECT value FROM json_each(", "))")
-        }
-        DbConnection::Sqlite(_) => ("incidents.id IN (SELECT value FROM json_each(", "))"),
-        DbConnection::Pg(_) => ("incidents.id IN (SELECT (jsonb_array_elements_text(CAST(", " AS jsonb)))::bigint)"),
-    };
-    Box::new(diesel::dsl::sql::<diesel::sql_types::Bool>(head).bind::<diesel::sql_types::Text, _>(json).sql(tail))
+    // With many ids, `+` keeps SQLite from looking each one up and sorting them all: it walks
+    // the sort order's index instead and stops after a page.
+    let plus = matches!(conn, DbConnection::Sqlite(_)) && ordered_page && ids.len() > 500;
+    super::in_ids(conn, if plus { "+incidents.id" } else { "incidents.id" }, ids)
 }
 
 /// The filtered incidents. `ordered_page` says the caller wants one sorted page (rather than a
@@ -200,8 +192,8 @@ pub fn page(
     sort: Sort,
     after: Option<&Cursor>,
     limit: i64,
-) -> DbResult<Vec<Incident>> {
-    let mut q = filtered(conn, f, true).select(Incident::as_select());
+) -> DbResult<Vec<QueueItem>> {
+    let mut q = filtered(conn, f, true).select(QueueItem::as_select());
     if let Some(c) = after {
         q = match sort {
             Sort::Priority => {

@@ -61,8 +61,19 @@ pub fn list(conn: &mut DbConnection, query: &str, after: Option<(&str, i64)>, li
     Ok(q.order((users::display_name.asc(), users::id.asc())).limit(limit).load(conn)?)
 }
 
+/// (id, display name) of the given users.
+pub fn names_by_ids(conn: &mut DbConnection, ids: &[i64]) -> DbResult<Vec<(i64, String)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(users::table.filter(super::in_ids(conn, "users.id", ids)).select((users::id, users::display_name)).load(conn)?)
+}
+
 pub fn list_by_ids(conn: &mut DbConnection, ids: &[i64]) -> DbResult<Vec<User>> {
-    Ok(users::table.filter(users::id.eq_any(ids)).select(User::as_select()).load(conn)?)
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(users::table.filter(super::in_ids(conn, "users.id", ids)).select(User::as_select()).load(conn)?)
 }
 
 pub struct UserChanges<'a> {
@@ -128,6 +139,17 @@ pub fn escape_like(s: &str) -> String {
 }
 
 /// Active users holding one of the roles, by name (for assignment lists).
+/// (id, display name) of active users with these roles, by name: the lists pages choose from.
+pub fn names_with_roles(conn: &mut DbConnection, roles: &[&str], limit: i64) -> DbResult<Vec<(i64, String)>> {
+    Ok(users::table
+        .filter(users::role.eq_any(roles))
+        .filter(users::active.eq(true))
+        .select((users::id, users::display_name))
+        .order((users::display_name.asc(), users::id.asc()))
+        .limit(limit)
+        .load(conn)?)
+}
+
 pub fn active_with_roles(conn: &mut DbConnection, roles: &[&str], limit: i64) -> DbResult<Vec<User>> {
     Ok(users::table
         .filter(users::role.eq_any(roles))

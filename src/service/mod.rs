@@ -7,6 +7,7 @@ pub mod admin_orgs;
 pub mod admin_users;
 pub mod auth;
 pub mod bugs;
+pub mod counts;
 pub mod escalation;
 pub mod inbound;
 pub mod incidents;
@@ -36,6 +37,8 @@ pub struct AppState {
     pub hasher: PasswordHasher,
     /// Key for CSRF tokens (from configuration or data_dir/secret.key).
     pub secret: Arc<Vec<u8>>,
+    /// Remembered queue counts, forgotten on every committed write.
+    pub counts: Arc<counts::CountCache>,
 }
 
 /// Facts about the request that go into the audit log.
@@ -134,7 +137,11 @@ impl AppState {
     /// Runs `f` in one transaction.
     pub fn tx<T>(&self, f: impl FnOnce(&mut DbConnection) -> ServiceResult<T>) -> ServiceResult<T> {
         let mut conn = self.conn()?;
-        diesel::Connection::transaction(&mut *conn, f)
+        let out = diesel::Connection::transaction(&mut *conn, f);
+        if out.is_ok() {
+            self.counts.invalidate();
+        }
+        out
     }
 
     pub fn audit(

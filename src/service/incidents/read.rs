@@ -1,7 +1,7 @@
 //! Read models for the incident pages: the queue, one incident, the dashboard.
 
 use super::{load_visible, mover, status_of};
-use crate::db::models::{Comment, Incident, IncidentEvent, Service, User};
+use crate::db::models::{Comment, Incident, IncidentEvent, QueueItem, Service, User};
 use crate::db::queue::{self, AssigneeFilter, Cursor, QueueFilter, Sort, Visibility};
 use crate::db::{DbConnection, incidents, organizations, search, services, users};
 use crate::domain::incident::{LinkKind, Status, key, next_statuses};
@@ -36,7 +36,7 @@ pub struct QueueParams {
 
 #[derive(Debug, Clone)]
 pub struct QueueRow {
-    pub incident: Incident,
+    pub incident: QueueItem,
     pub service: String,
     pub assignee: String,
     pub organization: String,
@@ -54,7 +54,8 @@ pub struct QueueView {
     pub sort: String,
     pub staff: bool,
     pub services: Vec<Service>,
-    pub assignees: Vec<User>,
+    /// (id, name) of the staff who work incidents, for the assignee filter.
+    pub assignees: Vec<(i64, String)>,
     pub organizations: Vec<(i64, String)>,
     pub tiers: Vec<crate::db::models::Tier>,
 }
@@ -109,7 +110,9 @@ pub fn queue(state: &AppState, user: &User, p: &QueueParams) -> ServiceResult<Qu
             (true, "mine") => Some(crate::db::tiers::tiers_of(conn, user.id)?),
             (true, other) => other.parse().ok().map(|t| vec![t]),
         },
-        tag: Some(p.tag.trim().to_lowercase()).filter(|t| !t.is_empty()),
+        // Tags are internal triage vocabulary: a customer's tag filter would tell them which of
+        // their incidents carry a tag they cannot see.
+        tag: Some(p.tag.trim().to_lowercase()).filter(|t| staff && !t.is_empty()),
         created_from: p.created_from.and_then(|d| local_midnight(d, tz)),
         created_before: p.created_to.and_then(|d| d.succ_opt()).and_then(|d| local_midnight(d, tz)),
         visibility: visibility(conn, &actor)?,
@@ -125,15 +128,15 @@ pub fn queue(state: &AppState, user: &User, p: &QueueParams) -> ServiceResult<Qu
     let (incidents_page, next) = if sort_name == "relevance" && !words.is_empty() {
         let ranked = search::ranked_incident_ids(conn, &words, internal, &f.visibility)?;
         f.ids = Some(ranked.clone());
-        let found: HashMap<i64, Incident> = queue::page(conn, &f, Sort::Created, None, search::RANK_CANDIDATES)?
+        let found: HashMap<i64, QueueItem> = queue::page(conn, &f, Sort::Created, None, search::RANK_CANDIDATES)?
             .into_iter()
             .map(|i| (i.id, i))
             .collect();
-        let ordered: Vec<Incident> = ranked.iter().filter_map(|id| found.get(id).cloned()).collect();
+        let ordered: Vec<QueueItem> = ranked.iter().filter_map(|id| found.get(id).cloned()).collect();
         let offset: usize = p.after.parse().unwrap_or(0);
         let end = (offset + PAGE_SIZE as usize).min(ordered.len());
         let next = (end < ordered.len()).then(|| end.to_string());
-        (ordered.get(offset.min(end)..end).map(<[Incident]>::to_vec).unwrap_or_default(), next)
+        (ordered.get(offset.min(end)..end).map(<[QueueItem]>::to_vec).unwrap_or_default(), next)
     } else {
         let sort = Sort::parse(&sort_name).unwrap_or(if staff { Sort::Priority } else { Sort::Created });
         let after = Cursor::decode(&p.after);
@@ -143,12 +146,16 @@ pub fn queue(state: &AppState, user: &User, p: &QueueParams) -> ServiceResult<Qu
         let next = if more { rows.last().map(|i| Cursor::of(sort, i).encode()) } else { None };
         (rows, next)
     };
-    let count = queue::count_capped(conn, &f)?;
+    let count = if f.ids.is_some() {
+        queue::count_capped(conn, &f)?
+    } else {
+        state.counts.get_or(format!("{f:?}"), || queue::count_capped(conn, &f))?
+    };
     let lists = Lists::load(conn)?;
-    let rows = decorate(conn, &lists, incidents_page, &words, internal)?;
+    let rows = decorate(conn, &lists, incidents_page, &words, internal, staff)?;
     let Lists { services, organizations } = lists;
     let (assignees, organizations, tiers) = if staff {
-        (users::active_with_roles(conn, &working_roles(), 500)?, organizations, crate::db::tiers::all(conn)?)
+        (users::names_with_roles(conn, &working_roles(), 500)?, organizations, crate::db::tiers::all(conn)?)
     } else {
         (Vec::new(), Vec::new(), Vec::new())
     };
@@ -178,24 +185,26 @@ impl Lists {
     }
 }
 
-/// Adds names, tags and snippets to a page of incidents: a fixed handful of queries, however
-/// many rows.
+/// Adds names, tags (for staff: tags are internal) and snippets to a page of incidents: a fixed
+/// handful of queries, however many rows.
 fn decorate(
     conn: &mut DbConnection,
     lists: &Lists,
-    list: Vec<Incident>,
+    list: Vec<QueueItem>,
     words: &[String],
     internal: bool,
+    staff: bool,
 ) -> ServiceResult<Vec<QueueRow>> {
     let ids: Vec<i64> = list.iter().map(|i| i.id).collect();
     let services: HashMap<i64, &str> = lists.services.iter().map(|s| (s.id, s.name.as_str())).collect();
     let orgs: HashMap<i64, &str> = lists.organizations.iter().map(|(id, n)| (*id, n.as_str())).collect();
     let user_ids: Vec<i64> = list.iter().filter_map(|i| i.assignee_id).collect();
-    let names: HashMap<i64, String> =
-        users::list_by_ids(conn, &user_ids)?.into_iter().map(|u| (u.id, u.display_name)).collect();
+    let names: HashMap<i64, String> = users::names_by_ids(conn, &user_ids)?.into_iter().collect();
     let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
-    for (id, t) in incidents::tags_for(conn, &ids)? {
-        tags.entry(id).or_default().push(t);
+    if staff {
+        for (id, t) in incidents::tags_for(conn, &ids)? {
+            tags.entry(id).or_default().push(t);
+        }
     }
     let snippets: HashMap<i64, String> = search::snippets(conn, words, &ids, internal)?.into_iter().collect();
     Ok(list
@@ -573,7 +582,7 @@ pub fn dashboard(state: &AppState, user: &User) -> ServiceResult<Dashboard> {
             None,
             10,
         )?;
-        (decorate(conn, &lists, mine, &[], false)?, decorate(conn, &lists, unassigned, &[], false)?)
+        (decorate(conn, &lists, mine, &[], false, staff)?, decorate(conn, &lists, unassigned, &[], false, staff)?)
     } else {
         (Vec::new(), Vec::new())
     };
@@ -584,7 +593,7 @@ pub fn dashboard(state: &AppState, user: &User) -> ServiceResult<Dashboard> {
         by_severity,
         mine,
         unassigned_new,
-        recent: decorate(conn, &lists, recent, &[], false)?,
+        recent: decorate(conn, &lists, recent, &[], false, staff)?,
     })
 }
 

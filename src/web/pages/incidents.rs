@@ -179,7 +179,7 @@ pub async fn queue(
     };
     let mut assignees =
         vec![("".to_string(), "Anyone".to_string()), ("me".into(), "Me".into()), ("none".into(), "Unassigned".into())];
-    assignees.extend(view.assignees.iter().map(|u| (u.id.to_string(), u.display_name.clone())));
+    assignees.extend(view.assignees.iter().map(|(id, name)| (id.to_string(), name.clone())));
     let mut services = vec![(String::new(), "Any service".to_string())];
     services.extend(view.services.iter().map(|s| (s.id.to_string(), s.name.clone())));
     let mut organizations = vec![(String::new(), "Any organization".to_string())];
