@@ -22,6 +22,7 @@ pub mod sessions;
 pub mod settings;
 pub mod setup_tokens;
 pub mod sla;
+pub mod status_page;
 pub mod tiers;
 pub mod users;
 
