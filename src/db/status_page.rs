@@ -149,10 +149,7 @@ pub fn shown_since(
         .inner_join(incidents::table.on(incidents::id.eq(status_incidents::incident_id)))
         .filter(status_incidents::shown.eq(true))
         .filter(
-            incidents::is_open
-                .eq(true)
-                .or(incidents::updated_at.ge(since))
-                .or(status_incidents::updated_at.ge(since)),
+            incidents::is_open.eq(true).or(incidents::updated_at.ge(since)).or(status_incidents::updated_at.ge(since)),
         )
         .order((status_incidents::published_at.desc(), status_incidents::id.desc()))
         .limit(limit)
@@ -223,7 +220,8 @@ pub type WindowRow = (i64, String, NaiveDateTime, NaiveDateTime, i64);
 
 /// Planned release windows ending after `after`, on each affected service, earliest first.
 pub fn windows_after(conn: &mut DbConnection, after: NaiveDateTime, limit: i64) -> DbResult<Vec<WindowRow>> {
-    let rows: Vec<(i64, String, Option<NaiveDateTime>, Option<NaiveDateTime>, i64)> = releases::table
+    type Row = (i64, String, Option<NaiveDateTime>, Option<NaiveDateTime>, i64);
+    let rows: Vec<Row> = releases::table
         .inner_join(release_services::table.on(release_services::release_id.eq(releases::id)))
         .filter(releases::window_start.is_not_null())
         .filter(releases::window_end.gt(after))

@@ -256,11 +256,7 @@ pub const CONFIRMATION_INTERVAL_MINUTES: i64 = 60;
 pub const CONFIRMATION_VALID_HOURS: i64 = 48;
 
 /// Whether a request for an address that already has a row should send a confirmation.
-pub fn subscribe_outcome(
-    confirmed: bool,
-    last_sent: Option<NaiveDateTime>,
-    now: NaiveDateTime,
-) -> SubscribeOutcome {
+pub fn subscribe_outcome(confirmed: bool, last_sent: Option<NaiveDateTime>, now: NaiveDateTime) -> SubscribeOutcome {
     if confirmed {
         return SubscribeOutcome::Quiet;
     }
@@ -310,10 +306,8 @@ mod tests {
 
     #[test]
     fn a_window_counts_only_while_it_runs() {
-        let w = window(Some(t("2026-03-02 22:00")), Some(t("2026-03-02 23:00"))).map(|span| Stretch {
-            span,
-            state: ServiceState::Maintenance,
-        });
+        let w = window(Some(t("2026-03-02 22:00")), Some(t("2026-03-02 23:00")))
+            .map(|span| Stretch { span, state: ServiceState::Maintenance });
         let w: Vec<Stretch> = w.into_iter().collect();
         assert_eq!(state_at(&w, t("2026-03-02 21:59")), ServiceState::Operational);
         assert_eq!(state_at(&w, t("2026-03-02 22:00")), ServiceState::Maintenance);

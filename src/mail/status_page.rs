@@ -136,7 +136,8 @@ pub fn update(state: &AppState, conn: &mut DbConnection, f: &UpdateFacts, to: &[
     let mut queued = 0;
     for s in to {
         let unsubscribe = crate::service::status_page::unsubscribe_link(state, s);
-        let m = UpdateMail { f, incident_link: &incident_link, status_link: &status_link, unsubscribe_link: &unsubscribe };
+        let m =
+            UpdateMail { f, incident_link: &incident_link, status_link: &status_link, unsubscribe_link: &unsubscribe };
         let (text, html) = match render_update(&m) {
             Ok(p) => p,
             Err(e) => {

@@ -13,8 +13,8 @@ use crate::db::{DbConnection, services};
 use crate::domain::incident::Status;
 use crate::domain::policy::{Action, Resource};
 use crate::domain::status_page::{
-    CONFIRMATION_VALID_HOURS, Change, Day, Phase, ServiceState, Span, Stretch, SubscribeOutcome, active_spans,
-    history, incident_state, state_at, subscribe_outcome, window,
+    CONFIRMATION_VALID_HOURS, Change, Day, Phase, ServiceState, Span, Stretch, SubscribeOutcome, active_spans, history,
+    incident_state, state_at, subscribe_outcome, window,
 };
 use chrono::{Duration, NaiveDateTime};
 use std::collections::HashMap;
@@ -82,10 +82,32 @@ pub fn set_publication(
                 db::set_publication(conn, si.id, shown, &title, now)?;
                 if si.shown != shown {
                     let new = if shown { title.as_str() } else { "" };
-                    event(conn, &inc, Some(user.id), "status_page", yes_no(shown), yes_no(si.shown), new, true, None, now)?;
+                    event(
+                        conn,
+                        &inc,
+                        Some(user.id),
+                        "status_page",
+                        yes_no(shown),
+                        yes_no(si.shown),
+                        new,
+                        true,
+                        None,
+                        now,
+                    )?;
                 }
                 if si.public_title != title {
-                    event(conn, &inc, Some(user.id), "status_page", "public_title", &si.public_title, &title, true, None, now)?;
+                    event(
+                        conn,
+                        &inc,
+                        Some(user.id),
+                        "status_page",
+                        "public_title",
+                        &si.public_title,
+                        &title,
+                        true,
+                        None,
+                        now,
+                    )?;
                 }
                 Ok(())
             }
@@ -94,7 +116,13 @@ pub fn set_publication(
 }
 
 /// Sets the state the incident puts its service in ("" follows the severity).
-pub fn set_state(state: &AppState, _meta: &RequestMeta, user: &User, incident_id: i64, value: &str) -> ServiceResult<()> {
+pub fn set_state(
+    state: &AppState,
+    _meta: &RequestMeta,
+    user: &User,
+    incident_id: i64,
+    value: &str,
+) -> ServiceResult<()> {
     let chosen = match value.trim() {
         "" => None,
         v => match ServiceState::parse_override(v) {
@@ -234,8 +262,8 @@ pub fn unsubscribe_link(state: &AppState, s: &Subscriber) -> String {
 /// confirmed; at most one confirmation mail goes to an address per hour, and requests from one
 /// IP address cause at most `IP_CONFIRMATIONS_PER_HOUR` of them.
 pub fn subscribe(state: &AppState, meta: &RequestMeta, email: &str) -> ServiceResult<()> {
-    let email = crate::domain::validate::email(email)
-        .map_err(|e| ServiceError::Invalid(FieldErrors::single("email", e)))?;
+    let email =
+        crate::domain::validate::email(email).map_err(|e| ServiceError::Invalid(FieldErrors::single("email", e)))?;
     let r = state.tx(|conn| {
         let now = state.clock.now_naive();
         db::prune_unconfirmed(conn, now - Duration::days(FORGET_UNCONFIRMED_DAYS))?;
@@ -341,7 +369,12 @@ pub struct PublicUpdate {
 
 impl PublicUpdate {
     fn from_row(u: StatusUpdate) -> PublicUpdate {
-        PublicUpdate { id: u.id, phase: Phase::parse(&u.phase).unwrap_or(Phase::Investigating), body: u.body, at: u.created_at }
+        PublicUpdate {
+            id: u.id,
+            phase: Phase::parse(&u.phase).unwrap_or(Phase::Investigating),
+            body: u.body,
+            at: u.created_at,
+        }
     }
 }
 
@@ -500,7 +533,7 @@ pub fn overview(state: &AppState) -> ServiceResult<Overview> {
         .collect();
     let (active, mut past): (Vec<PublicIncident>, Vec<PublicIncident>) =
         built.into_iter().map(|(i, _, _)| i).partition(|i| i.active);
-    past.sort_by(|a, b| b.ended_at.unwrap_or(b.updated_at).cmp(&a.ended_at.unwrap_or(a.updated_at)));
+    past.sort_by_key(|i| std::cmp::Reverse(i.ended_at.unwrap_or(i.updated_at)));
     past.truncate(PAST_ON_PAGE);
     let overall = services
         .iter()
@@ -512,10 +545,13 @@ pub fn overview(state: &AppState) -> ServiceResult<Overview> {
 }
 
 /// A page of every incident shown on the status page, newest first; the cursor for the next.
+/// Where a page of `/status/incidents` starts: before this (published_at, id).
+pub type IncidentCursor = (NaiveDateTime, i64);
+
 pub fn incidents_page(
     state: &AppState,
-    before: Option<(NaiveDateTime, i64)>,
-) -> ServiceResult<(Vec<PublicIncident>, Option<(NaiveDateTime, i64)>)> {
+    before: Option<IncidentCursor>,
+) -> ServiceResult<(Vec<PublicIncident>, Option<IncidentCursor>)> {
     let mut conn = state.conn()?;
     let conn = &mut *conn;
     let names: HashMap<i64, String> = services::all(conn)?.into_iter().map(|s| (s.id, s.name)).collect();

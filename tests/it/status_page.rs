@@ -164,7 +164,9 @@ both!(state_follows_severity_override_release_windows_and_resolution, |app| {
     let page = visitor.get("/status").await;
     assert_eq!(service_state(&page.body, "Search"), "maintenance");
     assert!(page.contains("Search index upgrade") && page.contains("In progress"), "{}", page.body);
-    assert!(!page.contains("INTERNAL-RELEASE-NOTES") && !page.contains("INTERNAL-ROLLBACK") && !page.contains("2026.3.2"));
+    assert!(
+        !page.contains("INTERNAL-RELEASE-NOTES") && !page.contains("INTERNAL-ROLLBACK") && !page.contains("2026.3.2")
+    );
     let v = json(&visitor).await;
     assert_eq!(json_state(&v, "Search"), "maintenance");
     assert_eq!(v["maintenance"][0]["title"], "Search index upgrade");
@@ -209,7 +211,8 @@ both!(no_internal_text_ever_reaches_the_public_views, |app| {
     // A confirmed subscriber, to check the update mail too.
     let r = visitor.submit("/status/subscribe", "/status/subscribe", &[("email", "fan@example.com")]).await;
     assert_eq!(r.status, 303);
-    let confirm = link_in(mails(&outbox(&app).await, "status_confirm", "fan@example.com")[0], &app.base, "/status/confirm/");
+    let confirm =
+        link_in(mails(&outbox(&app).await, "status_confirm", "fan@example.com")[0], &app.base, "/status/confirm/");
     assert_eq!(visitor.submit(&confirm, &confirm, &[]).await.status, 200);
 
     let inc = sev1(&customer, &svc, "SECRET-TITLE-1193", "SECRET-DESC-2284 stack trace").await;
@@ -222,7 +225,15 @@ both!(no_internal_text_ever_reaches_the_public_views, |app| {
 
     let status = visitor.get("/status").await;
     let one = public_incident_path(&status.body);
-    let secrets = ["SECRET-TITLE-1193", "SECRET-DESC-2284", "SECRET-NOTE-3375", "SECRET-REPLY-4466", "SECRET-ORG-5517", "SECRET-REPORTER-6620", &inc];
+    let secrets = [
+        "SECRET-TITLE-1193",
+        "SECRET-DESC-2284",
+        "SECRET-NOTE-3375",
+        "SECRET-REPLY-4466",
+        "SECRET-ORG-5517",
+        "SECRET-REPORTER-6620",
+        &inc,
+    ];
     for path in ["/status", "/status.json", "/status/feed.atom", "/status/incidents", one.as_str()] {
         let p = visitor.get(path).await;
         assert_eq!(p.status, 200, "{path}");
@@ -236,7 +247,10 @@ both!(no_internal_text_ever_reaches_the_public_views, |app| {
     let mail = mails(&all, "status_update", "fan@example.com");
     assert_eq!(mail.len(), 1);
     for s in secrets {
-        assert!(!mail[0].body_text.contains(s) && !mail[0].body_html.contains(s) && !mail[0].subject.contains(s), "{s}");
+        assert!(
+            !mail[0].body_text.contains(s) && !mail[0].body_html.contains(s) && !mail[0].subject.contains(s),
+            "{s}"
+        );
     }
     assert!(mail[0].body_text.contains("PUBLIC-UPDATE-7788"));
     assert_eq!(mail[0].incident_id, None, "a subscriber's reply is never filed on the incident");
@@ -395,7 +409,9 @@ both!(subscription_is_double_opt_in_with_one_click_unsubscribe, |app| {
         .filter_map(|e| std::fs::read_to_string(e.path()).ok())
         .collect();
     assert!(
-        eml.iter().any(|t| t.contains("List-Unsubscribe: <") && t.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click")),
+        eml.iter()
+            .any(|t| t.contains("List-Unsubscribe: <")
+                && t.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click")),
         "{eml:?}"
     );
 

@@ -54,7 +54,13 @@ pub struct IncidentView {
 }
 
 fn update_view(ctx: &PageCtx, u: &PublicUpdate) -> UpdateView {
-    UpdateView { id: u.id, phase: u.phase.label(), phase_code: u.phase.as_str(), at: ctx.time(&u.at), body: u.body.clone() }
+    UpdateView {
+        id: u.id,
+        phase: u.phase.label(),
+        phase_code: u.phase.as_str(),
+        at: ctx.time(&u.at),
+        body: u.body.clone(),
+    }
 }
 
 fn incident_view(ctx: &PageCtx, i: &PublicIncident) -> IncidentView {
@@ -428,7 +434,7 @@ fn dead_link(ctx: PageCtx) -> Result<HttpResponse, AppError> {
         "This link does not work any more",
         "Confirmation links work once, for 48 hours. Subscribe again on the status page to get a new one.",
     );
-    Ok(crate::web::ctx::render(actix_web::http::StatusCode::NOT_FOUND, &p)?)
+    crate::web::ctx::render(actix_web::http::StatusCode::NOT_FOUND, &p)
 }
 
 /// Shows what the link confirms; the button confirms (a link scanner's GET changes nothing).
@@ -662,4 +668,3 @@ pub async fn post_update(
     let kept = StatusKept { phase: form.phase, update_body: form.update_body, ..Default::default() };
     finish(&state, ctx, &cu, id, r, "Update posted on the status page.", kept).await
 }
-
