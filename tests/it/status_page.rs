@@ -349,7 +349,8 @@ both!(subscription_is_double_opt_in_with_one_click_unsubscribe, |app| {
     assert_eq!(bad.status, 422);
     assert!(bad.contains("value=\"not an address\""), "typed value kept: {}", bad.body);
 
-    let first = visitor.submit("/status/subscribe", "/status/subscribe", &[("email", "Fan@Example.com")]).await;
+    // The form on /status itself.
+    let first = visitor.submit("/status", "/status/subscribe", &[("email", "Fan@Example.com")]).await;
     assert_eq!(first.status, 303);
     let answer = visitor.follow(first).await;
     assert!(answer.contains("a mail with a confirmation link is on its way"), "{}", answer.body);
