@@ -28,7 +28,7 @@ pub const INCIDENTS_PAGE: i64 = 20;
 /// Entries in the Atom feed.
 pub const FEED_ENTRIES: i64 = 50;
 /// Confirmation mails that requests from one IP address may cause per hour.
-pub const IP_CONFIRMATIONS_PER_HOUR: i64 = 10;
+pub const IP_CONFIRMATIONS_PER_HOUR: i64 = 30;
 /// Longest public update, in characters.
 pub const MAX_UPDATE_CHARS: usize = 5000;
 /// Unconfirmed subscriptions are forgotten this long after their last confirmation mail.
@@ -267,6 +267,13 @@ pub fn subscribe(state: &AppState, meta: &RequestMeta, email: &str) -> ServiceRe
     let r = state.tx(|conn| {
         let now = state.clock.now_naive();
         db::prune_unconfirmed(conn, now - Duration::days(FORGET_UNCONFIRMED_DAYS))?;
+        // Checked before looking at the address, so that this answer says nothing about it.
+        if db::confirmations_from_ip(conn, &meta.ip, now - Duration::hours(1))? >= IP_CONFIRMATIONS_PER_HOUR {
+            return Err(ServiceError::Invalid(FieldErrors::single(
+                "email",
+                "Too many subscription requests came from your network. Please try again in an hour.",
+            )));
+        }
         let existing = db::subscriber_by_email(conn, &email)?;
         let outcome = match &existing {
             Some(s) => subscribe_outcome(s.confirmed_at.is_some(), s.confirm_sent_at, now),
@@ -274,12 +281,6 @@ pub fn subscribe(state: &AppState, meta: &RequestMeta, email: &str) -> ServiceRe
         };
         if outcome == SubscribeOutcome::Quiet {
             return Ok(());
-        }
-        if db::confirmations_from_ip(conn, &meta.ip, now - Duration::hours(1))? >= IP_CONFIRMATIONS_PER_HOUR {
-            return Err(ServiceError::Invalid(FieldErrors::single(
-                "email",
-                "Too many subscription requests came from your network. Please try again in an hour.",
-            )));
         }
         let token = random_token(32);
         let expires = now + Duration::hours(CONFIRMATION_VALID_HOURS);
