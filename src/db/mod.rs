@@ -23,6 +23,7 @@ pub mod settings;
 pub mod setup_tokens;
 pub mod sla;
 mod sqlite_setup;
+pub mod status_page;
 pub mod tiers;
 pub mod users;
 

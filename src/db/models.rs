@@ -138,6 +138,8 @@ pub struct OutboxMessage {
     pub next_attempt_at: NaiveDateTime,
     pub last_error: String,
     pub sent_at: Option<NaiveDateTime>,
+    /// The List-Unsubscribe header value (status page mail), or empty.
+    pub list_unsubscribe: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]

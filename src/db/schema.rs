@@ -295,6 +295,7 @@ diesel::table! {
         next_attempt_at -> Timestamp,
         last_error -> Text,
         sent_at -> Nullable<Timestamp>,
+        list_unsubscribe -> Text,
     }
 }
 
@@ -577,3 +578,45 @@ diesel::allow_tables_to_appear_in_same_query!(
     release_checks,
     release_suspects,
 );
+
+// The status page (migration 2026-12-01-000012_status).
+diesel::table! {
+    status_incidents (id) {
+        id -> BigInt,
+        incident_id -> BigInt,
+        shown -> Bool,
+        public_title -> Text,
+        state_override -> Nullable<Text>,
+        published_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    status_updates (id) {
+        id -> BigInt,
+        status_incident_id -> BigInt,
+        phase -> Text,
+        body -> Text,
+        author_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    status_subscribers (id) {
+        id -> BigInt,
+        email -> Text,
+        confirm_hash -> Nullable<Text>,
+        confirm_expires_at -> Nullable<Timestamp>,
+        confirm_sent_at -> Nullable<Timestamp>,
+        confirmed_at -> Nullable<Timestamp>,
+        unsubscribe_seed -> Text,
+        unsubscribe_hash -> Text,
+        request_ip -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(status_incidents, status_updates, status_subscribers);
+diesel::allow_tables_to_appear_in_same_query!(status_incidents, incidents);

@@ -11,4 +11,5 @@ pub mod problem;
 pub mod release;
 pub mod role;
 pub mod sla;
+pub mod status_page;
 pub mod validate;

@@ -67,10 +67,13 @@ pub enum Action {
     ApproveRelease,
     /// Edit the readiness checklist template.
     ManageChecklist,
+    /// Show an incident on the public status page, set its public title and state, and post
+    /// customer-safe updates (which mail the status subscribers).
+    PublishStatus,
 }
 
 impl Action {
-    pub const ALL: [Action; 27] = [
+    pub const ALL: [Action; 28] = [
         Action::ViewHome,
         Action::ManageOwnAccount,
         Action::RevokeSession,
@@ -98,6 +101,7 @@ impl Action {
         Action::ManageReleases,
         Action::ApproveRelease,
         Action::ManageChecklist,
+        Action::PublishStatus,
     ];
 
     pub fn describe(self) -> &'static str {
@@ -129,6 +133,7 @@ impl Action {
             Action::ManageReleases => "plan, check, deploy and roll back releases",
             Action::ApproveRelease => "approve releases",
             Action::ManageChecklist => "edit the release readiness checklist",
+            Action::PublishStatus => "publish incidents and updates on the status page",
         }
     }
 }
@@ -175,6 +180,7 @@ fn roles_for(action: Action) -> &'static [Role] {
         Action::UseInternalNotes => &[Support, Devops, Sales, Manager, Admin],
         Action::WorkIncident | Action::ManageProblems | Action::ManageBugs => &[Support, Devops, Manager, Admin],
         Action::ViewProblems | Action::ViewBugs | Action::ViewReleases => &[Support, Devops, Sales, Manager, Admin],
+        Action::PublishStatus => &[Support, Devops, Manager, Admin],
     }
 }
 
@@ -256,6 +262,19 @@ mod tests {
         let sales = actor(Role::Sales);
         assert!(allows(Some(&sales), Action::UseInternalNotes, other_org));
         assert!(!allows(Some(&sales), Action::WorkIncident, other_org));
+    }
+
+    #[test]
+    fn only_those_who_work_incidents_publish_on_the_status_page() {
+        for r in Role::ALL {
+            assert_eq!(
+                allows(Some(&actor(r)), Action::PublishStatus, Resource::None),
+                role_may(r, Action::WorkIncident),
+                "{r:?}"
+            );
+        }
+        assert!(!allows(Some(&actor(Role::Customer)), Action::PublishStatus, Resource::None));
+        assert!(!allows(Some(&actor(Role::Sales)), Action::PublishStatus, Resource::None));
     }
 
     #[test]

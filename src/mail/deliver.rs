@@ -55,6 +55,11 @@ impl Mailer {
         if !m.in_reply_to.is_empty() {
             b = b.in_reply_to(m.in_reply_to.clone()).references(m.in_reply_to.clone());
         }
+        if !m.list_unsubscribe.is_empty() {
+            b = b
+                .header(ListUnsubscribe(super::clean_header(&m.list_unsubscribe)))
+                .header(ListUnsubscribePost("List-Unsubscribe=One-Click".into()));
+        }
         if let Some(r) = c.mail_reply_to.as_deref().filter(|r| !r.is_empty()) {
             b = b.reply_to(r.parse().map_err(|e| permanent(format!("mail_reply_to: {e}")))?);
         }
@@ -76,6 +81,32 @@ impl Mailer {
         }
     }
 }
+
+macro_rules! text_header {
+    ($name:ident, $header:literal) => {
+        /// A header lettre has no type for, with a value already cleaned of line breaks.
+        #[derive(Debug, Clone)]
+        struct $name(String);
+
+        impl lettre::message::header::Header for $name {
+            fn name() -> lettre::message::header::HeaderName {
+                lettre::message::header::HeaderName::new_from_ascii_str($header)
+            }
+
+            fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+                Ok($name(s.to_string()))
+            }
+
+            fn display(&self) -> lettre::message::header::HeaderValue {
+                lettre::message::header::HeaderValue::new(Self::name(), self.0.clone())
+            }
+        }
+    };
+}
+
+// Status page mail: one-click unsubscription (RFC 2369, RFC 8058).
+text_header!(ListUnsubscribe, "List-Unsubscribe");
+text_header!(ListUnsubscribePost, "List-Unsubscribe-Post");
 
 /// When to try again after `attempts` failed attempts: 1, 2, 4 … minutes, at most an hour;
 /// None once the message is older than the retry window.

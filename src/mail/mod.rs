@@ -5,6 +5,7 @@ pub mod compose;
 pub mod deliver;
 pub mod inbound;
 mod queue;
+pub mod status_page;
 pub mod templates;
 
 /// Header values never carry line breaks or other control characters (no header injection).

@@ -17,6 +17,7 @@ pub mod releases;
 pub mod services;
 pub mod setup;
 pub mod sla;
+pub mod status_page;
 
 use crate::config::Config;
 use crate::crypto::PasswordHasher;

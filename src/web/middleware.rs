@@ -25,7 +25,9 @@ use std::time::Instant;
 pub const MAX_BODY: usize = 1024 * 1024;
 
 /// Machine endpoints that authenticate by their own token instead of a browser session.
-const CSRF_EXEMPT: &[&str] = &["/mail/inbound"];
+/// `/status/unsubscribe` takes the one-click POST of mail clients (RFC 8058), which carries no
+/// cookie; its secret token is the authority.
+const CSRF_EXEMPT: &[&str] = &["/mail/inbound", "/status/unsubscribe"];
 
 #[derive(Template)]
 #[template(path = "errors/error.html")]

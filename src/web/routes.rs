@@ -5,6 +5,7 @@
 use super::pages::{
     account, admin_audit, admin_inbound, admin_orgs, admin_outbox, admin_services, admin_sla, admin_tiers, admin_users,
     auth, bugs, health, home, incident_actions, incidents, mail_inbound, notifications, problems, releases, setup,
+    status_page,
 };
 use super::{assets, middleware};
 use crate::domain::policy::Action;
@@ -160,6 +161,22 @@ pub fn define(r: &mut impl RouteSink) {
     r.add(get(), "/admin/checklist", Signed(Action::ManageChecklist), releases::checklist);
     r.add(post(), "/admin/checklist", Signed(Action::ManageChecklist), releases::add_item);
     r.add(post(), "/admin/checklist/{id}", Signed(Action::ManageChecklist), releases::set_item);
+
+    r.add(get(), "/status", Public, status_page::show);
+    r.add(get(), "/status.json", Public, status_page::json);
+    r.add(get(), "/status/feed.atom", Public, status_page::feed);
+    r.add(get(), "/status/incidents", Public, status_page::incidents);
+    r.add(get(), "/status/incidents/{id}", Public, status_page::incident);
+    r.add(get(), "/status/subscribe", Public, status_page::subscribe_form);
+    r.add(post(), "/status/subscribe", Public, status_page::subscribe);
+    r.add(get(), "/status/confirm/{token}", Public, status_page::confirm_form);
+    r.add(post(), "/status/confirm/{token}", Public, status_page::confirm);
+    r.add(get(), "/status/unsubscribe", Public, status_page::unsubscribe_form);
+    // One-click unsubscription from mail clients: exempt from the CSRF check (the token decides).
+    r.add(post(), "/status/unsubscribe", Public, status_page::unsubscribe);
+    r.add(post(), "/incidents/{key}/status-page", Signed(Action::PublishStatus), status_page::publication);
+    r.add(post(), "/incidents/{key}/status-page/state", Signed(Action::PublishStatus), status_page::set_state);
+    r.add(post(), "/incidents/{key}/status-updates", Signed(Action::PublishStatus), status_page::post_update);
 }
 
 /// Collects the declarations without registering anything: the route list the tests use.

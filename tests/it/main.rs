@@ -20,3 +20,4 @@ mod routes;
 mod security;
 mod similar;
 mod sla;
+mod status_page;

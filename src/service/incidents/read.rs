@@ -296,6 +296,8 @@ pub struct IncidentPage {
     pub similar: Vec<SimilarIncident>,
     /// Open problems that may match, not linked yet (only for those who also read problems).
     pub similar_problems: Vec<SimilarProblem>,
+    /// The status page section: publication, state and public updates (those who may publish).
+    pub status_page: Option<crate::service::status_page::Panel>,
 }
 
 pub fn incident_page(state: &AppState, user: &User, id: i64) -> ServiceResult<IncidentPage> {
@@ -388,6 +390,7 @@ pub fn incident_page(state: &AppState, user: &User, id: i64) -> ServiceResult<In
     } else {
         (Vec::new(), Vec::new())
     };
+    let status_page = crate::service::status_page::panel(conn, &actor, &inc)?;
     Ok(IncidentPage {
         service: services::find(conn, inc.service_id)?.name,
         assignee: inc.assignee_id.and_then(|a| people.get(&a).cloned()),
@@ -414,6 +417,7 @@ pub fn incident_page(state: &AppState, user: &User, id: i64) -> ServiceResult<In
         can_manage_problems: policy::allows(Some(&actor), Action::ManageProblems, Resource::None),
         similar,
         similar_problems,
+        status_page,
         incident: inc,
     })
 }
@@ -620,6 +624,18 @@ pub fn describe_event(e: &IncidentEvent) -> String {
             if e.kind == "escalated" { "Escalated" } else { "De-escalated" },
             e.field,
             e.old_value,
+            e.new_value
+        ),
+        "status_page" => match e.field.as_str() {
+            "shown" => format!("Shown on the status page as “{}”", e.new_value),
+            "hidden" => "Taken off the status page".to_string(),
+            "public_title" => format!("Status page title {} → {}", e.old_value, e.new_value),
+            "state" => format!("Status page state {} → {}", e.old_value, e.new_value),
+            _ => "Changed the status page".to_string(),
+        },
+        "status_update" => format!(
+            "Status page update ({}): {}",
+            crate::domain::status_page::Phase::parse(&e.field).map(|p| p.label()).unwrap_or("Update"),
             e.new_value
         ),
         other => other.replace('_', " "),

@@ -414,6 +414,8 @@ pub struct ShowPage {
     pub reopen_only: bool,
     /// Files that came with the description.
     pub description_attachments: Vec<AttachmentLink>,
+    /// The status page section (those who may publish).
+    pub status_section: Option<super::status_page::IncidentSection>,
 }
 
 /// What the user typed, shown again when a form on the incident page comes back with errors.
@@ -427,6 +429,7 @@ pub struct Kept {
     pub reason_text: String,
     pub fields: Option<crate::web::forms::FieldsForm>,
     pub problem: String,
+    pub status_page: super::status_page::StatusKept,
 }
 
 pub fn describe(e: &crate::db::models::IncidentEvent) -> String {
@@ -497,6 +500,7 @@ pub fn show_page(ctx: PageCtx, p: IncidentPage, kept: Kept, errors: FieldErrors)
     });
     let reopen_only = !p.can_work && p.next_statuses.iter().all(|s| *s == Status::InProgress);
     let description_attachments = attachment_links(&p, None);
+    let status_section = super::status_page::incident_section(&ctx, p.status_page.as_ref(), &kept.status_page);
     ShowPage {
         key: key(inc.id),
         status: status_label(&inc.status),
@@ -529,6 +533,7 @@ pub fn show_page(ctx: PageCtx, p: IncidentPage, kept: Kept, errors: FieldErrors)
         errors,
         reopen_only,
         description_attachments,
+        status_section,
         ctx,
         p,
     }

@@ -21,6 +21,7 @@ pub mod notifications;
 pub mod problems;
 pub mod releases;
 pub mod setup;
+pub mod status_page;
 
 /// One `<option>` of a select box.
 #[derive(Debug, Clone)]
