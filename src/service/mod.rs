@@ -8,6 +8,7 @@ pub mod admin_users;
 pub mod auth;
 pub mod bugs;
 pub mod escalation;
+pub mod help;
 pub mod inbound;
 pub mod incidents;
 pub mod mail;

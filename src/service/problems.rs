@@ -681,6 +681,8 @@ pub fn describe(e: &crate::db::models::HistoryEntry) -> String {
         "status_changed" => format!("Status {} → {}", label(&e.old_value), label(&e.new_value)),
         "recurred" => "Recurred: an incident was linked after the fix was released".to_string(),
         "fix_released" => format!("The fix shipped in release {}", e.new_value),
+        "help_article_flagged" => format!("Workaround article “{}” marked fixed and flagged for review", e.new_value),
+        "help_article_unfixed" => format!("Workaround article “{}” applies again after the rollback", e.new_value),
         "verified" => format!("Verified: no new incident in the {} days after the fix", e.new_value),
         "field_changed" if e.field == "resolution" => format!("Resolution: {}", e.new_value),
         "field_changed" => format!("Changed the {}", e.field),
