@@ -317,6 +317,27 @@ pub fn recent(conn: &mut DbConnection, r: &Readable, limit: i64) -> DbResult<Vec
         .load(conn)?)
 }
 
+/// The newest change to any article or category (the help center home's Last-Modified).
+pub fn last_change(conn: &mut DbConnection) -> DbResult<NaiveDateTime> {
+    let a: Option<NaiveDateTime> =
+        help_articles::table.select(diesel::dsl::max(help_articles::updated_at)).first(conn)?;
+    let c: Option<NaiveDateTime> =
+        help_categories::table.select(diesel::dsl::max(help_categories::updated_at)).first(conn)?;
+    Ok(a.max(c).unwrap_or_default())
+}
+
+/// Marks categories changed (an article in them was saved, came or went), so their pages'
+/// Last-Modified moves.
+pub fn touch_categories(conn: &mut DbConnection, ids: &[i64], now: NaiveDateTime) -> DbResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    diesel::update(help_categories::table.filter(help_categories::id.eq_any(ids)))
+        .set(help_categories::updated_at.eq(now))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Every article for the writers' list, newest change first, keyset-paged on (updated_at, id).
 pub fn manage_page(
     conn: &mut DbConnection,

@@ -569,6 +569,8 @@ pub struct ProblemPage {
     pub staff: Vec<User>,
     /// The bugs behind the problem (for those who may read bugs).
     pub bugs: Vec<crate::db::models::Bug>,
+    /// Help articles that are this problem's known-error workaround: (slug, title).
+    pub help_articles: Vec<(String, String)>,
 }
 
 pub fn page(state: &AppState, user: &User, id: i64) -> ServiceResult<ProblemPage> {
@@ -650,8 +652,10 @@ pub fn page(state: &AppState, user: &User, id: i64) -> ServiceResult<ProblemPage
     } else {
         Vec::new()
     };
+    let help_articles = crate::db::help::for_problem(conn, id)?.into_iter().map(|a| (a.slug, a.title)).collect();
     Ok(ProblemPage {
         bugs,
+        help_articles,
         owner: problem.owner_id.and_then(|o| names.get(&o).cloned()),
         services: svc_names,
         incidents,

@@ -685,6 +685,12 @@ both!(a_workaround_article_shows_fixed_in_release_and_is_flagged_when_the_fix_sh
         "{}",
         problem.body
     );
+    assert!(
+        between(&problem.body, "id=\"workaround-articles\"", "</p>")
+            .contains(&format!("href=\"/help/articles/{slug}\"")),
+        "the problem names its workaround article: {}",
+        problem.body
+    );
     let history = devops.get(&format!("/help/manage/articles/{id}/history")).await;
     assert!(history.contains("Flagged for review: fixed in release 2026.3.1 (PRB-1)"), "{}", history.body);
 
@@ -832,6 +838,17 @@ both!(staff_insert_an_article_link_into_a_reply_without_javascript, |app| {
         .submit(&format!("/incidents/{key}"), &format!("/incidents/{key}/help-link"), &[("article_action", "find")])
         .await;
     assert_eq!(r.status, 403);
+    // Only published articles can be linked; the typed reply survives a refusal.
+    let (_, draft) = write(&writer, Art::new("Unfinished draft", "x").status("draft")).await;
+    let token = incident(&writer, &key).await.csrf();
+    let refused = writer
+        .post_raw(
+            &format!("/incidents/{key}/help-link"),
+            &[("csrf_token", &token), ("body", "Still typing"), ("article", &draft), ("article_action", "insert")],
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(refused.contains("Choose a published article from the list.") && refused.contains("Still typing"));
 });
 
 // ---------- permissions ----------
@@ -919,4 +936,53 @@ both!(support_devops_managers_and_admins_write_with_a_preview_while_sales_and_cu
         .await;
     assert_eq!(taken.status, 422);
     assert!(taken.contains("Another article already has this address."), "{}", taken.body);
+});
+
+both!(tags_and_related_articles_show_only_what_the_reader_may_read, |app| {
+    let writer = app.signed_in("support").await;
+    let (_, open) =
+        write(&writer, Art::new("Install the client", "Download it.").with("tags", "client, install")).await;
+    let (_, secret) = write(&writer, Art::new("Client build pipeline", "Internal.").audience("internal")).await;
+    let related = format!("{open}\n{secret}");
+    let (_, slug) = write(
+        &writer,
+        Art::new("Update the client", "Run the updater.").with("related", &related).with("tags", "client"),
+    )
+    .await;
+    let anon = app.browser();
+    let page = anon.get(&format!("/help/articles/{slug}")).await;
+    let list = between(&page.body, "id=\"related\"", "</section>");
+    assert!(list.contains("Install the client") && !list.contains("Client build pipeline"), "{list}");
+    let sales = app.signed_in("sales").await;
+    assert!(
+        between(&sales.get(&format!("/help/articles/{slug}")).await.body, "id=\"related\"", "</section>")
+            .contains("Client build pipeline")
+    );
+    assert!(page.contains("<a class=\"badge\" href=\"/help/search?tag=client\">client</a>"), "{}", page.body);
+    let tagged = anon.get("/help/search?tag=client").await;
+    let mut found = results(&tagged.body);
+    found.sort();
+    assert_eq!(found, vec![open.clone(), slug.clone()]);
+    // A related address that does not exist, or the article itself, is refused.
+    let bad = writer
+        .submit(
+            "/help/manage/articles/new",
+            "/help/manage/articles",
+            &[
+                ("title", "Loop"),
+                ("slug", "loop"),
+                ("related", "loop\nno-such-article"),
+                ("audience", "public"),
+                ("status", "draft"),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(
+        bad.contains("An article cannot be related to itself.")
+            && bad.contains("There is no article at no-such-article."),
+        "{}",
+        bad.body
+    );
 });

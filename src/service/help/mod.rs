@@ -10,7 +10,7 @@ pub use feedback::{ReviewRow, ReviewView, Voter, mark_reviewed, record_open, rev
 pub(crate) use feedback::{fix_released, fix_withdrawn, incident_filed};
 pub use read::{
     ArticleView, CategoryNode, CategoryView, HomeView, PickerView, SearchHit, SearchView, article_page, category_page,
-    home, image, link_picker, search, sitemap, suggestions,
+    home, image, link_picker, link_target, search, sitemap, suggestions,
 };
 pub use write::{
     ArticleInput, CategoryInput, EditorView, HistoryView, ManageRow, ManageView, UploadedImage, create,

@@ -7,7 +7,7 @@ use crate::db::models::User;
 use crate::db::{search as fts, users};
 use crate::domain::help::{DEFLECTION_WINDOW_MINUTES, Rating};
 use crate::domain::policy::{self, Action, Actor, Resource};
-use crate::service::{AppState, ServiceError, ServiceResult, actor_of, authorize};
+use crate::service::{AppState, FieldErrors, ServiceError, ServiceResult, actor_of, authorize};
 use chrono::{Duration, NaiveDateTime};
 use std::collections::HashMap;
 
@@ -72,12 +72,9 @@ pub fn home(state: &AppState, user: Option<&User>) -> ServiceResult<HomeView> {
     let conn = &mut *conn;
     let categories = tree(conn, actor)?;
     let recent = help::recent(conn, &readable(actor), 10)?;
-    let last_modified =
-        newest(recent.iter().map(|a| a.updated_at).chain(
-            categories.iter().flat_map(|n| {
-                std::iter::once(n.category.updated_at).chain(n.children.iter().map(|(c, _)| c.updated_at))
-            }),
-        ));
+    // Any change to any article or category may change this page (an article archived drops
+    // out of the lists), so the newest of all of them is its last modification.
+    let last_modified = help::last_change(conn)?;
     Ok(HomeView {
         categories,
         recent: recent.iter().map(Card::of).collect(),
@@ -176,6 +173,8 @@ pub fn article_page(state: &AppState, user: Option<&User>, slug: &str) -> Servic
     let related_ids = help::related_of(conn, article.id)?;
     let mut found: HashMap<i64, Article> =
         help::find_many(conn, &related_ids)?.into_iter().map(|a| (a.id, a)).collect();
+    // Every related article counts for the page's last change, also one that left the list.
+    let related_changed = found.values().map(|a| a.updated_at).max();
     let related: Vec<Article> = related_ids
         .iter()
         .filter_map(|id| found.remove(id))
@@ -206,7 +205,7 @@ pub fn article_page(state: &AppState, user: Option<&User>, slug: &str) -> Servic
         std::iter::once(article.updated_at)
             .chain(category.iter().map(|c| c.updated_at))
             .chain(parent.iter().map(|c| c.updated_at))
-            .chain(related.iter().map(|a| a.updated_at)),
+            .chain(related_changed),
     );
     Ok(ArticleView {
         author: name(article.author_id),
@@ -337,4 +336,22 @@ pub fn link_picker(state: &AppState, user: &User, incident_id: i64, q: &str) -> 
         query: q.trim().to_string(),
         options: articles.iter().filter(|a| may_read(Some(&actor), a)).map(Card::of).collect(),
     })
+}
+
+/// The article a staff member links from a reply: published, and one they may read.
+pub fn link_target(state: &AppState, user: &User, incident_id: i64, slug: &str) -> ServiceResult<Card> {
+    let actor = actor_of(user);
+    let mut conn = state.conn()?;
+    let conn = &mut *conn;
+    crate::service::incidents::load_for(conn, &actor, incident_id, Action::WorkIncident)?;
+    let refuse = || ServiceError::Invalid(FieldErrors::single("article", "Choose a published article from the list."));
+    let a = match help::find_by_slug(conn, slug) {
+        Ok(a) => a,
+        Err(crate::db::DbError::NotFound) => return Err(refuse()),
+        Err(e) => return Err(e.into()),
+    };
+    if a.status != "published" || !may_read(Some(&actor), &a) {
+        return Err(refuse());
+    }
+    Ok(Card::of(&a))
 }

@@ -128,9 +128,8 @@ fn validate(
             help::find_by_slugs(conn, &wanted)?.into_iter().map(|a| (a.slug, a.id)).collect();
         for s in &wanted {
             match found.get(s) {
-                Some(id) if Some(*id) == except || *s == slug => {
-                    errors.add("related", "An article cannot be related to itself.");
-                }
+                _ if *s == slug => errors.add("related", "An article cannot be related to itself."),
+                Some(id) if Some(*id) == except => errors.add("related", "An article cannot be related to itself."),
                 Some(id) => related.push(*id),
                 None => errors.add("related", format!("There is no article at {s}.")),
             }
@@ -180,6 +179,7 @@ pub fn create(state: &AppState, _meta: &RequestMeta, user: &User, input: &Articl
         let (fields, tags, related) = validate(conn, input, None)?;
         let now = state.clock.now_naive();
         let a = help::insert(conn, &fields, user.id, now).map_err(|e| slug_conflict(e.into()))?;
+        help::touch_categories(conn, &a.category_id.into_iter().collect::<Vec<_>>(), now)?;
         help::set_tags(conn, a.id, &tags)?;
         help::set_related(conn, a.id, &related)?;
         let tags = tags.join(", ");
@@ -218,6 +218,7 @@ pub fn update(
         let a = help::update_if_at(conn, &before, input.revision, &fields, user.id, now)
             .map_err(|e| slug_conflict(e.into()))?
             .ok_or(ServiceError::Stale { current_version: before.revision })?;
+        touch_both(conn, &before, &a, now)?;
         help::set_tags(conn, a.id, &tags)?;
         help::set_related(conn, a.id, &related)?;
         let note = if before.status != a.status {
@@ -229,6 +230,12 @@ pub fn update(
         help::insert_revision(conn, &NewRevision { article: &a, tags: &tags, note: &note, author_id: user.id, now })?;
         Ok(a)
     })
+}
+
+/// The categories an article left and joined show the change on their pages.
+fn touch_both(conn: &mut DbConnection, before: &Article, after: &Article, now: NaiveDateTime) -> ServiceResult<()> {
+    let ids: Vec<i64> = [before.category_id, after.category_id].into_iter().flatten().collect();
+    Ok(help::touch_categories(conn, &ids, now)?)
 }
 
 fn status_label(s: &str) -> &'static str {
@@ -266,6 +273,7 @@ pub fn restore(state: &AppState, _meta: &RequestMeta, user: &User, id: i64, numb
         let now = state.clock.now_naive();
         let a = help::update_if_at(conn, &before, before.revision, &fields, user.id, now)?
             .ok_or(ServiceError::Stale { current_version: before.revision })?;
+        touch_both(conn, &before, &a, now)?;
         let tags = parse_tags(&old.tags).unwrap_or_default();
         help::set_tags(conn, a.id, &tags)?;
         let note = format!("Restored revision {number}");

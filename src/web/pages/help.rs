@@ -29,9 +29,13 @@ pub fn viewer(req: &HttpRequest) -> Option<User> {
 // ---------- caching ----------
 
 /// Whether any cache may keep this answer for any visitor: only for anonymous visitors (the
-/// page then holds nothing of theirs: no token, no message).
+/// page then holds nothing of theirs: no token, no message), and not when the answer will
+/// remove a stale session cookie.
 fn shareable(req: &HttpRequest) -> bool {
-    req.extensions().get::<CurrentUser>().is_none() && req.cookie(FLASH_COOKIE).is_none()
+    let session_cookie = crate::web::ctx::state(req).map(|s| s.config.session_cookie_name()).unwrap_or("fw_session");
+    req.extensions().get::<CurrentUser>().is_none()
+        && req.cookie(FLASH_COOKIE).is_none()
+        && req.cookie(session_cookie).is_none()
 }
 
 fn etag_matches(header_value: &str, etag: &str) -> bool {
@@ -348,7 +352,6 @@ pub async fn search(
         "/incidents/new?{}",
         url::form_urlencoded::Serializer::new(String::new()).append_pair("title", &title).finish()
     );
-    let last_modified = v.hits.iter().map(|h| h.updated_at).max().unwrap_or_default();
     let tpl = SearchPage {
         hits: v
             .hits
@@ -365,7 +368,7 @@ pub async fn search(
         report_href,
         ctx,
     };
-    html_page(&req, &tpl, last_modified)
+    page(&tpl)
 }
 
 // ---------- "was this helpful?" ----------
@@ -622,27 +625,29 @@ pub async fn insert_link(
     let id = super::incidents::id_of(&key_text)?;
     let form = form.into_inner();
     let mut body = form.body.clone();
-    if form.article_action == "insert" && !form.article.trim().is_empty() {
-        let (st, u, q) = (state.clone(), cu.user.clone(), form.article_q.clone());
-        let found = run(move || svc::link_picker(&st, &u, id, &q)).await?;
-        let chosen = found.options.iter().find(|c| c.slug == form.article.trim());
-        let Some(c) = chosen else {
-            return Err(AppError::BadRequest("Choose an article from the list.".into()));
-        };
-        let base = state.config.base_url.trim_end_matches('/');
-        let title = c.title.replace(['[', ']'], "");
-        let link = format!("[{title}]({base}/help/articles/{})", c.slug);
-        if !body.is_empty() && !body.ends_with('\n') {
-            body.push('\n');
+    let mut errors = FieldErrors::default();
+    if form.article_action == "insert" {
+        let (st, u, slug) = (state.clone(), cu.user.clone(), form.article.trim().to_string());
+        match blocking(move || svc::link_target(&st, &u, id, &slug)).await? {
+            Ok(c) => {
+                let base = state.config.base_url.trim_end_matches('/');
+                let title = c.title.replace(['[', ']'], "");
+                if !body.is_empty() && !body.ends_with('\n') {
+                    body.push('\n');
+                }
+                body.push_str(&format!("[{title}]({base}/help/articles/{})", c.slug));
+            }
+            Err(ServiceError::Invalid(e)) => errors = e,
+            Err(e) => return Err(e.into()),
         }
-        body.push_str(&link);
     }
     let (st, user) = (state.clone(), cu.user.clone());
     let p = run(move || crate::service::incidents::incident_page(&st, &user, id)).await?;
     let kept = super::incidents::Kept { body, internal: form.visibility == "internal", ..Default::default() };
-    let mut tpl = super::incidents::show_page(ctx, p, kept, FieldErrors::default());
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let mut tpl = super::incidents::show_page(ctx, p, kept, errors);
     tpl.help = with_picker(&state, &cu.user, id, &form.article_q, &form.article).await?;
-    render(StatusCode::OK, &tpl)
+    render(status, &tpl)
 }
 
 #[cfg(test)]
