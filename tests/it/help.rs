@@ -743,12 +743,12 @@ both!(writers_upload_images_that_are_served_with_safe_headers, |app| {
     assert!(markdown.starts_with("![The settings screen](/help/images/"), "{body}");
     let image_path = between(&markdown, "](", ")").to_string();
 
-    // The same token check as any form: without it, refused.
+    // asvs_4_2_2: the same token check as any form, read from the multipart body: without it, refused.
     let no_token: Vec<(&str, &str)> = fields.iter().filter(|(k, _)| *k != "csrf_token").copied().collect();
     let forged =
         post_multipart(&writer, &format!("{editor_path}/images"), &no_token, Some(("image", "x.png", PNG))).await;
     assert_eq!(forged.status, 403, "{}", forged.body);
-    // Only real images: an SVG (script inside) or HTML is refused, the typed text kept.
+    // ASVS 12.x: only real images, by their bytes: an SVG (script inside) is refused, the typed text kept.
     let svg = post_multipart(
         &writer,
         &format!("{editor_path}/images"),
