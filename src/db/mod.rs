@@ -4,6 +4,7 @@ pub mod attachments;
 pub mod audit;
 pub mod bugs;
 pub mod bulk;
+pub mod help;
 pub mod history;
 pub mod inbound;
 pub mod incidents;

@@ -523,6 +523,127 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    help_categories (id) {
+        id -> BigInt,
+        parent_id -> Nullable<BigInt>,
+        name -> Text,
+        slug -> Text,
+        description -> Text,
+        position -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    help_articles (id) {
+        id -> BigInt,
+        category_id -> Nullable<BigInt>,
+        title -> Text,
+        slug -> Text,
+        summary -> Text,
+        body -> Text,
+        visibility -> Text,
+        status -> Text,
+        author_id -> Nullable<BigInt>,
+        updated_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        published_at -> Nullable<Timestamp>,
+        revision -> Integer,
+        problem_id -> Nullable<BigInt>,
+        fixed_in_release -> Text,
+        review_reason -> Text,
+        review_flagged_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    help_article_tags (article_id, tag) {
+        article_id -> BigInt,
+        tag -> Text,
+    }
+}
+
+diesel::table! {
+    help_related (article_id, related_id) {
+        article_id -> BigInt,
+        related_id -> BigInt,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    help_revisions (id) {
+        id -> BigInt,
+        article_id -> BigInt,
+        number -> Integer,
+        title -> Text,
+        slug -> Text,
+        summary -> Text,
+        body -> Text,
+        visibility -> Text,
+        status -> Text,
+        category_id -> Nullable<BigInt>,
+        tags -> Text,
+        note -> Text,
+        author_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    help_images (id) {
+        id -> BigInt,
+        article_id -> BigInt,
+        filename -> Text,
+        content_type -> Text,
+        size -> BigInt,
+        data -> Binary,
+        created_at -> Timestamp,
+        created_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    help_votes (id) {
+        id -> BigInt,
+        article_id -> BigInt,
+        voter -> Text,
+        user_id -> Nullable<BigInt>,
+        helpful -> Bool,
+        comment -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    help_suggestion_opens (id) {
+        id -> BigInt,
+        article_id -> BigInt,
+        user_id -> BigInt,
+        opened_at -> Timestamp,
+        incident_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    help_events (id) {
+        id -> BigInt,
+        article_id -> BigInt,
+        at -> Timestamp,
+        actor_id -> Nullable<BigInt>,
+        kind -> Text,
+        detail -> Text,
+    }
+}
+
+diesel::joinable!(help_articles -> help_categories (category_id));
+diesel::joinable!(help_article_tags -> help_articles (article_id));
+diesel::joinable!(help_votes -> help_articles (article_id));
+
 diesel::joinable!(users -> organizations (organization_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(password_resets -> users (user_id));
@@ -577,6 +698,15 @@ diesel::allow_tables_to_appear_in_same_query!(
     checklist_items,
     release_checks,
     release_suspects,
+    help_categories,
+    help_articles,
+    help_article_tags,
+    help_related,
+    help_revisions,
+    help_images,
+    help_votes,
+    help_suggestion_opens,
+    help_events,
 );
 
 // The status page (migration 2026-12-01-000012_status).

@@ -65,11 +65,11 @@ pub fn words(text: &str) -> Vec<String> {
 }
 
 /// An FTS5 query of quoted words: the user's text can never be read as FTS5 syntax.
-fn fts5_query(words: &[String]) -> String {
+pub(super) fn fts5_query(words: &[String]) -> String {
     words.iter().map(|w| format!("\"{w}\"")).collect::<Vec<_>>().join(" ")
 }
 
-fn pg_query(words: &[String]) -> String {
+pub(super) fn pg_query(words: &[String]) -> String {
     words.join(" ")
 }
 
@@ -338,13 +338,13 @@ pub fn similar_words(title: &str, body: &str) -> Vec<String> {
 }
 
 /// An FTS5 query matching ANY of the quoted words.
-fn fts5_any(words: &[String]) -> String {
+pub(super) fn fts5_any(words: &[String]) -> String {
     words.iter().map(|w| format!("\"{w}\"")).collect::<Vec<_>>().join(" OR ")
 }
 
 /// A tsquery matching ANY of the words; each is quoted, and holds no quote (letters and digits
 /// only), so none can be read as an operator.
-fn pg_any(words: &[String]) -> String {
+pub(super) fn pg_any(words: &[String]) -> String {
     words.iter().map(|w| format!("'{w}'")).collect::<Vec<_>>().join(" | ")
 }
 

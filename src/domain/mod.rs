@@ -2,6 +2,7 @@
 
 pub mod bug;
 pub mod clock;
+pub mod help;
 pub mod inbound;
 pub mod incident;
 pub mod oncall;

@@ -1,6 +1,7 @@
 //! The one place that decides who may do what. Deny by default: an action a role is not listed
 //! for is refused. Handlers never compare roles themselves; they ask `allows`.
 
+use super::help::Audience;
 use super::role::Role;
 
 /// Who is acting: the signed-in user as the policy sees them.
@@ -70,10 +71,17 @@ pub enum Action {
     /// Show an incident on the public status page, set its public title and state, and post
     /// customer-safe updates (which mail the status subscribers).
     PublishStatus,
+    /// Read help articles for signed-in users (customers), and internal ones for staff; public
+    /// articles need no sign-in (`may_read_article`).
+    ReadHelp,
+    /// See how help articles are rated and how often they answer a question before it is asked.
+    ViewHelpFeedback,
+    /// Write, publish, archive and restore help articles; manage categories and images.
+    WriteHelp,
 }
 
 impl Action {
-    pub const ALL: [Action; 28] = [
+    pub const ALL: [Action; 31] = [
         Action::ViewHome,
         Action::ManageOwnAccount,
         Action::RevokeSession,
@@ -102,6 +110,9 @@ impl Action {
         Action::ApproveRelease,
         Action::ManageChecklist,
         Action::PublishStatus,
+        Action::ReadHelp,
+        Action::ViewHelpFeedback,
+        Action::WriteHelp,
     ];
 
     pub fn describe(self) -> &'static str {
@@ -134,6 +145,9 @@ impl Action {
             Action::ApproveRelease => "approve releases",
             Action::ManageChecklist => "edit the release readiness checklist",
             Action::PublishStatus => "publish incidents and updates on the status page",
+            Action::ReadHelp => "read help articles",
+            Action::ViewHelpFeedback => "see help article ratings and deflections",
+            Action::WriteHelp => "write and publish help articles",
         }
     }
 }
@@ -152,6 +166,8 @@ pub enum Resource {
         /// Whether the incident's organization shares incidents among its members.
         org_shares: bool,
     },
+    /// A help article: who it is for, and whether it is published.
+    HelpArticle { audience: Audience, published: bool },
 }
 
 /// Which roles may take an action on any resource. The permission table in ARCHITECTURE.md is
@@ -181,6 +197,9 @@ fn roles_for(action: Action) -> &'static [Role] {
         Action::WorkIncident | Action::ManageProblems | Action::ManageBugs => &[Support, Devops, Manager, Admin],
         Action::ViewProblems | Action::ViewBugs | Action::ViewReleases => &[Support, Devops, Sales, Manager, Admin],
         Action::PublishStatus => &[Support, Devops, Manager, Admin],
+        Action::ReadHelp => EVERYONE,
+        Action::ViewHelpFeedback => &[Support, Devops, Sales, Manager, Admin],
+        Action::WriteHelp => &[Support, Devops, Manager, Admin],
     }
 }
 
@@ -208,8 +227,24 @@ pub fn allows(actor: Option<&Actor>, action: Action, resource: Resource) -> bool
                 || reporter_id == actor.user_id
                 || (org_shares && organization_id.is_some() && organization_id == actor.organization_id)
         }
+        // Drafts and archived articles are for writers; internal ones for staff.
+        (Action::ReadHelp, Resource::HelpArticle { audience, published }) => {
+            if !published && !roles_for(Action::WriteHelp).contains(&actor.role) {
+                return false;
+            }
+            audience != Audience::Internal || actor.role.is_staff()
+        }
         (_, Resource::None) => true,
         _ => false,
+    }
+}
+
+/// Whether a visitor may read a help article: anonymous visitors read published public
+/// articles only; signed-in users as `ReadHelp` allows.
+pub fn may_read_article(actor: Option<&Actor>, audience: Audience, published: bool) -> bool {
+    match actor {
+        None => published && audience == Audience::Public,
+        Some(_) => allows(actor, Action::ReadHelp, Resource::HelpArticle { audience, published }),
     }
 }
 
@@ -275,6 +310,30 @@ mod tests {
         }
         assert!(!allows(Some(&actor(Role::Customer)), Action::PublishStatus, Resource::None));
         assert!(!allows(Some(&actor(Role::Sales)), Action::PublishStatus, Resource::None));
+    }
+
+    #[test]
+    fn help_articles_are_read_by_audience_and_drafts_by_writers() {
+        use Audience::*;
+        assert!(may_read_article(None, Public, true));
+        assert!(!may_read_article(None, Public, false), "no drafts for visitors");
+        assert!(!may_read_article(None, Customers, true));
+        assert!(!may_read_article(None, Internal, true));
+        let c = actor(Role::Customer);
+        assert!(may_read_article(Some(&c), Public, true));
+        assert!(may_read_article(Some(&c), Customers, true));
+        assert!(!may_read_article(Some(&c), Internal, true));
+        assert!(!may_read_article(Some(&c), Customers, false));
+        let sales = actor(Role::Sales);
+        assert!(may_read_article(Some(&sales), Internal, true));
+        assert!(!may_read_article(Some(&sales), Public, false), "sales read, they do not write");
+        let s = actor(Role::Support);
+        assert!(may_read_article(Some(&s), Internal, false));
+        for r in Role::ALL {
+            let writer = matches!(r, Role::Support | Role::Devops | Role::Manager | Role::Admin);
+            assert_eq!(allows(Some(&actor(r)), Action::WriteHelp, Resource::None), writer, "{r}");
+            assert_eq!(allows(Some(&actor(r)), Action::ViewHelpFeedback, Resource::None), r.is_staff(), "{r}");
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod bugs;
 pub mod counts;
 pub mod escalation;
+pub mod help;
 pub mod inbound;
 pub mod incidents;
 pub mod mail;

@@ -569,6 +569,8 @@ pub struct ProblemPage {
     pub staff: Vec<User>,
     /// The bugs behind the problem (for those who may read bugs).
     pub bugs: Vec<crate::db::models::Bug>,
+    /// Help articles that are this problem's known-error workaround: (slug, title).
+    pub help_articles: Vec<(String, String)>,
 }
 
 pub fn page(state: &AppState, user: &User, id: i64) -> ServiceResult<ProblemPage> {
@@ -650,8 +652,10 @@ pub fn page(state: &AppState, user: &User, id: i64) -> ServiceResult<ProblemPage
     } else {
         Vec::new()
     };
+    let help_articles = crate::db::help::for_problem(conn, id)?.into_iter().map(|a| (a.slug, a.title)).collect();
     Ok(ProblemPage {
         bugs,
+        help_articles,
         owner: problem.owner_id.and_then(|o| names.get(&o).cloned()),
         services: svc_names,
         incidents,
@@ -681,6 +685,8 @@ pub fn describe(e: &crate::db::models::HistoryEntry) -> String {
         "status_changed" => format!("Status {} → {}", label(&e.old_value), label(&e.new_value)),
         "recurred" => "Recurred: an incident was linked after the fix was released".to_string(),
         "fix_released" => format!("The fix shipped in release {}", e.new_value),
+        "help_article_flagged" => format!("Workaround article “{}” marked fixed and flagged for review", e.new_value),
+        "help_article_unfixed" => format!("Workaround article “{}” applies again after the rollback", e.new_value),
         "verified" => format!("Verified: no new incident in the {} days after the fix", e.new_value),
         "field_changed" if e.field == "resolution" => format!("Resolution: {}", e.new_value),
         "field_changed" => format!("Changed the {}", e.field),

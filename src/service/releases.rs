@@ -345,6 +345,7 @@ fn ship(state: &AppState, conn: &mut DbConnection, r: &Release, user: &User) -> 
             problems::set_status(conn, p.id, p.version, "fix_released", None, Some(Some(now)), None, now)?;
             problem_event(conn, p.id, Some(user.id), "status_changed", ("status", st.as_str(), "fix_released"), now)?;
             problem_event(conn, p.id, Some(user.id), "fix_released", ("release", "", &r.version), now)?;
+            crate::service::help::fix_released(state, conn, p.id, &r.version, Some(user.id))?;
         }
     }
     Ok(())
@@ -372,6 +373,7 @@ fn unship(state: &AppState, conn: &mut DbConnection, r: &Release, user: &User) -
                 ("status", "fix_released", "fix_in_progress"),
                 now,
             )?;
+            crate::service::help::fix_withdrawn(state, conn, p.id, &r.version, Some(user.id))?;
         }
     }
     Ok(())

@@ -21,6 +21,7 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../../static/app.js"),
     },
     Asset { name: "favicon.svg", content_type: "image/svg+xml", body: include_bytes!("../../static/favicon.svg") },
+    Asset { name: "help.css", content_type: "text/css; charset=utf-8", body: include_bytes!("../../static/help.css") },
 ];
 
 static ETAGS: LazyLock<Vec<String>> = LazyLock::new(|| {

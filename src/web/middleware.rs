@@ -29,6 +29,17 @@ pub const MAX_BODY: usize = 1024 * 1024;
 /// cookie; its secret token is the authority.
 const CSRF_EXEMPT: &[&str] = &["/mail/inbound", "/status/unsubscribe"];
 
+/// The largest upload accepted by the routes that take files.
+pub const MAX_UPLOAD: usize = 6 * 1024 * 1024;
+
+/// Routes that also accept `multipart/form-data` (file uploads): the CSRF token is read from
+/// the multipart body, with the same constant-time check, up to `MAX_UPLOAD`.
+pub fn takes_upload(path: &str) -> bool {
+    path.strip_prefix("/help/manage/articles/")
+        .and_then(|rest| rest.strip_suffix("/images"))
+        .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+}
+
 #[derive(Template)]
 #[template(path = "errors/error.html")]
 struct ErrorTpl {
@@ -121,11 +132,14 @@ pub async fn frame(
     let set = |h: &mut header::HeaderMap, k: &'static str, v: &'static str| {
         h.insert(header::HeaderName::from_static(k), header::HeaderValue::from_static(v));
     };
-    set(
-        h,
-        "content-security-policy",
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-    );
+    // A download's own stricter policy (`sandbox; default-src 'none'`) stays.
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        set(
+            h,
+            "content-security-policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        );
+    }
     set(h, "x-content-type-options", "nosniff");
     set(h, "x-frame-options", "DENY");
     set(h, "referrer-policy", "same-origin");
@@ -238,29 +252,34 @@ pub async fn session(
             tracing::warn!(path = %clean(req.path()), "CSRF: cross-origin request refused");
             return Ok(fail(req, AppError::Csrf("cross-origin")));
         }
-        let is_form = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-        if !is_form {
+        let content_type =
+            req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let is_form = content_type.starts_with("application/x-www-form-urlencoded");
+        let multipart = if takes_upload(req.path()) { super::multipart::boundary(&content_type) } else { None };
+        if !is_form && multipart.is_none() {
             return Ok(fail(req, AppError::Csrf("not a form post")));
         }
+        let limit = if multipart.is_some() { MAX_UPLOAD } else { MAX_BODY };
         let mut payload = req.take_payload();
         let mut body = web::BytesMut::new();
         while let Some(chunk) = payload.next().await {
             let Ok(chunk) = chunk else {
                 return Ok(fail(req, AppError::BadRequest("The request body could not be read.".into())));
             };
-            if body.len() + chunk.len() > MAX_BODY {
+            if body.len() + chunk.len() > limit {
                 return Ok(fail(req, AppError::BadRequest("What you sent is larger than this form accepts.".into())));
             }
             body.extend_from_slice(&chunk);
         }
-        let sent = url::form_urlencoded::parse(&body)
-            .find(|(k, _)| k == "csrf_token")
-            .map(|(_, v)| v.into_owned())
-            .unwrap_or_default();
+        let sent = match &multipart {
+            Some(b) => super::multipart::parse(b, &body)
+                .map(|parts| super::multipart::field(&parts, "csrf_token"))
+                .unwrap_or_default(),
+            None => url::form_urlencoded::parse(&body)
+                .find(|(k, _)| k == "csrf_token")
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default(),
+        };
         if !ct_eq(&sent, &csrf) {
             tracing::warn!(path = %clean(req.path()), "CSRF: missing or wrong token");
             return Ok(fail(req, AppError::Csrf("token")));
@@ -272,7 +291,10 @@ pub async fn session(
 
     let had_flash = req.cookie(FLASH_COOKIE).is_some();
     let mut res = next.call(req).await?.map_into_boxed_body();
-    if let Some(anon) = new_anon {
+    // A response any visitor may be given from a shared cache must not hand out a cookie.
+    let shared =
+        res.headers().get(header::CACHE_CONTROL).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("public"));
+    if let Some(anon) = new_anon.filter(|_| !shared) {
         res.response_mut().add_cookie(&cookie(anon_name, anon, https)).ok();
     }
     if drop_session_cookie && !res.response().headers().contains_key(header::SET_COOKIE) {

@@ -4,6 +4,7 @@ pub mod assets;
 pub mod ctx;
 pub mod forms;
 pub mod middleware;
+pub mod multipart;
 pub mod pages;
 pub mod routes;
 

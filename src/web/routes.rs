@@ -4,8 +4,8 @@
 
 use super::pages::{
     account, admin_audit, admin_inbound, admin_orgs, admin_outbox, admin_services, admin_sla, admin_tiers, admin_users,
-    auth, bugs, health, home, incident_actions, incidents, mail_inbound, notifications, problems, releases, setup,
-    status_page,
+    auth, bugs, health, help, help_manage, home, incident_actions, incidents, mail_inbound, notifications, problems,
+    releases, setup, status_page,
 };
 use super::{assets, middleware};
 use crate::domain::policy::Action;
@@ -177,6 +177,30 @@ pub fn define(r: &mut impl RouteSink) {
     r.add(post(), "/incidents/{key}/status-page", Signed(Action::PublishStatus), status_page::publication);
     r.add(post(), "/incidents/{key}/status-page/state", Signed(Action::PublishStatus), status_page::set_state);
     r.add(post(), "/incidents/{key}/status-updates", Signed(Action::PublishStatus), status_page::post_update);
+    // The help center: reading is public (the policy decides per article); writing is gated.
+    r.add(get(), "/help", Public, help::home);
+    r.add(get(), "/help/search", Public, help::search);
+    r.add(get(), "/help/categories/{slug}", Public, help::category);
+    r.add(get(), "/help/articles/{slug}", Public, help::article);
+    r.add(get(), "/help/articles/{slug}/feedback", Public, help::feedback_form);
+    r.add(post(), "/help/articles/{slug}/vote", Public, help::vote);
+    r.add(post(), "/help/articles/{slug}/opened", Signed(Action::CreateIncident), help::opened);
+    r.add(get(), "/help/images/{id}", Public, help::image);
+    r.add(get(), "/sitemap.xml", Public, help::sitemap);
+    r.add(get(), "/help/review", Signed(Action::ViewHelpFeedback), help_manage::review);
+    r.add(get(), "/help/manage", Signed(Action::WriteHelp), help_manage::list);
+    r.add(get(), "/help/manage/articles/new", Signed(Action::WriteHelp), help_manage::new_form);
+    r.add(post(), "/help/manage/articles", Signed(Action::WriteHelp), help_manage::create);
+    r.add(get(), "/help/manage/articles/{id}", Signed(Action::WriteHelp), help_manage::edit_form);
+    r.add(post(), "/help/manage/articles/{id}", Signed(Action::WriteHelp), help_manage::save);
+    r.add(post(), "/help/manage/articles/{id}/images", Signed(Action::WriteHelp), help_manage::upload);
+    r.add(get(), "/help/manage/articles/{id}/history", Signed(Action::WriteHelp), help_manage::history);
+    r.add(post(), "/help/manage/articles/{id}/restore", Signed(Action::WriteHelp), help_manage::restore);
+    r.add(post(), "/help/manage/articles/{id}/reviewed", Signed(Action::WriteHelp), help_manage::reviewed);
+    r.add(get(), "/help/manage/categories", Signed(Action::WriteHelp), help_manage::categories);
+    r.add(post(), "/help/manage/categories", Signed(Action::WriteHelp), help_manage::create_category);
+    r.add(post(), "/help/manage/categories/{id}", Signed(Action::WriteHelp), help_manage::update_category);
+    r.add(post(), "/incidents/{key}/help-link", Signed(Action::WorkIncident), help::insert_link);
 }
 
 /// Collects the declarations without registering anything: the route list the tests use.

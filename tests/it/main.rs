@@ -9,6 +9,7 @@ mod auth;
 mod bugs;
 mod cli;
 mod escalation;
+mod help;
 mod inbound;
 mod incidents;
 mod mail;

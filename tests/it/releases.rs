@@ -6,7 +6,7 @@ use crate::both;
 use crate::incidents::{act, incident, login_as, quick, report, service};
 use crate::support::*;
 
-async fn post_on(b: &Browser, page: &str, action: &str, fields: &[(&str, &str)]) -> Page {
+pub(crate) async fn post_on(b: &Browser, page: &str, action: &str, fields: &[(&str, &str)]) -> Page {
     let p = b.get(page).await;
     let mut all: Vec<(String, String)> = vec![("csrf_token".into(), p.csrf())];
     if let Some(v) = form_value(&p.body, "lock").filter(|_| !fields.iter().any(|(k, _)| *k == "lock")) {
@@ -22,7 +22,7 @@ async fn post_on(b: &Browser, page: &str, action: &str, fields: &[(&str, &str)])
 
 /// Problem PRB-n from the incident, bug BUG-n behind it, release `version` on `svc` fixing it;
 /// returns the release's path.
-async fn chain(devops: &Browser, inc: &str, svc: &str, version: &str) -> String {
+pub(crate) async fn chain(devops: &Browser, inc: &str, svc: &str, version: &str) -> String {
     let r = devops
         .submit(
             &format!("/problems/new?incident={inc}"),
@@ -65,7 +65,7 @@ async fn chain(devops: &Browser, inc: &str, svc: &str, version: &str) -> String 
     release
 }
 
-async fn tick_all(b: &Browser, release: &str) {
+pub(crate) async fn tick_all(b: &Browser, release: &str) {
     let page = b.get(release).await;
     let marker = format!("action=\"{release}/checks/");
     let ids: Vec<String> = page

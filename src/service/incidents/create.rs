@@ -147,6 +147,7 @@ pub(crate) fn create_in(
     }
     crate::service::sla::refresh(state, conn, inc.id)?;
     crate::service::releases::on_incident_created(state, conn, &inc)?;
+    crate::service::help::incident_filed(state, conn, user.id, inc.id)?;
     let inc = incidents::find(conn, inc.id)?;
     crate::mail::compose::incident_created(state, conn, &inc, user)?;
     if assignee.is_some() {

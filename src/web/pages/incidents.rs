@@ -249,6 +249,8 @@ struct NewPage {
     assignees: Vec<SelectOption>,
     /// After "Check for similar reports": (key, title) of matching incidents the user may see.
     similar: Option<Vec<(String, String)>>,
+    /// After the same check: help articles that may answer it.
+    answers: Option<Vec<super::help::CardView>>,
 }
 
 async fn new_page(
@@ -311,11 +313,27 @@ async fn new_page(
         form,
         errors,
         similar: None,
+        answers: None,
     })
 }
 
-pub async fn new_form(state: web::Data<AppState>, ctx: PageCtx, cu: CurrentUser) -> Result<HttpResponse, AppError> {
-    page(&new_page(&state, ctx, &cu, IncidentForm::default(), FieldErrors::default()).await?)
+/// `/incidents/new?title=…&description=…` starts the form with those values (the help
+/// center's "report an incident" offer carries the search).
+pub async fn new_form(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    cu: CurrentUser,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let mut form = IncidentForm::default();
+    for (k, v) in url::form_urlencoded::parse(req.query_string().as_bytes()) {
+        match k.as_ref() {
+            "title" => form.title = v.chars().take(200).collect(),
+            "description" => form.description = v.chars().take(5000).collect(),
+            _ => {}
+        }
+    }
+    page(&new_page(&state, ctx, &cu, form, FieldErrors::default()).await?)
 }
 
 pub async fn create(
@@ -332,8 +350,12 @@ pub async fn create(
         let (title, description, service) =
             (form.title.clone(), form.description.clone(), form.service_id.parse().ok());
         let found = run(move || incidents::similar_titles(&st, &user, &title, &description, service)).await?;
+        let (st, user, title, description) =
+            (state.clone(), cu.user.clone(), form.title.clone(), form.description.clone());
+        let answers = run(move || crate::service::help::suggestions(&st, &user, &title, &description)).await?;
         let mut p = new_page(&state, ctx, &cu, form, FieldErrors::default()).await?;
         p.similar = Some(found);
+        p.answers = Some(answers.iter().map(super::help::CardView::of).collect());
         return page(&p);
     }
     let input = NewIncidentInput {
@@ -416,6 +438,8 @@ pub struct ShowPage {
     pub description_attachments: Vec<AttachmentLink>,
     /// The status page section (those who may publish).
     pub status_section: Option<super::status_page::IncidentSection>,
+    /// The reply form's help article picker (for those who work incidents).
+    pub help: super::help::HelpPicker,
 }
 
 /// What the user typed, shown again when a form on the incident page comes back with errors.
@@ -534,6 +558,7 @@ pub fn show_page(ctx: PageCtx, p: IncidentPage, kept: Kept, errors: FieldErrors)
         reopen_only,
         description_attachments,
         status_section,
+        help: Default::default(),
         ctx,
         p,
     }
@@ -581,5 +606,10 @@ pub async fn show(
     let id = id_of(&key_text)?;
     let (st, user) = (state.clone(), cu.user.clone());
     let p = run(move || incidents::incident_page(&st, &user, id)).await?;
-    page(&show_page(ctx, p, Kept::default(), FieldErrors::default()))
+    let can_work = p.can_work;
+    let mut tpl = show_page(ctx, p, Kept::default(), FieldErrors::default());
+    if can_work {
+        tpl.help = super::help::with_picker(&state, &cu.user, id, "", "").await?;
+    }
+    page(&tpl)
 }

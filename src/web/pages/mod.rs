@@ -13,6 +13,8 @@ pub mod admin_users;
 pub mod auth;
 pub mod bugs;
 pub mod health;
+pub mod help;
+pub mod help_manage;
 pub mod home;
 pub mod incident_actions;
 pub mod incidents;

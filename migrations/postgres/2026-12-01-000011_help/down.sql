@@ -1,0 +1,9 @@
+DROP TABLE IF EXISTS help_events;
+DROP TABLE IF EXISTS help_suggestion_opens;
+DROP TABLE IF EXISTS help_votes;
+DROP TABLE IF EXISTS help_images;
+DROP TABLE IF EXISTS help_revisions;
+DROP TABLE IF EXISTS help_related;
+DROP TABLE IF EXISTS help_article_tags;
+DROP TABLE IF EXISTS help_articles;
+DROP TABLE IF EXISTS help_categories;

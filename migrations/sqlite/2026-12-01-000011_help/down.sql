@@ -1,0 +1,13 @@
+DROP TRIGGER IF EXISTS help_articles_au;
+DROP TRIGGER IF EXISTS help_articles_ad;
+DROP TRIGGER IF EXISTS help_articles_ai;
+DROP TABLE IF EXISTS help_fts;
+DROP TABLE IF EXISTS help_events;
+DROP TABLE IF EXISTS help_suggestion_opens;
+DROP TABLE IF EXISTS help_votes;
+DROP TABLE IF EXISTS help_images;
+DROP TABLE IF EXISTS help_revisions;
+DROP TABLE IF EXISTS help_related;
+DROP TABLE IF EXISTS help_article_tags;
+DROP TABLE IF EXISTS help_articles;
+DROP TABLE IF EXISTS help_categories;

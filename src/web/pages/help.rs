@@ -1,0 +1,674 @@
+//! The help center as readers see it (`/help`, public): home, categories, articles, search,
+//! "was this helpful?", images and `/sitemap.xml`; the new-incident form's suggestion opens and
+//! the incident page's article picker. Pages anonymous visitors get are the same for all of
+//! them, carry ETag and Last-Modified, and answer conditional requests with 304.
+
+use super::SelectOption;
+use crate::crypto::{random_token, sha256_hex};
+use crate::db::models::User;
+use crate::domain::help::{ArticleStatus, Audience, Rating};
+use crate::error::AppError;
+use crate::service::help::{self as svc, Card, Voter};
+use crate::service::{AppState, FieldErrors, ServiceError};
+use crate::web::ctx::{CurrentUser, FLASH_COOKIE, PageCtx, invalid, page, redirect, render};
+use crate::web::{blocking, run};
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HttpDate};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use askama::Template;
+use chrono::NaiveDateTime;
+use serde::Deserialize;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The signed-in user, if any (public routes have no gate to insist on one).
+pub fn viewer(req: &HttpRequest) -> Option<User> {
+    req.extensions().get::<CurrentUser>().map(|c| c.user.clone())
+}
+
+// ---------- caching ----------
+
+/// Whether any cache may keep this answer for any visitor: only for anonymous visitors (the
+/// page then holds nothing of theirs: no token, no message), and not when the answer will
+/// remove a stale session cookie.
+fn shareable(req: &HttpRequest) -> bool {
+    let session_cookie = crate::web::ctx::state(req).map(|s| s.config.session_cookie_name()).unwrap_or("fw_session");
+    req.extensions().get::<CurrentUser>().is_none()
+        && req.cookie(FLASH_COOKIE).is_none()
+        && req.cookie(session_cookie).is_none()
+}
+
+fn etag_matches(header_value: &str, etag: &str) -> bool {
+    header_value.split(',').map(str::trim).any(|t| t == "*" || t.trim_start_matches("W/") == etag)
+}
+
+/// Answers a GET with `body`. Anonymous visitors get `Cache-Control: public, max-age=0,
+/// must-revalidate`, an ETag of the body, `Last-Modified` and `Vary: Cookie`, and a 304 when
+/// their If-None-Match (or, without one, If-Modified-Since) says they have it. Signed-in
+/// users' pages are theirs alone: `private, no-store`.
+pub fn cached(req: &HttpRequest, content_type: &str, body: String, last_modified: NaiveDateTime) -> HttpResponse {
+    if !shareable(req) {
+        return HttpResponse::Ok()
+            .content_type(content_type.to_string())
+            .insert_header((header::CACHE_CONTROL, "private, no-store"))
+            .body(body);
+    }
+    let etag = format!("\"{}\"", &sha256_hex(&body)[..32]);
+    let modified = UNIX_EPOCH + Duration::from_secs(u64::try_from(last_modified.and_utc().timestamp()).unwrap_or(0));
+    let headers = req.headers();
+    let fresh = match headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
+        Some(v) => etag_matches(v, &etag),
+        None => headers
+            .get(header::IF_MODIFIED_SINCE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<HttpDate>().ok())
+            .is_some_and(|since| modified <= SystemTime::from(since)),
+    };
+    let mut b = if fresh { HttpResponse::NotModified() } else { HttpResponse::Ok() };
+    b.insert_header((header::CACHE_CONTROL, "public, max-age=0, must-revalidate"))
+        .insert_header((header::ETAG, etag))
+        .insert_header((header::LAST_MODIFIED, HttpDate::from(modified)))
+        .insert_header((header::VARY, "Cookie"));
+    if fresh { b.finish() } else { b.content_type(content_type.to_string()).body(body) }
+}
+
+fn html_page(req: &HttpRequest, tpl: &impl Template, last_modified: NaiveDateTime) -> Result<HttpResponse, AppError> {
+    Ok(cached(req, "text/html; charset=utf-8", tpl.render()?, last_modified))
+}
+
+// ---------- shared view pieces ----------
+
+/// An article in a list.
+pub struct CardView {
+    pub slug: String,
+    pub title: String,
+    pub summary: String,
+    pub audience: &'static str,
+    pub audience_code: &'static str,
+    /// "Draft" / "Archived" for writers' lists; empty when published.
+    pub status: &'static str,
+}
+
+impl CardView {
+    pub fn of(c: &Card) -> CardView {
+        CardView {
+            slug: c.slug.clone(),
+            title: c.title.clone(),
+            summary: c.summary.clone(),
+            audience: c.audience.short(),
+            audience_code: c.audience.as_str(),
+            status: if c.status == ArticleStatus::Published { "" } else { c.status.label() },
+        }
+    }
+}
+
+fn cards(list: &[Card]) -> Vec<CardView> {
+    list.iter().map(CardView::of).collect()
+}
+
+fn date(t: &NaiveDateTime) -> String {
+    t.format("%Y-%m-%d").to_string()
+}
+
+/// Plain text for a meta description: the summary, or the start of the body without Markdown.
+fn description(summary: &str, body: &str) -> String {
+    let source = if summary.trim().is_empty() { body } else { summary };
+    let plain: String = source
+        .chars()
+        .map(|c| if matches!(c, '#' | '*' | '`' | '_' | '[' | ']' | '>' | '|' | '\n' | '\r' | '\t') { ' ' } else { c })
+        .collect();
+    let words: Vec<&str> = plain.split_whitespace().collect();
+    let mut out = String::new();
+    for w in words {
+        if out.chars().count() + w.chars().count() > 155 {
+            out.push('…');
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
+    out
+}
+
+/// `(href, label)` links from the help center down to a category.
+fn trail(
+    parent: Option<&crate::db::help::Category>,
+    category: Option<&crate::db::help::Category>,
+) -> Vec<(String, String)> {
+    let mut out = vec![("/help".to_string(), "Help center".to_string())];
+    for c in [parent, category].into_iter().flatten() {
+        out.push((format!("/help/categories/{}", c.slug), c.name.clone()));
+    }
+    out
+}
+
+// ---------- home ----------
+
+pub struct NodeView {
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub count: i64,
+    pub children: Vec<(String, String, i64)>,
+}
+
+#[derive(Template)]
+#[template(path = "help/home.html")]
+struct HomePage {
+    ctx: PageCtx,
+    categories: Vec<NodeView>,
+    recent: Vec<CardView>,
+    can_write: bool,
+    can_feedback: bool,
+}
+
+pub async fn home(state: web::Data<AppState>, ctx: PageCtx, req: HttpRequest) -> Result<HttpResponse, AppError> {
+    let user = viewer(&req);
+    let v = run(move || svc::home(&state, user.as_ref())).await?;
+    let tpl = HomePage {
+        categories: v
+            .categories
+            .iter()
+            .map(|n| NodeView {
+                slug: n.category.slug.clone(),
+                name: n.category.name.clone(),
+                description: n.category.description.clone(),
+                count: n.count,
+                children: n.children.iter().map(|(c, k)| (c.slug.clone(), c.name.clone(), *k)).collect(),
+            })
+            .collect(),
+        recent: cards(&v.recent),
+        can_write: v.can_write,
+        can_feedback: v.can_feedback,
+        ctx,
+    };
+    html_page(&req, &tpl, v.last_modified)
+}
+
+// ---------- category ----------
+
+#[derive(Template)]
+#[template(path = "help/category.html")]
+struct CategoryPage {
+    ctx: PageCtx,
+    name: String,
+    description: String,
+    trail: Vec<(String, String)>,
+    children: Vec<(String, String, i64)>,
+    articles: Vec<CardView>,
+    can_write: bool,
+}
+
+pub async fn category(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    req: HttpRequest,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let user = viewer(&req);
+    let slug = slug.into_inner();
+    let v = run(move || svc::category_page(&state, user.as_ref(), &slug)).await?;
+    let mut crumbs = trail(v.parent.as_ref(), None);
+    if v.parent.is_none() {
+        crumbs.truncate(1);
+    }
+    let tpl = CategoryPage {
+        name: v.category.name.clone(),
+        description: v.category.description.clone(),
+        trail: crumbs,
+        children: v.children.iter().map(|(c, n)| (c.slug.clone(), c.name.clone(), *n)).collect(),
+        articles: cards(&v.articles),
+        can_write: v.can_write,
+        ctx,
+    };
+    html_page(&req, &tpl, v.last_modified)
+}
+
+// ---------- article ----------
+
+#[derive(Template)]
+#[template(path = "help/article.html")]
+struct ArticlePage {
+    ctx: PageCtx,
+    id: i64,
+    slug: String,
+    title: String,
+    summary: String,
+    meta_description: String,
+    canonical: String,
+    html: String,
+    headings: Vec<(u8, String, String)>,
+    trail: Vec<(String, String)>,
+    tags: Vec<String>,
+    related: Vec<CardView>,
+    updated: String,
+    author: String,
+    updated_by: String,
+    fixed_in: String,
+    /// "Draft" / "Archived" when the article is not published (writers only see it then).
+    unpublished: &'static str,
+    audience: &'static str,
+    /// Not public: search engines are asked not to index it.
+    restricted: bool,
+    signed_in: bool,
+    my_vote: Option<bool>,
+    rating: Option<Rating>,
+    helpful_percent: String,
+    deflection: Option<crate::db::help::Deflection>,
+    problem_key: Option<String>,
+    can_write: bool,
+    review_reason: String,
+}
+
+pub async fn article(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    req: HttpRequest,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let user = viewer(&req);
+    let slug = slug.into_inner();
+    let st = state.clone();
+    let v = run(move || svc::article_page(&st, user.as_ref(), &slug)).await?;
+    let a = &v.article;
+    let body = crate::markdown::article(&a.body);
+    let status = ArticleStatus::parse(&a.status).unwrap_or(ArticleStatus::Draft);
+    let tpl = ArticlePage {
+        id: a.id,
+        slug: a.slug.clone(),
+        title: a.title.clone(),
+        summary: a.summary.clone(),
+        meta_description: description(&a.summary, &a.body),
+        canonical: format!("{}/help/articles/{}", state.config.base_url.trim_end_matches('/'), a.slug),
+        html: body.html,
+        headings: body.headings,
+        trail: trail(v.parent.as_ref(), v.category.as_ref()),
+        tags: v.tags.clone(),
+        related: cards(&v.related),
+        updated: date(&a.updated_at),
+        author: v.author.clone(),
+        updated_by: v.updated_by.clone(),
+        fixed_in: a.fixed_in_release.clone(),
+        unpublished: if status == ArticleStatus::Published { "" } else { status.label() },
+        audience: Audience::parse(&a.visibility).map(Audience::label).unwrap_or(""),
+        restricted: a.visibility != Audience::Public.as_str(),
+        signed_in: ctx.user.is_some(),
+        my_vote: v.my_vote,
+        helpful_percent: v.rating.and_then(|r| r.helpful_percent()).map(|p| format!("{p} %")).unwrap_or_default(),
+        rating: v.rating,
+        deflection: v.deflection,
+        problem_key: v.problem_key.clone(),
+        can_write: v.can_write,
+        review_reason: a.review_reason.clone(),
+        ctx,
+    };
+    html_page(&req, &tpl, v.last_modified)
+}
+
+// ---------- search ----------
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SearchQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    tag: String,
+}
+
+pub struct HitView {
+    pub card: CardView,
+    pub snippet: String,
+    pub updated: String,
+}
+
+#[derive(Template)]
+#[template(path = "help/search.html")]
+struct SearchPage {
+    ctx: PageCtx,
+    q: String,
+    tag: String,
+    hits: Vec<HitView>,
+    empty_query: bool,
+    /// `/incidents/new?title=…`: the no-result offer, prefilled with the query.
+    report_href: String,
+}
+
+pub async fn search(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    req: HttpRequest,
+    q: web::Query<SearchQuery>,
+) -> Result<HttpResponse, AppError> {
+    let user = viewer(&req);
+    let SearchQuery { q, tag } = q.into_inner();
+    let q: String = q.chars().take(200).collect();
+    let tag: String = tag.chars().take(40).collect();
+    let (qq, tt) = (q.clone(), tag.clone());
+    let v = run(move || svc::search(&state, user.as_ref(), &qq, &tt)).await?;
+    let title: String = q.trim().chars().take(120).collect();
+    let report_href = format!(
+        "/incidents/new?{}",
+        url::form_urlencoded::Serializer::new(String::new()).append_pair("title", &title).finish()
+    );
+    let tpl = SearchPage {
+        hits: v
+            .hits
+            .iter()
+            .map(|h| HitView {
+                card: CardView::of(&h.card),
+                snippet: h.snippet_html.clone(),
+                updated: date(&h.updated_at),
+            })
+            .collect(),
+        empty_query: v.empty_query && tag.trim().is_empty(),
+        q,
+        tag,
+        report_href,
+        ctx,
+    };
+    page(&tpl)
+}
+
+// ---------- "was this helpful?" ----------
+
+#[derive(Template)]
+#[template(path = "help/feedback.html")]
+struct FeedbackPage {
+    ctx: PageCtx,
+    slug: String,
+    title: String,
+    helpful: String,
+    comment: String,
+    errors: FieldErrors,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct FeedbackQuery {
+    #[serde(default)]
+    helpful: String,
+}
+
+/// The answer form on its own page: what anonymous visitors reach from an article (whose
+/// shared, cacheable page carries no form token), and where a refused answer comes back.
+pub async fn feedback_form(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    req: HttpRequest,
+    slug: web::Path<String>,
+    q: web::Query<FeedbackQuery>,
+) -> Result<HttpResponse, AppError> {
+    let user = viewer(&req);
+    let slug = slug.into_inner();
+    let s = slug.clone();
+    let v = run(move || svc::article_page(&state, user.as_ref(), &s)).await?;
+    if v.article.status != ArticleStatus::Published.as_str() {
+        return Err(AppError::NotFound);
+    }
+    let helpful = match q.helpful.as_str() {
+        "yes" | "no" => q.helpful.clone(),
+        _ => v.my_vote.map(|y| if y { "yes" } else { "no" }.to_string()).unwrap_or_default(),
+    };
+    page(&FeedbackPage {
+        ctx,
+        slug,
+        title: v.article.title,
+        helpful,
+        comment: String::new(),
+        errors: FieldErrors::default(),
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct VoteForm {
+    #[serde(default)]
+    helpful: String,
+    #[serde(default)]
+    comment: String,
+}
+
+fn visitor_cookie_name(state: &AppState) -> &'static str {
+    if state.config.is_https() { "__Host-fw_visitor" } else { "fw_visitor" }
+}
+
+pub async fn vote(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    req: HttpRequest,
+    slug: web::Path<String>,
+    form: web::Form<VoteForm>,
+) -> Result<HttpResponse, AppError> {
+    let slug = slug.into_inner();
+    let form = form.into_inner();
+    let user = viewer(&req);
+    let name = visitor_cookie_name(&state);
+    // Anonymous visitors are told apart by a long-lived random cookie, made on their first answer.
+    let existing = req.cookie(name).map(|c| c.value().to_string()).filter(|v| v.len() == 32);
+    let new_visitor = if user.is_none() && existing.is_none() { Some(random_token(16)) } else { None };
+    let token = existing.or_else(|| new_visitor.clone()).unwrap_or_default();
+    let (st, s, f) = (state.clone(), slug.clone(), (form.helpful.clone(), form.comment.clone()));
+    let outcome = blocking(move || {
+        let voter = match &user {
+            Some(u) => Voter::User(u),
+            None => Voter::Visitor(&token),
+        };
+        svc::vote(&st, voter, &s, &f.0, &f.1)
+    })
+    .await?;
+    match outcome {
+        Ok(replaced) => {
+            let msg = if replaced { "Your answer is updated. Thank you." } else { "Thank you for your answer." };
+            let mut res = redirect(&format!("/help/articles/{slug}#feedback"), Some(msg));
+            if let Some(t) = new_visitor {
+                let c = Cookie::build(name, t)
+                    .path("/")
+                    .http_only(true)
+                    .secure(state.config.is_https())
+                    .same_site(SameSite::Lax)
+                    .max_age(actix_web::cookie::time::Duration::days(365))
+                    .finish();
+                res.add_cookie(&c).ok();
+            }
+            Ok(res)
+        }
+        Err(ServiceError::Invalid(errors)) => {
+            let user = viewer(&req);
+            let s = slug.clone();
+            let v = run(move || svc::article_page(&state, user.as_ref(), &s)).await?;
+            invalid(&FeedbackPage {
+                ctx,
+                slug,
+                title: v.article.title,
+                helpful: form.helpful,
+                comment: form.comment,
+                errors,
+            })
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---------- suggestions opened from the new-incident form ----------
+
+/// A suggestion's button on the new-incident form posts here (in a new tab, so the typed
+/// report stays): the open is recorded for deflection counting, then the article opens.
+pub async fn opened(
+    state: web::Data<AppState>,
+    cu: CurrentUser,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let slug = slug.into_inner();
+    let slug = run(move || svc::record_open(&state, &cu.user, &slug)).await?;
+    Ok(redirect(&format!("/help/articles/{slug}"), None))
+}
+
+// ---------- images ----------
+
+/// An article's image, for those who may read the article, with the headers incident
+/// attachments get (a download, nosniff, a sandboxing CSP), so a file can never run as a page.
+pub async fn image(state: web::Data<AppState>, req: HttpRequest, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
+    use actix_web::http::header::{
+        CacheControl, CacheDirective, ContentDisposition, DispositionParam, DispositionType,
+    };
+    let user = viewer(&req);
+    let id = id.into_inner();
+    let (meta, data) = run(move || svc::image(&state, user.as_ref(), id)).await?;
+    let ascii: String = meta
+        .filename
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' })
+        .collect();
+    Ok(HttpResponse::Ok()
+        .content_type(crate::domain::inbound::safe_content_type(&meta.content_type))
+        .insert_header(ContentDisposition {
+            disposition: DispositionType::Attachment,
+            parameters: vec![DispositionParam::Filename(ascii)],
+        })
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .insert_header(("Content-Security-Policy", "sandbox; default-src 'none'"))
+        .insert_header(CacheControl(vec![CacheDirective::Private, CacheDirective::NoStore]))
+        .body(data))
+}
+
+// ---------- sitemap ----------
+
+#[derive(Template)]
+#[template(path = "help/sitemap.xml")]
+struct Sitemap {
+    base: String,
+    help_lastmod: String,
+    urls: Vec<(String, String)>,
+}
+
+/// `/sitemap.xml`: the help center and its published public articles, with their last change.
+pub async fn sitemap(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, AppError> {
+    let base = state.config.base_url.trim_end_matches('/').to_string();
+    let list = run(move || svc::sitemap(&state)).await?;
+    let last = list.iter().map(|(_, t)| *t).max().unwrap_or_default();
+    let lastmod = |t: &NaiveDateTime| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let tpl = Sitemap {
+        help_lastmod: lastmod(&last),
+        urls: list.iter().map(|(slug, t)| (format!("{base}/help/articles/{slug}"), lastmod(t))).collect(),
+        base,
+    };
+    Ok(cached(&req, "application/xml; charset=utf-8", tpl.render()?, last))
+}
+
+// ---------- the incident page's article picker ----------
+
+/// The picker in the incident page's reply form.
+#[derive(Debug, Clone, Default)]
+pub struct HelpPicker {
+    pub query: String,
+    pub options: Vec<SelectOption>,
+}
+
+impl HelpPicker {
+    fn of(v: svc::PickerView, chosen: &str) -> HelpPicker {
+        HelpPicker {
+            options: SelectOption::list(
+                v.options.iter().map(|c| {
+                    let label = match c.audience {
+                        Audience::Internal => format!("{} (internal: customers cannot open it)", c.title),
+                        Audience::Customers => format!("{} (signed-in customers)", c.title),
+                        Audience::Public => c.title.clone(),
+                    };
+                    (c.slug.clone(), label)
+                }),
+                chosen,
+            ),
+            query: v.query,
+        }
+    }
+}
+
+/// Fills the incident page's article picker (the most recently updated articles, or the best
+/// matches for `q`) for those who work incidents.
+pub async fn with_picker(
+    state: &web::Data<AppState>,
+    user: &User,
+    incident_id: i64,
+    q: &str,
+    chosen: &str,
+) -> Result<HelpPicker, AppError> {
+    let (st, u, q) = (state.clone(), user.clone(), q.to_string());
+    let v = run(move || svc::link_picker(&st, &u, incident_id, &q)).await?;
+    Ok(HelpPicker::of(v, chosen))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PickerForm {
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    visibility: String,
+    #[serde(default)]
+    article_q: String,
+    #[serde(default)]
+    article: String,
+    /// "find" or "insert".
+    #[serde(default)]
+    article_action: String,
+}
+
+/// The picker's buttons post the reply form here: "Find" lists matching articles, "Insert
+/// link" appends a Markdown link to the chosen one to the typed reply. Nothing is posted; the
+/// incident page comes back with the reply box filled in.
+pub async fn insert_link(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    cu: CurrentUser,
+    key_text: web::Path<String>,
+    form: web::Form<PickerForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = super::incidents::id_of(&key_text)?;
+    let form = form.into_inner();
+    let mut body = form.body.clone();
+    let mut errors = FieldErrors::default();
+    if form.article_action == "insert" {
+        let (st, u, slug) = (state.clone(), cu.user.clone(), form.article.trim().to_string());
+        match blocking(move || svc::link_target(&st, &u, id, &slug)).await? {
+            Ok(c) => {
+                let base = state.config.base_url.trim_end_matches('/');
+                let title = c.title.replace(['[', ']'], "");
+                if !body.is_empty() && !body.ends_with('\n') {
+                    body.push('\n');
+                }
+                body.push_str(&format!("[{title}]({base}/help/articles/{})", c.slug));
+            }
+            Err(ServiceError::Invalid(e)) => errors = e,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let (st, user) = (state.clone(), cu.user.clone());
+    let p = run(move || crate::service::incidents::incident_page(&st, &user, id)).await?;
+    let kept = super::incidents::Kept { body, internal: form.visibility == "internal", ..Default::default() };
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let mut tpl = super::incidents::show_page(ctx, p, kept, errors);
+    tpl.help = with_picker(&state, &cu.user, id, &form.article_q, &form.article).await?;
+    render(status, &tpl)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn etags_match_strong_weak_and_star() {
+        assert!(etag_matches("\"abc\"", "\"abc\""));
+        assert!(etag_matches("W/\"abc\"", "\"abc\""));
+        assert!(etag_matches("\"x\", \"abc\"", "\"abc\""));
+        assert!(etag_matches("*", "\"abc\""));
+        assert!(!etag_matches("\"abd\"", "\"abc\""));
+    }
+
+    #[test]
+    fn meta_descriptions_are_plain_and_short() {
+        assert_eq!(description("", "# Title\n\nSome **bold** text"), "Title Some bold text");
+        assert_eq!(description("The summary", "body"), "The summary");
+        let long = "word ".repeat(100);
+        let d = description(&long, "");
+        assert!(d.chars().count() <= 157 && d.ends_with('…'), "{d}");
+    }
+}
