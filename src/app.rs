@@ -58,7 +58,7 @@ pub fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppS
     }
     let secret = load_or_create_secret(&config)?;
     let hasher = PasswordHasher::new(config.password_pepper.as_deref())?;
-    Ok(AppState { db, clock, config: Arc::new(config), hasher, secret: Arc::new(secret), counts: Default::default() })
+    Ok(AppState { db, clock, config: Arc::new(config), hasher, secret: Arc::new(secret), cache: Default::default() })
 }
 
 async fn not_found() -> Result<actix_web::HttpResponse, AppError> {

@@ -464,6 +464,7 @@ pub fn load(state: &AppState, opts: &DemoOptions) -> anyhow::Result<DemoReport> 
             let mut ci = 0usize;
             for (d, id) in drafts.iter().zip(&ids) {
                 docs.push(SearchDocRow {
+                    id: crate::db::search::doc_key(*id, 0, false),
                     incident_id: *id,
                     comment_id: None,
                     internal: false,
@@ -473,7 +474,7 @@ pub fn load(state: &AppState, opts: &DemoOptions) -> anyhow::Result<DemoReport> 
                 for e in &d.events {
                     events.push(EventRow { incident_id: *id, ..e.clone() });
                 }
-                for c in &d.comments {
+                for (slot, c) in (1..).zip(&d.comments) {
                     let cid = comment_ids[ci];
                     ci += 1;
                     let kind = if c.internal { "internal note" } else { "public reply" };
@@ -483,6 +484,7 @@ pub fn load(state: &AppState, opts: &DemoOptions) -> anyhow::Result<DemoReport> 
                         ..ev(c.created_at, Some(c.author_id), "comment_added", "", "", kind, c.internal, d.row.version)
                     });
                     docs.push(SearchDocRow {
+                        id: crate::db::search::doc_key(*id, slot, c.internal),
                         incident_id: *id,
                         comment_id: Some(cid),
                         internal: c.internal,

@@ -77,6 +77,8 @@ pub struct EventRow {
 #[diesel(treat_none_as_default_value = false)]
 #[diesel(table_name = search_docs)]
 pub struct SearchDocRow {
+    /// `search::doc_key` of the incident and the document's slot.
+    pub id: i64,
     pub incident_id: i64,
     pub comment_id: Option<i64>,
     pub internal: bool,

@@ -185,6 +185,63 @@ fn filtered<'a>(conn: &DbConnection, f: &QueueFilter, ordered_page: bool) -> Box
     q
 }
 
+impl QueueFilter {
+    /// True when nothing narrows the list beyond what the viewer may see.
+    pub fn is_unfiltered(&self) -> bool {
+        self.statuses.is_empty()
+            && !self.open_only
+            && self.severities.is_empty()
+            && self.priorities.is_empty()
+            && self.service_id.is_none()
+            && self.assignee == AssigneeFilter::Any
+            && self.organization_id.is_none()
+            && self.tier_ids.is_none()
+            && self.tag.is_none()
+            && self.created_from.is_none()
+            && self.created_before.is_none()
+            && self.ids.is_none()
+    }
+}
+
+/// The incidents among `ids` that pass the filter, newest (highest number) first.
+pub fn among(conn: &mut DbConnection, f: &QueueFilter, ids: &[i64]) -> DbResult<Vec<QueueItem>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let f = QueueFilter { ids: Some(ids.to_vec()), ..f.clone() };
+    Ok(filtered(conn, &f, false).select(QueueItem::as_select()).order(incidents::id.desc()).load(conn)?)
+}
+
+/// One page of a text search, newest incidents first: the matching documents are walked from
+/// the newest, a chunk at a time, and each chunk's incidents pass through the filter until the
+/// page is full. Returns at most `limit` rows, each with one of its matching documents (for the
+/// snippet); `after` is the last incident of the previous page.
+pub fn search_page(
+    conn: &mut DbConnection,
+    f: &QueueFilter,
+    words: &[String],
+    scope: &super::search::Scope,
+    after: Option<i64>,
+    limit: usize,
+) -> DbResult<Vec<(QueueItem, i64)>> {
+    // Unfiltered, every match is a row: the first chunk need hold little more than a page.
+    let everyone = f.is_unfiltered() && f.visibility == Visibility::Everything;
+    let first_chunk = if everyone { 3 * limit as i64 } else { 8 * limit as i64 };
+    let mut out: Vec<(QueueItem, i64)> = Vec::new();
+    super::search::walk_matches(conn, words, scope, after, first_chunk, |conn, found| {
+        let wanted = if everyone { &found[..found.len().min(limit - out.len())] } else { found };
+        let ids: Vec<i64> = wanted.iter().map(|(id, _)| *id).collect();
+        let keys: std::collections::HashMap<i64, i64> = wanted.iter().copied().collect();
+        for item in among(conn, f, &ids)? {
+            let key = keys.get(&item.id).copied().unwrap_or_default();
+            out.push((item, key));
+        }
+        Ok(out.len() < limit)
+    })?;
+    out.truncate(limit);
+    Ok(out)
+}
+
 /// One page in the chosen order, starting after `after`.
 pub fn page(
     conn: &mut DbConnection,

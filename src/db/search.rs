@@ -17,33 +17,86 @@ pub const MARK_END: char = '\u{2}';
 /// How many matching documents relevance ranking looks at, at most.
 pub const RANK_CANDIDATES: i64 = 1000;
 
-/// How many of the newest matching documents a text filter considers. A common word matches
-/// hundreds of thousands of documents; materializing them all on every page view is what makes
-/// search slow, and nobody pages past the newest ten thousand (the count shows "10,000+").
+/// How many of the newest matching incidents a text search considers. A common word matches
+/// hundreds of thousands of documents, and nobody pages past the newest ten thousand (the
+/// count shows "10,000+").
 pub const SEARCH_WINDOW: i64 = 10_001;
+
+/// Search documents are numbered by their incident: `incident_id << KEY_BITS | slot << 1 |
+/// internal`, slot 0 being the incident's title and description and slots 1.. its comments.
+/// The full-text index then hands back the newest incidents first, tells internal documents
+/// apart and names each hit's incident from the rowid alone.
+pub const KEY_BITS: u32 = 20;
+const KEY_SPAN: i64 = 1 << KEY_BITS;
+
+/// The id of an incident's document in `slot` (0: title and description).
+pub fn doc_key(incident_id: i64, slot: i64, internal: bool) -> i64 {
+    (incident_id << KEY_BITS) + 2 * slot + i64::from(internal)
+}
+
+/// The incident a document id belongs to.
+pub fn incident_of(key: i64) -> i64 {
+    key >> KEY_BITS
+}
 
 /// (Re)writes the incident's own document: title and description.
 pub fn index_incident(conn: &mut DbConnection, incident_id: i64, title: &str, description: &str) -> DbResult<()> {
-    diesel::delete(
-        search_docs::table.filter(search_docs::incident_id.eq(incident_id)).filter(search_docs::comment_id.is_null()),
-    )
-    .execute(conn)?;
-    diesel::insert_into(search_docs::table)
-        .values((
-            search_docs::incident_id.eq(incident_id),
-            search_docs::internal.eq(false),
-            search_docs::title.eq(title),
-            search_docs::body.eq(description),
-        ))
+    let key = doc_key(incident_id, 0, false);
+    let updated = diesel::update(search_docs::table.find(key))
+        .set((search_docs::title.eq(title), search_docs::body.eq(description)))
         .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(search_docs::table)
+            .values((
+                search_docs::id.eq(key),
+                search_docs::incident_id.eq(incident_id),
+                search_docs::internal.eq(false),
+                search_docs::title.eq(title),
+                search_docs::body.eq(description),
+            ))
+            .execute(conn)?;
+    }
     Ok(())
 }
 
-/// (Re)writes a comment's document, carrying its visibility.
+/// (Re)writes a comment's document, carrying its visibility in its id.
 pub fn index_comment(conn: &mut DbConnection, c: &Comment) -> DbResult<()> {
-    diesel::delete(search_docs::table.filter(search_docs::comment_id.eq(c.id))).execute(conn)?;
+    use super::schema::incidents;
+    let existing: Option<i64> =
+        search_docs::table.filter(search_docs::comment_id.eq(c.id)).select(search_docs::id).first(conn).optional()?;
+    if let Some(key) = existing
+        && (key & 1 == 1) == c.internal
+    {
+        diesel::update(search_docs::table.find(key)).set(search_docs::body.eq(&c.body)).execute(conn)?;
+        return Ok(());
+    }
+    let key = match existing {
+        Some(key) => {
+            diesel::delete(search_docs::table.find(key)).execute(conn)?;
+            (key & !1) + i64::from(c.internal)
+        }
+        None => {
+            // Two comments on one incident at once must not take the same slot: the incident's
+            // row lock orders them on PostgreSQL (SQLite writes one transaction at a time).
+            diesel::update(incidents::table.find(c.incident_id))
+                .set(incidents::updated_at.eq(incidents::updated_at))
+                .execute(conn)?;
+            let first = doc_key(c.incident_id, 0, false);
+            let last: Option<i64> = search_docs::table
+                .filter(search_docs::id.ge(first).and(search_docs::id.lt(first + KEY_SPAN)))
+                .select(diesel::dsl::max(search_docs::id))
+                .first(conn)?;
+            let slot = last.map(|k| ((k - first) >> 1) + 1).unwrap_or(1);
+            if slot >= KEY_SPAN / 2 {
+                tracing::warn!(incident = c.incident_id, comment = c.id, "too many comments to index this one");
+                return Ok(());
+            }
+            doc_key(c.incident_id, slot, c.internal)
+        }
+    };
     diesel::insert_into(search_docs::table)
         .values((
+            search_docs::id.eq(key),
             search_docs::incident_id.eq(c.incident_id),
             search_docs::comment_id.eq(Some(c.id)),
             search_docs::internal.eq(c.internal),
@@ -73,82 +126,195 @@ pub(super) fn pg_query(words: &[String]) -> String {
     words.join(" ")
 }
 
-/// Runs an incident-id query written once per engine. The SQL holds `{join}` and `{filters}`
-/// where the viewer's visibility and the internal-notes condition go; the words are the first
-/// parameter, the viewer's user and organization ids the next two when there is a viewer.
-fn matching_ids(
+/// Which documents a viewer's search may match: internal notes or not, and, for a customer,
+/// only their own incidents or their organization's.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope {
+    pub include_internal: bool,
+    /// (user id, shared organization id or -1) of a customer.
+    viewer: Option<(i64, i64)>,
+}
+
+impl Scope {
+    pub fn new(include_internal: bool, visibility: &Visibility) -> Scope {
+        let viewer = match visibility {
+            Visibility::Everything => None,
+            Visibility::Reporter { user_id, shared_org } => Some((*user_id, shared_org.unwrap_or(-1))),
+        };
+        Scope { include_internal, viewer }
+    }
+
+    /// The join and conditions for SQLite, where the FTS5 table is `search_fts`.
+    fn sqlite_sql(&self) -> (&'static str, String) {
+        let join = if self.viewer.is_some() { "JOIN incidents vi ON vi.id = (search_fts.rowid >> 20)" } else { "" };
+        let filters = format!(
+            "{} {}",
+            if self.include_internal { "" } else { "AND (search_fts.rowid & 1) = 0" },
+            if self.viewer.is_some() { "AND (vi.reporter_id = ? OR vi.organization_id = ?)" } else { "" }
+        );
+        (join, filters)
+    }
+
+    /// The join and conditions for PostgreSQL, where the documents are `d`; the viewer's two
+    /// ids are `$first` and `$first + 1`.
+    fn pg_sql(&self, first: usize) -> (&'static str, String) {
+        let join = if self.viewer.is_some() { "JOIN incidents vi ON vi.id = d.incident_id" } else { "" };
+        let filters = format!(
+            "{} {}",
+            if self.include_internal { "" } else { "AND NOT d.internal" },
+            if self.viewer.is_some() {
+                format!("AND (vi.reporter_id = ${first} OR vi.organization_id = ${})", first + 1)
+            } else {
+                String::new()
+            }
+        );
+        (join, filters)
+    }
+}
+
+#[derive(QueryableByName)]
+struct KeyRow {
+    #[diesel(sql_type = BigInt)]
+    key: i64,
+}
+
+#[derive(QueryableByName)]
+struct CountRow {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// Runs a query written once per engine whose parameters are the words, then optionally a
+/// document id bound, then the viewer's ids when the scope has a viewer.
+macro_rules! scoped_query {
+    ($conn:expr, $words:expr, $before:expr, $scope:expr, $sqlite:expr, $pg:expr) => {{
+        let scope: &Scope = $scope;
+        let before: Option<i64> = $before;
+        match $conn {
+            DbConnection::Sqlite(c) => {
+                let q = diesel::sql_query($sqlite).bind::<Text, _>(fts5_query($words)).into_boxed();
+                let q = match before {
+                    Some(b) => q.bind::<BigInt, _>(b),
+                    None => q,
+                };
+                match scope.viewer {
+                    Some((u, o)) => q.bind::<BigInt, _>(u).bind::<BigInt, _>(o).load(c)?,
+                    None => q.load(c)?,
+                }
+            }
+            DbConnection::Pg(c) => {
+                let q = diesel::sql_query($pg).bind::<Text, _>(pg_query($words)).into_boxed();
+                let q = match before {
+                    Some(b) => q.bind::<BigInt, _>(b),
+                    None => q,
+                };
+                match scope.viewer {
+                    Some((u, o)) => q.bind::<BigInt, _>(u).bind::<BigInt, _>(o).load(c)?,
+                    None => q.load(c)?,
+                }
+            }
+        }
+    }};
+}
+
+/// The ids of the newest `limit` matching documents the scope allows, below the document id
+/// `before`, newest first.
+pub fn match_keys(
     conn: &mut DbConnection,
     words: &[String],
-    include_internal: bool,
-    visibility: &Visibility,
-    sqlite_sql: &str,
-    pg_sql: &str,
+    scope: &Scope,
+    before: Option<i64>,
+    limit: i64,
 ) -> DbResult<Vec<i64>> {
     if words.is_empty() {
         return Ok(Vec::new());
     }
-    let viewer = match visibility {
-        Visibility::Everything => None,
-        Visibility::Reporter { user_id, shared_org } => Some((*user_id, shared_org.unwrap_or(-1))),
-    };
-    let join = if viewer.is_some() { "JOIN incidents vi ON vi.id = d.incident_id" } else { "" };
-    let rows: Vec<RankRow> = match conn {
-        DbConnection::Sqlite(c) => {
-            let filters = format!(
-                "{} {}",
-                if include_internal { "" } else { "AND d.internal = 0" },
-                if viewer.is_some() { "AND (vi.reporter_id = ? OR vi.organization_id = ?)" } else { "" }
-            );
-            let q = diesel::sql_query(sqlite_sql.replace("{join}", join).replace("{filters}", &filters))
-                .bind::<Text, _>(fts5_query(words));
-            match viewer {
-                Some((u, o)) => q.bind::<BigInt, _>(u).bind::<BigInt, _>(o).load(c)?,
-                None => q.load(c)?,
-            }
-        }
-        DbConnection::Pg(c) => {
-            let filters = format!(
-                "{} {}",
-                if include_internal { "" } else { "AND NOT d.internal" },
-                if viewer.is_some() { "AND (vi.reporter_id = $2 OR vi.organization_id = $3)" } else { "" }
-            );
-            let q = diesel::sql_query(pg_sql.replace("{join}", join).replace("{filters}", &filters))
-                .bind::<Text, _>(pg_query(words));
-            match viewer {
-                Some((u, o)) => q.bind::<BigInt, _>(u).bind::<BigInt, _>(o).load(c)?,
-                None => q.load(c)?,
-            }
-        }
-    };
-    Ok(rows.into_iter().map(|r| r.incident_id).collect())
+    let (join, filters) = scope.sqlite_sql();
+    let sqlite = format!(
+        "SELECT search_fts.rowid AS key FROM search_fts {join} WHERE search_fts MATCH ? {} {filters} \
+         ORDER BY search_fts.rowid DESC LIMIT {limit}",
+        if before.is_some() { "AND search_fts.rowid < ?" } else { "" }
+    );
+    let (join, filters) = scope.pg_sql(if before.is_some() { 3 } else { 2 });
+    let pg = format!(
+        "SELECT d.id AS key FROM search_docs d {join} WHERE d.tsv @@ plainto_tsquery('english', $1) {} {filters} \
+         ORDER BY d.id DESC LIMIT {limit}",
+        if before.is_some() { "AND d.id < $2" } else { "" }
+    );
+    let rows: Vec<KeyRow> = scoped_query!(conn, words, before, scope, sqlite, pg);
+    Ok(rows.into_iter().map(|r| r.key).collect())
 }
 
-/// The incidents behind the newest `SEARCH_WINDOW` matching documents the viewer may see,
-/// newest match first, each once. `include_internal = false` keeps internal notes out of the
-/// match (what customers search); the visibility condition sits inside the window so that a
-/// customer's own older incidents do not fall out behind newer matches of other organizations.
-pub fn window_incident_ids(
+/// How many incidents have a matching document the scope allows, counting no further than
+/// `SEARCH_WINDOW`.
+pub fn count_matching(conn: &mut DbConnection, words: &[String], scope: &Scope) -> DbResult<i64> {
+    if words.is_empty() {
+        return Ok(0);
+    }
+    let (join, filters) = scope.sqlite_sql();
+    let sqlite = format!(
+        "SELECT count(*) AS n FROM (SELECT DISTINCT search_fts.rowid >> 20 FROM search_fts {join} \
+         WHERE search_fts MATCH ? {filters} LIMIT {SEARCH_WINDOW})"
+    );
+    let (join, filters) = scope.pg_sql(2);
+    let pg = format!(
+        "SELECT count(*) AS n FROM (SELECT DISTINCT d.incident_id FROM search_docs d {join} \
+         WHERE d.tsv @@ plainto_tsquery('english', $1) {filters} LIMIT {SEARCH_WINDOW}) m"
+    );
+    let rows: Vec<CountRow> = scoped_query!(conn, words, None, scope, sqlite, pg);
+    Ok(rows.first().map(|r| r.n).unwrap_or(0))
+}
+
+/// Walks the matching documents newest first, chunk by chunk, handing each chunk's incidents
+/// (newest first, each once, with the oldest of its matching documents in the chunk) to `take`
+/// until it says stop, the matches run out, or `SEARCH_WINDOW` incidents were seen. The scope
+/// sits inside the walk, so that a customer's own older incidents do not fall out behind newer
+/// matches of other organizations. `first_chunk` is how many documents the first step reads.
+pub fn walk_matches(
     conn: &mut DbConnection,
     words: &[String],
-    include_internal: bool,
-    visibility: &Visibility,
-) -> DbResult<Vec<i64>> {
-    let ids = matching_ids(
-        conn,
-        words,
-        include_internal,
-        visibility,
-        &format!(
-            "SELECT d.incident_id AS incident_id FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid {{join}} \
-             WHERE search_fts MATCH ? {{filters}} ORDER BY search_fts.rowid DESC LIMIT {SEARCH_WINDOW}"
-        ),
-        &format!(
-            "SELECT d.incident_id FROM search_docs d {{join}} \
-             WHERE d.tsv @@ plainto_tsquery('english', $1) {{filters}} ORDER BY d.id DESC LIMIT {SEARCH_WINDOW}"
-        ),
-    )?;
-    let mut seen = std::collections::HashSet::with_capacity(ids.len());
-    Ok(ids.into_iter().filter(|id| seen.insert(*id)).collect())
+    scope: &Scope,
+    before_incident: Option<i64>,
+    first_chunk: i64,
+    mut take: impl FnMut(&mut DbConnection, &[(i64, i64)]) -> DbResult<bool>,
+) -> DbResult<()> {
+    let mut before = before_incident.map(|id| doc_key(id, 0, false));
+    let mut chunk = first_chunk.clamp(16, 16_384);
+    let mut seen = 0i64;
+    let mut last: Option<i64> = None;
+    loop {
+        let keys = match_keys(conn, words, scope, before, chunk)?;
+        let exhausted = (keys.len() as i64) < chunk;
+        before = keys.last().copied();
+        let mut found: Vec<(i64, i64)> = Vec::new();
+        for k in keys {
+            let id = incident_of(k);
+            match found.last_mut() {
+                Some(f) if f.0 == id => f.1 = k,
+                _ if last == Some(id) => {}
+                _ => found.push((id, k)),
+            }
+            last = Some(id);
+        }
+        found.truncate((SEARCH_WINDOW - seen).max(0) as usize);
+        seen += found.len() as i64;
+        let more = !found.is_empty() && take(conn, &found)?;
+        if !more || exhausted || seen >= SEARCH_WINDOW {
+            return Ok(());
+        }
+        chunk = (chunk * 4).min(16_384);
+    }
+}
+
+/// The newest `SEARCH_WINDOW` incidents with a matching document the scope allows, newest
+/// first.
+pub fn window_incident_ids(conn: &mut DbConnection, words: &[String], scope: &Scope) -> DbResult<Vec<i64>> {
+    let mut out = Vec::new();
+    walk_matches(conn, words, scope, None, 4096, |_, found| {
+        out.extend(found.iter().map(|(id, _)| *id));
+        Ok(true)
+    })?;
+    Ok(out)
 }
 
 #[derive(QueryableByName)]
@@ -166,30 +332,35 @@ struct RankRow {
 }
 
 /// One highlighted snippet per incident (for the given incidents), as HTML: the text escaped,
-/// matches in `<mark>`.
+/// matches in `<mark>`. The incident's own document comes first, then its comments in order.
 pub fn snippets(
     conn: &mut DbConnection,
     words: &[String],
     incident_ids: &[i64],
     include_internal: bool,
 ) -> DbResult<Vec<(i64, String)>> {
-    if words.is_empty() || incident_ids.is_empty() {
+    let (Some(low), Some(high)) = (incident_ids.iter().min(), incident_ids.iter().max()) else {
+        return Ok(Vec::new());
+    };
+    if words.is_empty() {
         return Ok(Vec::new());
     }
+    let (from, to) = (doc_key(*low, 0, false), doc_key(*high + 1, 0, false));
     let ids_json = serde_json::to_string(incident_ids).unwrap_or_else(|_| "[]".into());
     let rows: Vec<SnippetRow> = match conn {
-        // One rowid-bound MATCH per document of the page's incidents: FTS5 seeks each instead
-        // of walking every hit of a common word.
+        // One walk over the page's stretch of document ids; snippets are made only for the
+        // documents of the page's incidents.
         DbConnection::Sqlite(c) => diesel::sql_query(format!(
-            "SELECT incident_id, snippet FROM ( \
-               SELECT d.incident_id AS incident_id, d.comment_id IS NOT NULL AS is_comment, d.id AS doc, \
-                 (SELECT snippet(search_fts, -1, char(1), char(2), '…', 16) FROM search_fts \
-                   WHERE search_fts MATCH ? AND search_fts.rowid = d.id) AS snippet \
-               FROM search_docs d WHERE d.incident_id IN (SELECT value FROM json_each(?)) {} \
-             ) WHERE snippet IS NOT NULL ORDER BY incident_id, is_comment, doc",
-            if include_internal { "" } else { "AND d.internal = 0" }
+            "SELECT search_fts.rowid >> 20 AS incident_id, \
+               snippet(search_fts, -1, char(1), char(2), '…', 16) AS snippet \
+             FROM search_fts WHERE search_fts MATCH ? AND search_fts.rowid >= ? AND search_fts.rowid < ? \
+               AND (search_fts.rowid >> 20) IN (SELECT value FROM json_each(?)) {} \
+             ORDER BY search_fts.rowid",
+            if include_internal { "" } else { "AND (search_fts.rowid & 1) = 0" }
         ))
         .bind::<Text, _>(fts5_query(words))
+        .bind::<BigInt, _>(from)
+        .bind::<BigInt, _>(to)
         .bind::<Text, _>(ids_json)
         .load(c)?,
         DbConnection::Pg(c) => diesel::sql_query(format!(
@@ -197,23 +368,105 @@ pub fn snippets(
              ts_headline('english', d.title || ' ' || d.body, plainto_tsquery('english', $1), \
                'StartSel=' || chr(1) || ', StopSel=' || chr(2) || ', MaxWords=24, MinWords=8, MaxFragments=2, FragmentDelimiter=\" … \"') AS snippet \
              FROM search_docs d \
-             WHERE d.tsv @@ plainto_tsquery('english', $1) \
-               AND d.incident_id IN (SELECT (jsonb_array_elements_text($2::jsonb))::bigint) {} \
-             ORDER BY d.incident_id, d.comment_id IS NOT NULL, d.id",
+             WHERE d.tsv @@ plainto_tsquery('english', $1) AND d.id >= $2 AND d.id < $3 \
+               AND d.incident_id IN (SELECT (jsonb_array_elements_text($4::jsonb))::bigint) {} \
+             ORDER BY d.id",
             if include_internal { "" } else { "AND NOT d.internal" }
         ))
         .bind::<Text, _>(pg_query(words))
+        .bind::<BigInt, _>(from)
+        .bind::<BigInt, _>(to)
         .bind::<Text, _>(ids_json)
         .load(c)?,
     };
     let mut out: Vec<(i64, String)> = Vec::new();
     for r in rows {
-        if out.last().is_some_and(|(id, _)| *id == r.incident_id) {
+        if out.iter().any(|(id, _)| *id == r.incident_id) {
             continue;
         }
         out.push((r.incident_id, snippet_html(&r.snippet)));
     }
     Ok(out)
+}
+
+/// A highlighted snippet of each of these matching documents, as (incident id, HTML). The
+/// snippet is cut here rather than by the engine: FTS5's `snippet()` needs the MATCH again and
+/// seeks the word's whole posting list once per document, which cost more than the rest of a
+/// search page for common words; reading a page's documents by id is cheap on both engines.
+pub fn snippets_of_docs(conn: &mut DbConnection, words: &[String], keys: &[i64]) -> DbResult<Vec<(i64, String)>> {
+    if words.is_empty() || keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let docs: Vec<(i64, String, String)> = search_docs::table
+        .filter(super::in_ids(conn, "search_docs.id", keys))
+        .select((search_docs::id, search_docs::title, search_docs::body))
+        .load(conn)?;
+    Ok(docs.into_iter().map(|(key, title, body)| (incident_of(key), highlight(words, &title, &body))).collect())
+}
+
+/// How many words a snippet shows.
+const SNIPPET_WORDS: usize = 16;
+
+/// A stretch of about `SNIPPET_WORDS` words around the first word of `text` that matches a
+/// query word (loosely stemmed, as the engines match), the matches marked; HTML-escaped.
+fn highlight(words: &[String], title: &str, body: &str) -> String {
+    let text = if title.is_empty() { body.to_string() } else { format!("{title} — {body}") };
+    let stems: Vec<String> = words.iter().map(|w| stem(w).to_string()).collect();
+    let tokens: Vec<(usize, usize)> = word_spans(&text);
+    let mut lower = String::new();
+    let mut hit = |&(a, b): &(usize, usize)| {
+        lower.clear();
+        lower.extend(text[a..b].chars().flat_map(char::to_lowercase));
+        let s = stem(&lower);
+        stems.iter().any(|q| same_word(q, s))
+    };
+    let first = tokens.iter().position(&mut hit).unwrap_or(0);
+    let start = first.saturating_sub(SNIPPET_WORDS / 3);
+    let end = (start + SNIPPET_WORDS).min(tokens.len());
+    let (Some(&(from, _)), Some(&(_, to))) = (tokens.get(start), tokens.get(end.saturating_sub(1))) else {
+        return snippet_html(&text.chars().take(120).collect::<String>());
+    };
+    let mut raw = String::new();
+    if start > 0 {
+        raw.push('…');
+    }
+    let mut at = from;
+    for t in &tokens[start..end] {
+        raw.push_str(&text[at..t.0]);
+        if hit(t) {
+            raw.push(MARK_START);
+            raw.push_str(&text[t.0..t.1]);
+            raw.push(MARK_END);
+        } else {
+            raw.push_str(&text[t.0..t.1]);
+        }
+        at = t.1;
+    }
+    debug_assert_eq!(at, to);
+    if end < tokens.len() {
+        raw.push('…');
+    }
+    snippet_html(&raw)
+}
+
+/// Byte ranges of the words (runs of letters and digits) of a text.
+fn word_spans(text: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, c) in text.char_indices() {
+        match (c.is_alphanumeric(), start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                out.push((s, i));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        out.push((s, text.len()));
+    }
+    out
 }
 
 /// Escapes the engine's snippet and turns its markers into `<mark>`.
@@ -238,32 +491,28 @@ pub fn snippet_html(raw: &str) -> String {
 /// The best-ranked matching incidents the viewer may see, best first, looking at no more than
 /// `RANK_CANDIDATES` matching documents (ranking every hit of a common word is what makes
 /// relevance search slow).
-pub fn ranked_incident_ids(
-    conn: &mut DbConnection,
-    words: &[String],
-    include_internal: bool,
-    visibility: &Visibility,
-) -> DbResult<Vec<i64>> {
-    matching_ids(
-        conn,
-        words,
-        include_internal,
-        visibility,
-        &format!(
-            "SELECT incident_id FROM ( \
-               SELECT d.incident_id AS incident_id, bm25(search_fts, 4.0, 1.0) AS score \
-               FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid {{join}} \
-               WHERE search_fts MATCH ? {{filters}} ORDER BY search_fts.rowid DESC LIMIT {RANK_CANDIDATES} \
-             ) GROUP BY incident_id ORDER BY min(score), incident_id DESC"
-        ),
-        &format!(
-            "SELECT incident_id FROM ( \
-               SELECT d.incident_id, ts_rank(d.tsv, plainto_tsquery('english', $1)) AS score \
-               FROM search_docs d {{join}} WHERE d.tsv @@ plainto_tsquery('english', $1) {{filters}} \
-               ORDER BY d.id DESC LIMIT {RANK_CANDIDATES} \
-             ) m GROUP BY incident_id ORDER BY max(score) DESC, incident_id DESC"
-        ),
-    )
+pub fn ranked_incident_ids(conn: &mut DbConnection, words: &[String], scope: &Scope) -> DbResult<Vec<i64>> {
+    if words.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (join, filters) = scope.sqlite_sql();
+    let sqlite = format!(
+        "SELECT incident_id FROM ( \
+           SELECT search_fts.rowid >> 20 AS incident_id, bm25(search_fts, 4.0, 1.0) AS score \
+           FROM search_fts {join} WHERE search_fts MATCH ? {filters} \
+           ORDER BY search_fts.rowid DESC LIMIT {RANK_CANDIDATES} \
+         ) GROUP BY incident_id ORDER BY min(score), incident_id DESC"
+    );
+    let (join, filters) = scope.pg_sql(2);
+    let pg = format!(
+        "SELECT incident_id FROM ( \
+           SELECT d.incident_id, ts_rank(d.tsv, plainto_tsquery('english', $1)) AS score \
+           FROM search_docs d {join} WHERE d.tsv @@ plainto_tsquery('english', $1) {filters} \
+           ORDER BY d.id DESC LIMIT {RANK_CANDIDATES} \
+         ) m GROUP BY incident_id ORDER BY max(score) DESC, incident_id DESC"
+    );
+    let rows: Vec<RankRow> = scoped_query!(conn, words, None, scope, sqlite, pg);
+    Ok(rows.into_iter().map(|r| r.incident_id).collect())
 }
 
 // ---------- similarity (recurrence matching) ----------
@@ -400,7 +649,7 @@ pub fn similar_incidents(
                 "SELECT d.incident_id AS incident_id, i.service_id AS service_id, d.title AS title, \
                    substr(d.body, 1, {BODY_CHARS}) AS body \
                  FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid JOIN incidents i ON i.id = d.incident_id \
-                 WHERE search_fts MATCH ? AND d.comment_id IS NULL AND d.internal = 0 {} \
+                 WHERE search_fts MATCH ? AND (search_fts.rowid & 1048575) = 0 {} \
                  ORDER BY search_fts.rowid DESC LIMIT {window}",
                 if viewer.is_some() { "AND (i.reporter_id = ? OR i.organization_id = ?)" } else { "" }
             );
@@ -458,10 +707,8 @@ const BODY_CHARS: usize = 600;
 
 /// The incident's own title and description, the 100 % mark.
 fn own_text(conn: &mut DbConnection, incident_id: i64) -> DbResult<Option<(String, String)>> {
-    use super::schema::search_docs;
     Ok(search_docs::table
-        .filter(search_docs::incident_id.eq(incident_id))
-        .filter(search_docs::comment_id.is_null())
+        .find(doc_key(incident_id, 0, false))
         .select((search_docs::title, search_docs::body))
         .first::<(String, String)>(conn)
         .optional()?)
@@ -615,6 +862,22 @@ mod tests {
         let w = words("disk\" OR title:* NEAR(x) -- full");
         assert_eq!(w, vec!["disk", "or", "title", "near", "x", "full"]);
         assert_eq!(fts5_query(&w[..2]), "\"disk\" \"or\"");
+    }
+
+    #[test]
+    fn highlights_mark_stemmed_matches_around_the_first_one() {
+        let words = vec!["certificate".to_string(), "expired".to_string()];
+        let body = "Long preamble about many unrelated things that go on and on before the payments gateway \
+                    certificates <expire> tonight, and the certificate expired yesterday as well, more text follows here";
+        let h = highlight(&words, "Gateway down", body);
+        assert!(h.starts_with('…') && h.ends_with('…'), "{h}");
+        assert!(h.contains("<mark>certificates</mark>"), "{h}");
+        assert!(h.contains("&lt;<mark>expire</mark>&gt;"), "escaped, stem matched: {h}");
+        assert!(!h.contains("preamble"), "{h}");
+        assert_eq!(highlight(&words, "", "Printer jammed"), "Printer jammed");
+        assert_eq!(doc_key(3, 2, true) >> KEY_BITS, 3);
+        assert_eq!(incident_of(doc_key(7, 0, false)), 7);
+        assert_eq!(doc_key(7, 1, true) & 1, 1);
     }
 
     #[test]

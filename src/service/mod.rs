@@ -7,13 +7,13 @@ pub mod admin_orgs;
 pub mod admin_users;
 pub mod auth;
 pub mod bugs;
-pub mod counts;
 pub mod escalation;
 pub mod help;
 pub mod inbound;
 pub mod incidents;
 pub mod mail;
 pub mod problems;
+pub mod read_cache;
 pub mod releases;
 pub mod services;
 pub mod setup;
@@ -39,8 +39,8 @@ pub struct AppState {
     pub hasher: PasswordHasher,
     /// Key for CSRF tokens (from configuration or data_dir/secret.key).
     pub secret: Arc<Vec<u8>>,
-    /// Remembered queue counts, forgotten on every committed write.
-    pub counts: Arc<counts::CountCache>,
+    /// Remembered queue counts and filter lists, forgotten on every committed write.
+    pub cache: Arc<read_cache::ReadCache>,
 }
 
 /// Facts about the request that go into the audit log.
@@ -141,7 +141,7 @@ impl AppState {
         let mut conn = self.conn()?;
         let out = diesel::Connection::transaction(&mut *conn, f);
         if out.is_ok() {
-            self.counts.invalidate();
+            self.cache.invalidate();
         }
         out
     }

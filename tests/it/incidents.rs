@@ -827,6 +827,54 @@ both!(search_finds_words_in_public_replies, |app| {
     }
 });
 
+both!(search_pages_newest_first_through_filters_and_late_comments, |app| {
+    let admin = app.signed_in("admin").await;
+    let svc = service(&admin, "Payments API").await;
+    app.user("support", "finder@example.com").await;
+    let levels = ["high", "medium", "low"];
+    for i in 1..=60 {
+        let (impact, urgency) = (levels[i % 3], levels[(i / 3) % 3]);
+        let mut inc = input(&format!("Walrus outage {i:02}"), &svc, impact, urgency);
+        inc.description = format!("The walrus gateway failed, case {i}.");
+        create_direct(&app, "finder@example.com", inc).await;
+    }
+    let _other = create_direct(&app, "finder@example.com", input("Printer jam", &svc, "low", "low")).await;
+    let staff = app.browser();
+    assert_eq!(staff.login("finder@example.com", PASSWORD).await.status, 303);
+
+    let first = staff.get("/incidents?q=walrus").await;
+    let page1 = row_keys(&first.body);
+    assert_eq!(page1.len(), 50);
+    assert_eq!(page1.first().map(String::as_str), Some("INC-60"), "newest first");
+    assert_eq!(page1.last().map(String::as_str), Some("INC-11"));
+    assert_eq!(count_text(&first.body), "60 incidents");
+    let second = staff.get(&next_link(&first.body).expect("a next page")).await;
+    let page2 = row_keys(&second.body);
+    assert_eq!(page2, (1..=10).rev().map(|i| format!("INC-{i}")).collect::<Vec<_>>());
+    assert!(next_link(&second.body).is_none());
+
+    // A filter narrows the matches, still newest first, and the count follows it.
+    let p1 = staff.get("/incidents?q=walrus&priority=P1").await;
+    let keys = row_keys(&p1.body);
+    assert!(!keys.is_empty() && keys.len() < 60, "{keys:?}");
+    let numbers: Vec<i64> = keys.iter().filter_map(|k| k.trim_start_matches("INC-").parse().ok()).collect();
+    assert!(numbers.windows(2).all(|w| w[0] > w[1]), "newest first: {numbers:?}");
+    assert_eq!(count_text(&p1.body), format!("{} incidents", keys.len()));
+    for k in &keys {
+        assert!(incident(&staff, k).await.contains("<span class=\"badge\">P1</span>"), "{k} is P1");
+    }
+
+    // A reply on the oldest incident makes it findable by the reply's words; an internal note's
+    // words are found by staff only.
+    assert_eq!(reply(&staff, "INC-1", "Replaced the narwhal bearing.").await.status, 303);
+    assert_eq!(note(&staff, "INC-2", "Suspect the beluga firmware.").await.status, 303);
+    assert_eq!(row_keys(&staff.get("/incidents?q=narwhal").await.body), vec!["INC-1".to_string()]);
+    assert_eq!(row_keys(&staff.get("/incidents?q=beluga").await.body), vec!["INC-2".to_string()]);
+    let walrus = row_keys(&staff.get("/incidents?q=walrus+narwhal").await.body);
+    assert_eq!(walrus, Vec::<String>::new(), "every word must match within one document");
+    assert_eq!(count_text(&staff.get("/incidents?q=walrus").await.body), "60 incidents", "one row per incident");
+});
+
 // ---------- the queue ----------
 
 both!(queue_pages_are_stable_while_incidents_are_added, |app| {

@@ -7,6 +7,7 @@ use crate::db::{DbConnection, incidents, organizations, search, services, users}
 use crate::domain::incident::{LinkKind, Status, key, next_statuses};
 use crate::domain::policy::{self, Action, Actor, Resource};
 use crate::domain::role::Role;
+use crate::service::read_cache::{Count, Lists};
 use crate::service::{AppState, ServiceError, ServiceResult, actor_of, authorize};
 use chrono::{NaiveDate, NaiveDateTime, TimeZone};
 use std::collections::HashMap;
@@ -50,6 +51,8 @@ pub struct QueueView {
     pub rows: Vec<QueueRow>,
     pub count: i64,
     pub count_capped: bool,
+    /// A search with filters counted only the newest matches: there may be more.
+    pub count_at_least: bool,
     pub next: Option<String>,
     pub sort: String,
     pub staff: bool,
@@ -122,11 +125,19 @@ pub fn queue(state: &AppState, user: &User, p: &QueueParams) -> ServiceResult<Qu
     let default_sort = if staff && words.is_empty() { "priority" } else { "created" };
     let sort_name = if p.sort.is_empty() { default_sort.to_string() } else { p.sort.clone() };
 
-    if !words.is_empty() {
-        f.ids = Some(search::window_incident_ids(conn, &words, internal, &f.visibility)?);
-    }
-    let (incidents_page, next) = if sort_name == "relevance" && !words.is_empty() {
-        let ranked = search::ranked_incident_ids(conn, &words, internal, &f.visibility)?;
+    let scope = search::Scope::new(internal, &f.visibility);
+    let base = f.clone();
+    // The matching document of each row, when the search walk found them.
+    let mut matched: Option<Vec<i64>> = None;
+    let (incidents_page, next) = if words.is_empty() {
+        keyset_page(
+            conn,
+            &f,
+            Sort::parse(&sort_name).unwrap_or(if staff { Sort::Priority } else { Sort::Created }),
+            &p.after,
+        )?
+    } else if sort_name == "relevance" {
+        let ranked = search::ranked_incident_ids(conn, &words, &scope)?;
         f.ids = Some(ranked.clone());
         let found: HashMap<i64, QueueItem> = queue::page(conn, &f, Sort::Created, None, search::RANK_CANDIDATES)?
             .into_iter()
@@ -137,32 +148,49 @@ pub fn queue(state: &AppState, user: &User, p: &QueueParams) -> ServiceResult<Qu
         let end = (offset + PAGE_SIZE as usize).min(ordered.len());
         let next = (end < ordered.len()).then(|| end.to_string());
         (ordered.get(offset.min(end)..end).map(<[QueueItem]>::to_vec).unwrap_or_default(), next)
+    } else if sort_name == "created" {
+        // Newest first is the order of the search index itself: the page comes from walking it.
+        let after = Cursor::decode(&p.after).map(|c| c.id);
+        let mut found = queue::search_page(conn, &f, &words, &scope, after, PAGE_SIZE as usize + 1)?;
+        let more = found.len() as i64 > PAGE_SIZE;
+        found.truncate(PAGE_SIZE as usize);
+        let next = if more { found.last().map(|(i, _)| Cursor::of(Sort::Created, i).encode()) } else { None };
+        matched = Some(found.iter().map(|(_, key)| *key).collect());
+        (found.into_iter().map(|(i, _)| i).collect(), next)
     } else {
-        let sort = Sort::parse(&sort_name).unwrap_or(if staff { Sort::Priority } else { Sort::Created });
-        let after = Cursor::decode(&p.after);
-        let mut rows = queue::page(conn, &f, sort, after.as_ref(), PAGE_SIZE + 1)?;
-        let more = rows.len() as i64 > PAGE_SIZE;
-        rows.truncate(PAGE_SIZE as usize);
-        let next = if more { rows.last().map(|i| Cursor::of(sort, i).encode()) } else { None };
-        (rows, next)
+        f.ids = Some(search::window_incident_ids(conn, &words, &scope)?);
+        keyset_page(conn, &f, Sort::parse(&sort_name).unwrap_or(Sort::Created), &p.after)?
     };
-    let count = if f.ids.is_some() {
-        queue::count_capped(conn, &f)?
-    } else {
-        state.counts.get_or(format!("{f:?}"), || queue::count_capped(conn, &f))?
-    };
-    let lists = Lists::load(conn)?;
-    let rows = decorate(conn, &lists, incidents_page, &words, internal, staff)?;
-    let Lists { services, organizations } = lists;
-    let (assignees, organizations, tiers) = if staff {
-        (users::names_with_roles(conn, &working_roles(), 500)?, organizations, crate::db::tiers::all(conn)?)
-    } else {
-        (Vec::new(), Vec::new(), Vec::new())
-    };
+    let key = format!("{words:?} {internal} {base:?}");
+    let count = state.cache.get_or(key, || {
+        if words.is_empty() {
+            return Ok::<_, ServiceError>(Count::exact(queue::count_capped(conn, &base)?));
+        }
+        if base.is_unfiltered() {
+            return Ok(Count::exact(search::count_matching(conn, &words, &scope)?));
+        }
+        // Filters apply within the newest matches: when those fill the window, older ones may
+        // pass too.
+        let window = search::window_incident_ids(conn, &words, &scope)?;
+        let full = window.len() as i64 >= search::SEARCH_WINDOW;
+        let n = queue::count_capped(conn, &QueueFilter { ids: Some(window), ..base.clone() })?;
+        Ok(Count { n, at_least: full && n <= queue::COUNT_CAP })
+    })?;
+    let lists = lists(state, conn)?;
+    let rows = decorate(conn, &lists, incidents_page, &words, matched.as_deref(), internal, staff)?;
+    let (services, (assignees, organizations, tiers)) = (
+        lists.services.clone(),
+        if staff {
+            (lists.staff.clone(), lists.organizations.clone(), lists.tiers.clone())
+        } else {
+            (Vec::new(), Vec::new(), Vec::new())
+        },
+    );
     Ok(QueueView {
         rows,
-        count: count.min(queue::COUNT_CAP),
-        count_capped: count > queue::COUNT_CAP,
+        count: count.n.min(queue::COUNT_CAP),
+        count_capped: count.n > queue::COUNT_CAP,
+        count_at_least: count.at_least,
         next,
         sort: sort_name,
         staff,
@@ -173,16 +201,31 @@ pub fn queue(state: &AppState, user: &User, p: &QueueParams) -> ServiceResult<Qu
     })
 }
 
-/// The small lists a page of incidents is decorated with (loaded once per request).
-struct Lists {
-    services: Vec<Service>,
-    organizations: Vec<(i64, String)>,
+/// One page in a keyset order, starting after the encoded cursor.
+fn keyset_page(
+    conn: &mut DbConnection,
+    f: &QueueFilter,
+    sort: Sort,
+    after: &str,
+) -> ServiceResult<(Vec<QueueItem>, Option<String>)> {
+    let after = Cursor::decode(after);
+    let mut rows = queue::page(conn, f, sort, after.as_ref(), PAGE_SIZE + 1)?;
+    let more = rows.len() as i64 > PAGE_SIZE;
+    rows.truncate(PAGE_SIZE as usize);
+    let next = if more { rows.last().map(|i| Cursor::of(sort, i).encode()) } else { None };
+    Ok((rows, next))
 }
 
-impl Lists {
-    fn load(conn: &mut DbConnection) -> ServiceResult<Lists> {
-        Ok(Lists { services: services::all(conn)?, organizations: organizations::names(conn)? })
-    }
+/// The short lists incident pages show and filter by (remembered between requests).
+fn lists(state: &AppState, conn: &mut DbConnection) -> ServiceResult<std::sync::Arc<Lists>> {
+    state.cache.lists(|| {
+        Ok(Lists {
+            services: services::all(conn)?,
+            organizations: organizations::names(conn)?,
+            staff: users::names_with_roles(conn, &working_roles(), 500)?,
+            tiers: crate::db::tiers::all(conn)?,
+        })
+    })
 }
 
 /// Adds names, tags (for staff: tags are internal) and snippets to a page of incidents: a fixed
@@ -192,6 +235,7 @@ fn decorate(
     lists: &Lists,
     list: Vec<QueueItem>,
     words: &[String],
+    matched: Option<&[i64]>,
     internal: bool,
     staff: bool,
 ) -> ServiceResult<Vec<QueueRow>> {
@@ -206,7 +250,12 @@ fn decorate(
             tags.entry(id).or_default().push(t);
         }
     }
-    let snippets: HashMap<i64, String> = search::snippets(conn, words, &ids, internal)?.into_iter().collect();
+    let snippets: HashMap<i64, String> = match matched {
+        Some(keys) => search::snippets_of_docs(conn, words, keys)?,
+        None => search::snippets(conn, words, &ids, internal)?,
+    }
+    .into_iter()
+    .collect();
     Ok(list
         .into_iter()
         .map(|i| QueueRow {
@@ -565,7 +614,7 @@ pub fn dashboard(state: &AppState, user: &User) -> ServiceResult<Dashboard> {
         .map(|s| (s, by_status.iter().find(|(n, _)| n == s.as_str()).map(|(_, c)| *c).unwrap_or(0)))
         .collect();
     let staff = actor.role.is_staff();
-    let lists = Lists::load(conn)?;
+    let lists = lists(state, conn)?;
     let base = QueueFilter { visibility: vis, ..Default::default() };
     let (mine, unassigned_new) = if staff {
         let mine = queue::page(
@@ -586,7 +635,10 @@ pub fn dashboard(state: &AppState, user: &User) -> ServiceResult<Dashboard> {
             None,
             10,
         )?;
-        (decorate(conn, &lists, mine, &[], false, staff)?, decorate(conn, &lists, unassigned, &[], false, staff)?)
+        (
+            decorate(conn, &lists, mine, &[], None, false, staff)?,
+            decorate(conn, &lists, unassigned, &[], None, false, staff)?,
+        )
     } else {
         (Vec::new(), Vec::new())
     };
@@ -597,7 +649,7 @@ pub fn dashboard(state: &AppState, user: &User) -> ServiceResult<Dashboard> {
         by_severity,
         mine,
         unassigned_new,
-        recent: decorate(conn, &lists, recent, &[], false, staff)?,
+        recent: decorate(conn, &lists, recent, &[], None, false, staff)?,
     })
 }
 

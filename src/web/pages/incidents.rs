@@ -172,6 +172,8 @@ pub async fn queue(
     });
     let count_text = if view.count_capped {
         "10,000+ incidents".to_string()
+    } else if view.count_at_least {
+        format!("{}+ incidents among the newest matches", group_thousands(view.count))
     } else if view.count == 1 {
         "1 incident".to_string()
     } else {

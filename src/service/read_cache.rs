@@ -1,0 +1,145 @@
+//! What incident pages read over and over: queue counts and the short lists (services,
+//! organizations, staff, tiers) every queue page offers as filters. Counting up to 10,001
+//! matches walks that many index entries, which was the largest single cost of a queue page at
+//! a million incidents, and a busy queue is opened by many agents with the same filters.
+//! Everything remembered is dropped by any write committed through `AppState::tx` (the
+//! generation moves) and after `FRESH`, which bounds how stale it can be after writes this
+//! process cannot see (another instance on PostgreSQL, a bulk load).
+
+use crate::db::models::{Service, Tier};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Counts below this are cheap to take again and are never remembered.
+const WORTH_REMEMBERING: i64 = 1_000;
+const FRESH: Duration = Duration::from_secs(10);
+/// Distinct filters kept at once; beyond it the memory is cleared and starts again.
+const MAX_ENTRIES: usize = 2_000;
+
+/// How many incidents match, as far as was counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Count {
+    pub n: i64,
+    /// Only the newest matches were looked at, so there may be more than `n`.
+    pub at_least: bool,
+}
+
+impl Count {
+    pub fn exact(n: i64) -> Count {
+        Count { n, at_least: false }
+    }
+}
+
+/// The lists a queue page filters by.
+#[derive(Debug, Clone, Default)]
+pub struct Lists {
+    pub services: Vec<Service>,
+    /// (id, name), by name.
+    pub organizations: Vec<(i64, String)>,
+    /// (id, name) of the active staff who work incidents, by name.
+    pub staff: Vec<(i64, String)>,
+    pub tiers: Vec<Tier>,
+}
+
+type Remembered<T> = Mutex<Option<(T, u64, Instant)>>;
+
+#[derive(Default)]
+pub struct ReadCache {
+    generation: AtomicU64,
+    entries: Mutex<HashMap<String, (Count, u64, Instant)>>,
+    lists: Remembered<Arc<Lists>>,
+}
+
+impl ReadCache {
+    /// The lists, from memory while they are fresh, else from `load`.
+    pub fn lists<E>(&self, load: impl FnOnce() -> Result<Lists, E>) -> Result<Arc<Lists>, E> {
+        let generation = self.generation.load(Ordering::Acquire);
+        if let Ok(slot) = self.lists.lock()
+            && let Some((lists, g, at)) = slot.as_ref()
+            && *g == generation
+            && at.elapsed() < FRESH
+        {
+            return Ok(lists.clone());
+        }
+        let lists = Arc::new(load()?);
+        if let Ok(mut slot) = self.lists.lock() {
+            *slot = Some((lists.clone(), generation, Instant::now()));
+        }
+        Ok(lists)
+    }
+
+    /// Something was written: every remembered count may be wrong now.
+    pub fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// The count for `key`, from memory while it is fresh, else from `count`.
+    pub fn get_or<E>(&self, key: String, count: impl FnOnce() -> Result<Count, E>) -> Result<Count, E> {
+        let generation = self.generation.load(Ordering::Acquire);
+        if let Ok(map) = self.entries.lock()
+            && let Some((n, g, at)) = map.get(&key)
+            && *g == generation
+            && at.elapsed() < FRESH
+        {
+            return Ok(*n);
+        }
+        let n = count()?;
+        if n.n >= WORTH_REMEMBERING
+            && let Ok(mut map) = self.entries.lock()
+        {
+            if map.len() >= MAX_ENTRIES {
+                map.clear();
+            }
+            map.insert(key, (n, generation, Instant::now()));
+        }
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counted(cache: &ReadCache, key: &str, value: i64, calls: &mut u32) -> i64 {
+        cache
+            .get_or::<()>(key.into(), || {
+                *calls += 1;
+                Ok(Count::exact(value))
+            })
+            .map(|c| c.n)
+            .unwrap_or(-1)
+    }
+
+    #[test]
+    fn large_counts_are_remembered_until_a_write() {
+        let cache = ReadCache::default();
+        let mut calls = 0;
+        assert_eq!(counted(&cache, "open", 5_000, &mut calls), 5_000);
+        assert_eq!(counted(&cache, "open", 6_000, &mut calls), 5_000);
+        assert_eq!(calls, 1);
+        cache.invalidate();
+        assert_eq!(counted(&cache, "open", 6_000, &mut calls), 6_000);
+        assert_eq!(calls, 2);
+    }
+
+    #[test]
+    fn lists_are_loaded_again_after_a_write() {
+        let cache = ReadCache::default();
+        let load = |n: usize| move || Ok::<_, ()>(Lists { staff: vec![(1, "x".into()); n], ..Default::default() });
+        assert_eq!(cache.lists(load(1)).map(|l| l.staff.len()), Ok(1));
+        assert_eq!(cache.lists(load(2)).map(|l| l.staff.len()), Ok(1), "remembered");
+        cache.invalidate();
+        assert_eq!(cache.lists(load(2)).map(|l| l.staff.len()), Ok(2));
+    }
+
+    #[test]
+    fn small_counts_are_always_taken_again() {
+        let cache = ReadCache::default();
+        let mut calls = 0;
+        counted(&cache, "mine", 12, &mut calls);
+        assert_eq!(counted(&cache, "mine", 13, &mut calls), 13);
+        assert_eq!(calls, 2);
+    }
+}
