@@ -3,6 +3,7 @@
 //!
 //!   cargo bench --bench queue -- --incidents 100000
 //!   cargo bench --bench queue -- --db /path/to/firewatch.db --seconds 20
+//!   cargo bench --bench queue -- --db /path/to/firewatch.db --only search
 //!
 //! With --db, the database must have been filled by `firewatch demo-data --password
 //! "bench password 2026"`. Speed targets live here, never in a timed test.
@@ -23,10 +24,12 @@ struct Args {
     db: Option<String>,
     seconds: u64,
     clients: usize,
+    /// Run only the scenarios whose name contains this.
+    only: Option<String>,
 }
 
 fn args() -> Args {
-    let mut a = Args { incidents: 100_000, db: None, seconds: 10, clients: 16 };
+    let mut a = Args { incidents: 100_000, db: None, seconds: 10, clients: 16, only: None };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         match flag.as_str() {
@@ -34,6 +37,7 @@ fn args() -> Args {
             "--db" => a.db = it.next(),
             "--seconds" => a.seconds = it.next().and_then(|v| v.parse().ok()).unwrap_or(a.seconds),
             "--clients" => a.clients = it.next().and_then(|v| v.parse().ok()).unwrap_or(a.clients),
+            "--only" => a.only = it.next(),
             _ => {}
         }
     }
@@ -160,6 +164,9 @@ async fn main() {
         "scenario", "requests", "req/s", "p50 ms", "p99 ms", "max ms", "errors"
     );
     for (name, url) in scenarios {
+        if a.only.as_deref().is_some_and(|o| !name.contains(o)) {
+            continue;
+        }
         let url = Arc::new(url);
         let deadline = Instant::now() + Duration::from_secs(a.seconds);
         let mut tasks = Vec::new();

@@ -407,66 +407,108 @@ pub fn snippets_of_docs(conn: &mut DbConnection, words: &[String], keys: &[i64])
 /// How many words a snippet shows.
 const SNIPPET_WORDS: usize = 16;
 
-/// A stretch of about `SNIPPET_WORDS` words around the first word of `text` that matches a
-/// query word (loosely stemmed, as the engines match), the matches marked; HTML-escaped.
+/// A stretch of about `SNIPPET_WORDS` words around the first word of the title or body that
+/// matches a query word (loosely stemmed, as the engines match), the matches marked;
+/// HTML-escaped. Only as much of the text is read as the stretch needs.
 fn highlight(words: &[String], title: &str, body: &str) -> String {
-    let text = if title.is_empty() { body.to_string() } else { format!("{title} — {body}") };
+    const BEFORE: usize = SNIPPET_WORDS / 3;
     let stems: Vec<String> = words.iter().map(|w| stem(w).to_string()).collect();
-    let tokens: Vec<(usize, usize)> = word_spans(&text);
+    let parts = [title, body];
     let mut lower = String::new();
-    let mut hit = |&(a, b): &(usize, usize)| {
+    let mut hit = |&(p, a, b): &(usize, usize, usize)| {
         lower.clear();
-        lower.extend(text[a..b].chars().flat_map(char::to_lowercase));
+        lower.extend(parts[p][a..b].chars().flat_map(char::to_lowercase));
         let s = stem(&lower);
         stems.iter().any(|q| same_word(q, s))
     };
-    let first = tokens.iter().position(&mut hit).unwrap_or(0);
-    let start = first.saturating_sub(SNIPPET_WORDS / 3);
-    let end = (start + SNIPPET_WORDS).min(tokens.len());
-    let (Some(&(from, _)), Some(&(_, to))) = (tokens.get(start), tokens.get(end.saturating_sub(1))) else {
-        return snippet_html(&text.chars().take(120).collect::<String>());
-    };
+    let spans = || parts.iter().enumerate().flat_map(|(p, t)| WordSpans::new(t).map(move |(a, b)| (p, a, b)));
+    let mut earlier: std::collections::VecDeque<(usize, usize, usize)> = std::collections::VecDeque::new();
+    let mut skipped = false;
+    let mut window: Vec<(usize, usize, usize)> = Vec::new();
+    let mut rest = false;
+    for sp in spans() {
+        if window.is_empty() {
+            if hit(&sp) {
+                window.extend(earlier.drain(..));
+                window.push(sp);
+            } else {
+                earlier.push_back(sp);
+                if earlier.len() > BEFORE {
+                    earlier.pop_front();
+                    skipped = true;
+                }
+            }
+        } else if window.len() < SNIPPET_WORDS {
+            window.push(sp);
+        } else {
+            rest = true;
+            break;
+        }
+    }
+    if window.is_empty() {
+        // No word matched as written here (the engine's stemmer is subtler): show the start.
+        skipped = false;
+        let mut all = spans();
+        window = all.by_ref().take(SNIPPET_WORDS).collect();
+        rest = all.next().is_some();
+    }
     let mut raw = String::new();
-    if start > 0 {
+    if skipped {
         raw.push('…');
     }
-    let mut at = from;
-    for t in &tokens[start..end] {
-        raw.push_str(&text[at..t.0]);
+    let mut prev: Option<(usize, usize)> = None;
+    for t in &window {
+        let (p, a, b) = *t;
+        match prev {
+            Some((pp, end)) if pp == p => raw.push_str(&parts[p][end..a]),
+            Some(_) => raw.push_str(" — "),
+            None => {}
+        }
+        let word = &parts[p][a..b];
         if hit(t) {
             raw.push(MARK_START);
-            raw.push_str(&text[t.0..t.1]);
+            raw.push_str(word);
             raw.push(MARK_END);
         } else {
-            raw.push_str(&text[t.0..t.1]);
+            raw.push_str(word);
         }
-        at = t.1;
+        prev = Some((p, b));
     }
-    debug_assert_eq!(at, to);
-    if end < tokens.len() {
+    if rest {
         raw.push('…');
     }
     snippet_html(&raw)
 }
 
-/// Byte ranges of the words (runs of letters and digits) of a text.
-fn word_spans(text: &str) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
-    let mut start = None;
-    for (i, c) in text.char_indices() {
-        match (c.is_alphanumeric(), start) {
-            (true, None) => start = Some(i),
-            (false, Some(s)) => {
-                out.push((s, i));
-                start = None;
+/// Byte ranges of the words (runs of letters and digits) of a text, in order.
+struct WordSpans<'a> {
+    chars: std::str::CharIndices<'a>,
+    len: usize,
+}
+
+impl<'a> WordSpans<'a> {
+    fn new(text: &'a str) -> Self {
+        WordSpans { chars: text.char_indices(), len: text.len() }
+    }
+}
+
+impl Iterator for WordSpans<'_> {
+    type Item = (usize, usize);
+
+    fn next(&mut self) -> Option<(usize, usize)> {
+        let start = loop {
+            let (i, c) = self.chars.next()?;
+            if c.is_alphanumeric() {
+                break i;
             }
-            _ => {}
+        };
+        for (i, c) in self.chars.by_ref() {
+            if !c.is_alphanumeric() {
+                return Some((start, i));
+            }
         }
+        Some((start, self.len))
     }
-    if let Some(s) = start {
-        out.push((s, text.len()));
-    }
-    out
 }
 
 /// Escapes the engine's snippet and turns its markers into `<mark>`.
@@ -757,17 +799,19 @@ impl Scorer {
 }
 
 /// For each query stem: whether the title, and the description, hold it.
+/// The distinct stems of a lowercased text's words of three letters or more.
+fn stems_of(text: &str) -> Vec<&str> {
+    let mut v: Vec<&str> = text.split(|c: char| !c.is_alphanumeric()).filter(|w| w.len() >= 3).map(stem).collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
 fn word_hits(stems: &[String], title: &str, body: &str) -> Vec<(bool, bool)> {
     let (title, body) = (title.to_lowercase(), body.to_lowercase());
-    let tokens = |text: &str| -> Vec<String> {
-        let mut v: Vec<String> =
-            text.split(|c: char| !c.is_alphanumeric()).filter(|w| w.len() >= 3).map(|w| stem(w).to_string()).collect();
-        v.sort_unstable();
-        v.dedup();
-        v
-    };
-    let (t, b) = (tokens(&title), tokens(&body));
-    stems.iter().map(|s| (t.iter().any(|h| same_word(s, h)), b.iter().any(|h| same_word(s, h)))).collect()
+    let (t, b) = (stems_of(&title), stems_of(&body));
+    stems
+        .iter().map(|s| (t.iter().any(|h| same_word(s, h)), b.iter().any(|h| same_word(s, h)))).collect()
 }
 
 /// A crude English stem for word overlap: plurals and -ed/-ing endings dropped.

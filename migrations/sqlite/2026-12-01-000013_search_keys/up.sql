@@ -41,3 +41,5 @@ CREATE TRIGGER search_docs_au AFTER UPDATE ON search_docs BEGIN
     INSERT INTO search_fts (rowid, title, body) VALUES (new.id, new.title, new.body);
 END;
 INSERT INTO search_fts (search_fts) VALUES ('rebuild');
+-- 'rebuild' leaves many segments, and every query pays for each: merge them into one.
+INSERT INTO search_fts (search_fts) VALUES ('optimize');
