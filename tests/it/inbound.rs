@@ -231,9 +231,7 @@ both!(automatic_mail_loops_and_duplicates_are_refused_and_listed, |app| {
 
     // A month later the refused messages' raw bytes are gone; their record stays.
     app.advance(chrono::Duration::days(31));
-    let state = app.state.clone();
-    let report =
-        tokio::task::spawn_blocking(move || firewatch::jobs::run_once(&state)).await.expect("join").expect("jobs");
+    let report = app.run_jobs().await;
     assert_eq!(report.inbound_pruned, 4, "{report:?}");
     let admin = login_as(&app, "admin", "second-admin@example.com").await;
     let old = admin.get("/admin/inbound/1").await;

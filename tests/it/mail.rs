@@ -53,8 +53,7 @@ pub(crate) async fn smtp_sink(port: u16) -> Arc<Mutex<Vec<String>>> {
 }
 
 pub(crate) async fn run_jobs(app: &TestApp) -> firewatch::jobs::JobReport {
-    let state = app.state.clone();
-    tokio::task::spawn_blocking(move || firewatch::jobs::run_once(&state)).await.expect("join").expect("jobs")
+    app.run_jobs().await
 }
 
 pub(crate) fn free_port() -> u16 {
@@ -316,4 +315,34 @@ both!(asvs_2_5_5_an_email_change_is_mailed_to_both_addresses, |app| {
         |t| t.contains("To: \"Test support\" <old.address@example.com>") || t.contains("<old.address@example.com>")
     ));
     assert!(texts.iter().all(|t| t.contains("Your Firewatch email address was changed")));
+});
+
+both!(mail_is_still_delivered_when_an_earlier_job_fails, |app| {
+    let admin = app.signed_in("admin").await;
+    let svc = service(&admin, "Billing").await;
+    let customer = login_as(&app, "customer", "hal@example.com").await;
+    let key = quick(&customer, &svc, "Invoice twice").await;
+    let agent = login_as(&app, "support", "ida@example.com").await;
+    assert_eq!(
+        act(&agent, &key, "/comments", &[("body", "Refunded one."), ("visibility", "public")]).await.status,
+        303
+    );
+    // The overdue-action job runs before delivery; without its table it fails on every tick.
+    let state = app.state.clone();
+    tokio::task::spawn_blocking(move || {
+        use diesel::RunQueryDsl;
+        let mut conn = state.db.get().expect("conn");
+        diesel::sql_query("ALTER TABLE problem_actions RENAME TO problem_actions_gone")
+            .execute(&mut *conn)
+            .expect("rename");
+    })
+    .await
+    .expect("join");
+    let state = app.state.clone();
+    let r = tokio::task::spawn_blocking(move || firewatch::jobs::run_once(&state)).await.expect("join");
+    assert_eq!(r.failed, vec!["overdue_actions"], "{r:?}");
+    assert_eq!(r.mails_sent, 1, "delivery ran after the failed job: {r:?}");
+    let files: Vec<_> =
+        std::fs::read_dir(app.dir.path().join("mail")).expect("mail dir").filter_map(|e| e.ok()).collect();
+    assert_eq!(files.len(), 1);
 });

@@ -262,13 +262,9 @@ both!(overdue_actions_are_listed_and_their_owner_told_once, |app| {
     assert!(actions.contains("Add queue workers") && !actions.contains("badge-overdue"), "not due yet");
 
     app.advance(chrono::Duration::days(3));
-    let state = app.state.clone();
-    let report =
-        tokio::task::spawn_blocking(move || firewatch::jobs::run_once(&state)).await.expect("join").expect("jobs");
+    let report = app.run_jobs().await;
     assert_eq!(report.actions_overdue, 1, "{report:?}");
-    let state = app.state.clone();
-    let again =
-        tokio::task::spawn_blocking(move || firewatch::jobs::run_once(&state)).await.expect("join").expect("jobs");
+    let again = app.run_jobs().await;
     assert_eq!(again.actions_overdue, 0, "told once");
     let agent = login_as(&app, "support", "sam2@example.com").await;
     let actions = agent.get("/problems/actions").await;

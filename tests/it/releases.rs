@@ -83,8 +83,7 @@ pub(crate) async fn tick_all(b: &Browser, release: &str) {
 }
 
 async fn jobs(app: &TestApp) -> firewatch::jobs::JobReport {
-    let state = app.state.clone();
-    tokio::task::spawn_blocking(move || firewatch::jobs::run_once(&state)).await.expect("join").expect("jobs")
+    app.run_jobs().await
 }
 
 both!(the_loop_from_incident_to_a_verified_fix, |app| {

@@ -212,8 +212,7 @@ both!(admins_edit_policies_calendars_and_organization_overrides, |app| {
 });
 
 async fn run_jobs(app: &TestApp) -> firewatch::jobs::JobReport {
-    let state = app.state.clone();
-    tokio::task::spawn_blocking(move || firewatch::jobs::run_once(&state)).await.expect("join").expect("jobs")
+    app.run_jobs().await
 }
 
 both!(a_breached_sev2_warns_then_escalates_to_the_on_call_person, |app| {
