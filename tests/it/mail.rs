@@ -346,3 +346,42 @@ both!(mail_is_still_delivered_when_an_earlier_job_fails, |app| {
         std::fs::read_dir(app.dir.path().join("mail")).expect("mail dir").filter_map(|e| e.ok()).collect();
     assert_eq!(files.len(), 1);
 });
+
+both!(a_delivery_claim_outlasts_a_slow_batch_and_keeps_the_message_id, |app| {
+    let admin = app.signed_in("admin").await;
+    let svc = service(&admin, "Portal").await;
+    let customer = login_as(&app, "customer", "jo@example.com").await;
+    let key = quick(&customer, &svc, "Portal slow").await;
+    let agent = login_as(&app, "support", "kim@example.com").await;
+    assert_eq!(act(&agent, &key, "/comments", &[("body", "Looking."), ("visibility", "public")]).await.status, 303);
+    let (state, clock) = (app.state.clone(), app.clock.clone());
+    tokio::task::spawn_blocking(move || {
+        use firewatch::db::outbox;
+        let mut conn = state.db.get().expect("conn");
+        let conn = &mut *conn;
+        let now = || state.clock.now_naive();
+        let first = outbox::claim_due(conn, now(), 50).expect("claim");
+        assert_eq!(first.len(), 1);
+        let (id, message_id, mut held) = (first[0].id, first[0].message_id.clone(), first[0].next_attempt_at);
+        // Eleven minutes into a slow batch, another instance finds nothing to take.
+        clock.advance(chrono::Duration::minutes(11));
+        assert!(outbox::claim_due(conn, now(), 50).expect("claim").is_empty(), "the claim still holds");
+        // The run renews what is left of its batch before each message, so it keeps holding.
+        for _ in 0..3 {
+            let until = outbox::claim_until(now());
+            assert_eq!(outbox::renew_claims(conn, &[id], held, until).expect("renew"), vec![id]);
+            held = until;
+            clock.advance(chrono::Duration::minutes(14));
+            assert!(outbox::claim_due(conn, now(), 50).expect("claim").is_empty(), "renewed, still held");
+        }
+        // The run died: once its claim runs out the message is taken again, with the same Message-ID.
+        clock.advance(chrono::Duration::minutes(2));
+        let again = outbox::claim_due(conn, now(), 50).expect("claim");
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].message_id, message_id);
+        // Had the first run only been slow, its renewal now finds the claim gone and leaves it.
+        assert!(outbox::renew_claims(conn, &[id], held, outbox::claim_until(now())).expect("renew").is_empty());
+    })
+    .await
+    .expect("join");
+});
