@@ -29,7 +29,13 @@ pub struct ProblemInput {
     /// A staff user id, or empty.
     pub owner: String,
     pub services: Vec<String>,
+    /// Days without a new incident after the fix release before it counts as verified (1–365;
+    /// empty means the default).
+    pub watch_days: String,
 }
+
+/// The watch period a problem gets unless someone sets another.
+pub const DEFAULT_WATCH_DAYS: i32 = 30;
 
 fn status_of(p: &Problem) -> ProblemStatus {
     ProblemStatus::parse(&p.status).unwrap_or(ProblemStatus::Investigating)
@@ -71,6 +77,13 @@ fn validate(conn: &mut DbConnection, input: &ProblemInput) -> ServiceResult<(Pro
             None => errors.add("services", "Choose services from the list."),
         }
     }
+    let watch_days = match input.watch_days.trim() {
+        "" => Some(DEFAULT_WATCH_DAYS),
+        d => d.parse::<i32>().ok().filter(|d| (1..=365).contains(d)),
+    };
+    if watch_days.is_none() {
+        errors.add("watch_days", "Enter the watch period in days (1 to 365).");
+    }
     errors.into_result()?;
     let [statement, analysis, contributing_factors, five_whys, customer_impact, workaround]: [String; 6] =
         texts.try_into().map_err(|_| ServiceError::Internal("validated texts missing".into()))?;
@@ -85,6 +98,7 @@ fn validate(conn: &mut DbConnection, input: &ProblemInput) -> ServiceResult<(Pro
             customer_impact,
             workaround,
             owner_id,
+            watch_days: watch_days.unwrap_or(DEFAULT_WATCH_DAYS),
         },
         service_ids,
     ))
@@ -157,6 +171,10 @@ pub fn update(
             if old != new {
                 event(conn, id, Some(user.id), "field_changed", (field, old, new), now)?;
             }
+        }
+        if before.watch_days != after.watch_days {
+            let (old, new) = (before.watch_days.to_string(), after.watch_days.to_string());
+            event(conn, id, Some(user.id), "field_changed", ("watch period", &old, &new), now)?;
         }
         if before.owner_id != after.owner_id {
             let name = |conn: &mut DbConnection, o: Option<i64>| -> ServiceResult<String> {

@@ -316,3 +316,55 @@ both!(the_checklist_template_shapes_new_releases, |app| {
     assert!(dup.contains("A release with this version exists already.") && dup.contains("Again"));
     assert_eq!(devops.get("/admin/checklist").await.status, 403);
 });
+
+/// Ticks the checklist, has a manager approve, and deploys the release.
+async fn approve_and_deploy(app: &TestApp, devops: &Browser, release: &str) {
+    tick_all(devops, release).await;
+    let manager = login_as(app, "manager", &format!("max-{}@example.com", firewatch::crypto::random_token(3))).await;
+    let r = post_on(&manager, release, &format!("{release}/approve"), &[("override_reason", "")]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    for s in ["ready", "deployed"] {
+        let r = post_on(devops, release, &format!("{release}/status"), &[("status", s), ("reason", "")]).await;
+        assert_eq!(r.status, 303, "{s}: {}", r.body);
+    }
+}
+
+both!(a_problems_own_watch_period_decides_when_its_fix_is_verified, |app| {
+    let admin = app.signed_in("admin").await;
+    let svc = service(&admin, "Search").await;
+    let customer = login_as(&app, "customer", "cora@example.com").await;
+    let inc = quick(&customer, &svc, "Search empty").await;
+    let devops = login_as(&app, "devops", "dev@example.com").await;
+    let bad = devops
+        .submit(
+            "/problems/new",
+            "/problems",
+            &[("title", "Index stale"), ("category", "code_defect"), ("watch_days", "0")],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.contains("Enter the watch period in days (1 to 365).") && bad.contains("value=\"0\""), "{}", bad.body);
+    assert!(devops.get("/problems/new").await.contains("value=\"30\""), "the default is offered");
+
+    let release = chain(&devops, &inc, &svc, "2026.4.1").await;
+    assert!(devops.get("/problems/PRB-1").await.contains("30 days after the fix"));
+    let edit = [("title", "Root cause of INC-1"), ("category", "code_defect"), ("watch_days", "400")];
+    let r = post_on(&devops, "/problems/PRB-1", "/problems/PRB-1", &edit).await;
+    assert_eq!(r.status, 422, "over a year");
+    assert!(r.contains("value=\"400\""), "the typed value is kept");
+    let edit = [("title", "Root cause of INC-1"), ("category", "code_defect"), ("watch_days", "7")];
+    assert_eq!(post_on(&devops, "/problems/PRB-1", "/problems/PRB-1", &edit).await.status, 303);
+    let page = devops.get("/problems/PRB-1").await;
+    assert!(page.contains("7 days after the fix") && page.contains("Changed the watch period"), "{}", page.body);
+
+    approve_and_deploy(&app, &devops, &release).await;
+    assert!(devops.get("/problems/PRB-1").await.contains("Verified by itself"));
+    app.advance(chrono::Duration::days(6));
+    let r = app.run_jobs().await;
+    assert_eq!((r.releases_closed, r.problems_verified), (1, 0), "six quiet days are not seven");
+    app.advance(chrono::Duration::days(1) + chrono::Duration::minutes(1));
+    assert_eq!(app.run_jobs().await.problems_verified, 1);
+    let devops = login_as(&app, "devops", "dev2@example.com").await;
+    let page = devops.get("/problems/PRB-1").await;
+    assert!(page.contains("problem-verified") && page.contains("no new incident in the 7 days"), "{}", page.body);
+});
