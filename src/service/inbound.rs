@@ -5,13 +5,13 @@
 use super::incidents::{NewIncidentInput, add_comment_in, change_status_in, create_in, load_visible, record_link};
 use super::{AppState, FieldErrors, RequestMeta, ServiceError, ServiceResult, actor_of, authorize};
 use crate::db::models::{InboundMessage, Incident, User};
-use std::borrow::Cow;
 use crate::db::{DbConnection, attachments, inbound, incidents, organizations, services, settings, users};
 use crate::domain::inbound::{ClosedReply, UnknownSender, domain_of, subject_key, thread_key, title_from_subject};
 use crate::domain::incident::{LinkKind, Mover, Status, key, parse_key};
 use crate::domain::policy::{self, Action, Resource};
 use crate::domain::role::Role;
 use crate::mail::inbound::{ParsedMail, parse};
+use std::borrow::Cow;
 
 const KEY_UNKNOWN: &str = "inbound.unknown_sender";
 const KEY_CLOSED: &str = "inbound.closed_reply";

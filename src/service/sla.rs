@@ -5,7 +5,8 @@ use crate::db::models::{Incident, SlaPolicy, User};
 use crate::db::{DbConnection, incidents, organizations, sla};
 use crate::domain::policy::{Action, Resource};
 use crate::domain::sla::{
-    Calendar, ClockReading, calendar_from_parts, first_response_spans, mark_stands, phase_of_status, read, resolution_spans, utc,
+    Calendar, ClockReading, calendar_from_parts, first_response_spans, mark_stands, phase_of_status, read,
+    resolution_spans, utc,
 };
 use chrono::{DateTime, Duration, Utc};
 

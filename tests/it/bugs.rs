@@ -112,15 +112,10 @@ both!(bugs_link_to_problems_and_incidents_and_the_worst_comes_first, |app| {
 
 /// The row of `/bugs` for this key: (impact, incidents, organizations) as the table shows them.
 fn list_row(body: &str, key: &str) -> (String, String, String) {
-    let row = body
-        .split("<tr>")
-        .find(|r| r.contains(&format!(">{key}</a>")))
-        .unwrap_or_else(|| panic!("{key} in {body}"));
-    let nums: Vec<String> = row
-        .split("<td class=\"num\">")
-        .skip(1)
-        .filter_map(|c| c.split('<').next().map(str::to_string))
-        .collect();
+    let row =
+        body.split("<tr>").find(|r| r.contains(&format!(">{key}</a>"))).unwrap_or_else(|| panic!("{key} in {body}"));
+    let nums: Vec<String> =
+        row.split("<td class=\"num\">").skip(1).filter_map(|c| c.split('<').next().map(str::to_string)).collect();
     (nums[0].clone(), nums[1].clone(), nums[2].clone())
 }
 
