@@ -175,10 +175,10 @@ pub fn for_problem(conn: &mut DbConnection, problem_id: i64) -> DbResult<Vec<Bug
         .load(conn)?)
 }
 
-/// The fix did not hold: marks the bug's fix ineffective.
-pub fn mark_ineffective(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> DbResult<()> {
+/// The fix did not hold (`true`), or a new fix shipped since (`false`).
+pub fn set_ineffective(conn: &mut DbConnection, id: i64, ineffective: bool, now: NaiveDateTime) -> DbResult<()> {
     diesel::update(bugs::table.find(id))
-        .set((bugs::fix_ineffective.eq(true), bugs::updated_at.eq(now)))
+        .set((bugs::fix_ineffective.eq(ineffective), bugs::updated_at.eq(now)))
         .execute(conn)?;
     Ok(())
 }

@@ -79,6 +79,17 @@ impl BugStatus {
     }
 }
 
+/// Whether a bug no longer holds its problem's fix back: shipped (released or verified, and not
+/// found ineffective since) or given up (won't fix). A problem's fix is out once every one of its
+/// bugs is shipped.
+pub fn is_shipped(status: &str, fix_ineffective: bool) -> bool {
+    match BugStatus::parse(status) {
+        Some(BugStatus::Released | BugStatus::Verified) => !fix_ineffective,
+        Some(BugStatus::WontFix) => true,
+        _ => false,
+    }
+}
+
 /// How much one linked incident of this severity weighs.
 pub fn severity_weight(severity: &str) -> u32 {
     match Severity::parse(severity) {
@@ -106,6 +117,13 @@ mod tests {
         assert_eq!(impact(&["SEV4", "SEV4", "SEV4"], 1), 6);
         assert!(impact(&["SEV2", "SEV3"], 2) > impact(&["SEV2", "SEV3"], 1));
         assert_eq!(impact(&[], 0), 0);
+    }
+
+    #[test]
+    fn a_bug_is_shipped_once_released_for_good_or_given_up() {
+        assert!(is_shipped("released", false) && is_shipped("verified", false) && is_shipped("wont_fix", false));
+        assert!(!is_shipped("fixed", false) && !is_shipped("open", false) && !is_shipped("in_progress", false));
+        assert!(!is_shipped("released", true), "a fix that did not hold is not out");
     }
 
     #[test]

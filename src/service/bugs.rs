@@ -391,6 +391,7 @@ pub fn describe(e: &HistoryEntry) -> String {
         "linked" => format!("Linked {}", e.new_value),
         "unlinked" => format!("Unlinked {}", e.old_value),
         "fix_ineffective" => format!("The fix did not hold: {} recurred", e.new_value),
+        "fix_renewed" => format!("A new fix shipped in release {}: no longer marked ineffective", e.new_value),
         other => other.replace('_', " "),
     }
 }

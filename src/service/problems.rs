@@ -336,7 +336,7 @@ fn link_in(
         event(conn, p.id, None, "recurred", ("status", from.as_str(), ProblemStatus::Recurred.as_str()), now)?;
         for b in crate::db::bugs::for_problem(conn, p.id)? {
             if matches!(b.status.as_str(), "released" | "verified") && !b.fix_ineffective {
-                crate::db::bugs::mark_ineffective(conn, b.id, now)?;
+                crate::db::bugs::set_ineffective(conn, b.id, true, now)?;
                 history::write(conn, Record::Bug(b.id), None, "fix_ineffective", ("", "", &key(p.id)), now)?;
             }
         }
@@ -703,6 +703,9 @@ pub fn describe(e: &crate::db::models::HistoryEntry) -> String {
         "status_changed" => format!("Status {} → {}", label(&e.old_value), label(&e.new_value)),
         "recurred" => "Recurred: an incident was linked after the fix was released".to_string(),
         "fix_released" => format!("The fix shipped in release {}", e.new_value),
+        "fix_partly_released" => {
+            format!("Release {} shipped part of the fix; still waiting for {}", e.old_value, e.new_value)
+        }
         "help_article_flagged" => format!("Workaround article “{}” marked fixed and flagged for review", e.new_value),
         "help_article_unfixed" => format!("Workaround article “{}” applies again after the rollback", e.new_value),
         "verified" => format!("Verified: no new incident in the {} days after the fix", e.new_value),

@@ -326,9 +326,11 @@ fn problem_event(
     Ok(())
 }
 
-/// Deployed: the release's bugs are released and their problems' fixes are out.
+/// Deployed: the release's bugs are released (a bug whose earlier fix did not hold has a new one
+/// now), and each of their problems whose bugs are all shipped has its fix out.
 fn ship(state: &AppState, conn: &mut DbConnection, r: &Release, user: &User) -> ServiceResult<()> {
     let now = state.clock.now_naive();
+    let mut problem_ids: Vec<i64> = Vec::new();
     for b in releases::bugs_of(conn, r.id)? {
         if BugStatus::parse(&b.status) == Some(BugStatus::WontFix) {
             continue;
@@ -337,16 +339,43 @@ fn ship(state: &AppState, conn: &mut DbConnection, r: &Release, user: &User) -> 
             bugs::set_status(conn, b.id, b.version, BugStatus::Released.as_str(), now)?;
             bug_event(conn, &b, Some(user.id), "status_changed", ("status", &b.status, "released"), now)?;
         }
-        for p in bugs::problems_of(conn, b.id)? {
-            let st = ProblemStatus::parse(&p.status).unwrap_or(ProblemStatus::Investigating);
-            if matches!(st, ProblemStatus::Closed | ProblemStatus::FixReleased | ProblemStatus::Verified) {
-                continue;
-            }
-            problems::set_status(conn, p.id, p.version, "fix_released", None, Some(Some(now)), None, now)?;
-            problem_event(conn, p.id, Some(user.id), "status_changed", ("status", st.as_str(), "fix_released"), now)?;
-            problem_event(conn, p.id, Some(user.id), "fix_released", ("release", "", &r.version), now)?;
-            crate::service::help::fix_released(state, conn, p.id, &r.version, Some(user.id))?;
+        if b.fix_ineffective {
+            bugs::set_ineffective(conn, b.id, false, now)?;
+            bug_event(conn, &b, Some(user.id), "fix_renewed", ("release", "", &r.version), now)?;
         }
+        for p in bugs::problems_of(conn, b.id)? {
+            if !problem_ids.contains(&p.id) {
+                problem_ids.push(p.id);
+            }
+        }
+    }
+    for pid in problem_ids {
+        let p = problems::find(conn, pid)?;
+        let st = ProblemStatus::parse(&p.status).unwrap_or(ProblemStatus::Investigating);
+        if matches!(st, ProblemStatus::Closed | ProblemStatus::FixReleased | ProblemStatus::Verified) {
+            continue;
+        }
+        let waiting: Vec<String> = bugs::for_problem(conn, p.id)?
+            .iter()
+            .filter(|b| !crate::domain::bug::is_shipped(&b.status, b.fix_ineffective))
+            .map(|b| crate::domain::bug::key(b.id))
+            .collect();
+        if !waiting.is_empty() {
+            // Part of the fix is out; the problem waits for the rest.
+            problem_event(
+                conn,
+                p.id,
+                Some(user.id),
+                "fix_partly_released",
+                ("release", &r.version, &waiting.join(", ")),
+                now,
+            )?;
+            continue;
+        }
+        problems::set_status(conn, p.id, p.version, "fix_released", None, Some(Some(now)), None, now)?;
+        problem_event(conn, p.id, Some(user.id), "status_changed", ("status", st.as_str(), "fix_released"), now)?;
+        problem_event(conn, p.id, Some(user.id), "fix_released", ("release", "", &r.version), now)?;
+        crate::service::help::fix_released(state, conn, p.id, &r.version, Some(user.id))?;
     }
     Ok(())
 }

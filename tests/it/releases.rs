@@ -368,3 +368,75 @@ both!(a_problems_own_watch_period_decides_when_its_fix_is_verified, |app| {
     let page = devops.get("/problems/PRB-1").await;
     assert!(page.contains("problem-verified") && page.contains("no new incident in the 7 days"), "{}", page.body);
 });
+
+/// A new release on the service with these bugs in it; returns its path.
+async fn release_with(devops: &Browser, version: &str, svc: &str, bugs: &[&str]) -> String {
+    let r = devops
+        .submit(
+            "/releases/new",
+            "/releases",
+            &[("version", version), ("title", "Fixes"), ("deployment_type", "self_hosted"), ("services", svc)],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let release = r.location().replace(&devops.base, "");
+    for b in bugs {
+        let r = post_on(devops, &release, &format!("{release}/bugs"), &[("bug", b)]).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+    }
+    release
+}
+
+both!(a_problem_waits_for_all_its_bugs_and_a_new_fix_clears_the_ineffective_mark, |app| {
+    let admin = app.signed_in("admin").await;
+    let svc = service(&admin, "Search").await;
+    let customer = login_as(&app, "customer", "cora@example.com").await;
+    let first = quick(&customer, &svc, "Search empty").await;
+    let devops = login_as(&app, "devops", "dev@example.com").await;
+    let release1 = chain(&devops, &first, &svc, "2026.5.1").await;
+    let r = devops
+        .submit(
+            "/bugs/new?problem=PRB-1",
+            "/bugs",
+            &[("from_problem", "PRB-1"), ("title", "Second cause"), ("severity", "SEV3")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+
+    // BUG-1 ships; BUG-2, the problem's other bug, is still open: the fix is not out yet.
+    approve_and_deploy(&app, &devops, &release1).await;
+    assert!(devops.get("/bugs/BUG-1").await.contains("→ released"));
+    let problem = devops.get("/problems/PRB-1").await;
+    assert!(!problem.contains("problem-fix_released"), "{}", problem.body);
+    assert!(problem.contains("Release 2026.5.1 shipped part of the fix; still waiting for BUG-2"), "{}", problem.body);
+    // BUG-2 ships in the next release: now every bug of the problem is out.
+    let release2 = release_with(&devops, "2026.5.2", &svc, &["BUG-2"]).await;
+    approve_and_deploy(&app, &devops, &release2).await;
+    let problem = devops.get("/problems/PRB-1").await;
+    assert!(
+        problem.contains("problem-fix_released") && problem.contains("The fix shipped in release 2026.5.2"),
+        "{}",
+        problem.body
+    );
+
+    // It recurs: both fixes are marked ineffective.
+    let again = quick(&customer, &svc, "Search empty again").await;
+    assert_eq!(act(&devops, &again, "/problems", &[("problem", "PRB-1")]).await.status, 303);
+    let badge = ">fix ineffective</span>";
+    assert!(devops.get("/bugs/BUG-1").await.contains(badge));
+    assert!(devops.get("/bugs/BUG-2").await.contains(badge));
+    // BUG-1 gets a new fix in a third release: no longer ineffective. BUG-2's fix still did not
+    // hold, so the problem waits for it.
+    for s in ["in_progress", "fixed"] {
+        let r = post_on(&devops, "/bugs/BUG-1", "/bugs/BUG-1/status", &[("status", s)]).await;
+        assert_eq!(r.status, 303, "{s}: {}", r.body);
+    }
+    let release3 = release_with(&devops, "2026.5.3", &svc, &["BUG-1"]).await;
+    approve_and_deploy(&app, &devops, &release3).await;
+    let bug = devops.get("/bugs/BUG-1").await;
+    assert!(!bug.contains(badge) && bug.contains("A new fix shipped in release 2026.5.3"), "{}", bug.body);
+    assert!(devops.get("/bugs/BUG-2").await.contains(badge));
+    let problem = devops.get("/problems/PRB-1").await;
+    assert!(problem.contains("problem-recurred"), "{}", problem.body);
+    assert!(problem.contains("Release 2026.5.3 shipped part of the fix; still waiting for BUG-2"));
+});
