@@ -328,8 +328,9 @@ fn link_in(
         now,
     )?;
     problems::touch(conn, p.id, now)?;
-    if after_fix {
-        // The fix did not hold: the problem recurred, and its owner hears it.
+    if after_fix && status_of(p) != ProblemStatus::Recurred {
+        // The fix did not hold: the problem recurred, and its owner hears it (once: a further
+        // incident on a recurred problem is counted after the fix, and shown on its page).
         let from = status_of(p);
         problems::set_status(conn, p.id, p.version, ProblemStatus::Recurred.as_str(), None, None, None, now)?
             .ok_or(ServiceError::Stale { current_version: p.version + 1 })?;

@@ -221,6 +221,13 @@ both!(an_incident_linked_after_the_fix_is_a_recurrence, |app| {
     assert!(page.contains("Recurred: an incident was linked after the fix was released"));
     let list = devops2.get("/problems?status=recurred").await;
     assert!(list.contains(&pk) && list.contains("recurrence"));
+    // Another incident on the recurred problem is a recurrence too.
+    let third = quick(&customer, &svc, "Search empty a third time").await;
+    let r = problem_act(&devops2, &pk, "/incidents", &[("incident", &third)]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = devops2.get(&format!("/problems/{pk}")).await;
+    assert_eq!(page.body.matches("badge badge-internal\">after the fix</span>").count(), 2, "{}", page.body);
+    assert_eq!(page.body.matches("Recurred: an incident was linked").count(), 1, "the status flipped once");
     let admin = login_as(&app, "admin", "admin2@example.com").await;
     let outbox = admin.get("/admin/outbox").await;
     assert!(

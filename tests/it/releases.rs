@@ -347,7 +347,7 @@ both!(a_problems_own_watch_period_decides_when_its_fix_is_verified, |app| {
     assert!(devops.get("/problems/new").await.contains("value=\"30\""), "the default is offered");
 
     let release = chain(&devops, &inc, &svc, "2026.4.1").await;
-    assert!(devops.get("/problems/PRB-1").await.contains("30 days after the fix"));
+    assert!(devops.get("/problems/PRB-1").await.contains("30 quiet days once the fix is released"));
     let edit = [("title", "Root cause of INC-1"), ("category", "code_defect"), ("watch_days", "400")];
     let r = post_on(&devops, "/problems/PRB-1", "/problems/PRB-1", &edit).await;
     assert_eq!(r.status, 422, "over a year");
@@ -355,7 +355,11 @@ both!(a_problems_own_watch_period_decides_when_its_fix_is_verified, |app| {
     let edit = [("title", "Root cause of INC-1"), ("category", "code_defect"), ("watch_days", "7")];
     assert_eq!(post_on(&devops, "/problems/PRB-1", "/problems/PRB-1", &edit).await.status, 303);
     let page = devops.get("/problems/PRB-1").await;
-    assert!(page.contains("7 days after the fix") && page.contains("Changed the watch period"), "{}", page.body);
+    assert!(
+        page.contains("7 quiet days once the fix is released") && page.contains("Changed the watch period"),
+        "{}",
+        page.body
+    );
 
     approve_and_deploy(&app, &devops, &release).await;
     assert!(devops.get("/problems/PRB-1").await.contains("Verified by itself"));
