@@ -11,7 +11,7 @@ use crate::domain::bug::BugStatus;
 use crate::domain::incident::key as inc_key;
 use crate::domain::policy::{self, Action, Resource};
 use crate::domain::problem::ProblemStatus;
-use crate::domain::release::{DEPLOYMENT_TYPES, Readiness, ReleaseStatus};
+use crate::domain::release::{DEPLOYMENT_TYPES, Override, Readiness, ReleaseStatus};
 use chrono::{Duration, NaiveDateTime, TimeZone};
 use std::collections::HashMap;
 
@@ -174,15 +174,17 @@ pub fn tick(state: &AppState, _meta: &RequestMeta, user: &User, id: i64, check_i
     })
 }
 
-/// The product owner's sign-off; an override reason lets the release go despite open SEV1/SEV2
-/// incidents on its services.
+/// The product owner's sign-off. An override reason lets the release go despite the SEV1/SEV2
+/// incidents open on its services now, and only those: they are recorded with the approval, and
+/// one opened later holds the release back again. A reason given when nothing blocks is kept,
+/// noted as unused.
 pub fn approve(
     state: &AppState,
     _meta: &RequestMeta,
     user: &User,
     id: i64,
     override_reason: &str,
-) -> ServiceResult<()> {
+) -> ServiceResult<Override> {
     authorize(&actor_of(user), Action::ApproveRelease, Resource::None)?;
     state.tx(|conn| {
         let r = releases::find(conn, id)?;
@@ -190,13 +192,28 @@ pub fn approve(
             return Err(ServiceError::Conflict("Only a planned release can be approved.".into()));
         }
         let reason = override_reason.trim();
-        if reason.chars().count() > 1000 {
-            return Err(ServiceError::Invalid(FieldErrors::single("override_reason", "At most 1,000 characters.")));
+        if reason.chars().count() > 1000 || reason.chars().any(char::is_control) {
+            return Err(ServiceError::Invalid(FieldErrors::single(
+                "override_reason",
+                "The override reason is one line of at most 1,000 characters.",
+            )));
         }
         let now = state.clock.now_naive();
+        let covered = if reason.is_empty() {
+            Vec::new()
+        } else {
+            let services = releases::services_of(conn, r.id)?;
+            releases::blocking_incidents(conn, &services)?
+        };
         releases::approve(conn, r.id, user.id, reason, now)?;
-        event(conn, r.id, Some(user.id), "approved", ("override", "", reason), now)?;
-        Ok(())
+        releases::set_overrides(conn, r.id, &covered)?;
+        let keys: Vec<String> = covered.iter().copied().map(inc_key).collect();
+        event(conn, r.id, Some(user.id), "approved", ("override_for", &keys.join(", "), reason), now)?;
+        Ok(match (reason.is_empty(), keys.is_empty()) {
+            (true, _) => Override::None,
+            (false, true) => Override::Unused,
+            (false, false) => Override::Covers(keys),
+        })
     })
 }
 
@@ -206,7 +223,7 @@ fn readiness(conn: &mut DbConnection, r: &Release) -> ServiceResult<Readiness> {
     Ok(Readiness {
         unticked: checks.iter().filter(|c| c.checked_at.is_none()).map(|c| c.label.clone()).collect(),
         approved: r.approved_at.is_some(),
-        blocking: releases::blocking_incidents(conn, &svc)?.into_iter().map(inc_key).collect(),
+        blocking: releases::uncovered_blocking(conn, r.id, &svc)?.into_iter().map(inc_key).collect(),
         overridden: !r.override_reason.trim().is_empty(),
     })
 }
@@ -249,6 +266,13 @@ pub fn transition(
                 to.label().to_lowercase()
             )));
         }
+        // Going out: the gate is checked again, as a SEV1/SEV2 may have opened since "ready".
+        if from == ReleaseStatus::Ready && matches!(to, ReleaseStatus::Deploying | ReleaseStatus::Deployed) {
+            let obstacles = readiness(conn, &r)?.obstacles();
+            if !obstacles.is_empty() {
+                return Err(invalid(format!("Not clear to deploy: {}", obstacles.join(" "))));
+            }
+        }
         let now = state.clock.now_naive();
         let mut stamp = ReleaseStamp::default();
         let mut stored = to;
@@ -276,10 +300,11 @@ pub fn transition(
                 stamp.rollback_reason = Some(reason.to_string());
             }
             ReleaseStatus::Planned => {
-                // Back to planning: the approval no longer holds.
+                // Back to planning: the approval and what its override covered no longer hold.
                 stamp.approved_by = Some(None);
                 stamp.approved_at = Some(None);
                 stamp.override_reason = Some(String::new());
+                releases::set_overrides(conn, r.id, &[])?;
             }
             _ => {}
         }
@@ -547,7 +572,10 @@ pub struct ReleasePage {
     pub release: Release,
     pub services: Vec<(i64, String)>,
     pub checks: Vec<CheckView>,
+    /// Planned: what stops it being ready; ready: what stops its deployment.
     pub obstacles: Vec<String>,
+    /// The incidents the approval's override covers (their keys).
+    pub covered: Vec<String>,
     pub approver: String,
     pub bugs: Vec<Bug>,
     pub suspects: Vec<(ReleaseSuspect, Incident)>,
@@ -574,11 +602,13 @@ pub fn page(state: &AppState, user: &User, id: i64) -> ServiceResult<ReleasePage
     let names: HashMap<i64, String> =
         users::list_by_ids(conn, &people)?.into_iter().map(|u| (u.id, u.display_name)).collect();
     let name = |a: Option<i64>| a.and_then(|a| names.get(&a).cloned()).unwrap_or_else(|| "Firewatch".into());
-    let obstacles = if ReleaseStatus::parse(&release.status) == Some(ReleaseStatus::Planned) {
-        readiness(conn, &release)?.obstacles()
-    } else {
-        Vec::new()
-    };
+    let obstacles =
+        if matches!(ReleaseStatus::parse(&release.status), Some(ReleaseStatus::Planned | ReleaseStatus::Ready)) {
+            readiness(conn, &release)?.obstacles()
+        } else {
+            Vec::new()
+        };
+    let covered = releases::overrides_of(conn, id)?.into_iter().map(inc_key).collect();
     let suspects = releases::suspects_of(conn, id)?;
     Ok(ReleasePage {
         services: all_services.iter().filter(|s| service_ids.contains(&s.id)).map(|s| (s.id, s.name.clone())).collect(),
@@ -587,6 +617,7 @@ pub fn page(state: &AppState, user: &User, id: i64) -> ServiceResult<ReleasePage
             .map(|c| CheckView { by: c.checked_by.map(|b| name(Some(b))).unwrap_or_default(), check: c })
             .collect(),
         obstacles,
+        covered,
         approver: release.approved_by.map(|a| name(Some(a))).unwrap_or_default(),
         bugs: releases::bugs_of(conn, id)?,
         change_failure: suspects.iter().any(|(s, _)| s.status == "confirmed"),
@@ -613,6 +644,12 @@ pub fn describe(e: &HistoryEntry) -> String {
         "ticked" => format!("Ticked: {}", e.new_value),
         "unticked" => format!("Unticked: {}", e.new_value),
         "approved" if e.new_value.is_empty() => "Approved".to_string(),
+        "approved" if e.field == "override_for" && e.old_value.is_empty() => {
+            format!("Approved with an override reason that is unused, as nothing was blocking: {}", e.new_value)
+        }
+        "approved" if e.field == "override_for" => {
+            format!("Approved, overriding the open incidents {}: {}", e.old_value, e.new_value)
+        }
         "approved" => format!("Approved, overriding open incidents: {}", e.new_value),
         "status_changed" => format!("Status {} → {}", label(&e.old_value), label(&e.new_value)),
         "monitoring" => format!("Watching for new incidents until {}", e.new_value),

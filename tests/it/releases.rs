@@ -444,3 +444,80 @@ both!(a_problem_waits_for_all_its_bugs_and_a_new_fix_clears_the_ineffective_mark
     assert!(problem.contains("problem-recurred"), "{}", problem.body);
     assert!(problem.contains("Release 2026.5.3 shipped part of the fix; still waiting for BUG-2"));
 });
+
+async fn sev1(customer: &Browser, svc: &str, title: &str) -> String {
+    report(
+        customer,
+        &[("title", title), ("description", ""), ("service_id", svc), ("impact", "high"), ("urgency", "high")],
+    )
+    .await
+}
+
+async fn move_to(b: &Browser, release: &str, status: &str) -> Page {
+    post_on(b, release, &format!("{release}/status"), &[("status", status), ("reason", "")]).await
+}
+
+both!(an_override_covers_only_the_incidents_open_at_approval, |app| {
+    let admin = app.signed_in("admin").await;
+    let svc = service(&admin, "Billing").await;
+    let customer = login_as(&app, "customer", "cora@example.com").await;
+    let first = sev1(&customer, &svc, "Invoices wrong").await;
+    let devops = login_as(&app, "devops", "dev@example.com").await;
+    let release = chain(&devops, &first, &svc, "2026.6.1").await;
+    tick_all(&devops, &release).await;
+    let manager = login_as(&app, "manager", "max@example.com").await;
+    let r = post_on(&manager, &release, &format!("{release}/approve"), &[("override_reason", "Ships the fix")]).await;
+    assert_eq!(r.status, 303);
+    let page = manager.follow(r).await;
+    assert!(page.contains(&format!("The override covers {first}")), "{}", page.body);
+    assert!(page.contains(&format!("(covers {first} only)")), "{}", page.body);
+    assert!(page.contains(&format!("Approved, overriding the open incidents {first}: Ships the fix")));
+    assert_eq!(move_to(&devops, &release, "ready").await.status, 303);
+
+    // A new SEV1 on the service after the approval is not covered: deployment is held back.
+    let second = sev1(&customer, &svc, "Invoices missing").await;
+    let page = devops.get(&release).await;
+    assert!(page.contains("Not clear to deploy") && page.contains(&second), "{}", page.body);
+    for to in ["deploying", "deployed"] {
+        let held = move_to(&devops, &release, to).await;
+        assert_eq!(held.status, 422, "{to}");
+        assert!(
+            held.contains("Not clear to deploy") && held.contains("does not cover") && held.contains(&second),
+            "{}",
+            held.body
+        );
+        assert!(!held.body.contains(&format!("{first}, {second}")), "the covered one is not listed");
+    }
+    // Back to planning drops the approval and its override; approving again covers both.
+    assert_eq!(move_to(&devops, &release, "planned").await.status, 303);
+    let page = devops.get(&release).await;
+    assert!(page.contains(&format!("{first}, {second}")) && page.contains("records an override reason"), "{}", page.body);
+    let r = post_on(&manager, &release, &format!("{release}/approve"), &[("override_reason", "Ships both fixes")]).await;
+    assert_eq!(r.status, 303);
+    assert!(manager.follow(r).await.contains(&format!("The override covers {first}, {second}")));
+    for to in ["ready", "deploying"] {
+        assert_eq!(move_to(&devops, &release, to).await.status, 303, "{to}");
+    }
+});
+
+both!(an_override_reason_when_nothing_blocks_is_kept_but_unused, |app| {
+    let admin = app.signed_in("admin").await;
+    let svc = service(&admin, "Portal").await;
+    let customer = login_as(&app, "customer", "cora@example.com").await;
+    let minor = quick(&customer, &svc, "Typo").await;
+    let devops = login_as(&app, "devops", "dev@example.com").await;
+    let release = chain(&devops, &minor, &svc, "2026.6.2").await;
+    tick_all(&devops, &release).await;
+    let manager = login_as(&app, "manager", "max@example.com").await;
+    let r = post_on(&manager, &release, &format!("{release}/approve"), &[("override_reason", "Just in case")]).await;
+    assert_eq!(r.status, 303);
+    let page = manager.follow(r).await;
+    assert!(page.contains("so the override reason is not needed"), "{}", page.body);
+    assert!(page.contains("(unused: nothing was blocking)"));
+    assert!(page.contains("Approved with an override reason that is unused, as nothing was blocking: Just in case"));
+    // It covers nothing: a SEV1 opened now holds the release back.
+    let blocker = sev1(&customer, &svc, "Portal down").await;
+    let held = move_to(&devops, &release, "ready").await;
+    assert_eq!(held.status, 422);
+    assert!(held.contains(&blocker) && held.contains("does not cover"), "{}", held.body);
+});
