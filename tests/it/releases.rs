@@ -119,10 +119,16 @@ both!(the_loop_from_incident_to_a_verified_fix, |app| {
     tick_all(&devops, &release).await;
     let page = devops.get(&release).await;
     assert!(
-        page.contains("✓ Backup verified") && page.contains("Test devops"),
-        "ticked by a named user: {}",
+        page.contains("✓ Backup verified") && page.contains("(Test devops · 2026-03-02 09:00 UTC)"),
+        "ticked by a named user at a time: {}",
         page.body
     );
+    // The tick's time shows in the viewer's own zone.
+    let tokyo = login_as(&app, "sales", "sato@example.com").await;
+    let saved =
+        tokyo.submit("/account", "/account/profile", &[("display_name", "Sato"), ("time_zone", "Asia/Tokyo")]).await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    assert!(tokyo.get(&release).await.contains("(Test devops · 2026-03-02 18:00 JST)"));
     assert_eq!(
         post_on(&devops, &release, &format!("{release}/approve"), &[("override_reason", "")]).await.status,
         403,
