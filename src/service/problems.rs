@@ -813,14 +813,22 @@ pub fn postmortem(state: &AppState, user: &User, id: i64) -> ServiceResult<(Stri
         .actions
         .iter()
         .map(|a| {
-            format!(
-                "- [{}] {} ({}{}{})",
-                if a.action.status == "done" { "x" } else { " " },
-                a.action.title,
+            let facts = format!(
+                "({}{}{})",
                 a.action.kind,
                 if a.owner.is_empty() { String::new() } else { format!(", {}", a.owner) },
                 a.action.due_date.map(|d| format!(", due {d}")).unwrap_or_default()
-            )
+            );
+            let title = a.action.title.replace('\n', " ");
+            match ActionStatus::parse(&a.action.status) {
+                // Dropped actions stay in the record, with why they were dropped.
+                Some(ActionStatus::WontDo) => {
+                    format!("- ~~{title}~~ {facts}: won't do, {}", a.action.reason.replace('\n', " "))
+                }
+                Some(ActionStatus::Done) => format!("- [x] {title} {facts}"),
+                Some(ActionStatus::InProgress) => format!("- [ ] {title} {facts}, in progress"),
+                _ => format!("- [ ] {title} {facts}"),
+            }
         })
         .collect();
     section(&mut md, "Actions", &actions.join("\n"));

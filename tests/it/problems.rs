@@ -161,6 +161,37 @@ both!(a_problem_groups_incidents_and_reads_as_a_postmortem, |app| {
     )
     .await;
     assert_eq!(done.status, 303);
+    // A second action, dropped with a reason: the postmortem keeps it and says why.
+    let added = problem_act(
+        &agent,
+        "PRB-1",
+        "/actions",
+        &[
+            ("action_title", "Buy a certificate manager"),
+            ("action_kind", "corrective"),
+            ("action_owner", ""),
+            ("action_due", ""),
+        ],
+    )
+    .await;
+    assert_eq!(added.status, 303, "{}", added.body);
+    let page = agent.get("/problems/PRB-1").await;
+    let second_id = page
+        .body
+        .split("/problems/PRB-1/actions/")
+        .filter_map(|s| s.split('"').next())
+        .filter(|id| *id != action_id)
+        .find(|id| id.parse::<i64>().is_ok())
+        .unwrap_or("")
+        .to_string();
+    let dropped = problem_act(
+        &agent,
+        "PRB-1",
+        &format!("/actions/{second_id}"),
+        &[("action_status", "wont_do"), ("action_reason", "The alert covers it")],
+    )
+    .await;
+    assert_eq!(dropped.status, 303, "{}", dropped.body);
     let closed =
         problem_act(&agent, "PRB-1", "/status", &[("status", "closed"), ("resolution", "Renewed and alerting.")]).await;
     assert_eq!(closed.status, 303, "{}", closed.body);
@@ -177,6 +208,7 @@ both!(a_problem_groups_incidents_and_reads_as_a_postmortem, |app| {
         "- no expiry alert",
         "1. cert expired",
         "- [x] Add an expiry alert (preventive, due 2026-03-09)",
+        "- ~~Buy a certificate manager~~ (corrective): won't do, The alert covers it",
         "Incidents: 2.",
     ] {
         assert!(pm.body.contains(part), "{part} in: {}", pm.body);

@@ -497,8 +497,13 @@ both!(an_override_covers_only_the_incidents_open_at_approval, |app| {
     // Back to planning drops the approval and its override; approving again covers both.
     assert_eq!(move_to(&devops, &release, "planned").await.status, 303);
     let page = devops.get(&release).await;
-    assert!(page.contains(&format!("{first}, {second}")) && page.contains("records an override reason"), "{}", page.body);
-    let r = post_on(&manager, &release, &format!("{release}/approve"), &[("override_reason", "Ships both fixes")]).await;
+    assert!(
+        page.contains(&format!("{first}, {second}")) && page.contains("records an override reason"),
+        "{}",
+        page.body
+    );
+    let r =
+        post_on(&manager, &release, &format!("{release}/approve"), &[("override_reason", "Ships both fixes")]).await;
     assert_eq!(r.status, 303);
     assert!(manager.follow(r).await.contains(&format!("The override covers {first}, {second}")));
     for to in ["ready", "deploying"] {
