@@ -766,6 +766,38 @@ pub fn for_incident(state: &AppState, user: &User, incident_id: i64) -> ServiceR
     Ok(problems::for_incident(&mut *state.conn()?, incident_id)?)
 }
 
+/// Open problems with a known-error workaround that may match the incident and are not linked
+/// to it yet (`linked`), best first: what those who read problems but do not work incidents
+/// (sales) see on the incident page, read-only. Staff who work incidents get these among their
+/// suggestions.
+pub(crate) fn known_errors_for(
+    conn: &mut DbConnection,
+    inc: &Incident,
+    linked: &[i64],
+) -> ServiceResult<Vec<crate::service::incidents::SimilarProblem>> {
+    let words = crate::db::search::similar_words(&inc.title, &inc.description);
+    let found = crate::db::search::similar_problems(
+        conn,
+        &words,
+        Some(inc.service_id),
+        linked,
+        crate::service::incidents::SUGGESTIONS,
+    )?;
+    let ids: Vec<i64> = found.iter().map(|(id, _)| *id).collect();
+    let rows: HashMap<i64, Problem> = problems::find_many(conn, &ids)?.into_iter().map(|p| (p.id, p)).collect();
+    Ok(found
+        .into_iter()
+        .filter_map(|(id, score)| rows.get(&id).map(|p| (p, score)))
+        .filter(|(p, _)| !p.workaround.trim().is_empty())
+        .map(|(p, score)| crate::service::incidents::SimilarProblem {
+            key: key(p.id),
+            title: p.title.clone(),
+            score,
+            workaround: p.workaround.clone(),
+        })
+        .collect())
+}
+
 /// The postmortem draft as one Markdown document.
 pub fn postmortem(state: &AppState, user: &User, id: i64) -> ServiceResult<(String, String)> {
     let p = page(state, user, id)?;

@@ -474,7 +474,7 @@ pub fn set_bug(
     })
 }
 
-/// Staff confirm (a change failure) or dismiss a suspect incident.
+/// Staff who work incidents confirm (a change failure) or dismiss a suspect incident.
 pub fn decide_suspect(
     state: &AppState,
     _meta: &RequestMeta,
@@ -483,7 +483,7 @@ pub fn decide_suspect(
     incident_id: i64,
     confirm: bool,
 ) -> ServiceResult<()> {
-    authorize(&actor_of(user), Action::ManageReleases, Resource::None)?;
+    authorize(&actor_of(user), Action::DecideReleaseSuspect, Resource::None)?;
     state.tx(|conn| {
         let r = releases::find(conn, id)?;
         let now = state.clock.now_naive();
@@ -583,6 +583,7 @@ pub struct ReleasePage {
     pub events: Vec<(HistoryEntry, String)>,
     pub can_manage: bool,
     pub can_approve: bool,
+    pub can_decide_suspects: bool,
     pub all_services: Vec<crate::db::models::Service>,
 }
 
@@ -631,6 +632,7 @@ pub fn page(state: &AppState, user: &User, id: i64) -> ServiceResult<ReleasePage
             .collect(),
         can_manage: policy::allows(Some(&actor), Action::ManageReleases, Resource::None),
         can_approve: policy::allows(Some(&actor), Action::ApproveRelease, Resource::None),
+        can_decide_suspects: policy::allows(Some(&actor), Action::DecideReleaseSuspect, Resource::None),
         all_services,
         release,
     })

@@ -190,6 +190,20 @@ both!(the_loop_from_incident_to_a_verified_fix, |app| {
         303
     );
     assert!(devops.get(&release).await.contains("change failure"));
+    // Support, who work incidents, judge suspects too (without managing releases); sales do not.
+    let noise = quick(&customer, &svc, "Checkout button grey").await;
+    let support = login_as(&app, "support", "sue@example.com").await;
+    let page = support.get(&release).await;
+    assert!(page.contains(&format!("/suspects/{}", noise.trim_start_matches("INC-"))), "{}", page.body);
+    assert!(!page.contains("Change status"), "support do not move releases");
+    let sales = login_as(&app, "sales", "sal@example.com").await;
+    assert!(!sales.get(&release).await.contains("Caused by the release"), "no buttons for sales");
+    let nid = noise.trim_start_matches("INC-");
+    let refused = post_on(&sales, &release, &format!("{release}/suspects/{nid}"), &[("decision", "dismiss")]).await;
+    assert_eq!(refused.status, 403);
+    let dismissed = post_on(&support, &release, &format!("{release}/suspects/{nid}"), &[("decision", "dismiss")]).await;
+    assert_eq!(dismissed.status, 303);
+    assert!(devops.get(&release).await.contains(&format!("Dismissed as unrelated: {noise}")));
     // Outside the window (or on another service) nothing is tagged.
     let other = service(&login_as(&app, "admin", "admin2@example.com").await, "Other").await;
     let unrelated = quick(&customer, &other, "Other thing").await;
