@@ -90,6 +90,21 @@ pub fn is_shipped(status: &str, fix_ineffective: bool) -> bool {
     }
 }
 
+/// The external reference as a link target, when it is an http(s) URL (one word with a host);
+/// None for anything else (a commit hash, "PR 42", another scheme), which shows as plain text.
+pub fn reference_url(external_ref: &str) -> Option<&str> {
+    let r = external_ref.trim();
+    let scheme_len = ["https://", "http://"]
+        .into_iter()
+        .find(|p| r.get(..p.len()).is_some_and(|head| head.eq_ignore_ascii_case(p)))?
+        .len();
+    let host = r[scheme_len..].split(['/', '?', '#']).next().unwrap_or("");
+    if host.is_empty() || r.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return None;
+    }
+    Some(r)
+}
+
 /// How much one linked incident of this severity weighs.
 pub fn severity_weight(severity: &str) -> u32 {
     match Severity::parse(severity) {
@@ -124,6 +139,16 @@ mod tests {
         assert!(is_shipped("released", false) && is_shipped("verified", false) && is_shipped("wont_fix", false));
         assert!(!is_shipped("fixed", false) && !is_shipped("open", false) && !is_shipped("in_progress", false));
         assert!(!is_shipped("released", true), "a fix that did not hold is not out");
+    }
+
+    #[test]
+    fn only_http_urls_become_links() {
+        assert_eq!(reference_url(" https://git.example.com/pr/42 "), Some("https://git.example.com/pr/42"));
+        assert_eq!(reference_url("HTTP://tracker.example/BUG?id=1&x=2"), Some("HTTP://tracker.example/BUG?id=1&x=2"));
+        for plain in ["a1b2c3d", "PR 42", "javascript:alert(1)", "https://", "https:///path", "https://a b", "ftp://x"]
+        {
+            assert_eq!(reference_url(plain), None, "{plain}");
+        }
     }
 
     #[test]

@@ -185,3 +185,32 @@ both!(impact_counts_the_incidents_of_the_bugs_problems_once_each, |app| {
     assert!(first < second, "the bug behind the problem hurts more: {}", list.body);
     assert!(devops.get(&format!("/bugs/{from_problem}")).await.contains("Impact 16"));
 });
+
+both!(a_web_address_reference_is_a_safe_link_and_anything_else_plain_text, |app| {
+    let _admin = app.signed_in("admin").await;
+    let devops = login_as(&app, "devops", "dev@example.com").await;
+    let mut keys = Vec::new();
+    for (title, reference) in [
+        ("Linked", "https://git.example.com/pr/42"),
+        ("Hash", "a1b2c3d4"),
+        ("Sneaky", "https://x.example/\"><script>alert(1)</script>"),
+        ("Script scheme", "javascript:alert(2)"),
+    ] {
+        let r = devops
+            .submit("/bugs/new", "/bugs", &[("title", title), ("severity", "SEV3"), ("external_ref", reference)])
+            .await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        keys.push(r.location().rsplit('/').next().unwrap_or_default().to_string());
+    }
+    let link =
+        "<a href=\"https://git.example.com/pr/42\" rel=\"noopener noreferrer\">https://git.example.com/pr/42</a>";
+    assert!(devops.get(&format!("/bugs/{}", keys[0])).await.contains(link));
+    assert!(devops.get("/bugs").await.contains(link), "the list links it too");
+    let hash = devops.get(&format!("/bugs/{}", keys[1])).await;
+    assert!(hash.contains("<dd class=\"mono\">a1b2c3d4</dd>"), "{}", hash.body);
+    let sneaky = devops.get(&format!("/bugs/{}", keys[2])).await;
+    assert!(!sneaky.contains("<script>alert(1)"), "escaped: {}", sneaky.body);
+    assert!(sneaky.contains("href=\"https://x.example/&#34;&#62;&#60;script&#62;"), "{}", sneaky.body);
+    let scheme = devops.get(&format!("/bugs/{}", keys[3])).await;
+    assert!(!scheme.contains("href=\"javascript:") && scheme.contains("javascript:alert(2)"), "{}", scheme.body);
+});
