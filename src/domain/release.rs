@@ -50,9 +50,15 @@ impl ReleaseStatus {
         ReleaseStatus::ALL.into_iter().find(|v| v.as_str() == s)
     }
 
-    /// Live in production (a rollback is possible).
+    /// Live in production.
     pub fn is_out(self) -> bool {
         matches!(self, ReleaseStatus::Deploying | ReleaseStatus::Deployed | ReleaseStatus::Monitoring)
+    }
+
+    /// A rollback is possible: while live, and after the watch window closed (a fault found
+    /// later can still send the release back).
+    pub fn can_roll_back(self) -> bool {
+        self.is_out() || self == ReleaseStatus::Closed
     }
 }
 
@@ -154,5 +160,7 @@ mod tests {
             assert_eq!(ReleaseStatus::parse(s.as_str()), Some(s));
         }
         assert!(ReleaseStatus::Monitoring.is_out() && !ReleaseStatus::Planned.is_out());
+        assert!(ReleaseStatus::Closed.can_roll_back() && ReleaseStatus::Deploying.can_roll_back());
+        assert!(!ReleaseStatus::Ready.can_roll_back() && !ReleaseStatus::RolledBack.can_roll_back());
     }
 }

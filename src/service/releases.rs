@@ -255,7 +255,7 @@ pub fn transition(
             ReleaseStatus::Deploying => from == ReleaseStatus::Ready,
             ReleaseStatus::Deployed => matches!(from, ReleaseStatus::Ready | ReleaseStatus::Deploying),
             ReleaseStatus::Closed => from == ReleaseStatus::Monitoring,
-            ReleaseStatus::RolledBack => from.is_out(),
+            ReleaseStatus::RolledBack => from.can_roll_back(),
             ReleaseStatus::Planned => from == ReleaseStatus::Ready,
             ReleaseStatus::Monitoring => false,
         };
@@ -405,7 +405,8 @@ fn ship(state: &AppState, conn: &mut DbConnection, r: &Release, user: &User) -> 
     Ok(())
 }
 
-/// Rolled back: the bugs are open again and their problems wait for another fix.
+/// Rolled back: the bugs are open again and their problems wait for another fix, also when the
+/// watch window had closed and the fix was verified meanwhile.
 fn unship(state: &AppState, conn: &mut DbConnection, r: &Release, user: &User) -> ServiceResult<()> {
     let now = state.clock.now_naive();
     for b in releases::bugs_of(conn, r.id)? {
@@ -415,7 +416,8 @@ fn unship(state: &AppState, conn: &mut DbConnection, r: &Release, user: &User) -
         bugs::set_status(conn, b.id, b.version, BugStatus::Open.as_str(), now)?;
         bug_event(conn, &b, Some(user.id), "status_changed", ("status", &b.status, "open"), now)?;
         for p in bugs::problems_of(conn, b.id)? {
-            if p.status != ProblemStatus::FixReleased.as_str() {
+            let st = ProblemStatus::parse(&p.status).unwrap_or(ProblemStatus::Investigating);
+            if !matches!(st, ProblemStatus::FixReleased | ProblemStatus::Verified | ProblemStatus::Recurred) {
                 continue;
             }
             problems::set_status(conn, p.id, p.version, "fix_in_progress", None, Some(None), None, now)?;
@@ -424,7 +426,7 @@ fn unship(state: &AppState, conn: &mut DbConnection, r: &Release, user: &User) -
                 p.id,
                 Some(user.id),
                 "status_changed",
-                ("status", "fix_released", "fix_in_progress"),
+                ("status", st.as_str(), "fix_in_progress"),
                 now,
             )?;
             crate::service::help::fix_withdrawn(state, conn, p.id, &r.version, Some(user.id))?;

@@ -219,6 +219,38 @@ both!(the_loop_from_incident_to_a_verified_fix, |app| {
     assert!(problem.contains("problem-verified") && problem.contains("Verified: no new incident"), "{}", problem.body);
     assert!(devops.get("/bugs/BUG-1").await.contains("released → verified"));
     assert_eq!(jobs(&app).await.problems_verified, 0, "once");
+
+    // A fault found after the window closed: the release can still be rolled back, with a reason.
+    app.advance(chrono::Duration::hours(2));
+    let devops = login_as(&app, "devops", "dev4@example.com").await;
+    let page = devops.get(&release).await;
+    assert!(page.contains("Rolled back (after the watch window)"), "{}", page.body);
+    let no_reason =
+        post_on(&devops, &release, &format!("{release}/status"), &[("status", "rolled_back"), ("reason", "")]).await;
+    assert_eq!(no_reason.status, 422);
+    let rb = post_on(
+        &devops,
+        &release,
+        &format!("{release}/status"),
+        &[("status", "rolled_back"), ("reason", "Data corruption found in March invoices")],
+    )
+    .await;
+    assert_eq!(rb.status, 303, "{}", rb.body);
+    let page = devops.get(&release).await;
+    assert!(page.contains("release-rolled_back"), "{}", page.body);
+    assert!(
+        page.contains("Rolled back 2026-04-02 16:00 UTC: Data corruption found in March invoices"),
+        "{}",
+        page.body
+    );
+    assert!(page.contains("Status closed → rolled back"));
+    assert!(devops.get("/bugs/BUG-1").await.contains("verified → open"), "the bug is open again");
+    let problem = devops.get("/problems/PRB-1").await;
+    assert!(
+        problem.contains("problem-fix_in_progress") && problem.contains("Status verified → fix in progress"),
+        "{}",
+        problem.body
+    );
 });
 
 both!(a_recurrence_marks_the_fix_ineffective_and_a_rollback_reopens_the_bugs, |app| {

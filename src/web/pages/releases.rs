@@ -199,6 +199,7 @@ fn show_page(
         ReleaseStatus::Deployed | ReleaseStatus::Monitoring => {
             &[(ReleaseStatus::Closed, "Closed"), (ReleaseStatus::RolledBack, "Rolled back")]
         }
+        ReleaseStatus::Closed => &[(ReleaseStatus::RolledBack, "Rolled back (after the watch window)")],
         _ => &[],
     };
     next.extend(options.iter().map(|(s, l)| (s.as_str().to_string(), l.to_string())));
