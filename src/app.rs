@@ -119,6 +119,12 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         database = state.db.backend.name(),
         "Firewatch is serving"
     );
+    if let Some(dir) = crate::mail::deliver::file_directory(&state.config) {
+        tracing::warn!(
+            directory = %dir.display(),
+            "No SMTP host is configured (FIREWATCH_SMTP_HOST): outgoing mail is written as .eml files there, not sent"
+        );
+    }
     let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
     crate::jobs::spawn(state.clone());
     server(state, listener, workers, |_| {})?.await?;

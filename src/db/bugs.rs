@@ -1,7 +1,7 @@
 //! Bugs, their links to problems and incidents, and their history.
 
 use super::models::{Bug, Incident, Problem};
-use super::schema::{bug_incidents, bug_problems, bugs, incidents, problems};
+use super::schema::{bug_incidents, bug_problems, bugs, incidents, problem_incidents, problems};
 use super::{DbConnection, DbResult};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -76,13 +76,45 @@ pub fn list(conn: &mut DbConnection, status: Option<&str>, limit: i64) -> DbResu
     Ok(q.order(bugs::id.desc()).limit(limit).load(conn)?)
 }
 
-/// (bug id, severity, organization) of every incident linked to these bugs.
-pub fn incident_facts(conn: &mut DbConnection, bug_ids: &[i64]) -> DbResult<Vec<(i64, String, Option<i64>)>> {
-    Ok(bug_incidents::table
+/// One incident a bug touches, for its impact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncidentFact {
+    pub bug_id: i64,
+    pub incident_id: i64,
+    pub severity: String,
+    pub organization_id: Option<i64>,
+}
+
+/// Every incident these bugs touch, linked to the bug directly or to one of its problems, each
+/// (bug, incident) pair once; two queries.
+pub fn incident_facts(conn: &mut DbConnection, bug_ids: &[i64]) -> DbResult<Vec<IncidentFact>> {
+    if bug_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let direct: Vec<(i64, i64, String, Option<i64>)> = bug_incidents::table
         .inner_join(incidents::table.on(incidents::id.eq(bug_incidents::incident_id)))
         .filter(bug_incidents::bug_id.eq_any(bug_ids))
-        .select((bug_incidents::bug_id, incidents::severity, incidents::organization_id))
-        .load(conn)?)
+        .select((bug_incidents::bug_id, incidents::id, incidents::severity, incidents::organization_id))
+        .load(conn)?;
+    let via_problems: Vec<(i64, i64, String, Option<i64>)> = bug_problems::table
+        .inner_join(problem_incidents::table.on(problem_incidents::problem_id.eq(bug_problems::problem_id)))
+        .inner_join(incidents::table.on(incidents::id.eq(problem_incidents::incident_id)))
+        .filter(bug_problems::bug_id.eq_any(bug_ids))
+        .select((bug_problems::bug_id, incidents::id, incidents::severity, incidents::organization_id))
+        .load(conn)?;
+    let mut all: Vec<IncidentFact> = direct
+        .into_iter()
+        .chain(via_problems)
+        .map(|(bug_id, incident_id, severity, organization_id)| IncidentFact {
+            bug_id,
+            incident_id,
+            severity,
+            organization_id,
+        })
+        .collect();
+    all.sort_by_key(|f| (f.bug_id, f.incident_id));
+    all.dedup_by_key(|f| (f.bug_id, f.incident_id));
+    Ok(all)
 }
 
 pub fn link_problem(conn: &mut DbConnection, bug_id: i64, problem_id: i64) -> DbResult<()> {
@@ -143,10 +175,10 @@ pub fn for_problem(conn: &mut DbConnection, problem_id: i64) -> DbResult<Vec<Bug
         .load(conn)?)
 }
 
-/// The fix did not hold: marks the bug's fix ineffective.
-pub fn mark_ineffective(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> DbResult<()> {
+/// The fix did not hold (`true`), or a new fix shipped since (`false`).
+pub fn set_ineffective(conn: &mut DbConnection, id: i64, ineffective: bool, now: NaiveDateTime) -> DbResult<()> {
     diesel::update(bugs::table.find(id))
-        .set((bugs::fix_ineffective.eq(true), bugs::updated_at.eq(now)))
+        .set((bugs::fix_ineffective.eq(ineffective), bugs::updated_at.eq(now)))
         .execute(conn)?;
     Ok(())
 }

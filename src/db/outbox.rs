@@ -47,11 +47,20 @@ pub fn insert(conn: &mut DbConnection, m: &NewMessage<'_>) -> DbResult<()> {
     Ok(())
 }
 
-/// How long a claim holds before another delivery run may take the message again.
-pub const CLAIM: i64 = 10;
+/// How long a claim holds before another delivery run may take the message again. The job
+/// renews the claims on the rest of its batch before each message (`renew_claims`), so a claim
+/// only has to outlast one message: a connection and each SMTP command may each wait 20 s, about
+/// three minutes at worst, and fifteen minutes is five times that.
+pub const CLAIM_MINUTES: i64 = 15;
+
+/// When a claim taken or renewed at `now` runs out.
+pub fn claim_until(now: NaiveDateTime) -> NaiveDateTime {
+    now + Duration::minutes(CLAIM_MINUTES)
+}
 
 /// Claims up to `limit` messages that are due: queued ones whose time has come, and `sending`
-/// ones whose claim expired. Returns the claimed rows.
+/// ones whose claim expired. Returns the claimed rows; their `next_attempt_at` is the claim's
+/// end, which `renew_claims` takes as proof that the claim is still this run's.
 pub fn claim_due(conn: &mut DbConnection, now: NaiveDateTime, limit: i64) -> DbResult<Vec<OutboxMessage>> {
     conn.transaction(|conn| {
         let due = outbox::table
@@ -68,7 +77,7 @@ pub fn claim_due(conn: &mut DbConnection, now: NaiveDateTime, limit: i64) -> DbR
             return Ok(Vec::new());
         }
         diesel::update(outbox::table.filter(outbox::id.eq_any(&ids)))
-            .set((outbox::status.eq("sending"), outbox::next_attempt_at.eq(now + Duration::minutes(CLAIM))))
+            .set((outbox::status.eq("sending"), outbox::next_attempt_at.eq(claim_until(now))))
             .execute(conn)?;
         Ok(outbox::table
             .filter(outbox::id.eq_any(&ids))
@@ -76,6 +85,29 @@ pub fn claim_due(conn: &mut DbConnection, now: NaiveDateTime, limit: i64) -> DbR
             .select(OutboxMessage::as_select())
             .load(conn)?)
     })
+}
+
+/// Extends this run's claims on `ids` (which end at `held_until`, as `claim_due` or the last
+/// renewal left them) to `until`, and returns the ids still held. A message whose claim ran out
+/// and was taken by another run ends at another time, so it is left out (and to that run).
+pub fn renew_claims(
+    conn: &mut DbConnection,
+    ids: &[i64],
+    held_until: NaiveDateTime,
+    until: NaiveDateTime,
+) -> DbResult<Vec<i64>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(diesel::update(
+        outbox::table
+            .filter(outbox::id.eq_any(ids))
+            .filter(outbox::status.eq("sending"))
+            .filter(outbox::next_attempt_at.eq(held_until)),
+    )
+    .set(outbox::next_attempt_at.eq(until))
+    .returning(outbox::id)
+    .get_results(conn)?)
 }
 
 pub fn mark_sent(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> DbResult<()> {

@@ -20,6 +20,8 @@ pub struct ProblemFields {
     pub workaround: String,
     #[diesel(treat_none_as_null = true)]
     pub owner_id: Option<i64>,
+    /// Quiet days after the fix release before the problem counts as verified.
+    pub watch_days: i32,
 }
 
 pub fn insert(

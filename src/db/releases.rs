@@ -2,7 +2,9 @@
 //! template.
 
 use super::models::{Bug, ChecklistItem, Incident, Release, ReleaseCheck, ReleaseSuspect};
-use super::schema::{bugs, checklist_items, incidents, release_checks, release_services, release_suspects, releases};
+use super::schema::{
+    bugs, checklist_items, incidents, release_checks, release_overrides, release_services, release_suspects, releases,
+};
 use super::{DbConnection, DbResult};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -167,7 +169,7 @@ pub fn watch_over(conn: &mut DbConnection, now: NaiveDateTime) -> DbResult<Vec<R
         .load(conn)?)
 }
 
-/// Open SEV1/SEV2 incidents on any of the services.
+/// Every open SEV1/SEV2 incident on any of the services (what an override at approval covers).
 pub fn blocking_incidents(conn: &mut DbConnection, service_ids: &[i64]) -> DbResult<Vec<i64>> {
     if service_ids.is_empty() {
         return Ok(Vec::new());
@@ -178,7 +180,46 @@ pub fn blocking_incidents(conn: &mut DbConnection, service_ids: &[i64]) -> DbRes
         .filter(incidents::service_id.eq_any(service_ids))
         .select(incidents::id)
         .order(incidents::id.asc())
+        .load(conn)?)
+}
+
+/// Open SEV1/SEV2 incidents on the services that the release's override does not cover: those
+/// that hold it back. At most 50, oldest first.
+pub fn uncovered_blocking(conn: &mut DbConnection, release_id: i64, service_ids: &[i64]) -> DbResult<Vec<i64>> {
+    if service_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let covered = release_overrides::table
+        .filter(release_overrides::release_id.eq(release_id))
+        .select(release_overrides::incident_id);
+    Ok(incidents::table
+        .filter(incidents::is_open.eq(true))
+        .filter(incidents::severity.eq_any(["SEV1", "SEV2"]))
+        .filter(incidents::service_id.eq_any(service_ids))
+        .filter(diesel::dsl::not(incidents::id.eq_any(covered)))
+        .select(incidents::id)
+        .order(incidents::id.asc())
         .limit(50)
+        .load(conn)?)
+}
+
+/// Records which incidents the approval's override covers (replacing what was recorded).
+pub fn set_overrides(conn: &mut DbConnection, release_id: i64, incident_ids: &[i64]) -> DbResult<()> {
+    diesel::delete(release_overrides::table.filter(release_overrides::release_id.eq(release_id))).execute(conn)?;
+    for i in incident_ids {
+        diesel::insert_into(release_overrides::table)
+            .values((release_overrides::release_id.eq(release_id), release_overrides::incident_id.eq(*i)))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The incidents the release's override covers.
+pub fn overrides_of(conn: &mut DbConnection, release_id: i64) -> DbResult<Vec<i64>> {
+    Ok(release_overrides::table
+        .filter(release_overrides::release_id.eq(release_id))
+        .select(release_overrides::incident_id)
+        .order(release_overrides::incident_id.asc())
         .load(conn)?)
 }
 

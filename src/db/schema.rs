@@ -509,6 +509,14 @@ diesel::table! {
     }
 }
 
+// Migration 2026-12-01-000016_fixes.
+diesel::table! {
+    release_overrides (release_id, incident_id) {
+        release_id -> BigInt,
+        incident_id -> BigInt,
+    }
+}
+
 diesel::table! {
     history (id) {
         id -> BigInt,
@@ -698,6 +706,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     checklist_items,
     release_checks,
     release_suspects,
+    release_overrides,
     help_categories,
     help_articles,
     help_article_tags,

@@ -206,6 +206,39 @@ pub fn mark(conn: &mut DbConnection, id: i64, m: Mark, at: NaiveDateTime) -> DbR
     Ok(n == 1)
 }
 
+/// Which recorded SLA moments to forget (`true`: set back to NULL, so the job acts again).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MarkReset {
+    pub response_warned: bool,
+    pub resolution_warned: bool,
+    pub response_breached: bool,
+    pub resolution_breached: bool,
+}
+
+#[derive(AsChangeset)]
+#[diesel(table_name = incidents)]
+struct MarkNulls {
+    response_warned_at: Option<Option<NaiveDateTime>>,
+    resolution_warned_at: Option<Option<NaiveDateTime>>,
+    response_breached_at: Option<Option<NaiveDateTime>>,
+    resolution_breached_at: Option<Option<NaiveDateTime>>,
+}
+
+pub fn reset_marks(conn: &mut DbConnection, id: i64, r: MarkReset) -> DbResult<()> {
+    if r == MarkReset::default() {
+        return Ok(());
+    }
+    let null = |on: bool| on.then_some(None);
+    let set = MarkNulls {
+        response_warned_at: null(r.response_warned),
+        resolution_warned_at: null(r.resolution_warned),
+        response_breached_at: null(r.response_breached),
+        resolution_breached_at: null(r.resolution_breached),
+    };
+    diesel::update(incidents::table.find(id)).set(set).execute(conn)?;
+    Ok(())
+}
+
 /// Resolved incidents whose resolution is older than `before` (auto-close candidates).
 pub fn resolved_before(conn: &mut DbConnection, before: NaiveDateTime, limit: i64) -> DbResult<Vec<i64>> {
     Ok(incidents::table

@@ -79,6 +79,32 @@ impl BugStatus {
     }
 }
 
+/// Whether a bug no longer holds its problem's fix back: shipped (released or verified, and not
+/// found ineffective since) or given up (won't fix). A problem's fix is out once every one of its
+/// bugs is shipped.
+pub fn is_shipped(status: &str, fix_ineffective: bool) -> bool {
+    match BugStatus::parse(status) {
+        Some(BugStatus::Released | BugStatus::Verified) => !fix_ineffective,
+        Some(BugStatus::WontFix) => true,
+        _ => false,
+    }
+}
+
+/// The external reference as a link target, when it is an http(s) URL (one word with a host);
+/// None for anything else (a commit hash, "PR 42", another scheme), which shows as plain text.
+pub fn reference_url(external_ref: &str) -> Option<&str> {
+    let r = external_ref.trim();
+    let scheme_len = ["https://", "http://"]
+        .into_iter()
+        .find(|p| r.get(..p.len()).is_some_and(|head| head.eq_ignore_ascii_case(p)))?
+        .len();
+    let host = r[scheme_len..].split(['/', '?', '#']).next().unwrap_or("");
+    if host.is_empty() || r.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return None;
+    }
+    Some(r)
+}
+
 /// How much one linked incident of this severity weighs.
 pub fn severity_weight(severity: &str) -> u32 {
     match Severity::parse(severity) {
@@ -106,6 +132,23 @@ mod tests {
         assert_eq!(impact(&["SEV4", "SEV4", "SEV4"], 1), 6);
         assert!(impact(&["SEV2", "SEV3"], 2) > impact(&["SEV2", "SEV3"], 1));
         assert_eq!(impact(&[], 0), 0);
+    }
+
+    #[test]
+    fn a_bug_is_shipped_once_released_for_good_or_given_up() {
+        assert!(is_shipped("released", false) && is_shipped("verified", false) && is_shipped("wont_fix", false));
+        assert!(!is_shipped("fixed", false) && !is_shipped("open", false) && !is_shipped("in_progress", false));
+        assert!(!is_shipped("released", true), "a fix that did not hold is not out");
+    }
+
+    #[test]
+    fn only_http_urls_become_links() {
+        assert_eq!(reference_url(" https://git.example.com/pr/42 "), Some("https://git.example.com/pr/42"));
+        assert_eq!(reference_url("HTTP://tracker.example/BUG?id=1&x=2"), Some("HTTP://tracker.example/BUG?id=1&x=2"));
+        for plain in ["a1b2c3d", "PR 42", "javascript:alert(1)", "https://", "https:///path", "https://a b", "ftp://x"]
+        {
+            assert_eq!(reference_url(plain), None, "{plain}");
+        }
     }
 
     #[test]

@@ -66,6 +66,9 @@ pub enum Action {
     ManageReleases,
     /// Sign a release off (the product owner's approval), with an override reason when needed.
     ApproveRelease,
+    /// Confirm (a change failure) or dismiss an incident suspected of coming from a release:
+    /// the staff who work incidents judge it.
+    DecideReleaseSuspect,
     /// Edit the readiness checklist template.
     ManageChecklist,
     /// Show an incident on the public status page, set its public title and state, and post
@@ -81,7 +84,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 31] = [
+    pub const ALL: [Action; 32] = [
         Action::ViewHome,
         Action::ManageOwnAccount,
         Action::RevokeSession,
@@ -108,6 +111,7 @@ impl Action {
         Action::ViewReleases,
         Action::ManageReleases,
         Action::ApproveRelease,
+        Action::DecideReleaseSuspect,
         Action::ManageChecklist,
         Action::PublishStatus,
         Action::ReadHelp,
@@ -143,6 +147,7 @@ impl Action {
             Action::ViewReleases => "read releases",
             Action::ManageReleases => "plan, check, deploy and roll back releases",
             Action::ApproveRelease => "approve releases",
+            Action::DecideReleaseSuspect => "confirm or dismiss a release's suspect incidents",
             Action::ManageChecklist => "edit the release readiness checklist",
             Action::PublishStatus => "publish incidents and updates on the status page",
             Action::ReadHelp => "read help articles",
@@ -194,7 +199,9 @@ fn roles_for(action: Action) -> &'static [Role] {
         | Action::CommentPublic
         | Action::WatchIncident => EVERYONE,
         Action::UseInternalNotes => &[Support, Devops, Sales, Manager, Admin],
-        Action::WorkIncident | Action::ManageProblems | Action::ManageBugs => &[Support, Devops, Manager, Admin],
+        Action::WorkIncident | Action::ManageProblems | Action::ManageBugs | Action::DecideReleaseSuspect => {
+            &[Support, Devops, Manager, Admin]
+        }
         Action::ViewProblems | Action::ViewBugs | Action::ViewReleases => &[Support, Devops, Sales, Manager, Admin],
         Action::PublishStatus => &[Support, Devops, Manager, Admin],
         Action::ReadHelp => EVERYONE,
@@ -310,6 +317,19 @@ mod tests {
         }
         assert!(!allows(Some(&actor(Role::Customer)), Action::PublishStatus, Resource::None));
         assert!(!allows(Some(&actor(Role::Sales)), Action::PublishStatus, Resource::None));
+    }
+
+    #[test]
+    fn those_who_work_incidents_judge_release_suspects() {
+        for r in Role::ALL {
+            assert_eq!(
+                allows(Some(&actor(r)), Action::DecideReleaseSuspect, Resource::None),
+                role_may(r, Action::WorkIncident),
+                "{r:?}"
+            );
+        }
+        assert!(allows(Some(&actor(Role::Support)), Action::DecideReleaseSuspect, Resource::None));
+        assert!(!allows(Some(&actor(Role::Support)), Action::ManageReleases, Resource::None));
     }
 
     #[test]

@@ -81,9 +81,11 @@ impl ProblemStatus {
         }
     }
 
-    /// The fix is out: an incident linked now is a recurrence.
+    /// The fix is out: an incident linked now is a recurrence. A problem that recurred already
+    /// still has that fix out (until a person moves it back to work on another one), so each
+    /// further incident counts after the fix too.
     pub fn fix_is_out(self) -> bool {
-        matches!(self, ProblemStatus::FixReleased | ProblemStatus::Verified)
+        matches!(self, ProblemStatus::FixReleased | ProblemStatus::Verified | ProblemStatus::Recurred)
     }
 }
 
@@ -240,6 +242,16 @@ mod tests {
         assert!(check_transition(FixReleased, Recurred, "", 0).is_err(), "only a new incident sets recurred");
         assert!(check_transition(Recurred, FixInProgress, "", 0).is_ok());
         assert!(check_transition(Closed, Investigating, "", 0).is_ok());
+    }
+
+    #[test]
+    fn incidents_after_a_released_fix_count_as_recurrences_until_work_resumes() {
+        for s in [FixReleased, Verified, Recurred] {
+            assert!(s.fix_is_out(), "{s:?}");
+        }
+        for s in [Investigating, RootCauseIdentified, FixInProgress, Closed] {
+            assert!(!s.fix_is_out(), "{s:?}");
+        }
     }
 
     #[test]

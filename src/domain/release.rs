@@ -50,9 +50,15 @@ impl ReleaseStatus {
         ReleaseStatus::ALL.into_iter().find(|v| v.as_str() == s)
     }
 
-    /// Live in production (a rollback is possible).
+    /// Live in production.
     pub fn is_out(self) -> bool {
         matches!(self, ReleaseStatus::Deploying | ReleaseStatus::Deployed | ReleaseStatus::Monitoring)
+    }
+
+    /// A rollback is possible: while live, and after the watch window closed (a fault found
+    /// later can still send the release back).
+    pub fn can_roll_back(self) -> bool {
+        self.is_out() || self == ReleaseStatus::Closed
     }
 }
 
@@ -63,14 +69,15 @@ pub fn deployment_label(code: &str) -> &'static str {
     DEPLOYMENT_TYPES.iter().find(|(c, _)| *c == code).map(|(_, l)| *l).unwrap_or("?")
 }
 
-/// What stands between a planned release and "ready".
+/// What stands between a planned release and "ready" (and, checked again, between a ready
+/// release and its deployment).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Readiness {
     pub unticked: Vec<String>,
     pub approved: bool,
-    /// Open SEV1/SEV2 incidents on an affected service (their keys).
+    /// Open SEV1/SEV2 incidents on an affected service that no override covers (their keys).
     pub blocking: Vec<String>,
-    /// The approver recorded why the release may go despite them.
+    /// The approver recorded an override reason; it covers the incidents that were open then.
     pub overridden: bool,
 }
 
@@ -84,13 +91,46 @@ impl Readiness {
         if !self.approved {
             out.push("A manager has not approved the release.".to_string());
         }
-        if !self.blocking.is_empty() && !self.overridden {
-            out.push(format!(
-                "Open SEV1/SEV2 incidents on an affected service: {}. Resolve them, or the approver records an override reason.",
-                self.blocking.join(", ")
-            ));
+        if !self.blocking.is_empty() {
+            if self.overridden {
+                out.push(format!(
+                    "Open SEV1/SEV2 incidents on an affected service that the approval's override does not cover (opened since): {}. Resolve them, or move the release back to planned and approve it again with an override reason.",
+                    self.blocking.join(", ")
+                ));
+            } else {
+                out.push(format!(
+                    "Open SEV1/SEV2 incidents on an affected service: {}. Resolve them, or the approver records an override reason.",
+                    self.blocking.join(", ")
+                ));
+            }
         }
         out
+    }
+}
+
+/// What an override reason given at approval does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Override {
+    /// No reason given.
+    None,
+    /// It lets these open SEV1/SEV2 incidents pass (their keys), and only these.
+    Covers(Vec<String>),
+    /// Nothing was blocking: the reason is kept on record but not needed.
+    Unused,
+}
+
+impl Override {
+    /// What the approver is told.
+    pub fn message(&self) -> String {
+        match self {
+            Override::None => "Approved.".to_string(),
+            Override::Covers(keys) => {
+                format!("Approved. The override covers {}; an incident opened later holds the release again.", keys.join(", "))
+            }
+            Override::Unused => {
+                "Approved. No SEV1/SEV2 incident is open on the release's services, so the override reason is not needed; it is kept on record.".to_string()
+            }
+        }
     }
 }
 
@@ -106,8 +146,11 @@ mod tests {
         r.approved = true;
         assert!(r.obstacles().is_empty());
         r.blocking = vec!["INC-4".into()];
-        assert!(r.obstacles()[0].contains("INC-4"));
+        assert!(r.obstacles()[0].contains("INC-4") && r.obstacles()[0].contains("records an override reason"));
+        // An override covers what was open at approval; an incident opened later still blocks.
         r.overridden = true;
+        assert!(r.obstacles()[0].contains("does not cover") && r.obstacles()[0].contains("INC-4"));
+        r.blocking.clear();
         assert!(r.obstacles().is_empty());
     }
 
@@ -117,5 +160,7 @@ mod tests {
             assert_eq!(ReleaseStatus::parse(s.as_str()), Some(s));
         }
         assert!(ReleaseStatus::Monitoring.is_out() && !ReleaseStatus::Planned.is_out());
+        assert!(ReleaseStatus::Closed.can_roll_back() && ReleaseStatus::Deploying.can_roll_back());
+        assert!(!ReleaseStatus::Ready.can_roll_back() && !ReleaseStatus::RolledBack.can_roll_back());
     }
 }

@@ -280,6 +280,19 @@ pub fn utc(t: NaiveDateTime) -> DateTime<Utc> {
     t.and_utc()
 }
 
+/// Whether a recorded warning or breach (`marked_at`, when the job acted) still stands once the
+/// moment it was about is computed again. A moment that moved past the mark (a severity change
+/// that gives a later target, a reopen once the target moved) is a crossing nobody acted on
+/// yet: the mark goes, so that crossing warns, breaches and escalates again. A moment that stayed
+/// or moved earlier, or that no longer exists (the clock stopped or paused), keeps the mark.
+pub fn mark_stands(marked_at: Option<NaiveDateTime>, moment: Option<NaiveDateTime>) -> bool {
+    match (marked_at, moment) {
+        (Some(m), Some(t)) => t <= m,
+        (Some(_), None) => true,
+        (None, _) => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -359,6 +372,17 @@ mod tests {
         assert_eq!(r.state, ClockState::Breached);
         assert_eq!(r.breached_at, Some(t("2026-03-02T10:30:00Z")));
         assert_eq!(describe(&r, t("2026-03-02T11:00:00Z")), "overdue by 30 min");
+    }
+
+    #[test]
+    fn a_mark_goes_when_its_moment_moves_past_it() {
+        let n = |s: &str| t(s).naive_utc();
+        let warned = Some(n("2026-03-02T09:24:30Z"));
+        assert!(mark_stands(warned, Some(n("2026-03-02T09:24:00Z"))), "the crossing it was about");
+        assert!(mark_stands(warned, Some(n("2026-03-02T09:12:00Z"))), "an earlier target stays warned");
+        assert!(mark_stands(warned, None), "a stopped or paused clock keeps it");
+        assert!(!mark_stands(warned, Some(n("2026-03-02T15:00:00Z"))), "a later target warns again");
+        assert!(!mark_stands(None, Some(n("2026-03-02T09:24:00Z"))), "nothing recorded, nothing stands");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Background jobs. `serve` runs them on a timer; `firewatch jobs run-once` runs each once (for
 //! tests and cron-style setups). Every job is idempotent and takes a per-job lock on
-//! PostgreSQL, so several app instances can share one database.
+//! PostgreSQL, so several app instances can share one database. Each job runs on its own: one
+//! that fails is logged by name and the others (mail delivery above all) still run.
 
 mod auto_close;
 mod deliver;
@@ -14,7 +15,7 @@ use std::time::Duration;
 /// How often the scheduler wakes up.
 pub const TICK: Duration = Duration::from_secs(30);
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct JobReport {
     pub sla_warnings: usize,
     pub sla_breaches: usize,
@@ -27,18 +28,61 @@ pub struct JobReport {
     pub actions_overdue: usize,
     pub releases_closed: usize,
     pub problems_verified: usize,
+    /// The jobs that failed this time (their errors are in the log).
+    pub failed: Vec<&'static str>,
 }
 
-/// Runs every job once.
-pub fn run_once(state: &AppState) -> ServiceResult<JobReport> {
-    let mut r = sla_check::run(state)?;
-    r.auto_closed = auto_close::run(state)?;
-    r.digests = digest::run(state)?;
-    r.inbound_pruned = inbound_prune::run(state)?;
-    r.actions_overdue = crate::service::problems::notify_overdue_actions(state)?;
-    (r.releases_closed, r.problems_verified) = crate::service::releases::watch(state)?;
-    (r.mails_sent, r.mail_failures) = deliver::run(state)?;
-    Ok(r)
+/// One job of a tick: its name for the log, and the run that adds its figures to the report.
+type Job<S> = (&'static str, fn(&S, &mut JobReport) -> ServiceResult<()>);
+
+/// Every job, in order. Delivery comes last so it sends what the others just queued.
+const JOBS: [Job<AppState>; 7] = [
+    ("sla_check", |s, r| {
+        let x = sla_check::run(s)?;
+        (r.sla_warnings, r.sla_breaches, r.escalations) = (x.sla_warnings, x.sla_breaches, x.escalations);
+        Ok(())
+    }),
+    ("auto_close", |s, r| {
+        r.auto_closed = auto_close::run(s)?;
+        Ok(())
+    }),
+    ("digest", |s, r| {
+        r.digests = digest::run(s)?;
+        Ok(())
+    }),
+    ("inbound_prune", |s, r| {
+        r.inbound_pruned = inbound_prune::run(s)?;
+        Ok(())
+    }),
+    ("overdue_actions", |s, r| {
+        r.actions_overdue = crate::service::problems::notify_overdue_actions(s)?;
+        Ok(())
+    }),
+    ("release_watch", |s, r| {
+        (r.releases_closed, r.problems_verified) = crate::service::releases::watch(s)?;
+        Ok(())
+    }),
+    ("deliver", |s, r| {
+        (r.mails_sent, r.mail_failures) = deliver::run(s)?;
+        Ok(())
+    }),
+];
+
+/// Runs every job once. A failing job does not stop the others: it is logged with its name and
+/// listed in `JobReport::failed`.
+pub fn run_once(state: &AppState) -> JobReport {
+    run_each(state, &JOBS)
+}
+
+fn run_each<S>(state: &S, jobs: &[Job<S>]) -> JobReport {
+    let mut report = JobReport::default();
+    for (name, job) in jobs {
+        if let Err(e) = job(state, &mut report) {
+            tracing::error!(job = name, error = %e, "job failed; the other jobs still run");
+            report.failed.push(name);
+        }
+    }
+    report
 }
 
 /// Starts the scheduler on the current actix runtime.
@@ -49,11 +93,34 @@ pub fn spawn(state: AppState) {
             tick.tick().await;
             let st = state.clone();
             match actix_web::web::block(move || run_once(&st)).await {
-                Ok(Ok(r)) if r != JobReport::default() => tracing::info!(?r, "jobs ran"),
-                Ok(Ok(_)) => {}
-                Ok(Err(e)) => tracing::error!(error = %e, "jobs failed"),
+                Ok(r) if r != JobReport::default() => tracing::info!(?r, "jobs ran"),
+                Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "jobs could not run"),
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::ServiceError;
+
+    #[test]
+    fn a_failing_job_does_not_stop_the_ones_after_it() {
+        let jobs: [Job<()>; 3] = [
+            ("sla_check", |_, r| {
+                r.sla_warnings = 2;
+                Ok(())
+            }),
+            ("broken", |_, _| Err(ServiceError::Internal("the table is gone".into()))),
+            ("deliver", |_, r| {
+                r.mails_sent = 3;
+                Ok(())
+            }),
+        ];
+        let r = run_each(&(), &jobs);
+        assert_eq!((r.sla_warnings, r.mails_sent), (2, 3), "the jobs before and after the failure ran");
+        assert_eq!(r.failed, vec!["broken"]);
+    }
 }

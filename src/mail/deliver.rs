@@ -18,6 +18,11 @@ pub struct SendError {
     pub text: String,
 }
 
+/// Where mail goes as `.eml` files: Some when no SMTP host is configured.
+pub fn file_directory(c: &Config) -> Option<std::path::PathBuf> {
+    c.smtp_host.as_deref().is_none_or(str::is_empty).then(|| c.data_dir.join("mail"))
+}
+
 pub enum Mailer {
     Smtp(Box<SmtpTransport>),
     Files(std::path::PathBuf),
@@ -25,9 +30,10 @@ pub enum Mailer {
 
 impl Mailer {
     pub fn from_config(c: &Config) -> Result<Mailer, String> {
-        let Some(host) = c.smtp_host.as_deref().filter(|h| !h.is_empty()) else {
-            return Ok(Mailer::Files(c.data_dir.join("mail")));
-        };
+        if let Some(dir) = file_directory(c) {
+            return Ok(Mailer::Files(dir));
+        }
+        let host = c.smtp_host.as_deref().unwrap_or_default();
         let builder = match c.smtp_tls {
             SmtpTls::None => SmtpTransport::builder_dangerous(host),
             SmtpTls::Starttls => SmtpTransport::starttls_relay(host).map_err(|e| e.to_string())?,

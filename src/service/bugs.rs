@@ -258,7 +258,8 @@ pub struct ListRow {
 }
 
 /// Bugs, the ones that hurt most first (or newest first). Bugs are counted in hundreds, so the
-/// impact is computed over the latest 1,000 in two queries.
+/// impact (incidents linked to the bug or to its problems, each once) is computed over the latest
+/// 1,000 in three queries.
 pub fn list(state: &AppState, user: &User, status: Option<&str>, by_impact: bool) -> ServiceResult<Vec<ListRow>> {
     authorize(&actor_of(user), Action::ViewBugs, Resource::None)?;
     let mut conn = state.conn()?;
@@ -274,15 +275,12 @@ pub fn list(state: &AppState, user: &User, status: Option<&str>, by_impact: bool
     let mut rows: Vec<ListRow> = all
         .into_iter()
         .map(|b| {
-            let mine: Vec<&(i64, String, Option<i64>)> = facts.iter().filter(|f| f.0 == b.id).collect();
-            let sevs: Vec<&str> = mine.iter().map(|f| f.1.as_str()).collect();
-            let mut orgs: Vec<i64> = mine.iter().filter_map(|f| f.2).collect();
-            orgs.sort_unstable();
-            orgs.dedup();
+            let mine: Vec<&bugs::IncidentFact> = facts.iter().filter(|f| f.bug_id == b.id).collect();
+            let (score, organizations) = impact_of(&mine);
             ListRow {
-                impact: impact(&sevs, orgs.len()),
+                impact: score,
                 incidents: mine.len(),
-                organizations: orgs.len(),
+                organizations,
                 assignee: b.assignee_id.and_then(|a| names.get(&a).cloned()).unwrap_or_default(),
                 bug: b,
             }
@@ -296,6 +294,15 @@ pub fn list(state: &AppState, user: &User, status: Option<&str>, by_impact: bool
     }
     rows.truncate(200);
     Ok(rows)
+}
+
+/// A bug's impact and the organizations it reaches, from the incidents it touches (each once).
+fn impact_of(facts: &[&bugs::IncidentFact]) -> (u32, usize) {
+    let sevs: Vec<&str> = facts.iter().map(|f| f.severity.as_str()).collect();
+    let mut orgs: Vec<i64> = facts.iter().filter_map(|f| f.organization_id).collect();
+    orgs.sort_unstable();
+    orgs.dedup();
+    (impact(&sevs, orgs.len()), orgs.len())
 }
 
 pub struct BugPage {
@@ -338,10 +345,8 @@ pub fn page(state: &AppState, user: &User, id: i64) -> ServiceResult<BugPage> {
         })
         .collect();
     let services = services::all(conn)?;
-    let sevs: Vec<&str> = incidents.iter().map(|i| i.severity.as_str()).collect();
-    let mut orgs: Vec<i64> = incidents.iter().filter_map(|i| i.organization_id).collect();
-    orgs.sort_unstable();
-    orgs.dedup();
+    let facts = bugs::incident_facts(conn, &[id])?;
+    let (impact, _) = impact_of(&facts.iter().collect::<Vec<_>>());
     let staff =
         if can_manage { users::active_with_roles(conn, &super::incidents::working_roles(), 500)? } else { Vec::new() };
     let release = match bug.release_id {
@@ -357,7 +362,7 @@ pub fn page(state: &AppState, user: &User, id: i64) -> ServiceResult<BugPage> {
             .and_then(|s| services.iter().find(|x| x.id == s).map(|x| x.name.clone()))
             .unwrap_or_default(),
         assignee: bug.assignee_id.and_then(|a| names.get(&a).cloned()),
-        impact: impact(&sevs, orgs.len()),
+        impact,
         next_statuses: BugStatus::parse(&bug.status).unwrap_or(BugStatus::Open).next().to_vec(),
         problems,
         incidents,
@@ -386,6 +391,7 @@ pub fn describe(e: &HistoryEntry) -> String {
         "linked" => format!("Linked {}", e.new_value),
         "unlinked" => format!("Unlinked {}", e.old_value),
         "fix_ineffective" => format!("The fix did not hold: {} recurred", e.new_value),
+        "fix_renewed" => format!("A new fix shipped in release {}: no longer marked ineffective", e.new_value),
         other => other.replace('_', " "),
     }
 }

@@ -11,6 +11,7 @@ use crate::domain::incident::{LinkKind, Mover, Status, key, parse_key};
 use crate::domain::policy::{self, Action, Resource};
 use crate::domain::role::Role;
 use crate::mail::inbound::{ParsedMail, parse};
+use std::borrow::Cow;
 
 const KEY_UNKNOWN: &str = "inbound.unknown_sender";
 const KEY_CLOSED: &str = "inbound.closed_reply";
@@ -395,12 +396,17 @@ fn create_customer(
     Ok(user)
 }
 
+/// The file that holds a message's whole text when the comment had to be shortened.
+const FULL_TEXT_NAME: &str = "message.txt";
+
 /// Splits attachments into those kept and, for those over the limit, a note added to the text.
+/// A text too long for a comment is cut, and kept whole as `message.txt` (under the same size
+/// limit as any attachment), so nothing of it is lost.
 fn with_attachment_notes<'a>(
     state: &AppState,
     body: &str,
     all: &'a [crate::mail::inbound::Attachment],
-) -> (String, Vec<&'a crate::mail::inbound::Attachment>) {
+) -> (String, Vec<Cow<'a, crate::mail::inbound::Attachment>>) {
     let limit = state.config.attachment_max_bytes;
     let mut text = body.to_string();
     let mut keep = Vec::new();
@@ -413,17 +419,30 @@ fn with_attachment_notes<'a>(
                 human_size(limit)
             ));
         } else {
-            keep.push(a);
+            keep.push(Cow::Borrowed(a));
         }
     }
     // Over-long text is cut to what a comment holds; the whole text is kept as a file.
     if text.len() > super::incidents::MAX_BODY_BYTES {
-        let mut cut = super::incidents::MAX_BODY_BYTES - 200;
+        let mut cut = super::incidents::MAX_BODY_BYTES - 300;
         while !text.is_char_boundary(cut) {
             cut -= 1;
         }
         text.truncate(cut);
-        text.push_str("\n\n(The message was shortened; the whole text is attached as message.txt.)");
+        if body.len() as u64 <= limit {
+            text.push_str(&format!("\n\n(The message was shortened; the whole text is attached as {FULL_TEXT_NAME}.)"));
+            keep.push(Cow::Owned(crate::mail::inbound::Attachment {
+                filename: FULL_TEXT_NAME.into(),
+                content_type: "text/plain".into(),
+                data: body.as_bytes().to_vec(),
+            }));
+        } else {
+            text.push_str(&format!(
+                "\n\n(The message was shortened; its whole text ({}) is over the {} limit for files and was not kept.)",
+                human_size(body.len() as u64),
+                human_size(limit)
+            ));
+        }
     }
     (text, keep)
 }
@@ -433,7 +452,7 @@ fn store(
     conn: &mut DbConnection,
     incident_id: i64,
     comment_id: Option<i64>,
-    keep: &[&crate::mail::inbound::Attachment],
+    keep: &[Cow<'_, crate::mail::inbound::Attachment>],
     by: i64,
 ) -> ServiceResult<()> {
     let now = state.clock.now_naive();

@@ -29,7 +29,13 @@ pub struct ProblemInput {
     /// A staff user id, or empty.
     pub owner: String,
     pub services: Vec<String>,
+    /// Days without a new incident after the fix release before it counts as verified (1–365;
+    /// empty means the default).
+    pub watch_days: String,
 }
+
+/// The watch period a problem gets unless someone sets another.
+pub const DEFAULT_WATCH_DAYS: i32 = 30;
 
 fn status_of(p: &Problem) -> ProblemStatus {
     ProblemStatus::parse(&p.status).unwrap_or(ProblemStatus::Investigating)
@@ -71,6 +77,13 @@ fn validate(conn: &mut DbConnection, input: &ProblemInput) -> ServiceResult<(Pro
             None => errors.add("services", "Choose services from the list."),
         }
     }
+    let watch_days = match input.watch_days.trim() {
+        "" => Some(DEFAULT_WATCH_DAYS),
+        d => d.parse::<i32>().ok().filter(|d| (1..=365).contains(d)),
+    };
+    if watch_days.is_none() {
+        errors.add("watch_days", "Enter the watch period in days (1 to 365).");
+    }
     errors.into_result()?;
     let [statement, analysis, contributing_factors, five_whys, customer_impact, workaround]: [String; 6] =
         texts.try_into().map_err(|_| ServiceError::Internal("validated texts missing".into()))?;
@@ -85,6 +98,7 @@ fn validate(conn: &mut DbConnection, input: &ProblemInput) -> ServiceResult<(Pro
             customer_impact,
             workaround,
             owner_id,
+            watch_days: watch_days.unwrap_or(DEFAULT_WATCH_DAYS),
         },
         service_ids,
     ))
@@ -157,6 +171,10 @@ pub fn update(
             if old != new {
                 event(conn, id, Some(user.id), "field_changed", (field, old, new), now)?;
             }
+        }
+        if before.watch_days != after.watch_days {
+            let (old, new) = (before.watch_days.to_string(), after.watch_days.to_string());
+            event(conn, id, Some(user.id), "field_changed", ("watch period", &old, &new), now)?;
         }
         if before.owner_id != after.owner_id {
             let name = |conn: &mut DbConnection, o: Option<i64>| -> ServiceResult<String> {
@@ -310,15 +328,16 @@ fn link_in(
         now,
     )?;
     problems::touch(conn, p.id, now)?;
-    if after_fix {
-        // The fix did not hold: the problem recurred, and its owner hears it.
+    if after_fix && status_of(p) != ProblemStatus::Recurred {
+        // The fix did not hold: the problem recurred, and its owner hears it (once: a further
+        // incident on a recurred problem is counted after the fix, and shown on its page).
         let from = status_of(p);
         problems::set_status(conn, p.id, p.version, ProblemStatus::Recurred.as_str(), None, None, None, now)?
             .ok_or(ServiceError::Stale { current_version: p.version + 1 })?;
         event(conn, p.id, None, "recurred", ("status", from.as_str(), ProblemStatus::Recurred.as_str()), now)?;
         for b in crate::db::bugs::for_problem(conn, p.id)? {
             if matches!(b.status.as_str(), "released" | "verified") && !b.fix_ineffective {
-                crate::db::bugs::mark_ineffective(conn, b.id, now)?;
+                crate::db::bugs::set_ineffective(conn, b.id, true, now)?;
                 history::write(conn, Record::Bug(b.id), None, "fix_ineffective", ("", "", &key(p.id)), now)?;
             }
         }
@@ -685,6 +704,9 @@ pub fn describe(e: &crate::db::models::HistoryEntry) -> String {
         "status_changed" => format!("Status {} → {}", label(&e.old_value), label(&e.new_value)),
         "recurred" => "Recurred: an incident was linked after the fix was released".to_string(),
         "fix_released" => format!("The fix shipped in release {}", e.new_value),
+        "fix_partly_released" => {
+            format!("Release {} shipped part of the fix; still waiting for {}", e.old_value, e.new_value)
+        }
         "help_article_flagged" => format!("Workaround article “{}” marked fixed and flagged for review", e.new_value),
         "help_article_unfixed" => format!("Workaround article “{}” applies again after the rollback", e.new_value),
         "verified" => format!("Verified: no new incident in the {} days after the fix", e.new_value),
@@ -744,6 +766,38 @@ pub fn for_incident(state: &AppState, user: &User, incident_id: i64) -> ServiceR
     Ok(problems::for_incident(&mut *state.conn()?, incident_id)?)
 }
 
+/// Open problems with a known-error workaround that may match the incident and are not linked
+/// to it yet (`linked`), best first: what those who read problems but do not work incidents
+/// (sales) see on the incident page, read-only. Staff who work incidents get these among their
+/// suggestions.
+pub(crate) fn known_errors_for(
+    conn: &mut DbConnection,
+    inc: &Incident,
+    linked: &[i64],
+) -> ServiceResult<Vec<crate::service::incidents::SimilarProblem>> {
+    let words = crate::db::search::similar_words(&inc.title, &inc.description);
+    let found = crate::db::search::similar_problems(
+        conn,
+        &words,
+        Some(inc.service_id),
+        linked,
+        crate::service::incidents::SUGGESTIONS,
+    )?;
+    let ids: Vec<i64> = found.iter().map(|(id, _)| *id).collect();
+    let rows: HashMap<i64, Problem> = problems::find_many(conn, &ids)?.into_iter().map(|p| (p.id, p)).collect();
+    Ok(found
+        .into_iter()
+        .filter_map(|(id, score)| rows.get(&id).map(|p| (p, score)))
+        .filter(|(p, _)| !p.workaround.trim().is_empty())
+        .map(|(p, score)| crate::service::incidents::SimilarProblem {
+            key: key(p.id),
+            title: p.title.clone(),
+            score,
+            workaround: p.workaround.clone(),
+        })
+        .collect())
+}
+
 /// The postmortem draft as one Markdown document.
 pub fn postmortem(state: &AppState, user: &User, id: i64) -> ServiceResult<(String, String)> {
     let p = page(state, user, id)?;
@@ -791,14 +845,22 @@ pub fn postmortem(state: &AppState, user: &User, id: i64) -> ServiceResult<(Stri
         .actions
         .iter()
         .map(|a| {
-            format!(
-                "- [{}] {} ({}{}{})",
-                if a.action.status == "done" { "x" } else { " " },
-                a.action.title,
+            let facts = format!(
+                "({}{}{})",
                 a.action.kind,
                 if a.owner.is_empty() { String::new() } else { format!(", {}", a.owner) },
                 a.action.due_date.map(|d| format!(", due {d}")).unwrap_or_default()
-            )
+            );
+            let title = a.action.title.replace('\n', " ");
+            match ActionStatus::parse(&a.action.status) {
+                // Dropped actions stay in the record, with why they were dropped.
+                Some(ActionStatus::WontDo) => {
+                    format!("- ~~{title}~~ {facts}: won't do, {}", a.action.reason.replace('\n', " "))
+                }
+                Some(ActionStatus::Done) => format!("- [x] {title} {facts}"),
+                Some(ActionStatus::InProgress) => format!("- [ ] {title} {facts}, in progress"),
+                _ => format!("- [ ] {title} {facts}"),
+            }
         })
         .collect();
     section(&mut md, "Actions", &actions.join("\n"));

@@ -11,7 +11,7 @@ use crate::domain::bug::BugStatus;
 use crate::domain::incident::key as inc_key;
 use crate::domain::policy::{self, Action, Resource};
 use crate::domain::problem::ProblemStatus;
-use crate::domain::release::{DEPLOYMENT_TYPES, Readiness, ReleaseStatus};
+use crate::domain::release::{DEPLOYMENT_TYPES, Override, Readiness, ReleaseStatus};
 use chrono::{Duration, NaiveDateTime, TimeZone};
 use std::collections::HashMap;
 
@@ -174,15 +174,17 @@ pub fn tick(state: &AppState, _meta: &RequestMeta, user: &User, id: i64, check_i
     })
 }
 
-/// The product owner's sign-off; an override reason lets the release go despite open SEV1/SEV2
-/// incidents on its services.
+/// The product owner's sign-off. An override reason lets the release go despite the SEV1/SEV2
+/// incidents open on its services now, and only those: they are recorded with the approval, and
+/// one opened later holds the release back again. A reason given when nothing blocks is kept,
+/// noted as unused.
 pub fn approve(
     state: &AppState,
     _meta: &RequestMeta,
     user: &User,
     id: i64,
     override_reason: &str,
-) -> ServiceResult<()> {
+) -> ServiceResult<Override> {
     authorize(&actor_of(user), Action::ApproveRelease, Resource::None)?;
     state.tx(|conn| {
         let r = releases::find(conn, id)?;
@@ -190,13 +192,28 @@ pub fn approve(
             return Err(ServiceError::Conflict("Only a planned release can be approved.".into()));
         }
         let reason = override_reason.trim();
-        if reason.chars().count() > 1000 {
-            return Err(ServiceError::Invalid(FieldErrors::single("override_reason", "At most 1,000 characters.")));
+        if reason.chars().count() > 1000 || reason.chars().any(char::is_control) {
+            return Err(ServiceError::Invalid(FieldErrors::single(
+                "override_reason",
+                "The override reason is one line of at most 1,000 characters.",
+            )));
         }
         let now = state.clock.now_naive();
+        let covered = if reason.is_empty() {
+            Vec::new()
+        } else {
+            let services = releases::services_of(conn, r.id)?;
+            releases::blocking_incidents(conn, &services)?
+        };
         releases::approve(conn, r.id, user.id, reason, now)?;
-        event(conn, r.id, Some(user.id), "approved", ("override", "", reason), now)?;
-        Ok(())
+        releases::set_overrides(conn, r.id, &covered)?;
+        let keys: Vec<String> = covered.iter().copied().map(inc_key).collect();
+        event(conn, r.id, Some(user.id), "approved", ("override_for", &keys.join(", "), reason), now)?;
+        Ok(match (reason.is_empty(), keys.is_empty()) {
+            (true, _) => Override::None,
+            (false, true) => Override::Unused,
+            (false, false) => Override::Covers(keys),
+        })
     })
 }
 
@@ -206,7 +223,7 @@ fn readiness(conn: &mut DbConnection, r: &Release) -> ServiceResult<Readiness> {
     Ok(Readiness {
         unticked: checks.iter().filter(|c| c.checked_at.is_none()).map(|c| c.label.clone()).collect(),
         approved: r.approved_at.is_some(),
-        blocking: releases::blocking_incidents(conn, &svc)?.into_iter().map(inc_key).collect(),
+        blocking: releases::uncovered_blocking(conn, r.id, &svc)?.into_iter().map(inc_key).collect(),
         overridden: !r.override_reason.trim().is_empty(),
     })
 }
@@ -238,7 +255,7 @@ pub fn transition(
             ReleaseStatus::Deploying => from == ReleaseStatus::Ready,
             ReleaseStatus::Deployed => matches!(from, ReleaseStatus::Ready | ReleaseStatus::Deploying),
             ReleaseStatus::Closed => from == ReleaseStatus::Monitoring,
-            ReleaseStatus::RolledBack => from.is_out(),
+            ReleaseStatus::RolledBack => from.can_roll_back(),
             ReleaseStatus::Planned => from == ReleaseStatus::Ready,
             ReleaseStatus::Monitoring => false,
         };
@@ -248,6 +265,13 @@ pub fn transition(
                 from.label().to_lowercase(),
                 to.label().to_lowercase()
             )));
+        }
+        // Going out: the gate is checked again, as a SEV1/SEV2 may have opened since "ready".
+        if from == ReleaseStatus::Ready && matches!(to, ReleaseStatus::Deploying | ReleaseStatus::Deployed) {
+            let obstacles = readiness(conn, &r)?.obstacles();
+            if !obstacles.is_empty() {
+                return Err(invalid(format!("Not clear to deploy: {}", obstacles.join(" "))));
+            }
         }
         let now = state.clock.now_naive();
         let mut stamp = ReleaseStamp::default();
@@ -276,10 +300,11 @@ pub fn transition(
                 stamp.rollback_reason = Some(reason.to_string());
             }
             ReleaseStatus::Planned => {
-                // Back to planning: the approval no longer holds.
+                // Back to planning: the approval and what its override covered no longer hold.
                 stamp.approved_by = Some(None);
                 stamp.approved_at = Some(None);
                 stamp.override_reason = Some(String::new());
+                releases::set_overrides(conn, r.id, &[])?;
             }
             _ => {}
         }
@@ -326,9 +351,11 @@ fn problem_event(
     Ok(())
 }
 
-/// Deployed: the release's bugs are released and their problems' fixes are out.
+/// Deployed: the release's bugs are released (a bug whose earlier fix did not hold has a new one
+/// now), and each of their problems whose bugs are all shipped has its fix out.
 fn ship(state: &AppState, conn: &mut DbConnection, r: &Release, user: &User) -> ServiceResult<()> {
     let now = state.clock.now_naive();
+    let mut problem_ids: Vec<i64> = Vec::new();
     for b in releases::bugs_of(conn, r.id)? {
         if BugStatus::parse(&b.status) == Some(BugStatus::WontFix) {
             continue;
@@ -337,21 +364,49 @@ fn ship(state: &AppState, conn: &mut DbConnection, r: &Release, user: &User) -> 
             bugs::set_status(conn, b.id, b.version, BugStatus::Released.as_str(), now)?;
             bug_event(conn, &b, Some(user.id), "status_changed", ("status", &b.status, "released"), now)?;
         }
-        for p in bugs::problems_of(conn, b.id)? {
-            let st = ProblemStatus::parse(&p.status).unwrap_or(ProblemStatus::Investigating);
-            if matches!(st, ProblemStatus::Closed | ProblemStatus::FixReleased | ProblemStatus::Verified) {
-                continue;
-            }
-            problems::set_status(conn, p.id, p.version, "fix_released", None, Some(Some(now)), None, now)?;
-            problem_event(conn, p.id, Some(user.id), "status_changed", ("status", st.as_str(), "fix_released"), now)?;
-            problem_event(conn, p.id, Some(user.id), "fix_released", ("release", "", &r.version), now)?;
-            crate::service::help::fix_released(state, conn, p.id, &r.version, Some(user.id))?;
+        if b.fix_ineffective {
+            bugs::set_ineffective(conn, b.id, false, now)?;
+            bug_event(conn, &b, Some(user.id), "fix_renewed", ("release", "", &r.version), now)?;
         }
+        for p in bugs::problems_of(conn, b.id)? {
+            if !problem_ids.contains(&p.id) {
+                problem_ids.push(p.id);
+            }
+        }
+    }
+    for pid in problem_ids {
+        let p = problems::find(conn, pid)?;
+        let st = ProblemStatus::parse(&p.status).unwrap_or(ProblemStatus::Investigating);
+        if matches!(st, ProblemStatus::Closed | ProblemStatus::FixReleased | ProblemStatus::Verified) {
+            continue;
+        }
+        let waiting: Vec<String> = bugs::for_problem(conn, p.id)?
+            .iter()
+            .filter(|b| !crate::domain::bug::is_shipped(&b.status, b.fix_ineffective))
+            .map(|b| crate::domain::bug::key(b.id))
+            .collect();
+        if !waiting.is_empty() {
+            // Part of the fix is out; the problem waits for the rest.
+            problem_event(
+                conn,
+                p.id,
+                Some(user.id),
+                "fix_partly_released",
+                ("release", &r.version, &waiting.join(", ")),
+                now,
+            )?;
+            continue;
+        }
+        problems::set_status(conn, p.id, p.version, "fix_released", None, Some(Some(now)), None, now)?;
+        problem_event(conn, p.id, Some(user.id), "status_changed", ("status", st.as_str(), "fix_released"), now)?;
+        problem_event(conn, p.id, Some(user.id), "fix_released", ("release", "", &r.version), now)?;
+        crate::service::help::fix_released(state, conn, p.id, &r.version, Some(user.id))?;
     }
     Ok(())
 }
 
-/// Rolled back: the bugs are open again and their problems wait for another fix.
+/// Rolled back: the bugs are open again and their problems wait for another fix, also when the
+/// watch window had closed and the fix was verified meanwhile.
 fn unship(state: &AppState, conn: &mut DbConnection, r: &Release, user: &User) -> ServiceResult<()> {
     let now = state.clock.now_naive();
     for b in releases::bugs_of(conn, r.id)? {
@@ -361,7 +416,8 @@ fn unship(state: &AppState, conn: &mut DbConnection, r: &Release, user: &User) -
         bugs::set_status(conn, b.id, b.version, BugStatus::Open.as_str(), now)?;
         bug_event(conn, &b, Some(user.id), "status_changed", ("status", &b.status, "open"), now)?;
         for p in bugs::problems_of(conn, b.id)? {
-            if p.status != ProblemStatus::FixReleased.as_str() {
+            let st = ProblemStatus::parse(&p.status).unwrap_or(ProblemStatus::Investigating);
+            if !matches!(st, ProblemStatus::FixReleased | ProblemStatus::Verified | ProblemStatus::Recurred) {
                 continue;
             }
             problems::set_status(conn, p.id, p.version, "fix_in_progress", None, Some(None), None, now)?;
@@ -370,7 +426,7 @@ fn unship(state: &AppState, conn: &mut DbConnection, r: &Release, user: &User) -
                 p.id,
                 Some(user.id),
                 "status_changed",
-                ("status", "fix_released", "fix_in_progress"),
+                ("status", st.as_str(), "fix_in_progress"),
                 now,
             )?;
             crate::service::help::fix_withdrawn(state, conn, p.id, &r.version, Some(user.id))?;
@@ -420,7 +476,7 @@ pub fn set_bug(
     })
 }
 
-/// Staff confirm (a change failure) or dismiss a suspect incident.
+/// Staff who work incidents confirm (a change failure) or dismiss a suspect incident.
 pub fn decide_suspect(
     state: &AppState,
     _meta: &RequestMeta,
@@ -429,7 +485,7 @@ pub fn decide_suspect(
     incident_id: i64,
     confirm: bool,
 ) -> ServiceResult<()> {
-    authorize(&actor_of(user), Action::ManageReleases, Resource::None)?;
+    authorize(&actor_of(user), Action::DecideReleaseSuspect, Resource::None)?;
     state.tx(|conn| {
         let r = releases::find(conn, id)?;
         let now = state.clock.now_naive();
@@ -518,7 +574,10 @@ pub struct ReleasePage {
     pub release: Release,
     pub services: Vec<(i64, String)>,
     pub checks: Vec<CheckView>,
+    /// Planned: what stops it being ready; ready: what stops its deployment.
     pub obstacles: Vec<String>,
+    /// The incidents the approval's override covers (their keys).
+    pub covered: Vec<String>,
     pub approver: String,
     pub bugs: Vec<Bug>,
     pub suspects: Vec<(ReleaseSuspect, Incident)>,
@@ -526,6 +585,7 @@ pub struct ReleasePage {
     pub events: Vec<(HistoryEntry, String)>,
     pub can_manage: bool,
     pub can_approve: bool,
+    pub can_decide_suspects: bool,
     pub all_services: Vec<crate::db::models::Service>,
 }
 
@@ -545,11 +605,13 @@ pub fn page(state: &AppState, user: &User, id: i64) -> ServiceResult<ReleasePage
     let names: HashMap<i64, String> =
         users::list_by_ids(conn, &people)?.into_iter().map(|u| (u.id, u.display_name)).collect();
     let name = |a: Option<i64>| a.and_then(|a| names.get(&a).cloned()).unwrap_or_else(|| "Firewatch".into());
-    let obstacles = if ReleaseStatus::parse(&release.status) == Some(ReleaseStatus::Planned) {
-        readiness(conn, &release)?.obstacles()
-    } else {
-        Vec::new()
-    };
+    let obstacles =
+        if matches!(ReleaseStatus::parse(&release.status), Some(ReleaseStatus::Planned | ReleaseStatus::Ready)) {
+            readiness(conn, &release)?.obstacles()
+        } else {
+            Vec::new()
+        };
+    let covered = releases::overrides_of(conn, id)?.into_iter().map(inc_key).collect();
     let suspects = releases::suspects_of(conn, id)?;
     Ok(ReleasePage {
         services: all_services.iter().filter(|s| service_ids.contains(&s.id)).map(|s| (s.id, s.name.clone())).collect(),
@@ -558,6 +620,7 @@ pub fn page(state: &AppState, user: &User, id: i64) -> ServiceResult<ReleasePage
             .map(|c| CheckView { by: c.checked_by.map(|b| name(Some(b))).unwrap_or_default(), check: c })
             .collect(),
         obstacles,
+        covered,
         approver: release.approved_by.map(|a| name(Some(a))).unwrap_or_default(),
         bugs: releases::bugs_of(conn, id)?,
         change_failure: suspects.iter().any(|(s, _)| s.status == "confirmed"),
@@ -571,6 +634,7 @@ pub fn page(state: &AppState, user: &User, id: i64) -> ServiceResult<ReleasePage
             .collect(),
         can_manage: policy::allows(Some(&actor), Action::ManageReleases, Resource::None),
         can_approve: policy::allows(Some(&actor), Action::ApproveRelease, Resource::None),
+        can_decide_suspects: policy::allows(Some(&actor), Action::DecideReleaseSuspect, Resource::None),
         all_services,
         release,
     })
@@ -584,6 +648,12 @@ pub fn describe(e: &HistoryEntry) -> String {
         "ticked" => format!("Ticked: {}", e.new_value),
         "unticked" => format!("Unticked: {}", e.new_value),
         "approved" if e.new_value.is_empty() => "Approved".to_string(),
+        "approved" if e.field == "override_for" && e.old_value.is_empty() => {
+            format!("Approved with an override reason that is unused, as nothing was blocking: {}", e.new_value)
+        }
+        "approved" if e.field == "override_for" => {
+            format!("Approved, overriding the open incidents {}: {}", e.old_value, e.new_value)
+        }
         "approved" => format!("Approved, overriding open incidents: {}", e.new_value),
         "status_changed" => format!("Status {} → {}", label(&e.old_value), label(&e.new_value)),
         "monitoring" => format!("Watching for new incidents until {}", e.new_value),

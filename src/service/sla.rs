@@ -5,7 +5,8 @@ use crate::db::models::{Incident, SlaPolicy, User};
 use crate::db::{DbConnection, incidents, organizations, sla};
 use crate::domain::policy::{Action, Resource};
 use crate::domain::sla::{
-    Calendar, ClockReading, calendar_from_parts, first_response_spans, phase_of_status, read, resolution_spans, utc,
+    Calendar, ClockReading, calendar_from_parts, first_response_spans, mark_stands, phase_of_status, read,
+    resolution_spans, utc,
 };
 use chrono::{DateTime, Duration, Utc};
 
@@ -65,6 +66,18 @@ pub fn refresh(state: &AppState, conn: &mut DbConnection, incident_id: i64) -> S
         t.resolution_warn_at = c.resolution.warn_at.filter(|_| t.resolution_due_at.is_some()).map(|d| d.naive_utc());
     }
     sla::set_times(conn, inc.id, &t)?;
+    // A target that moved past what the job recorded is crossed anew: warn and breach again.
+    let gone = |mark, moment| !mark_stands(mark, moment) && mark.is_some();
+    sla::reset_marks(
+        conn,
+        inc.id,
+        sla::MarkReset {
+            response_warned: gone(inc.response_warned_at, t.response_warn_at),
+            resolution_warned: gone(inc.resolution_warned_at, t.resolution_warn_at),
+            response_breached: gone(inc.response_breached_at, t.response_due_at),
+            resolution_breached: gone(inc.resolution_breached_at, t.resolution_due_at),
+        },
+    )?;
     Ok(())
 }
 

@@ -157,7 +157,7 @@ pub fn define(r: &mut impl RouteSink) {
     r.add(post(), "/releases/{id}/approve", Signed(Action::ApproveRelease), releases::approve);
     r.add(post(), "/releases/{id}/status", Signed(Action::ManageReleases), releases::status);
     r.add(post(), "/releases/{id}/bugs", Signed(Action::ManageReleases), releases::bug);
-    r.add(post(), "/releases/{id}/suspects/{incident}", Signed(Action::ManageReleases), releases::suspect);
+    r.add(post(), "/releases/{id}/suspects/{incident}", Signed(Action::DecideReleaseSuspect), releases::suspect);
     r.add(get(), "/admin/checklist", Signed(Action::ManageChecklist), releases::checklist);
     r.add(post(), "/admin/checklist", Signed(Action::ManageChecklist), releases::add_item);
     r.add(post(), "/admin/checklist/{id}", Signed(Action::ManageChecklist), releases::set_item);

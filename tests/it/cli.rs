@@ -84,7 +84,7 @@ both!(cli_migrate_and_create_user, |app| {
     assert_eq!(code, 1, "an empty password is refused");
     let (code, out) = firewatch(app.dir.path(), &url, &["jobs", "run-once"], "");
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("SLA warnings 0, breaches 0, escalations 0, auto-closed 0."), "{out}");
+    assert!(out.contains("SLA warnings 0, breaches 0, escalations 0, auto-closed 0; mail sent 0"), "{out}");
 });
 
 both!(check_config_prints_a_checklist_and_fails_on_errors, |app| {

@@ -231,9 +231,7 @@ both!(automatic_mail_loops_and_duplicates_are_refused_and_listed, |app| {
 
     // A month later the refused messages' raw bytes are gone; their record stays.
     app.advance(chrono::Duration::days(31));
-    let state = app.state.clone();
-    let report =
-        tokio::task::spawn_blocking(move || firewatch::jobs::run_once(&state)).await.expect("join").expect("jobs");
+    let report = app.run_jobs().await;
     assert_eq!(report.inbound_pruned, 4, "{report:?}");
     let admin = login_as(&app, "admin", "second-admin@example.com").await;
     let old = admin.get("/admin/inbound/1").await;
@@ -483,4 +481,35 @@ both!(header_injection_through_encoded_mail_headers_goes_nowhere, |app| {
         assert!(!m.lines().any(|l| l.to_ascii_lowercase().starts_with("bcc:")), "no injected header: {m}");
     }
     assert!(to_eve[0].contains("Hi Bcc: victim2@evil.example"), "the subject stays on one line: {}", to_eve[0]);
+});
+
+both!(a_message_too_long_for_a_comment_is_kept_whole_as_message_txt, |app| {
+    let app = with_token(app, |_| {}).await;
+    let admin = app.signed_in("admin").await;
+    let _svc = service(&admin, "Portal").await;
+    let customer = login_as(&app, "customer", "cora@example.com").await;
+    // 130 KB of log lines, more than the 100 KB a comment holds; the last line must survive.
+    let mut text: String = (0..3300).map(|i| format!("line {i:05}: the export timed out again\n")).collect();
+    text.push_str("LAST LINE OF THE LOG");
+    assert!(text.len() > 120 * 1024);
+    let raw = mail("cora@example.com", "Export log", "long-1@example.com", "", &text);
+    let v = post_mail(&app, &raw).await;
+    assert_eq!((field(&v, "status"), field(&v, "incident")), ("accepted", "INC-1"), "{v}");
+    let page = incident(&customer, "INC-1").await;
+    assert!(page.contains("the whole text is attached as message.txt"), "{}", page.body);
+    assert!(!page.contains("LAST LINE OF THE LOG"), "the description is shortened");
+    let href = "/incidents/INC-1/attachments/1";
+    assert!(page.contains(href) && page.contains("message.txt"), "{}", page.body);
+    let file = customer.get(href).await;
+    assert_eq!(file.status, 200);
+    assert!(file.header("content-disposition").contains("message.txt"));
+    assert!(file.body.starts_with("line 00000") && file.body.trim_end().ends_with("LAST LINE OF THE LOG"));
+    assert_eq!(file.body.trim_end().len(), text.len(), "nothing of the text is lost");
+
+    // A reply as long goes to its comment, with its own message.txt.
+    let reply = mail("cora@example.com", "Re: [INC-1] Export log", "long-2@example.com", "", &text);
+    assert_eq!(field(&post_mail(&app, &reply).await, "outcome"), "replied");
+    let page = incident(&customer, "INC-1").await;
+    assert!(page.contains("/incidents/INC-1/attachments/2"), "{}", page.body);
+    assert_eq!(customer.get("/incidents/INC-1/attachments/2").await.body.trim_end().len(), text.len());
 });

@@ -53,8 +53,7 @@ pub(crate) async fn smtp_sink(port: u16) -> Arc<Mutex<Vec<String>>> {
 }
 
 pub(crate) async fn run_jobs(app: &TestApp) -> firewatch::jobs::JobReport {
-    let state = app.state.clone();
-    tokio::task::spawn_blocking(move || firewatch::jobs::run_once(&state)).await.expect("join").expect("jobs")
+    app.run_jobs().await
 }
 
 pub(crate) fn free_port() -> u16 {
@@ -316,4 +315,73 @@ both!(asvs_2_5_5_an_email_change_is_mailed_to_both_addresses, |app| {
         |t| t.contains("To: \"Test support\" <old.address@example.com>") || t.contains("<old.address@example.com>")
     ));
     assert!(texts.iter().all(|t| t.contains("Your Firewatch email address was changed")));
+});
+
+both!(mail_is_still_delivered_when_an_earlier_job_fails, |app| {
+    let admin = app.signed_in("admin").await;
+    let svc = service(&admin, "Billing").await;
+    let customer = login_as(&app, "customer", "hal@example.com").await;
+    let key = quick(&customer, &svc, "Invoice twice").await;
+    let agent = login_as(&app, "support", "ida@example.com").await;
+    assert_eq!(
+        act(&agent, &key, "/comments", &[("body", "Refunded one."), ("visibility", "public")]).await.status,
+        303
+    );
+    // The overdue-action job runs before delivery; without its table it fails on every tick.
+    let state = app.state.clone();
+    tokio::task::spawn_blocking(move || {
+        use diesel::RunQueryDsl;
+        let mut conn = state.db.get().expect("conn");
+        diesel::sql_query("ALTER TABLE problem_actions RENAME TO problem_actions_gone")
+            .execute(&mut *conn)
+            .expect("rename");
+    })
+    .await
+    .expect("join");
+    let state = app.state.clone();
+    let r = tokio::task::spawn_blocking(move || firewatch::jobs::run_once(&state)).await.expect("join");
+    assert_eq!(r.failed, vec!["overdue_actions"], "{r:?}");
+    assert_eq!(r.mails_sent, 1, "delivery ran after the failed job: {r:?}");
+    let files: Vec<_> =
+        std::fs::read_dir(app.dir.path().join("mail")).expect("mail dir").filter_map(|e| e.ok()).collect();
+    assert_eq!(files.len(), 1);
+});
+
+both!(a_delivery_claim_outlasts_a_slow_batch_and_keeps_the_message_id, |app| {
+    let admin = app.signed_in("admin").await;
+    let svc = service(&admin, "Portal").await;
+    let customer = login_as(&app, "customer", "jo@example.com").await;
+    let key = quick(&customer, &svc, "Portal slow").await;
+    let agent = login_as(&app, "support", "kim@example.com").await;
+    assert_eq!(act(&agent, &key, "/comments", &[("body", "Looking."), ("visibility", "public")]).await.status, 303);
+    let (state, clock) = (app.state.clone(), app.clock.clone());
+    tokio::task::spawn_blocking(move || {
+        use firewatch::db::outbox;
+        let mut conn = state.db.get().expect("conn");
+        let conn = &mut *conn;
+        let now = || state.clock.now_naive();
+        let first = outbox::claim_due(conn, now(), 50).expect("claim");
+        assert_eq!(first.len(), 1);
+        let (id, message_id, mut held) = (first[0].id, first[0].message_id.clone(), first[0].next_attempt_at);
+        // Eleven minutes into a slow batch, another instance finds nothing to take.
+        clock.advance(chrono::Duration::minutes(11));
+        assert!(outbox::claim_due(conn, now(), 50).expect("claim").is_empty(), "the claim still holds");
+        // The run renews what is left of its batch before each message, so it keeps holding.
+        for _ in 0..3 {
+            let until = outbox::claim_until(now());
+            assert_eq!(outbox::renew_claims(conn, &[id], held, until).expect("renew"), vec![id]);
+            held = until;
+            clock.advance(chrono::Duration::minutes(14));
+            assert!(outbox::claim_due(conn, now(), 50).expect("claim").is_empty(), "renewed, still held");
+        }
+        // The run died: once its claim runs out the message is taken again, with the same Message-ID.
+        clock.advance(chrono::Duration::minutes(2));
+        let again = outbox::claim_due(conn, now(), 50).expect("claim");
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].message_id, message_id);
+        // Had the first run only been slow, its renewal now finds the claim gone and leaves it.
+        assert!(outbox::renew_claims(conn, &[id], held, outbox::claim_until(now())).expect("renew").is_empty());
+    })
+    .await
+    .expect("join");
 });

@@ -47,8 +47,7 @@ async fn outbox(app: &TestApp) -> Vec<OutboxMessage> {
 }
 
 async fn run_jobs(app: &TestApp) -> firewatch::jobs::JobReport {
-    let state = app.state.clone();
-    tokio::task::spawn_blocking(move || firewatch::jobs::run_once(&state)).await.expect("join").expect("jobs")
+    app.run_jobs().await
 }
 
 /// The one mail of this kind to this address.

@@ -161,6 +161,37 @@ both!(a_problem_groups_incidents_and_reads_as_a_postmortem, |app| {
     )
     .await;
     assert_eq!(done.status, 303);
+    // A second action, dropped with a reason: the postmortem keeps it and says why.
+    let added = problem_act(
+        &agent,
+        "PRB-1",
+        "/actions",
+        &[
+            ("action_title", "Buy a certificate manager"),
+            ("action_kind", "corrective"),
+            ("action_owner", ""),
+            ("action_due", ""),
+        ],
+    )
+    .await;
+    assert_eq!(added.status, 303, "{}", added.body);
+    let page = agent.get("/problems/PRB-1").await;
+    let second_id = page
+        .body
+        .split("/problems/PRB-1/actions/")
+        .filter_map(|s| s.split('"').next())
+        .filter(|id| *id != action_id)
+        .find(|id| id.parse::<i64>().is_ok())
+        .unwrap_or("")
+        .to_string();
+    let dropped = problem_act(
+        &agent,
+        "PRB-1",
+        &format!("/actions/{second_id}"),
+        &[("action_status", "wont_do"), ("action_reason", "The alert covers it")],
+    )
+    .await;
+    assert_eq!(dropped.status, 303, "{}", dropped.body);
     let closed =
         problem_act(&agent, "PRB-1", "/status", &[("status", "closed"), ("resolution", "Renewed and alerting.")]).await;
     assert_eq!(closed.status, 303, "{}", closed.body);
@@ -177,6 +208,7 @@ both!(a_problem_groups_incidents_and_reads_as_a_postmortem, |app| {
         "- no expiry alert",
         "1. cert expired",
         "- [x] Add an expiry alert (preventive, due 2026-03-09)",
+        "- ~~Buy a certificate manager~~ (corrective): won't do, The alert covers it",
         "Incidents: 2.",
     ] {
         assert!(pm.body.contains(part), "{part} in: {}", pm.body);
@@ -221,6 +253,13 @@ both!(an_incident_linked_after_the_fix_is_a_recurrence, |app| {
     assert!(page.contains("Recurred: an incident was linked after the fix was released"));
     let list = devops2.get("/problems?status=recurred").await;
     assert!(list.contains(&pk) && list.contains("recurrence"));
+    // Another incident on the recurred problem is a recurrence too.
+    let third = quick(&customer, &svc, "Search empty a third time").await;
+    let r = problem_act(&devops2, &pk, "/incidents", &[("incident", &third)]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = devops2.get(&format!("/problems/{pk}")).await;
+    assert_eq!(page.body.matches("badge badge-internal\">after the fix</span>").count(), 2, "{}", page.body);
+    assert_eq!(page.body.matches("Recurred: an incident was linked").count(), 1, "the status flipped once");
     let admin = login_as(&app, "admin", "admin2@example.com").await;
     let outbox = admin.get("/admin/outbox").await;
     assert!(
@@ -262,13 +301,9 @@ both!(overdue_actions_are_listed_and_their_owner_told_once, |app| {
     assert!(actions.contains("Add queue workers") && !actions.contains("badge-overdue"), "not due yet");
 
     app.advance(chrono::Duration::days(3));
-    let state = app.state.clone();
-    let report =
-        tokio::task::spawn_blocking(move || firewatch::jobs::run_once(&state)).await.expect("join").expect("jobs");
+    let report = app.run_jobs().await;
     assert_eq!(report.actions_overdue, 1, "{report:?}");
-    let state = app.state.clone();
-    let again =
-        tokio::task::spawn_blocking(move || firewatch::jobs::run_once(&state)).await.expect("join").expect("jobs");
+    let again = app.run_jobs().await;
     assert_eq!(again.actions_overdue, 0, "told once");
     let agent = login_as(&app, "support", "sam2@example.com").await;
     let actions = agent.get("/problems/actions").await;

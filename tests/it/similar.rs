@@ -218,6 +218,16 @@ both!(open_problems_are_suggested_and_linked_in_one_click, |app| {
     );
     assert!(!page.body.contains(&format!("value=\"{closed}\"")), "a closed problem is not offered");
     assert!(!page.body.contains(&format!("value=\"{unrelated}\"")));
+    // Sales, who read problems but do not work incidents, see the matching known error's
+    // workaround too, read-only; the reporter sees nothing of it.
+    let sales = login_as(&app, "sales", "sally@example.com").await;
+    let seen = incident(&sales, &target).await;
+    let known = between(&seen.body, "id=\"known-errors\"", "</ul>");
+    assert_eq!(keys_in(known, "problems"), vec![open.clone()], "{}", seen.body);
+    assert!(known.contains("Workaround:</strong> Workaround for Gateway timeouts at checkout"), "{known}");
+    assert!(!seen.contains("Link to this problem") && !seen.contains("Open problems that may match"));
+    let theirs = incident(&customer, &target).await;
+    assert!(!theirs.contains("Known errors") && !theirs.contains("retry with the backup gateway"));
 
     let r = click(&agent, &page, "problem", &open, "Link to this problem").await;
     assert_eq!(r.status, 303, "{}", r.body);

@@ -212,37 +212,58 @@ both!(admins_edit_policies_calendars_and_organization_overrides, |app| {
 });
 
 async fn run_jobs(app: &TestApp) -> firewatch::jobs::JobReport {
+    app.run_jobs().await
+}
+
+/// Every message the outbox holds (queued, written or sent).
+async fn outbox(app: &TestApp) -> Vec<firewatch::db::models::OutboxMessage> {
     let state = app.state.clone();
-    tokio::task::spawn_blocking(move || firewatch::jobs::run_once(&state)).await.expect("join").expect("jobs")
+    tokio::task::spawn_blocking(move || {
+        let mut conn = state.conn().expect("conn");
+        firewatch::db::outbox::list(&mut conn, None, None, 1000).expect("outbox")
+    })
+    .await
+    .expect("join")
+}
+
+/// The mails of this kind to this address.
+fn mails_to<'a>(
+    all: &'a [firewatch::db::models::OutboxMessage],
+    kind: &str,
+    to: &str,
+) -> Vec<&'a firewatch::db::models::OutboxMessage> {
+    all.iter().filter(|m| m.kind == kind && m.to_address == to).collect()
+}
+
+/// (warnings, breaches, escalations) of one run of the jobs.
+async fn sla_run(app: &TestApp) -> (usize, usize, usize) {
+    let r = run_jobs(app).await;
+    (r.sla_warnings, r.sla_breaches, r.escalations)
+}
+
+/// Tier 2 with `oncall@example.com` as its member and on-call person; Tier 1 with
+/// `tier1@example.com`, who hears the warnings.
+async fn staff_the_tiers(app: &TestApp, admin: &Browser) {
+    app.user("devops", "oncall@example.com").await;
+    app.user("support", "tier1@example.com").await;
+    let saved = crate::escalation::configure_tier(
+        admin,
+        app,
+        2,
+        "Tier 2 DevOps",
+        &["oncall@example.com"],
+        &["oncall@example.com"],
+    )
+    .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let saved = crate::escalation::configure_tier(admin, app, 1, "Tier 1 Support", &["tier1@example.com"], &[]).await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
 }
 
 both!(a_breached_sev2_warns_then_escalates_to_the_on_call_person, |app| {
     let admin = app.signed_in("admin").await;
     let svc = service(&admin, "Payments").await;
-    app.user("devops", "oncall@example.com").await;
-    let state = app.state.clone();
-    let devops_id = tokio::task::spawn_blocking(move || {
-        let mut conn = state.db.get().expect("conn");
-        firewatch::db::users::find_by_email(&mut conn, "oncall@example.com").expect("q").expect("user").id
-    })
-    .await
-    .expect("join")
-    .to_string();
-    let saved = admin
-        .submit(
-            "/admin/tiers/2",
-            "/admin/tiers/2",
-            &[
-                ("name", "Tier 2 DevOps"),
-                ("members", &devops_id),
-                ("rotation_enabled", "on"),
-                ("shift_days", "7"),
-                ("start_date", "2026-03-02"),
-                ("rotation_emails", "oncall@example.com"),
-            ],
-        )
-        .await;
-    assert_eq!(saved.status, 303, "{}", saved.body);
+    staff_the_tiers(&app, &admin).await;
     let customer = login_as(&app, "customer", "payer@example.com").await;
     // high impact + medium urgency → P2 → SEV2: 30 min first response, 24×7.
     let key = report(
@@ -257,15 +278,36 @@ both!(a_breached_sev2_warns_then_escalates_to_the_on_call_person, |app| {
     )
     .await;
 
-    assert_eq!(run_jobs(&app).await, firewatch::jobs::JobReport::default(), "nothing due yet");
+    assert_eq!(sla_run(&app).await, (0, 0, 0), "nothing due yet");
     app.advance(chrono::Duration::minutes(24));
     let r = run_jobs(&app).await;
     assert_eq!(r.sla_warnings, 1, "80 % of 30 minutes");
+    let all = outbox(&app).await;
+    let warned = mails_to(&all, "sla_warning", "tier1@example.com");
+    assert_eq!(warned.len(), 1, "Tier 1 hears the warning once");
+    assert!(warned[0].subject.contains(&format!("[{key}] SLA warning (first response)")), "{}", warned[0].subject);
+    assert!(
+        warned[0].body_text.contains("The first response target of")
+            && warned[0].body_text.contains("is due at 2026-03-02 09:30 UTC"),
+        "{}",
+        warned[0].body_text
+    );
     assert_eq!(run_jobs(&app).await.sla_warnings, 0, "warned once");
 
     app.advance(chrono::Duration::minutes(7));
     let r = run_jobs(&app).await;
     assert_eq!((r.sla_breaches, r.escalations), (1, 1));
+    let all = outbox(&app).await;
+    let told = mails_to(&all, "escalated", "oncall@example.com");
+    assert_eq!(told.len(), 1, "the on-call person hears of the automatic escalation");
+    assert!(told[0].subject.contains("Escalated to Tier 2 DevOps: Payments failing"), "{}", told[0].subject);
+    assert!(
+        told[0].body_text.contains("From Tier 1 Support to Tier 2 DevOps, automatically by Firewatch.")
+            && told[0].body_text.contains("First response target breached"),
+        "{}",
+        told[0].body_text
+    );
+    assert_eq!(mails_to(&all, "sla_breach", "tier1@example.com").len(), 1, "the breach is mailed too");
     let agent = login_as(&app, "support", "watcher@example.com").await;
     let page = incident(&agent, &key).await;
     assert!(page.contains("SLA warning: first response due"), "{}", page.body);
@@ -279,6 +321,92 @@ both!(a_breached_sev2_warns_then_escalates_to_the_on_call_person, |app| {
     assert_eq!(customer.login("payer@example.com", PASSWORD).await.status, 303);
     let seen = incident(&customer, &key).await;
     assert!(!seen.contains("SLA") && !seen.contains("Escalated"));
+    assert!(
+        outbox(&app).await.iter().all(|m| m.to_address != "payer@example.com" || m.kind != "sla_warning"),
+        "no SLA mail to the customer"
+    );
+});
+
+both!(without_automatic_escalation_the_breach_is_still_recorded, |app| {
+    let admin = app.signed_in("admin").await;
+    let svc = service(&admin, "Payments").await;
+    staff_the_tiers(&app, &admin).await;
+    // The SEV2 policy without "escalate automatically" (the checkbox left off).
+    let page = admin.get("/admin/sla").await;
+    let sev2 = page
+        .body
+        .split("/admin/sla/policies/")
+        .nth(2)
+        .and_then(|s| s.split('"').next())
+        .expect("SEV2 policy id")
+        .to_string();
+    let saved = admin
+        .submit(
+            "/admin/sla",
+            &format!("/admin/sla/policies/{sev2}"),
+            &[("first_response_minutes", "30"), ("resolution_minutes", "480"), ("calendar_id", "1")],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let agent = login_as(&app, "support", "agent9@example.com").await;
+    let key = staff_report(&agent, &svc, "Refunds stuck", "SEV2").await;
+    app.advance(chrono::Duration::minutes(31));
+    assert_eq!(sla_run(&app).await, (1, 1, 0), "warned and breached, not escalated");
+    let agent = login_as(&app, "support", "agent10@example.com").await;
+    let page = incident(&agent, &key).await;
+    assert!(page.contains("SLA breached: first response target passed at 2026-03-02 09:30 UTC"), "{}", page.body);
+    assert!(!page.contains("Escalated (automatic)"), "{}", page.body);
+    assert_eq!(detail(&page.body, "Tier"), "Tier 1 Support");
+    let all = outbox(&app).await;
+    assert_eq!(mails_to(&all, "sla_breach", "tier1@example.com").len(), 1, "the breach is mailed");
+    assert!(mails_to(&all, "escalated", "oncall@example.com").is_empty(), "nobody is paged");
+    assert_eq!(sla_run(&app).await, (0, 0, 0), "and only once");
+});
+
+both!(a_later_target_after_a_severity_change_warns_breaches_and_escalates_again, |app| {
+    let admin = app.signed_in("admin").await;
+    let svc = service(&admin, "Payments").await;
+    staff_the_tiers(&app, &admin).await;
+    let agent = login_as(&app, "support", "agent11@example.com").await;
+    // SEV1: first response due at 09:15, warning at 09:12.
+    let key = staff_report(&agent, &svc, "Card payments down", "SEV1").await;
+    app.advance(chrono::Duration::minutes(16));
+    assert_eq!(sla_run(&app).await, (1, 1, 1), "SEV1 warned, breached, escalated to Tier 2");
+    // Triage lowers it to SEV2: first response now due at 09:30 (warning 09:24), after both marks.
+    let agent = login_as(&app, "support", "agent12@example.com").await;
+    let fields = [
+        ("title", "Card payments down"),
+        ("service_id", svc.as_str()),
+        ("impact", "medium"),
+        ("urgency", "medium"),
+        ("severity", "SEV2"),
+        ("tags", ""),
+    ];
+    assert_eq!(act(&agent, &key, "/fields", &fields).await.status, 303);
+    assert_eq!(sla_run(&app).await, (0, 0, 0), "09:16: the new target is not near yet");
+    app.advance(chrono::Duration::minutes(9));
+    assert_eq!(sla_run(&app).await, (1, 0, 0), "09:25: the new target warns");
+    app.advance(chrono::Duration::minutes(6));
+    assert_eq!(sla_run(&app).await, (0, 1, 1), "09:31: it breaches and escalates again, to Tier 3");
+    assert_eq!(sla_run(&app).await, (0, 0, 0), "once");
+    let agent = login_as(&app, "support", "agent13@example.com").await;
+    let page = incident(&agent, &key).await;
+    assert!(page.contains("SLA breached: first response target passed at 2026-03-02 09:15 UTC"), "{}", page.body);
+    assert!(page.contains("SLA breached: first response target passed at 2026-03-02 09:30 UTC"), "{}", page.body);
+    assert_eq!(detail(&page.body, "Tier"), "Tier 3 Engineering");
+    let all = outbox(&app).await;
+    assert_eq!(mails_to(&all, "sla_warning", "tier1@example.com").len(), 1, "the SEV1 warning, in Tier 1");
+    assert_eq!(
+        mails_to(&all, "sla_warning", "oncall@example.com").len(),
+        1,
+        "the SEV2 warning, to Tier 2 where the incident is now"
+    );
+
+    // Raising it back to SEV1 moves the target earlier: what was recorded stands, nothing repeats.
+    let agent = login_as(&app, "support", "agent14@example.com").await;
+    let sev1 = [fields[0], fields[1], fields[2], fields[3], ("severity", "SEV1"), fields[5]];
+    assert_eq!(act(&agent, &key, "/fields", &sev1).await.status, 303);
+    assert_eq!(sla_run(&app).await, (0, 0, 0));
 });
 
 both!(resolved_incidents_close_after_seven_days, |app| {

@@ -159,6 +159,14 @@ impl TestApp {
     pub fn advance(&self, by: chrono::Duration) {
         self.clock.advance(by);
     }
+
+    /// Runs every background job once, as a scheduler tick does; no job may fail.
+    pub async fn run_jobs(&self) -> firewatch::jobs::JobReport {
+        let state = self.state.clone();
+        let r = tokio::task::spawn_blocking(move || firewatch::jobs::run_once(&state)).await.expect("join");
+        assert!(r.failed.is_empty(), "jobs failed: {:?}", r.failed);
+        r
+    }
 }
 
 impl Drop for TestApp {

@@ -436,6 +436,10 @@ pub fn incident_page(state: &AppState, user: &User, id: i64) -> ServiceResult<In
     let (similar, similar_problems) = if can_work {
         let linked_problems: Vec<i64> = problems.iter().map(|p| p.id).collect();
         suggestions(conn, &inc, &services, &other_ids, can_view_problems.then_some(&linked_problems[..]))?
+    } else if can_view_problems {
+        // Sales read problems: they see matching known errors' workarounds, read-only.
+        let linked_problems: Vec<i64> = problems.iter().map(|p| p.id).collect();
+        (Vec::new(), crate::service::problems::known_errors_for(conn, &inc, &linked_problems)?)
     } else {
         (Vec::new(), Vec::new())
     };

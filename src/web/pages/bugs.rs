@@ -92,6 +92,8 @@ pub struct Row {
     pub organizations: usize,
     pub assignee: String,
     pub external_ref: String,
+    /// The reference as a link target, when it is an http(s) URL.
+    pub external_url: Option<String>,
 }
 
 #[derive(Template)]
@@ -135,6 +137,7 @@ pub async fn list(
             organizations: r.organizations,
             assignee: r.assignee,
             external_ref: r.bug.external_ref.clone(),
+            external_url: crate::domain::bug::reference_url(&r.bug.external_ref).map(str::to_string),
             title: r.bug.title,
         })
         .collect();
@@ -215,6 +218,8 @@ struct ShowPage {
     form: BugForm,
     choices: Choices,
     target: String,
+    /// The reference as a link target, when it is an http(s) URL.
+    external_url: Option<String>,
     errors: FieldErrors,
 }
 
@@ -242,6 +247,7 @@ fn show_page(ctx: PageCtx, p: BugPage, form: Option<BugForm>, target: String, er
         form,
         choices,
         target,
+        external_url: crate::domain::bug::reference_url(&p.bug.external_ref).map(str::to_string),
         errors,
         ctx,
         p,

@@ -31,6 +31,7 @@ fn input_of(f: &[(String, String)]) -> ProblemInput {
         workaround: one(f, "workaround"),
         owner: one(f, "owner"),
         services: f.iter().filter(|(n, _)| n == "services").map(|(_, v)| v.clone()).collect(),
+        watch_days: one(f, "watch_days"),
     }
 }
 
@@ -179,7 +180,11 @@ pub async fn new_form(
     ctx: PageCtx,
     q: web::Query<NewQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let input = ProblemInput { category: "unknown".into(), ..Default::default() };
+    let input = ProblemInput {
+        category: "unknown".into(),
+        watch_days: svc::DEFAULT_WATCH_DAYS.to_string(),
+        ..Default::default()
+    };
     page(&new_page(&state, ctx, input, q.into_inner().incident, FieldErrors::default()).await?)
 }
 
@@ -268,6 +273,8 @@ struct ShowPage {
     action_statuses: Vec<SelectOption>,
     totals: String,
     recurrence: String,
+    /// When a released fix counts as verified if nothing recurs.
+    verify_at: String,
     form: FormView,
     kept: Kept,
     errors: FieldErrors,
@@ -344,6 +351,7 @@ fn show_page(ctx: PageCtx, p: ProblemPage, form: Option<ProblemInput>, kept: Kep
         workaround: pr.workaround.clone(),
         owner: pr.owner_id.map(|o| o.to_string()).unwrap_or_default(),
         services: p.services.iter().map(|(id, _)| id.to_string()).collect(),
+        watch_days: pr.watch_days.to_string(),
     });
     let form = form_view(input, &p.staff, &p.all_services);
     let mut owners = vec![("".to_string(), "Nobody yet".to_string())];
@@ -372,6 +380,10 @@ fn show_page(ctx: PageCtx, p: ProblemPage, form: Option<ProblemInput>, kept: Kep
         action_statuses: SelectOption::list(ActionStatus::ALL.iter().map(|s| (s.as_str(), s.label())), ""),
         totals,
         recurrence,
+        verify_at: pr
+            .fix_released_at
+            .map(|t| ctx.time(&(t + chrono::Duration::days(i64::from(pr.watch_days)))))
+            .unwrap_or_default(),
         form,
         kept,
         errors,

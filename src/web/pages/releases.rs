@@ -199,6 +199,7 @@ fn show_page(
         ReleaseStatus::Deployed | ReleaseStatus::Monitoring => {
             &[(ReleaseStatus::Closed, "Closed"), (ReleaseStatus::RolledBack, "Rolled back")]
         }
+        ReleaseStatus::Closed => &[(ReleaseStatus::RolledBack, "Rolled back (after the watch window)")],
         _ => &[],
     };
     next.extend(options.iter().map(|(s, l)| (s.as_str().to_string(), l.to_string())));
@@ -348,7 +349,8 @@ pub async fn approve(
     let reason = form.into_inner().override_reason;
     let (st, user, r2) = (state.clone(), cu.user.clone(), reason.clone());
     let r = blocking(move || svc::approve(&st, &meta, &user, id, &r2)).await?;
-    outcome(&state, ctx, &cu, id, r, (None, (String::new(), String::new(), reason), "Approved.")).await
+    let done = r.as_ref().map(|o| o.message()).unwrap_or_default();
+    outcome(&state, ctx, &cu, id, r.map(|_| ()), (None, (String::new(), String::new(), reason), &done)).await
 }
 
 #[derive(Deserialize)]
