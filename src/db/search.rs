@@ -810,8 +810,7 @@ fn stems_of(text: &str) -> Vec<&str> {
 fn word_hits(stems: &[String], title: &str, body: &str) -> Vec<(bool, bool)> {
     let (title, body) = (title.to_lowercase(), body.to_lowercase());
     let (t, b) = (stems_of(&title), stems_of(&body));
-    stems
-        .iter().map(|s| (t.iter().any(|h| same_word(s, h)), b.iter().any(|h| same_word(s, h)))).collect()
+    stems.iter().map(|s| (t.iter().any(|h| same_word(s, h)), b.iter().any(|h| same_word(s, h)))).collect()
 }
 
 /// A crude English stem for word overlap: plurals and -ed/-ing endings dropped.
