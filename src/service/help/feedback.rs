@@ -80,7 +80,7 @@ pub fn vote(
         )));
     }
     state.tx(|conn| {
-        let a = help::find_by_slug(conn, slug)?;
+        let a = help::summary_by_slug(conn, slug)?;
         if !may_read(actor.as_ref(), &a) || a.status != "published" {
             return Err(ServiceError::NotFound);
         }
@@ -126,7 +126,7 @@ pub fn record_open(state: &AppState, user: &User, slug: &str) -> ServiceResult<S
     let actor = actor_of(user);
     authorize(&actor, Action::CreateIncident, Resource::None)?;
     state.tx(|conn| {
-        let a = help::find_by_slug(conn, slug)?;
+        let a = help::summary_by_slug(conn, slug)?;
         if !may_read(Some(&actor), &a) {
             return Err(ServiceError::NotFound);
         }

@@ -14,6 +14,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::NaiveDateTime;
+use futures_util::StreamExt;
 use serde::Deserialize;
 
 /// What the editor posts (the same names in its multipart variant, the image upload).
@@ -245,10 +246,21 @@ pub async fn upload(
     cu: CurrentUser,
     req: HttpRequest,
     id: web::Path<String>,
-    body: web::Bytes,
+    mut payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     let id = article_id(&id)?;
     let upload = req.extensions_mut().remove::<multipart::Upload>();
+    // Without a multipart form, the middleware replayed the (size-checked) urlencoded body.
+    let mut body = web::BytesMut::new();
+    if upload.is_none() {
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|_| AppError::BadRequest("The request body could not be read.".into()))?;
+            if body.len() + chunk.len() > crate::web::middleware::MAX_BODY {
+                break;
+            }
+            body.extend_from_slice(&chunk);
+        }
+    }
     let refused = |form: &ArticleForm, message: &str| {
         let mut errors = FieldErrors::default();
         errors.add("image", message);
