@@ -665,3 +665,35 @@ both!(a_recurrence_takes_the_fixed_in_release_note_away_in_the_same_change, |app
         flagged.body
     );
 });
+
+both!(articles_written_before_plain_text_was_kept_get_it_at_startup, |app| {
+    use diesel::RunQueryDsl;
+    let writer = app.signed_in("support").await;
+    let (_, slug) = write(
+        &writer,
+        Art::new("Old article", "<!-- hidden quokka -->\n\nVisit [the wombat](https://x.example/koala)."),
+    )
+    .await;
+    // As a database from before the migration: no plain text, no excerpt.
+    let state = app.state.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = state.db.get().expect("conn");
+        diesel::sql_query("UPDATE help_articles SET body_text = NULL, excerpt = ''")
+            .execute(&mut *conn)
+            .expect("reset");
+    })
+    .await
+    .expect("join");
+    let anon = app.browser();
+    assert!(results(&anon.get("/help/search?q=wombat").await.body).is_empty(), "not indexed yet");
+    let state = app.state.clone();
+    let n = tokio::task::spawn_blocking(move || firewatch::service::help::derive_texts(&state))
+        .await
+        .expect("join")
+        .expect("derive");
+    assert_eq!(n, 1);
+    assert_eq!(results(&anon.get("/help/search?q=wombat").await.body), vec![slug]);
+    assert!(results(&anon.get("/help/search?q=quokka").await.body).is_empty());
+    assert!(results(&anon.get("/help/search?q=koala").await.body).is_empty());
+    assert!(anon.get("/help").await.contains("Visit the wombat."));
+});
