@@ -58,7 +58,14 @@ pub fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppS
     }
     let secret = load_or_create_secret(&config)?;
     let hasher = PasswordHasher::new(config.password_pepper.as_deref())?;
-    Ok(AppState { db, clock, config: Arc::new(config), hasher, secret: Arc::new(secret), cache: Default::default() })
+    let state =
+        AppState { db, clock, config: Arc::new(config), hasher, secret: Arc::new(secret), cache: Default::default() };
+    // Help articles written before their plain text was kept get it now (search indexes it).
+    let derived = crate::service::help::derive_texts(&state).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if derived > 0 {
+        tracing::info!(articles = derived, "help articles' plain text derived");
+    }
+    Ok(state)
 }
 
 async fn not_found() -> Result<actix_web::HttpResponse, AppError> {
@@ -78,11 +85,12 @@ pub fn server(
         App::new()
             .app_data(data.clone())
             .app_data(
+                // The session middleware holds each route to its own limit first (`body_limit`).
                 web::FormConfig::default()
-                    .limit(middleware::MAX_BODY)
+                    .limit(middleware::MAX_EDITOR_BODY)
                     .error_handler(|e, _| AppError::BadRequest(format!("The form could not be read: {e}")).into()),
             )
-            .app_data(web::PayloadConfig::new(middleware::MAX_BODY))
+            .app_data(web::PayloadConfig::new(middleware::MAX_EDITOR_BODY))
             .app_data(web::QueryConfig::default().error_handler(|_, _| {
                 AppError::BadRequest("The address has a parameter this page does not understand.".into()).into()
             }))

@@ -3,15 +3,23 @@
 (function () {
   'use strict';
 
-  // (a) Confirmation prompt for destructive forms: <form data-confirm="…">.
+  // (a) Confirmation prompt for destructive forms: <form data-confirm="…">, or a
+  // destructive button of a larger form: <button data-confirm="…">.
   // Delegated so it also covers forms added later; runs in capture phase so
   // it fires before any other submit handlers.
   document.addEventListener('submit', function (event) {
     const form = event.target;
-    if (!(form instanceof HTMLFormElement) || !form.hasAttribute('data-confirm')) {
+    if (!(form instanceof HTMLFormElement)) {
       return;
     }
-    if (!window.confirm(form.dataset.confirm)) {
+    const button = event.submitter;
+    const message = button && button.hasAttribute('data-confirm')
+      ? button.dataset.confirm
+      : form.dataset.confirm;
+    if (!message) {
+      return;
+    }
+    if (!window.confirm(message)) {
       event.preventDefault();
       event.stopPropagation();
     }

@@ -3,8 +3,8 @@
 //! step by triggers, PostgreSQL a generated tsvector with a GIN index).
 
 use super::schema::{
-    help_article_tags, help_articles, help_categories, help_events, help_images, help_related, help_revisions,
-    help_suggestion_opens, help_votes,
+    help_article_tags, help_articles, help_categories, help_events, help_images, help_old_slugs, help_related,
+    help_revisions, help_suggestion_opens, help_votes,
 };
 use super::search::{fts5_any, fts5_query, pg_any, pg_query};
 use super::{DbConnection, DbResult};
@@ -59,6 +59,29 @@ pub struct Article {
     pub fixed_in_release: String,
     pub review_reason: String,
     pub review_flagged_at: Option<NaiveDateTime>,
+    /// The body as plain text (None until derived, see `service::help::derive_texts`).
+    pub body_text: Option<String>,
+    /// The start of `body_text`, for cards of articles without a summary.
+    pub excerpt: String,
+}
+
+/// An article as lists show it: everything but the body (lists never load bodies).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = help_articles)]
+pub struct ArticleSummary {
+    pub id: i64,
+    pub category_id: Option<i64>,
+    pub title: String,
+    pub slug: String,
+    pub summary: String,
+    pub excerpt: String,
+    pub visibility: String,
+    pub status: String,
+    pub updated_at: NaiveDateTime,
+    pub problem_id: Option<i64>,
+    pub fixed_in_release: String,
+    pub review_reason: String,
+    pub review_flagged_at: Option<NaiveDateTime>,
 }
 
 /// What a writer sets on an article.
@@ -75,6 +98,10 @@ pub struct ArticleFields {
     pub status: String,
     #[diesel(treat_none_as_null = true)]
     pub problem_id: Option<i64>,
+    /// Derived from `body` by the service (`markdown::plain_text`), never typed.
+    pub body_text: Option<String>,
+    pub excerpt: String,
+    pub fixed_in_release: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -118,6 +145,7 @@ pub struct Vote {
     pub comment: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub ip_hash: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -212,6 +240,66 @@ pub fn update_category(conn: &mut DbConnection, id: i64, f: &CategoryFields, now
     if n == 0 { Err(super::DbError::NotFound) } else { Ok(()) }
 }
 
+/// Whether any article (of any status or audience) is in the category.
+pub fn category_has_articles(conn: &mut DbConnection, id: i64) -> DbResult<bool> {
+    Ok(help_articles::table
+        .filter(help_articles::category_id.eq(id))
+        .select(help_articles::id)
+        .first::<i64>(conn)
+        .optional()?
+        .is_some())
+}
+
+pub fn delete_category(conn: &mut DbConnection, id: i64) -> DbResult<()> {
+    diesel::delete(
+        help_old_slugs::table.filter(help_old_slugs::kind.eq("category")).filter(help_old_slugs::target_id.eq(id)),
+    )
+    .execute(conn)?;
+    let n = diesel::delete(help_categories::table.find(id)).execute(conn)?;
+    if n == 0 { Err(super::DbError::NotFound) } else { Ok(()) }
+}
+
+// ---------- old addresses ----------
+
+/// Remembers that `kind` ("article" / "category") `target_id` was at `slug`. The current
+/// address of anything else always wins: a slug taken again is dropped from the history
+/// (`forget_old_slug`).
+pub fn remember_old_slug(
+    conn: &mut DbConnection,
+    kind: &str,
+    slug: &str,
+    target_id: i64,
+    now: NaiveDateTime,
+) -> DbResult<()> {
+    forget_old_slug(conn, kind, slug)?;
+    diesel::insert_into(help_old_slugs::table)
+        .values((
+            help_old_slugs::kind.eq(kind),
+            help_old_slugs::slug.eq(slug),
+            help_old_slugs::target_id.eq(target_id),
+            help_old_slugs::changed_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The slug is in use now: it no longer leads anywhere else.
+pub fn forget_old_slug(conn: &mut DbConnection, kind: &str, slug: &str) -> DbResult<()> {
+    diesel::delete(help_old_slugs::table.filter(help_old_slugs::kind.eq(kind)).filter(help_old_slugs::slug.eq(slug)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// What used to be at `slug`, if anything.
+pub fn old_slug_target(conn: &mut DbConnection, kind: &str, slug: &str) -> DbResult<Option<i64>> {
+    Ok(help_old_slugs::table
+        .filter(help_old_slugs::kind.eq(kind))
+        .filter(help_old_slugs::slug.eq(slug))
+        .select(help_old_slugs::target_id)
+        .first(conn)
+        .optional()?)
+}
+
 // ---------- articles ----------
 
 pub fn insert(conn: &mut DbConnection, f: &ArticleFields, author: i64, now: NaiveDateTime) -> DbResult<Article> {
@@ -238,19 +326,32 @@ pub fn find_by_slug(conn: &mut DbConnection, slug: &str) -> DbResult<Article> {
     Ok(help_articles::table.filter(help_articles::slug.eq(slug)).select(Article::as_select()).first(conn)?)
 }
 
-pub fn find_many(conn: &mut DbConnection, ids: &[i64]) -> DbResult<Vec<Article>> {
+/// The summaries (no bodies) of these articles, in no particular order.
+pub fn find_many(conn: &mut DbConnection, ids: &[i64]) -> DbResult<Vec<ArticleSummary>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(help_articles::table.filter(help_articles::id.eq_any(ids)).select(Article::as_select()).load(conn)?)
+    Ok(help_articles::table.filter(help_articles::id.eq_any(ids)).select(ArticleSummary::as_select()).load(conn)?)
 }
 
-/// Articles by slug, as many as exist.
-pub fn find_by_slugs(conn: &mut DbConnection, slugs: &[String]) -> DbResult<Vec<Article>> {
+pub fn summary_of(conn: &mut DbConnection, id: i64) -> DbResult<ArticleSummary> {
+    Ok(help_articles::table.find(id).select(ArticleSummary::as_select()).first(conn)?)
+}
+
+/// (slug, id) of the articles at these slugs, as many as exist.
+pub fn find_by_slugs(conn: &mut DbConnection, slugs: &[String]) -> DbResult<Vec<(String, i64)>> {
     if slugs.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(help_articles::table.filter(help_articles::slug.eq_any(slugs)).select(Article::as_select()).load(conn)?)
+    Ok(help_articles::table
+        .filter(help_articles::slug.eq_any(slugs))
+        .select((help_articles::slug, help_articles::id))
+        .load(conn)?)
+}
+
+/// The summary of the article now at `slug`.
+pub fn summary_by_slug(conn: &mut DbConnection, slug: &str) -> DbResult<ArticleSummary> {
+    Ok(help_articles::table.filter(help_articles::slug.eq(slug)).select(ArticleSummary::as_select()).first(conn)?)
 }
 
 pub fn slug_taken(conn: &mut DbConnection, slug: &str, except: Option<i64>) -> DbResult<bool> {
@@ -284,14 +385,33 @@ pub fn update_if_at(
     if n == 0 { Ok(None) } else { Ok(Some(find(conn, a.id)?)) }
 }
 
-/// Published-or-not articles the reader may see in a category, by title.
-pub fn in_category(conn: &mut DbConnection, category_id: i64, r: &Readable, limit: i64) -> DbResult<Vec<Article>> {
-    let q = help_articles::table.filter(help_articles::category_id.eq(category_id)).into_boxed();
+/// Articles the reader may see in a category, by title, keyset-paged on (title, id): those
+/// after `after`, at most `limit`.
+pub fn in_category(
+    conn: &mut DbConnection,
+    category_id: i64,
+    r: &Readable,
+    after: Option<(&str, i64)>,
+    limit: i64,
+) -> DbResult<Vec<ArticleSummary>> {
+    let mut q = help_articles::table.filter(help_articles::category_id.eq(category_id)).into_boxed();
+    if let Some((title, id)) = after {
+        q = q.filter(
+            help_articles::title
+                .gt(title.to_string())
+                .or(help_articles::title.eq(title.to_string()).and(help_articles::id.gt(id))),
+        );
+    }
     Ok(readable_filter!(q, r)
-        .select(Article::as_select())
+        .select(ArticleSummary::as_select())
         .order((help_articles::title.asc(), help_articles::id.asc()))
         .limit(limit)
         .load(conn)?)
+}
+
+/// The (title, id) an article's keyset cursor stands for.
+pub fn title_of(conn: &mut DbConnection, id: i64) -> DbResult<Option<String>> {
+    Ok(help_articles::table.find(id).select(help_articles::title).first(conn).optional()?)
 }
 
 /// How many articles the reader may see in each category.
@@ -308,10 +428,10 @@ pub fn counts_by_category(conn: &mut DbConnection, r: &Readable) -> DbResult<Has
 }
 
 /// The most recently updated articles the reader may see.
-pub fn recent(conn: &mut DbConnection, r: &Readable, limit: i64) -> DbResult<Vec<Article>> {
+pub fn recent(conn: &mut DbConnection, r: &Readable, limit: i64) -> DbResult<Vec<ArticleSummary>> {
     let q = help_articles::table.into_boxed();
     Ok(readable_filter!(q, r)
-        .select(Article::as_select())
+        .select(ArticleSummary::as_select())
         .order((help_articles::updated_at.desc(), help_articles::id.desc()))
         .limit(limit)
         .load(conn)?)
@@ -344,8 +464,8 @@ pub fn manage_page(
     status: Option<&str>,
     after: Option<(NaiveDateTime, i64)>,
     limit: i64,
-) -> DbResult<Vec<Article>> {
-    let mut q = help_articles::table.select(Article::as_select()).into_boxed();
+) -> DbResult<Vec<ArticleSummary>> {
+    let mut q = help_articles::table.select(ArticleSummary::as_select()).into_boxed();
     if let Some(s) = status {
         q = q.filter(help_articles::status.eq(s.to_string()));
     }
@@ -356,11 +476,11 @@ pub fn manage_page(
 }
 
 /// Articles carrying a tag that the reader may see, by title.
-pub fn with_tag(conn: &mut DbConnection, tag: &str, r: &Readable, limit: i64) -> DbResult<Vec<Article>> {
+pub fn with_tag(conn: &mut DbConnection, tag: &str, r: &Readable, limit: i64) -> DbResult<Vec<ArticleSummary>> {
     let ids = help_article_tags::table.filter(help_article_tags::tag.eq(tag)).select(help_article_tags::article_id);
     let q = help_articles::table.filter(help_articles::id.eq_any(ids)).into_boxed();
     Ok(readable_filter!(q, r)
-        .select(Article::as_select())
+        .select(ArticleSummary::as_select())
         .order((help_articles::title.asc(), help_articles::id.asc()))
         .limit(limit)
         .load(conn)?)
@@ -378,12 +498,30 @@ pub fn public_published(conn: &mut DbConnection, limit: i64) -> DbResult<Vec<(St
 }
 
 /// Articles that are a problem's known-error workaround.
-pub fn for_problem(conn: &mut DbConnection, problem_id: i64) -> DbResult<Vec<Article>> {
+pub fn for_problem(conn: &mut DbConnection, problem_id: i64) -> DbResult<Vec<ArticleSummary>> {
     Ok(help_articles::table
         .filter(help_articles::problem_id.eq(problem_id))
-        .select(Article::as_select())
+        .select(ArticleSummary::as_select())
         .order(help_articles::id.asc())
         .load(conn)?)
+}
+
+/// Articles whose plain text has not been derived yet: (id, body), at most `limit`.
+pub fn without_text(conn: &mut DbConnection, limit: i64) -> DbResult<Vec<(i64, String)>> {
+    Ok(help_articles::table
+        .filter(help_articles::body_text.is_null())
+        .select((help_articles::id, help_articles::body))
+        .order(help_articles::id.asc())
+        .limit(limit)
+        .load(conn)?)
+}
+
+/// Stores the plain text derived from an article's body (and its excerpt), without a revision.
+pub fn set_text(conn: &mut DbConnection, id: i64, body_text: &str, excerpt: &str) -> DbResult<()> {
+    diesel::update(help_articles::table.find(id))
+        .set((help_articles::body_text.eq(Some(body_text)), help_articles::excerpt.eq(excerpt)))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// Flags an article for review (or clears the flag with `None`), without a new revision.
@@ -407,10 +545,10 @@ pub fn set_fixed_in(conn: &mut DbConnection, id: i64, release: &str, now: NaiveD
 }
 
 /// Articles flagged for review, oldest flag first.
-pub fn flagged(conn: &mut DbConnection, limit: i64) -> DbResult<Vec<Article>> {
+pub fn flagged(conn: &mut DbConnection, limit: i64) -> DbResult<Vec<ArticleSummary>> {
     Ok(help_articles::table
         .filter(help_articles::review_flagged_at.is_not_null())
-        .select(Article::as_select())
+        .select(ArticleSummary::as_select())
         .order((help_articles::review_flagged_at.asc(), help_articles::id.asc()))
         .limit(limit)
         .load(conn)?)
@@ -547,6 +685,13 @@ pub fn image_data(conn: &mut DbConnection, id: i64) -> DbResult<Vec<u8>> {
     Ok(help_images::table.find(id).select(help_images::data).first(conn)?)
 }
 
+/// Deletes an image of an article; false when there was none with this id on that article.
+pub fn delete_image(conn: &mut DbConnection, article_id: i64, image_id: i64) -> DbResult<bool> {
+    Ok(diesel::delete(help_images::table.find(image_id).filter(help_images::article_id.eq(article_id)))
+        .execute(conn)?
+        > 0)
+}
+
 pub fn images_of(conn: &mut DbConnection, article_id: i64) -> DbResult<Vec<ImageMeta>> {
     Ok(help_images::table
         .filter(help_images::article_id.eq(article_id))
@@ -566,27 +711,47 @@ pub fn vote_of(conn: &mut DbConnection, article_id: i64, voter: &str) -> DbResul
         .optional()?)
 }
 
-pub fn insert_vote(
-    conn: &mut DbConnection,
-    article_id: i64,
-    voter: &str,
-    user_id: Option<i64>,
-    helpful: bool,
-    comment: &str,
-    now: NaiveDateTime,
-) -> DbResult<()> {
+pub struct NewVote<'a> {
+    pub article_id: i64,
+    pub voter: &'a str,
+    pub user_id: Option<i64>,
+    pub helpful: bool,
+    pub comment: &'a str,
+    /// HMAC of the IP address for anonymous votes; empty for signed-in users.
+    pub ip_hash: &'a str,
+    pub now: NaiveDateTime,
+}
+
+pub fn insert_vote(conn: &mut DbConnection, v: &NewVote<'_>) -> DbResult<()> {
     diesel::insert_into(help_votes::table)
         .values((
-            help_votes::article_id.eq(article_id),
-            help_votes::voter.eq(voter),
-            help_votes::user_id.eq(user_id),
-            help_votes::helpful.eq(helpful),
-            help_votes::comment.eq(comment),
-            help_votes::created_at.eq(now),
-            help_votes::updated_at.eq(now),
+            help_votes::article_id.eq(v.article_id),
+            help_votes::voter.eq(v.voter),
+            help_votes::user_id.eq(v.user_id),
+            help_votes::helpful.eq(v.helpful),
+            help_votes::comment.eq(v.comment),
+            help_votes::created_at.eq(v.now),
+            help_votes::updated_at.eq(v.now),
+            help_votes::ip_hash.eq(v.ip_hash),
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// How many anonymous votes on the article came from this (hashed) IP address since `since`.
+pub fn anonymous_votes_from(
+    conn: &mut DbConnection,
+    article_id: i64,
+    ip_hash: &str,
+    since: NaiveDateTime,
+) -> DbResult<i64> {
+    Ok(help_votes::table
+        .filter(help_votes::article_id.eq(article_id))
+        .filter(help_votes::ip_hash.eq(ip_hash))
+        .filter(help_votes::created_at.ge(since))
+        .filter(help_votes::user_id.is_null())
+        .count()
+        .get_result(conn)?)
 }
 
 pub fn change_vote(conn: &mut DbConnection, id: i64, helpful: bool, comment: &str, now: NaiveDateTime) -> DbResult<()> {
@@ -772,7 +937,7 @@ pub fn search(conn: &mut DbConnection, words: &[String], r: &Readable, limit: i6
         .bind::<Text, _>(fts5_query(words))
         .load(c)?,
         DbConnection::Pg(c) => diesel::sql_query(format!(
-            "SELECT a.id, ts_headline('english', a.summary || ' ' || a.body, plainto_tsquery('english', $1), \
+            "SELECT a.id, ts_headline('english', a.summary || ' ' || COALESCE(a.body_text, ''), plainto_tsquery('english', $1), \
                'StartSel=' || chr(1) || ', StopSel=' || chr(2) || ', MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \"') AS snippet \
              FROM help_articles a \
              WHERE a.tsv @@ plainto_tsquery('english', $1) AND {filter} \

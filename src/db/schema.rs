@@ -564,6 +564,8 @@ diesel::table! {
         fixed_in_release -> Text,
         review_reason -> Text,
         review_flagged_at -> Nullable<Timestamp>,
+        body_text -> Nullable<Text>,
+        excerpt -> Text,
     }
 }
 
@@ -624,6 +626,16 @@ diesel::table! {
         comment -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        ip_hash -> Text,
+    }
+}
+
+diesel::table! {
+    help_old_slugs (kind, slug) {
+        kind -> Text,
+        slug -> Text,
+        target_id -> BigInt,
+        changed_at -> Timestamp,
     }
 }
 
@@ -714,6 +726,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     help_revisions,
     help_images,
     help_votes,
+    help_old_slugs,
     help_suggestion_opens,
     help_events,
 );

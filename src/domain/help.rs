@@ -134,13 +134,53 @@ pub fn heading_id(text: &str) -> String {
     if s.is_empty() { "section".to_string() } else { s }
 }
 
-/// Makes heading ids unique within a page: the second "install" becomes "install-1".
+/// Ids the pages that show an article body already use (the layout, the article page, the
+/// editor with its preview). A heading whose id would be one of these, or would start with one
+/// of `PAGE_ID_PREFIXES` (form fields, image rows), gets `h-` in front instead. A unit test in
+/// `markdown.rs` checks this list against the templates.
+pub const PAGE_IDS: &[&str] = &[
+    "main",
+    "article-h",
+    "fixed-in",
+    "toc-h",
+    "related",
+    "related-h",
+    "feedback",
+    "feedback-h",
+    "staff-panel",
+    "staff-h",
+    "votes",
+    "deflections",
+    "preview",
+    "preview-h",
+    "editor-notice",
+    "help-q",
+    "images",
+];
+
+pub const PAGE_ID_PREFIXES: &[&str] = &["f-", "img-"];
+
+/// Whether the page around an article already uses this id.
+pub fn page_uses_id(id: &str) -> bool {
+    PAGE_IDS.contains(&id) || PAGE_ID_PREFIXES.iter().any(|p| id.starts_with(p))
+}
+
+/// Makes heading ids unique within a page: the second "install" becomes "install-1"; an id the
+/// page uses itself gets `h-` in front (`for_page`).
 #[derive(Debug, Default)]
 pub struct HeadingIds(Vec<String>);
 
 impl HeadingIds {
+    /// Ids for an article body shown inside a page: never one of `PAGE_IDS`.
+    pub fn for_page() -> HeadingIds {
+        HeadingIds(PAGE_IDS.iter().map(|s| s.to_string()).collect())
+    }
+
     pub fn next(&mut self, text: &str) -> String {
-        let base = heading_id(text);
+        let mut base = heading_id(text);
+        if page_uses_id(&base) {
+            base = format!("h-{base}");
+        }
         let mut id = base.clone();
         let mut n = 1;
         while self.0.contains(&id) {
@@ -184,6 +224,18 @@ pub const DEFLECTION_WINDOW_MINUTES: i64 = 30;
 
 /// The longest comment kept with a "No" vote.
 pub const VOTE_COMMENT_MAX: usize = 2000;
+
+/// Whether a problem's fix is out and holding, so that its workaround articles may say "Fixed in
+/// release X": fix released or verified, or closed after its fix was released. A recurred
+/// problem's fix did not hold; any earlier status means the fix is not out (again).
+pub fn fix_shipped(problem_status: &str, fix_released: bool) -> bool {
+    use super::problem::ProblemStatus;
+    match ProblemStatus::parse(problem_status) {
+        Some(ProblemStatus::FixReleased | ProblemStatus::Verified) => true,
+        Some(ProblemStatus::Closed) => fix_released,
+        _ => false,
+    }
+}
 
 /// The largest image a writer may upload to an article.
 pub const IMAGE_MAX_BYTES: usize = 5 * 1024 * 1024;
@@ -321,6 +373,12 @@ mod tests {
         assert_eq!(ids.next("Étape 2: configurer"), "étape-2-configurer");
         assert_eq!(ids.next("<script>"), "script");
         assert_eq!(ids.next("!!"), "section");
+        let mut page = HeadingIds::for_page();
+        assert_eq!(page.next("Main"), "h-main");
+        assert_eq!(page.next("Main"), "h-main-1");
+        assert_eq!(page.next("F title"), "h-f-title");
+        assert_eq!(page.next("Install"), "install");
+        assert!(PAGE_IDS.iter().all(|id| !id.starts_with("h-")), "a prefixed id is never reserved");
     }
 
     #[test]
@@ -348,6 +406,17 @@ mod tests {
         let e = lines.iter().find(|l| l.text == "e").map(|l| (l.old_no, l.new_no));
         assert_eq!(e, Some((Some(5), None)));
         assert!(line_diff("same\n", "same\n").is_empty());
+    }
+
+    #[test]
+    fn only_a_shipped_fix_that_holds_makes_a_workaround_fixed() {
+        assert!(fix_shipped("fix_released", true));
+        assert!(fix_shipped("verified", true));
+        assert!(fix_shipped("closed", true));
+        assert!(!fix_shipped("closed", false), "closed without a fix");
+        assert!(!fix_shipped("recurred", true), "the fix did not hold");
+        assert!(!fix_shipped("fix_in_progress", false));
+        assert!(!fix_shipped("investigating", false));
     }
 
     #[test]

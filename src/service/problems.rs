@@ -250,6 +250,8 @@ pub fn change_status(
         if to == ProblemStatus::Closed {
             event(conn, id, Some(user.id), "field_changed", ("resolution", "", resolution), now)?;
         }
+        let why = format!("{} moved from {} to {}", key(id), from.label(), to.label());
+        crate::service::help::problem_changed(state, conn, &after, &why, Some(user.id))?;
         Ok(after)
     })
 }
@@ -332,9 +334,12 @@ fn link_in(
         // The fix did not hold: the problem recurred, and its owner hears it (once: a further
         // incident on a recurred problem is counted after the fix, and shown on its page).
         let from = status_of(p);
-        problems::set_status(conn, p.id, p.version, ProblemStatus::Recurred.as_str(), None, None, None, now)?
-            .ok_or(ServiceError::Stale { current_version: p.version + 1 })?;
+        let after =
+            problems::set_status(conn, p.id, p.version, ProblemStatus::Recurred.as_str(), None, None, None, now)?
+                .ok_or(ServiceError::Stale { current_version: p.version + 1 })?;
         event(conn, p.id, None, "recurred", ("status", from.as_str(), ProblemStatus::Recurred.as_str()), now)?;
+        let why = format!("{} recurred after its fix ({})", key(p.id), inc_key(inc.id));
+        crate::service::help::problem_changed(state, conn, &after, &why, Some(user.id))?;
         for b in crate::db::bugs::for_problem(conn, p.id)? {
             if matches!(b.status.as_str(), "released" | "verified") && !b.fix_ineffective {
                 crate::db::bugs::set_ineffective(conn, b.id, true, now)?;

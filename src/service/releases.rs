@@ -420,7 +420,11 @@ fn unship(state: &AppState, conn: &mut DbConnection, r: &Release, user: &User) -
             if !matches!(st, ProblemStatus::FixReleased | ProblemStatus::Verified | ProblemStatus::Recurred) {
                 continue;
             }
-            problems::set_status(conn, p.id, p.version, "fix_in_progress", None, Some(None), None, now)?;
+            let Some(after) =
+                problems::set_status(conn, p.id, p.version, "fix_in_progress", None, Some(None), None, now)?
+            else {
+                continue;
+            };
             problem_event(
                 conn,
                 p.id,
@@ -429,7 +433,8 @@ fn unship(state: &AppState, conn: &mut DbConnection, r: &Release, user: &User) -
                 ("status", st.as_str(), "fix_in_progress"),
                 now,
             )?;
-            crate::service::help::fix_withdrawn(state, conn, p.id, &r.version, Some(user.id))?;
+            let why = format!("Release {} was rolled back", r.version);
+            crate::service::help::problem_changed(state, conn, &after, &why, Some(user.id))?;
         }
     }
     Ok(())

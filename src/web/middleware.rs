@@ -24,16 +24,36 @@ use std::time::Instant;
 /// The largest request body accepted (forms; attachments get their own limit later).
 pub const MAX_BODY: usize = 1024 * 1024;
 
+/// The largest body of the help article editor's form: an article may hold 200,000 characters,
+/// which URL-encoding can make several times as many bytes (`%E6%97%A5` for one character).
+pub const MAX_EDITOR_BODY: usize = 4 * 1024 * 1024;
+
+/// The body limit of a form post to `path`.
+pub fn body_limit(path: &str) -> usize {
+    let editor = path == "/help/manage/articles"
+        || path
+            .strip_prefix("/help/manage/articles/")
+            .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()));
+    if editor { MAX_EDITOR_BODY } else { MAX_BODY }
+}
+
 /// Machine endpoints that authenticate by their own token instead of a browser session.
 /// `/status/unsubscribe` takes the one-click POST of mail clients (RFC 8058), which carries no
 /// cookie; its secret token is the authority.
 const CSRF_EXEMPT: &[&str] = &["/mail/inbound", "/status/unsubscribe"];
 
-/// The largest upload accepted by the routes that take files.
-pub const MAX_UPLOAD: usize = 6 * 1024 * 1024;
+/// How much of an upload the routes that take files read at all. A file over its own limit
+/// (`domain::help::IMAGE_MAX_BYTES`) is still read to the end, up to this, but only its first
+/// bytes are kept, so the form comes back saying so with everything else as typed; a body over
+/// this is cut short there (what came before the file, the whole editor, is still kept).
+pub const MAX_UPLOAD: usize = 64 * 1024 * 1024;
+
+/// What an upload form's fields may hold together (text, not files).
+pub const MAX_UPLOAD_TEXT: usize = 4 * 1024 * 1024;
 
 /// Routes that also accept `multipart/form-data` (file uploads): the CSRF token is read from
-/// the multipart body, with the same constant-time check, up to `MAX_UPLOAD`.
+/// the multipart body, with the same constant-time check; the form read is handed to the
+/// handler as a `multipart::Upload` in the request's extensions.
 pub fn takes_upload(path: &str) -> bool {
     path.strip_prefix("/help/manage/articles/")
         .and_then(|rest| rest.strip_suffix("/images"))
@@ -259,23 +279,46 @@ pub async fn session(
         if !is_form && multipart.is_none() {
             return Ok(fail(req, AppError::Csrf("not a form post")));
         }
-        let limit = if multipart.is_some() { MAX_UPLOAD } else { MAX_BODY };
         let mut payload = req.take_payload();
         let mut body = web::BytesMut::new();
+        let mut reader = multipart.as_deref().map(|b| {
+            super::multipart::Reader::new(
+                b,
+                super::multipart::Limits {
+                    file_keep: crate::domain::help::IMAGE_MAX_BYTES + 1,
+                    text_total: MAX_UPLOAD_TEXT,
+                },
+            )
+        });
+        let limit = body_limit(req.path());
+        let mut read = 0usize;
+        let mut cut_short = false;
         while let Some(chunk) = payload.next().await {
             let Ok(chunk) = chunk else {
                 return Ok(fail(req, AppError::BadRequest("The request body could not be read.".into())));
             };
-            if body.len() + chunk.len() > limit {
-                return Ok(fail(req, AppError::BadRequest("What you sent is larger than this form accepts.".into())));
+            read += chunk.len();
+            match reader.as_mut() {
+                Some(r) if read > MAX_UPLOAD => {
+                    cut_short = true;
+                    r.feed(&chunk[..chunk.len().saturating_sub(read - MAX_UPLOAD)]);
+                    break;
+                }
+                Some(r) => r.feed(&chunk),
+                None if read > limit => {
+                    return Ok(fail(
+                        req,
+                        AppError::BadRequest("What you sent is larger than this form accepts.".into()),
+                    ));
+                }
+                None => body.extend_from_slice(&chunk),
             }
-            body.extend_from_slice(&chunk);
         }
-        let sent = match &multipart {
-            Some(b) => super::multipart::parse(b, &body)
-                .map(|parts| super::multipart::field(&parts, "csrf_token"))
-                .unwrap_or_default(),
-            None => url::form_urlencoded::parse(&body)
+        let upload = reader.and_then(|r| r.finish(cut_short));
+        let sent = match (&multipart, &upload) {
+            (Some(_), Some(u)) => super::multipart::field(&u.parts, "csrf_token"),
+            (Some(_), None) => String::new(),
+            (None, _) => url::form_urlencoded::parse(&body)
                 .find(|(k, _)| k == "csrf_token")
                 .map(|(_, v)| v.into_owned())
                 .unwrap_or_default(),
@@ -283,6 +326,10 @@ pub async fn session(
         if !ct_eq(&sent, &csrf) {
             tracing::warn!(path = %clean(req.path()), "CSRF: missing or wrong token");
             return Ok(fail(req, AppError::Csrf("token")));
+        }
+        if let Some(u) = upload {
+            // The handler takes the form from here; the body has been read.
+            req.extensions_mut().insert(u);
         }
         let (_, mut replay) = actix_http::h1::Payload::create(true);
         replay.unread_data(body.freeze());

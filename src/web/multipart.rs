@@ -1,6 +1,8 @@
-//! A small `multipart/form-data` reader for the few forms that upload a file (help article
-//! images). The whole body is in memory already (the session middleware reads it, with its own
-//! size limit, to check the CSRF token), so this only splits it into parts.
+//! A small streaming `multipart/form-data` reader for the few forms that upload a file (help
+//! article images). The session middleware feeds it the body chunk by chunk while it reads the
+//! request (it needs the CSRF token), keeping every text field but only the first bytes of a
+//! file that is too large: the handler can then answer "too large" with everything else the
+//! user typed, instead of refusing the whole request.
 
 /// One field of a multipart form.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -8,17 +10,51 @@ pub struct Part {
     pub name: String,
     /// Present for file inputs (possibly empty when no file was chosen).
     pub filename: Option<String>,
+    /// The field's bytes; for a file, at most `Limits::file_keep` of them.
     pub data: Vec<u8>,
+    /// How many bytes the field really had.
+    pub size: usize,
 }
 
 impl Part {
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.data).into_owned()
     }
+
+    /// Whether bytes of this part were left out (`size` is larger than what `data` holds).
+    pub fn cut(&self) -> bool {
+        self.size > self.data.len()
+    }
+}
+
+/// A multipart form as the middleware read it, handed to the handler in the request's
+/// extensions.
+#[derive(Debug, Clone, Default)]
+pub struct Upload {
+    pub parts: Vec<Part>,
+    /// The body was larger than the middleware reads at all; the parts after the point where it
+    /// stopped are missing.
+    pub cut_short: bool,
+}
+
+/// What a reader keeps.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Bytes kept of each file (the rest is counted in `Part::size`, then dropped).
+    pub file_keep: usize,
+    /// Bytes kept of all text fields together (a form over it is cut short).
+    pub text_total: usize,
+}
+
+impl Limits {
+    pub const ALL: Limits = Limits { file_keep: usize::MAX, text_total: usize::MAX };
 }
 
 /// The most parts a form may have.
 const MAX_PARTS: usize = 100;
+
+/// The longest header block of one part.
+const MAX_HEADERS: usize = 16 * 1024;
 
 /// The boundary of a `multipart/form-data; boundary=…` content type.
 pub fn boundary(content_type: &str) -> Option<String> {
@@ -57,38 +93,182 @@ fn param(header: &str, key: &str) -> Option<String> {
     })
 }
 
-/// Splits a body into its parts; None when it is not well-formed multipart for `boundary`.
-pub fn parse(boundary: &str, body: &[u8]) -> Option<Vec<Part>> {
-    let delimiter = format!("--{boundary}");
-    let next_delimiter = format!("\r\n--{boundary}");
-    let mut at = find(body, delimiter.as_bytes(), 0)? + delimiter.len();
-    let mut parts = Vec::new();
-    loop {
-        if body.get(at..at + 2)? == b"--" {
-            return Some(parts);
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Before the first delimiter.
+    Preamble,
+    /// Just after a delimiter: `--` ends the body, CRLF starts a part.
+    AfterDelimiter,
+    Headers,
+    Content,
+    Done,
+    Malformed,
+}
+
+/// Reads a multipart body fed in chunks of any size.
+#[derive(Debug)]
+pub struct Reader {
+    delimiter: Vec<u8>,
+    next_delimiter: Vec<u8>,
+    limits: Limits,
+    state: State,
+    buf: Vec<u8>,
+    current: Option<Part>,
+    parts: Vec<Part>,
+    text_bytes: usize,
+    text_overflow: bool,
+}
+
+impl Reader {
+    pub fn new(boundary: &str, limits: Limits) -> Reader {
+        Reader {
+            delimiter: format!("--{boundary}").into_bytes(),
+            next_delimiter: format!("\r\n--{boundary}").into_bytes(),
+            limits,
+            state: State::Preamble,
+            buf: Vec::new(),
+            current: None,
+            parts: Vec::new(),
+            text_bytes: 0,
+            text_overflow: false,
         }
-        if body.get(at..at + 2)? != b"\r\n" {
-            return None;
-        }
-        at += 2;
-        let headers_end = find(body, b"\r\n\r\n", at)?;
-        let headers = std::str::from_utf8(&body[at..headers_end]).ok()?;
-        let content_start = headers_end + 4;
-        let content_end = find(body, next_delimiter.as_bytes(), content_start)?;
-        let disposition = headers
-            .split("\r\n")
-            .find_map(|h| h.split_once(':').filter(|(k, _)| k.trim().eq_ignore_ascii_case("content-disposition")))
-            .map(|(_, v)| v.trim())?;
-        parts.push(Part {
-            name: param(disposition, "name")?,
-            filename: param(disposition, "filename"),
-            data: body[content_start..content_end].to_vec(),
-        });
-        if parts.len() > MAX_PARTS {
-            return None;
-        }
-        at = content_end + next_delimiter.len();
     }
+
+    fn keep(&mut self, bytes: &[u8]) {
+        let Some(part) = self.current.as_mut() else { return };
+        part.size += bytes.len();
+        let room = if part.filename.is_some() {
+            self.limits.file_keep.saturating_sub(part.data.len())
+        } else {
+            let room = self.limits.text_total.saturating_sub(self.text_bytes);
+            if bytes.len() > room {
+                self.text_overflow = true;
+            }
+            room
+        };
+        let n = room.min(bytes.len());
+        part.data.extend_from_slice(&bytes[..n]);
+        if part.filename.is_none() {
+            self.text_bytes += n;
+        }
+    }
+
+    pub fn feed(&mut self, chunk: &[u8]) {
+        if matches!(self.state, State::Done | State::Malformed) {
+            return;
+        }
+        self.buf.extend_from_slice(chunk);
+        loop {
+            match self.state {
+                State::Preamble => match find(&self.buf, &self.delimiter, 0) {
+                    Some(i) => {
+                        self.buf.drain(..i + self.delimiter.len());
+                        self.state = State::AfterDelimiter;
+                    }
+                    None => {
+                        let keep = self.delimiter.len().saturating_sub(1);
+                        let cut = self.buf.len().saturating_sub(keep);
+                        self.buf.drain(..cut);
+                        return;
+                    }
+                },
+                State::AfterDelimiter => {
+                    if self.buf.len() < 2 {
+                        return;
+                    }
+                    if &self.buf[..2] == b"--" {
+                        self.state = State::Done;
+                        self.buf.clear();
+                        return;
+                    }
+                    if &self.buf[..2] != b"\r\n" {
+                        self.state = State::Malformed;
+                        return;
+                    }
+                    self.buf.drain(..2);
+                    self.state = State::Headers;
+                }
+                State::Headers => {
+                    let Some(end) = find(&self.buf, b"\r\n\r\n", 0) else {
+                        if self.buf.len() > MAX_HEADERS {
+                            self.state = State::Malformed;
+                        }
+                        return;
+                    };
+                    let part = std::str::from_utf8(&self.buf[..end]).ok().and_then(|headers| {
+                        let disposition = headers
+                            .split("\r\n")
+                            .find_map(|h| {
+                                h.split_once(':').filter(|(k, _)| k.trim().eq_ignore_ascii_case("content-disposition"))
+                            })
+                            .map(|(_, v)| v.trim())?;
+                        Some(Part {
+                            name: param(disposition, "name")?,
+                            filename: param(disposition, "filename"),
+                            data: Vec::new(),
+                            size: 0,
+                        })
+                    });
+                    let Some(part) = part else {
+                        self.state = State::Malformed;
+                        return;
+                    };
+                    if self.parts.len() >= MAX_PARTS {
+                        self.state = State::Malformed;
+                        return;
+                    }
+                    self.buf.drain(..end + 4);
+                    self.current = Some(part);
+                    self.state = State::Content;
+                }
+                State::Content => match find(&self.buf, &self.next_delimiter, 0) {
+                    Some(i) => {
+                        let content: Vec<u8> = self.buf.drain(..i + self.next_delimiter.len()).take(i).collect();
+                        self.keep(&content);
+                        if let Some(p) = self.current.take() {
+                            self.parts.push(p);
+                        }
+                        self.state = State::AfterDelimiter;
+                    }
+                    None => {
+                        // Everything but what could be the start of the next delimiter.
+                        let keep = self.next_delimiter.len().saturating_sub(1);
+                        let safe = self.buf.len().saturating_sub(keep);
+                        let content: Vec<u8> = self.buf.drain(..safe).collect();
+                        self.keep(&content);
+                        return;
+                    }
+                },
+                State::Done | State::Malformed => return,
+            }
+        }
+    }
+
+    /// The form read; None when the body is not well-formed multipart. `cut_short`: the caller
+    /// stopped feeding before the end (the parts read so far are kept, and a file being read
+    /// counts as cut).
+    pub fn finish(mut self, cut_short: bool) -> Option<Upload> {
+        match self.state {
+            State::Done if !self.text_overflow => Some(Upload { parts: self.parts, cut_short: false }),
+            State::Malformed => None,
+            _ if cut_short || self.text_overflow => {
+                if let Some(mut p) = self.current.take().filter(|p| p.filename.is_some()) {
+                    // Not all of it arrived: it is larger than what was read.
+                    p.size = p.size.max(p.data.len()) + 1;
+                    self.parts.push(p);
+                }
+                Some(Upload { parts: self.parts, cut_short: true })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Splits a whole body into its parts; None when it is not well-formed multipart for `boundary`.
+pub fn parse(boundary: &str, body: &[u8]) -> Option<Vec<Part>> {
+    let mut r = Reader::new(boundary, Limits::ALL);
+    r.feed(body);
+    r.finish(false).map(|u| u.parts)
 }
 
 /// The text of the first field with this name, or empty.
@@ -123,6 +303,48 @@ mod tests {
         assert_eq!(field(&parts, "body"), "line one\r\nline two");
         assert_eq!(parts[2].filename.as_deref(), Some("a \"b\".png"));
         assert_eq!(parts[2].data, b"\x89PNG\r\n\x1a\n\r\n--X not the end");
+    }
+
+    #[test]
+    fn any_chunking_gives_the_same_parts() {
+        let whole = parse("XyZ", &body()).expect("parses");
+        let b = body();
+        for size in [1, 2, 3, 5, 7, 11, 64] {
+            let mut r = Reader::new("XyZ", Limits::ALL);
+            for chunk in b.chunks(size) {
+                r.feed(chunk);
+            }
+            assert_eq!(r.finish(false).map(|u| u.parts), Some(whole.clone()), "chunks of {size}");
+        }
+    }
+
+    #[test]
+    fn a_file_over_the_limit_is_cut_and_the_text_around_it_kept() {
+        let mut b = Vec::new();
+        b.extend_from_slice(b"--XyZ\r\nContent-Disposition: form-data; name=\"body\"\r\n\r\nmy text\r\n");
+        b.extend_from_slice(b"--XyZ\r\nContent-Disposition: form-data; name=\"image\"; filename=\"big.png\"\r\n\r\n");
+        b.extend_from_slice(&vec![7u8; 10_000]);
+        b.extend_from_slice(
+            b"\r\n--XyZ\r\nContent-Disposition: form-data; name=\"image_alt\"\r\n\r\nalt\r\n--XyZ--\r\n",
+        );
+        let mut r = Reader::new("XyZ", Limits { file_keep: 100, text_total: 1000 });
+        for chunk in b.chunks(333) {
+            r.feed(chunk);
+        }
+        let u = r.finish(false).expect("parses");
+        assert!(!u.cut_short);
+        assert_eq!(field(&u.parts, "body"), "my text");
+        assert_eq!(field(&u.parts, "image_alt"), "alt");
+        let file = &u.parts[1];
+        assert_eq!((file.data.len(), file.size, file.cut()), (100, 10_000, true));
+
+        // Reading stopped in the middle of the file: what came before is there.
+        let mut r = Reader::new("XyZ", Limits { file_keep: 100, text_total: 1000 });
+        r.feed(&b[..5000]);
+        let u = r.finish(true).expect("kept");
+        assert!(u.cut_short);
+        assert_eq!(field(&u.parts, "body"), "my text");
+        assert!(u.parts[1].cut());
     }
 
     #[test]

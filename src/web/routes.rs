@@ -194,12 +194,19 @@ pub fn define(r: &mut impl RouteSink) {
     r.add(get(), "/help/manage/articles/{id}", Signed(Action::WriteHelp), help_manage::edit_form);
     r.add(post(), "/help/manage/articles/{id}", Signed(Action::WriteHelp), help_manage::save);
     r.add(post(), "/help/manage/articles/{id}/images", Signed(Action::WriteHelp), help_manage::upload);
+    r.add(
+        post(),
+        "/help/manage/articles/{id}/images/{image}/delete",
+        Signed(Action::WriteHelp),
+        help_manage::delete_image,
+    );
     r.add(get(), "/help/manage/articles/{id}/history", Signed(Action::WriteHelp), help_manage::history);
     r.add(post(), "/help/manage/articles/{id}/restore", Signed(Action::WriteHelp), help_manage::restore);
     r.add(post(), "/help/manage/articles/{id}/reviewed", Signed(Action::WriteHelp), help_manage::reviewed);
     r.add(get(), "/help/manage/categories", Signed(Action::WriteHelp), help_manage::categories);
     r.add(post(), "/help/manage/categories", Signed(Action::WriteHelp), help_manage::create_category);
     r.add(post(), "/help/manage/categories/{id}", Signed(Action::WriteHelp), help_manage::update_category);
+    r.add(post(), "/help/manage/categories/{id}/delete", Signed(Action::WriteHelp), help_manage::delete_category);
     r.add(post(), "/incidents/{key}/help-link", Signed(Action::WorkIncident), help::insert_link);
 }
 

@@ -12,7 +12,7 @@ use chrono::Duration;
 // ---------- helpers ----------
 
 /// Fields of an article for the editor, with defaults for what the test does not care about.
-struct Art<'a> {
+pub(crate) struct Art<'a> {
     title: &'a str,
     body: &'a str,
     audience: &'a str,
@@ -22,22 +22,22 @@ struct Art<'a> {
 }
 
 impl<'a> Art<'a> {
-    fn new(title: &'a str, body: &'a str) -> Self {
+    pub(crate) fn new(title: &'a str, body: &'a str) -> Self {
         Art { title, body, audience: "public", status: "published", summary: "", extra: Vec::new() }
     }
-    fn audience(mut self, a: &'a str) -> Self {
+    pub(crate) fn audience(mut self, a: &'a str) -> Self {
         self.audience = a;
         self
     }
-    fn status(mut self, s: &'a str) -> Self {
+    pub(crate) fn status(mut self, s: &'a str) -> Self {
         self.status = s;
         self
     }
-    fn summary(mut self, s: &'a str) -> Self {
+    pub(crate) fn summary(mut self, s: &'a str) -> Self {
         self.summary = s;
         self
     }
-    fn with(mut self, k: &'a str, v: &'a str) -> Self {
+    pub(crate) fn with(mut self, k: &'a str, v: &'a str) -> Self {
         self.extra.push((k, v));
         self
     }
@@ -56,7 +56,7 @@ impl<'a> Art<'a> {
 }
 
 /// Writes an article through the editor; returns (id, slug).
-async fn write(b: &Browser, art: Art<'_>) -> (String, String) {
+pub(crate) async fn write(b: &Browser, art: Art<'_>) -> (String, String) {
     let r = b.submit("/help/manage/articles/new", "/help/manage/articles", &art.fields()).await;
     assert_eq!(r.status, 303, "creating {}: {}", art.title, r.body);
     let slug = r.location().trim_start_matches("/help/articles/").to_string();
@@ -68,7 +68,7 @@ async fn write(b: &Browser, art: Art<'_>) -> (String, String) {
 }
 
 /// Saves the editor of article `id` with `changes` applied to what the editor shows.
-async fn edit(b: &Browser, id: &str, changes: &[(&str, &str)]) -> Page {
+pub(crate) async fn edit(b: &Browser, id: &str, changes: &[(&str, &str)]) -> Page {
     let path = format!("/help/manage/articles/{id}");
     let page = b.get(&path).await;
     assert_eq!(page.status, 200, "{}", page.body);
@@ -94,7 +94,7 @@ async fn edit(b: &Browser, id: &str, changes: &[(&str, &str)]) -> Page {
 }
 
 /// The id of the category named `name` on the categories page.
-fn category_id(body: &str, name: &str) -> String {
+pub(crate) fn category_id(body: &str, name: &str) -> String {
     body.split("action=\"/help/manage/categories/")
         .skip(1)
         .find(|s| s.split('>').next().is_some_and(|tag| tag.contains(&format!("aria-label=\"Category {name}\""))))
@@ -104,7 +104,7 @@ fn category_id(body: &str, name: &str) -> String {
 }
 
 /// The text of a `<textarea name=…>`.
-fn textarea<'a>(body: &'a str, name: &str) -> &'a str {
+pub(crate) fn textarea<'a>(body: &'a str, name: &str) -> &'a str {
     let start = body.find(&format!("name=\"{name}\"")).unwrap_or_else(|| panic!("textarea {name}"));
     let rest = &body[start..];
     let open = rest.find('>').map(|i| i + 1).unwrap_or(0);
@@ -112,7 +112,7 @@ fn textarea<'a>(body: &'a str, name: &str) -> &'a str {
 }
 
 /// Article slugs linked from a search result list (empty when there are none).
-fn results(body: &str) -> Vec<String> {
+pub(crate) fn results(body: &str) -> Vec<String> {
     between(body, "<ol class=\"help-results\" id=\"results\">", "</ol>")
         .split("<a href=\"/help/articles/")
         .skip(1)
@@ -122,7 +122,7 @@ fn results(body: &str) -> Vec<String> {
 }
 
 /// A GET with extra request headers.
-async fn get_with(b: &Browser, path: &str, headers: &[(&str, &str)]) -> Page {
+pub(crate) async fn get_with(b: &Browser, path: &str, headers: &[(&str, &str)]) -> Page {
     let mut req = b.client.get(b.url(path));
     for (k, v) in headers {
         req = req.header(*k, *v);
@@ -135,7 +135,12 @@ async fn get_with(b: &Browser, path: &str, headers: &[(&str, &str)]) -> Page {
 }
 
 /// Posts a multipart body (built by hand: the test client has no multipart support).
-async fn post_multipart(b: &Browser, path: &str, fields: &[(&str, &str)], file: Option<(&str, &str, &[u8])>) -> Page {
+pub(crate) async fn post_multipart(
+    b: &Browser,
+    path: &str,
+    fields: &[(&str, &str)],
+    file: Option<(&str, &str, &[u8])>,
+) -> Page {
     let boundary = "----firewatchTestBoundary7MA4YWxk";
     let mut body: Vec<u8> = Vec::new();
     for (k, v) in fields {
@@ -172,7 +177,7 @@ async fn post_multipart(b: &Browser, path: &str, fields: &[(&str, &str)], file: 
 
 /// Answers "was this helpful?" the way the page offers it: signed-in users post the article's
 /// own form; anonymous visitors go through the feedback page (the article page is shared).
-async fn answer(b: &Browser, slug: &str, helpful: &str, comment: &str) -> Page {
+pub(crate) async fn answer(b: &Browser, slug: &str, helpful: &str, comment: &str) -> Page {
     let article = b.get(&format!("/help/articles/{slug}")).await;
     let form_page = if article.csrf().is_empty() {
         assert!(article.contains(&format!("action=\"/help/articles/{slug}/feedback\"")), "{}", article.body);
@@ -189,7 +194,7 @@ async fn answer(b: &Browser, slug: &str, helpful: &str, comment: &str) -> Page {
     .await
 }
 
-const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+pub(crate) const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
 
 // ---------- visibility ----------
 

@@ -10,6 +10,7 @@ mod bugs;
 mod cli;
 mod escalation;
 mod help;
+mod help_fixes;
 mod inbound;
 mod incidents;
 mod mail;

@@ -3,9 +3,10 @@
 //! deployment marks its workaround articles "Fixed in release X" and flags them for review).
 
 use super::{Card, actor_opt, may_read};
-use crate::crypto::sha256_hex;
-use crate::db::help::{self, Article, Deflection};
+use crate::crypto::{hmac_hex, sha256_hex};
+use crate::db::help::{self, ArticleSummary, Deflection, NewVote};
 use crate::db::history::{self, Record};
+use crate::db::models::Problem;
 use crate::db::models::User;
 use crate::db::{DbConnection, DbError};
 use crate::domain::help::{DEFLECTION_WINDOW_MINUTES, Rating, VOTE_COMMENT_MAX};
@@ -29,9 +30,28 @@ fn visitor_voter(token: &str) -> String {
     format!("visitor:{}", sha256_hex(token))
 }
 
+/// How many new anonymous answers one IP address may give an article in 24 hours. Visitors are
+/// told apart by a cookie, which a script simply drops; this bounds what it can stuff in. A
+/// visitor changing their answer is not a new one.
+pub const ANON_VOTES_PER_IP_PER_DAY: i64 = 10;
+
+/// The IP address as stored with anonymous votes: an HMAC with the instance's secret (the
+/// address itself is not kept).
+fn ip_key(state: &AppState, ip: &str) -> String {
+    hmac_hex(&state.secret, &format!("help-vote-ip|{ip}"))
+}
+
 /// Records the visitor's answer; a second answer from the same visitor replaces the first.
-/// Returns whether an earlier answer was replaced.
-pub fn vote(state: &AppState, voter: Voter<'_>, slug: &str, helpful: &str, comment: &str) -> ServiceResult<bool> {
+/// Anonymous visitors' new answers are also limited per IP address (`ANON_VOTES_PER_IP_PER_DAY`
+/// per article). Returns whether an earlier answer was replaced.
+pub fn vote(
+    state: &AppState,
+    voter: Voter<'_>,
+    ip: &str,
+    slug: &str,
+    helpful: &str,
+    comment: &str,
+) -> ServiceResult<bool> {
     let user = match voter {
         Voter::User(u) => Some(u),
         Voter::Visitor(_) => None,
@@ -60,17 +80,38 @@ pub fn vote(state: &AppState, voter: Voter<'_>, slug: &str, helpful: &str, comme
         )));
     }
     state.tx(|conn| {
-        let a = help::find_by_slug(conn, slug)?;
+        let a = help::summary_by_slug(conn, slug)?;
         if !may_read(actor.as_ref(), &a) || a.status != "published" {
             return Err(ServiceError::NotFound);
         }
         let now = state.clock.now_naive();
+        let ip_hash = if user.is_none() { ip_key(state, ip) } else { String::new() };
         match help::vote_of(conn, a.id, &key)? {
             Some(v) => {
                 help::change_vote(conn, v.id, helpful, &comment, now)?;
                 Ok(true)
             }
-            None => match help::insert_vote(conn, a.id, &key, user.map(|u| u.id), helpful, &comment, now) {
+            None if user.is_none()
+                && help::anonymous_votes_from(conn, a.id, &ip_hash, now - Duration::hours(24))?
+                    >= ANON_VOTES_PER_IP_PER_DAY =>
+            {
+                Err(ServiceError::Invalid(FieldErrors::single(
+                    "helpful",
+                    "Many answers about this article came from your network today, so yours was not counted. Sign in to answer, or try again tomorrow.",
+                )))
+            }
+            None => match help::insert_vote(
+                conn,
+                &NewVote {
+                    article_id: a.id,
+                    voter: &key,
+                    user_id: user.map(|u| u.id),
+                    helpful,
+                    comment: &comment,
+                    ip_hash: &ip_hash,
+                    now,
+                },
+            ) {
                 Ok(()) => Ok(false),
                 Err(DbError::Conflict) => Err(ServiceError::Conflict("Your answer was already recorded.".into())),
                 Err(e) => Err(e.into()),
@@ -85,7 +126,7 @@ pub fn record_open(state: &AppState, user: &User, slug: &str) -> ServiceResult<S
     let actor = actor_of(user);
     authorize(&actor, Action::CreateIncident, Resource::None)?;
     state.tx(|conn| {
-        let a = help::find_by_slug(conn, slug)?;
+        let a = help::summary_by_slug(conn, slug)?;
         if !may_read(Some(&actor), &a) {
             return Err(ServiceError::NotFound);
         }
@@ -136,39 +177,38 @@ pub(crate) fn fix_released(
     Ok(())
 }
 
-/// The release was rolled back: its workaround articles are no longer "fixed", and stay
-/// flagged so a writer checks them again.
-pub(crate) fn fix_withdrawn(
+/// Called inside the transaction of every change of a problem's status (by hand, a recurrence,
+/// a rollback): a workaround article that says "Fixed in release X" while the problem's fix is
+/// no longer out (`domain::help::fix_shipped`) loses the note and is flagged for review, so the
+/// note never outlives the fix. `why` says what happened, for the flag and the history.
+pub(crate) fn problem_changed(
     state: &AppState,
     conn: &mut DbConnection,
-    problem_id: i64,
-    release: &str,
+    p: &Problem,
+    why: &str,
     actor_id: Option<i64>,
 ) -> ServiceResult<()> {
+    if crate::domain::help::fix_shipped(&p.status, p.fix_released_at.is_some()) {
+        return Ok(());
+    }
     let now = state.clock.now_naive();
-    let key = crate::domain::problem::key(problem_id);
-    for a in help::for_problem(conn, problem_id)?.into_iter().filter(|a| a.fixed_in_release == release) {
+    let key = crate::domain::problem::key(p.id);
+    for a in help::for_problem(conn, p.id)?.into_iter().filter(|a| !a.fixed_in_release.is_empty()) {
         help::set_fixed_in(conn, a.id, "", now)?;
-        let reason = format!("Release {release} was rolled back: {key}'s workaround applies again.");
+        let reason =
+            format!("{why}: {key}'s workaround applies again (it said fixed in release {}).", a.fixed_in_release);
         help::set_review(conn, a.id, Some((&reason, now)))?;
-        help::insert_event(conn, a.id, actor_id, "fix_withdrawn", &format!("release {release} was rolled back"), now)?;
-        history::write(
-            conn,
-            Record::Problem(problem_id),
-            actor_id,
-            "help_article_unfixed",
-            ("article", "", &a.title),
-            now,
-        )?;
+        help::insert_event(conn, a.id, actor_id, "fix_withdrawn", why, now)?;
+        history::write(conn, Record::Problem(p.id), actor_id, "help_article_unfixed", ("article", "", &a.title), now)?;
     }
     Ok(())
 }
 
 /// A writer has looked at a flagged article: the flag goes.
-pub fn mark_reviewed(state: &AppState, user: &User, id: i64) -> ServiceResult<Article> {
+pub fn mark_reviewed(state: &AppState, user: &User, id: i64) -> ServiceResult<ArticleSummary> {
     authorize(&actor_of(user), Action::WriteHelp, Resource::None)?;
     state.tx(|conn| {
-        let a = help::find(conn, id)?;
+        let a = help::summary_of(conn, id)?;
         let now = state.clock.now_naive();
         help::set_review(conn, a.id, None)?;
         help::insert_event(conn, a.id, Some(user.id), "reviewed", &a.review_reason, now)?;
@@ -188,6 +228,8 @@ pub struct ReviewRow {
 pub struct ReviewView {
     /// Flagged for review (a fix released, a rollback), oldest flag first.
     pub flagged: Vec<ReviewRow>,
+    /// More articles are flagged than `flagged` lists (`FLAGGED_LIMIT`).
+    pub more_flagged: bool,
     /// Enough votes and fewer than half helpful, worst first.
     pub poorly_rated: Vec<ReviewRow>,
     /// The latest "No" answers with a comment: (article, comment, when).
@@ -197,6 +239,9 @@ pub struct ReviewView {
     pub total: Deflection,
     pub can_write: bool,
 }
+
+/// How many flagged articles `/help/review` lists (it says when there are more).
+pub const FLAGGED_LIMIT: i64 = 200;
 
 /// `/help/review`: what needs a writer's attention, and how often articles answered a question
 /// before it became an incident.
@@ -208,13 +253,15 @@ pub fn review(state: &AppState, user: &User) -> ServiceResult<ReviewView> {
     let ratings = help::ratings(conn, None)?;
     let cutoff = state.clock.now_naive() - Duration::minutes(DEFLECTION_WINDOW_MINUTES);
     let deflections = help::deflections(conn, cutoff, None)?;
-    let flagged = help::flagged(conn, 500)?;
+    let mut flagged = help::flagged(conn, FLAGGED_LIMIT + 1)?;
+    let more_flagged = flagged.len() as i64 > FLAGGED_LIMIT;
+    flagged.truncate(usize::try_from(FLAGGED_LIMIT).unwrap_or(200));
     let complaints = help::recent_complaints(conn, 20)?;
     let mut ids: Vec<i64> = ratings.iter().filter(|(_, r)| r.poorly_rated()).map(|(id, _)| *id).collect();
     ids.extend(deflections.keys());
     ids.extend(complaints.iter().map(|c| c.0));
-    let articles: HashMap<i64, Article> = help::find_many(conn, &ids)?.into_iter().map(|a| (a.id, a)).collect();
-    let row = |a: &Article| ReviewRow {
+    let articles: HashMap<i64, ArticleSummary> = help::find_many(conn, &ids)?.into_iter().map(|a| (a.id, a)).collect();
+    let row = |a: &ArticleSummary| ReviewRow {
         card: Card::of(a),
         id: a.id,
         rating: ratings.get(&a.id).copied().unwrap_or_default(),
@@ -234,6 +281,7 @@ pub fn review(state: &AppState, user: &User) -> ServiceResult<ReviewView> {
     });
     Ok(ReviewView {
         flagged: flagged.iter().map(row).collect(),
+        more_flagged,
         poorly_rated,
         complaints: complaints
             .into_iter()

@@ -1,7 +1,9 @@
 //! Writing the help center: articles (every save a revision, with optimistic locking), restore,
 //! images, categories; and the writers' views (the editor, the list, the history with its diff).
 
-use crate::db::help::{self, Article, ArticleFields, Category, CategoryFields, ImageMeta, NewImage, NewRevision};
+use crate::db::help::{
+    self, Article, ArticleFields, ArticleSummary, Category, CategoryFields, ImageMeta, NewImage, NewRevision,
+};
 use crate::db::models::User;
 use crate::db::{DbConnection, problems, users};
 use crate::domain::help::{
@@ -11,6 +13,16 @@ use crate::domain::help::{
 use crate::domain::incident::parse_tags;
 use crate::domain::policy::{Action, Resource};
 use crate::service::{AppState, FieldErrors, RequestMeta, ServiceError, ServiceResult, actor_of, authorize};
+
+/// How long the excerpt kept for cards and meta descriptions is, in characters.
+pub const EXCERPT_MAX: usize = 200;
+
+/// The plain text of a body and its excerpt, as stored with the article.
+fn texts(body: &str) -> (Option<String>, String) {
+    let text = crate::markdown::plain_text(body);
+    let excerpt = crate::markdown::excerpt(&text, EXCERPT_MAX);
+    (Some(text), excerpt)
+}
 use chrono::NaiveDateTime;
 use std::collections::HashMap;
 
@@ -45,12 +57,14 @@ fn authorize_writer(user: &User) -> ServiceResult<()> {
     authorize(&actor_of(user), Action::WriteHelp, Resource::None)
 }
 
-/// Checks the editor's input; returns the fields, the tags and the related article ids.
+/// Checks the editor's input (against the article as it was, `before`, when editing); returns
+/// the fields, the tags and the related article ids.
 fn validate(
     conn: &mut DbConnection,
     input: &ArticleInput,
-    except: Option<i64>,
+    before: Option<&Article>,
 ) -> ServiceResult<(ArticleFields, Vec<String>, Vec<i64>)> {
+    let except = before.map(|a| a.id);
     let mut errors = FieldErrors::default();
     let title = input.title.trim().to_string();
     if title.is_empty() {
@@ -124,8 +138,7 @@ fn validate(
     if wanted.len() > RELATED_MAX {
         errors.add("related", format!("Relate at most {RELATED_MAX} articles."));
     } else {
-        let found: HashMap<String, i64> =
-            help::find_by_slugs(conn, &wanted)?.into_iter().map(|a| (a.slug, a.id)).collect();
+        let found: HashMap<String, i64> = help::find_by_slugs(conn, &wanted)?.into_iter().collect();
         for s in &wanted {
             match found.get(s) {
                 _ if *s == slug => errors.add("related", "An article cannot be related to itself."),
@@ -139,6 +152,21 @@ fn validate(
         "" => None,
         k => match crate::domain::problem::parse_key(k) {
             Some(id) => match problems::find(conn, id) {
+                // A new link to a problem whose fix is out already: nobody needs the workaround
+                // (an article linked before the fix shipped keeps its link and its note).
+                Ok(p)
+                    if before.and_then(|a| a.problem_id) != Some(p.id)
+                        && crate::domain::help::fix_shipped(&p.status, p.fix_released_at.is_some()) =>
+                {
+                    errors.add(
+                        "problem",
+                        format!(
+                            "{}'s fix has shipped already, so it needs no workaround article. Leave this empty, or link a problem still waiting for its fix.",
+                            crate::domain::problem::key(p.id)
+                        ),
+                    );
+                    None
+                }
                 Ok(p) => Some(p.id),
                 Err(crate::db::DbError::NotFound) => {
                     errors.add("problem", "There is no problem with that key.");
@@ -156,16 +184,27 @@ fn validate(
     let (Some(audience), Some(status)) = (audience, status) else {
         return Err(ServiceError::Internal("validated fields missing".into()));
     };
+    let body = input.body.replace("\r\n", "\n");
+    let (body_text, excerpt) = texts(&body);
+    // "Fixed in release X" belongs to the problem the article was the workaround of when the
+    // fix shipped: it goes with a change of problem.
+    let fixed_in_release = match before {
+        Some(b) if b.problem_id == problem_id => b.fixed_in_release.clone(),
+        _ => String::new(),
+    };
     Ok((
         ArticleFields {
             category_id,
             title,
             slug,
             summary,
-            body: input.body.replace("\r\n", "\n"),
+            body,
             visibility: audience.as_str().to_string(),
             status: status.as_str().to_string(),
             problem_id,
+            body_text,
+            excerpt,
+            fixed_in_release,
         },
         tags,
         related,
@@ -179,6 +218,8 @@ pub fn create(state: &AppState, _meta: &RequestMeta, user: &User, input: &Articl
         let (fields, tags, related) = validate(conn, input, None)?;
         let now = state.clock.now_naive();
         let a = help::insert(conn, &fields, user.id, now).map_err(|e| slug_conflict(e.into()))?;
+        // The address is this article's now, whatever had it before.
+        help::forget_old_slug(conn, "article", &a.slug)?;
         help::touch_categories(conn, &a.category_id.into_iter().collect::<Vec<_>>(), now)?;
         help::set_tags(conn, a.id, &tags)?;
         help::set_related(conn, a.id, &related)?;
@@ -213,12 +254,13 @@ pub fn update(
     authorize_writer(user)?;
     state.tx(|conn| {
         let before = help::find(conn, id)?;
-        let (fields, tags, related) = validate(conn, input, Some(id))?;
+        let (fields, tags, related) = validate(conn, input, Some(&before))?;
         let now = state.clock.now_naive();
         let a = help::update_if_at(conn, &before, input.revision, &fields, user.id, now)
             .map_err(|e| slug_conflict(e.into()))?
             .ok_or(ServiceError::Stale { current_version: before.revision })?;
         touch_both(conn, &before, &a, now)?;
+        moved(conn, "article", &before.slug, &a.slug, a.id, now)?;
         help::set_tags(conn, a.id, &tags)?;
         help::set_related(conn, a.id, &related)?;
         let note = if before.status != a.status {
@@ -230,6 +272,16 @@ pub fn update(
         help::insert_revision(conn, &NewRevision { article: &a, tags: &tags, note: &note, author_id: user.id, now })?;
         Ok(a)
     })
+}
+
+/// An address change: the old address keeps leading here (a 301), the new one is nobody
+/// else's old address any more.
+fn moved(conn: &mut DbConnection, kind: &str, old: &str, new: &str, id: i64, now: NaiveDateTime) -> ServiceResult<()> {
+    if old != new {
+        help::forget_old_slug(conn, kind, new)?;
+        help::remember_old_slug(conn, kind, old, id, now)?;
+    }
+    Ok(())
 }
 
 /// The categories an article left and joined show the change on their pages.
@@ -260,6 +312,7 @@ pub fn restore(state: &AppState, _meta: &RequestMeta, user: &User, id: i64, numb
             Some(c) => help::category(conn, c).ok().map(|c| c.id),
             None => None,
         };
+        let (body_text, excerpt) = texts(&old.body);
         let fields = ArticleFields {
             category_id,
             title: old.title.clone(),
@@ -269,11 +322,15 @@ pub fn restore(state: &AppState, _meta: &RequestMeta, user: &User, id: i64, numb
             visibility: old.visibility.clone(),
             status: before.status.clone(),
             problem_id: before.problem_id,
+            body_text,
+            excerpt,
+            fixed_in_release: before.fixed_in_release.clone(),
         };
         let now = state.clock.now_naive();
         let a = help::update_if_at(conn, &before, before.revision, &fields, user.id, now)?
             .ok_or(ServiceError::Stale { current_version: before.revision })?;
         touch_both(conn, &before, &a, now)?;
+        moved(conn, "article", &before.slug, &a.slug, a.id, now)?;
         let tags = parse_tags(&old.tags).unwrap_or_default();
         help::set_tags(conn, a.id, &tags)?;
         let note = format!("Restored revision {number}");
@@ -312,7 +369,7 @@ pub fn upload_image(
     };
     let filename = crate::domain::inbound::safe_filename(filename);
     state.tx(|conn| {
-        let a = help::find(conn, article_id)?;
+        let a = help::summary_of(conn, article_id)?;
         let now = state.clock.now_naive();
         let id = help::insert_image(
             conn,
@@ -328,6 +385,56 @@ pub fn upload_image(
         };
         Ok(UploadedImage { id, markdown: format!("![{alt}](/help/images/{id})") })
     })
+}
+
+/// Takes an image off an article: it is no longer served (404), the article's history says so
+/// and the audit log records who did it. Returns the file name.
+pub fn delete_image(
+    state: &AppState,
+    meta: &RequestMeta,
+    user: &User,
+    article_id: i64,
+    image_id: i64,
+) -> ServiceResult<String> {
+    authorize_writer(user)?;
+    state.tx(|conn| {
+        let a = help::summary_of(conn, article_id)?;
+        let img = help::image(conn, image_id)?;
+        if img.article_id != a.id || !help::delete_image(conn, a.id, img.id)? {
+            return Err(ServiceError::NotFound);
+        }
+        let now = state.clock.now_naive();
+        help::insert_event(conn, a.id, Some(user.id), "image_removed", &img.filename, now)?;
+        state.audit(
+            conn,
+            meta,
+            Some(user),
+            "help.image_delete",
+            &format!("help_image:{}", img.id),
+            &format!("{} from article {} ({})", img.filename, a.id, a.slug),
+        )?;
+        Ok(img.filename)
+    })
+}
+
+/// Derives the plain text and excerpt of every article that has none yet (articles written
+/// before plain text was kept); run at startup after the migrations. Returns how many.
+pub fn derive_texts(state: &AppState) -> ServiceResult<usize> {
+    let mut done = 0;
+    loop {
+        let batch = state.tx(|conn| {
+            let rows = help::without_text(conn, 200)?;
+            for (id, body) in &rows {
+                let (text, excerpt) = texts(body);
+                help::set_text(conn, *id, text.as_deref().unwrap_or(""), &excerpt)?;
+            }
+            Ok(rows.len())
+        })?;
+        done += batch;
+        if batch == 0 {
+            return Ok(done);
+        }
+    }
 }
 
 /// Everything the editor shows.
@@ -487,12 +594,13 @@ fn describe_event(kind: &str, detail: &str) -> String {
         "fix_withdrawn" => format!("Fix withdrawn: {detail}"),
         "reviewed" => "Marked as reviewed".to_string(),
         "image_added" => format!("Image added: {detail}"),
+        "image_removed" => format!("Image deleted: {detail}"),
         other => format!("{}: {detail}", other.replace('_', " ")),
     }
 }
 
 pub struct ManageRow {
-    pub article: Article,
+    pub article: ArticleSummary,
     pub category: String,
     pub rating: Rating,
 }
@@ -608,15 +716,46 @@ pub fn create_category(state: &AppState, user: &User, input: &CategoryInput) -> 
     authorize_writer(user)?;
     state.tx(|conn| {
         let f = check_category(conn, input, None)?;
-        Ok(help::insert_category(conn, &f, state.clock.now_naive())?)
+        let c = help::insert_category(conn, &f, state.clock.now_naive())?;
+        help::forget_old_slug(conn, "category", &c.slug)?;
+        Ok(c)
     })
 }
 
 pub fn update_category(state: &AppState, user: &User, id: i64, input: &CategoryInput) -> ServiceResult<()> {
     authorize_writer(user)?;
     state.tx(|conn| {
-        help::category(conn, id)?;
+        let before = help::category(conn, id)?;
         let f = check_category(conn, input, Some(id))?;
-        Ok(help::update_category(conn, id, &f, state.clock.now_naive())?)
+        let now = state.clock.now_naive();
+        help::update_category(conn, id, &f, now)?;
+        moved(conn, "category", &before.slug, &f.slug, id, now)
+    })
+}
+
+/// Deletes an empty category: one still holding articles (of any status) or subcategories is
+/// refused with a message saying what to move first. Audited. Returns the category's name.
+pub fn delete_category(state: &AppState, meta: &RequestMeta, user: &User, id: i64) -> ServiceResult<String> {
+    authorize_writer(user)?;
+    state.tx(|conn| {
+        let c = help::category(conn, id)?;
+        if help::has_children(conn, id)? {
+            return Err(ServiceError::Invalid(FieldErrors::single(
+                "delete",
+                format!("“{}” has subcategories: delete them or move them to another category first.", c.name),
+            )));
+        }
+        if help::category_has_articles(conn, id)? {
+            return Err(ServiceError::Invalid(FieldErrors::single(
+                "delete",
+                format!(
+                    "“{}” still holds articles (drafts and archived ones count): move them to another category first.",
+                    c.name
+                ),
+            )));
+        }
+        help::delete_category(conn, id)?;
+        state.audit(conn, meta, Some(user), "help.category_delete", &format!("help_category:{id}"), &c.name)?;
+        Ok(c.name)
     })
 }

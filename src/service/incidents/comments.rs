@@ -18,7 +18,14 @@ pub fn add_comment(
     body: &str,
     internal: bool,
 ) -> ServiceResult<Comment> {
-    state.tx(|conn| add_comment_in(state, conn, user, incident_id, body, internal))
+    state.tx(|conn| {
+        if !internal {
+            // A public reply written here never names an article its readers may not open.
+            let (inc, _) = load_visible(conn, &actor_of(user), incident_id)?;
+            crate::service::help::check_public_reply(conn, user, &inc, body, "body")?;
+        }
+        add_comment_in(state, conn, user, incident_id, body, internal)
+    })
 }
 
 /// `add_comment` inside the caller's transaction.
@@ -98,6 +105,9 @@ pub fn edit_comment(
         let body = body.unwrap_or_default();
         if body == c.body {
             return Ok(c);
+        }
+        if !c.internal {
+            crate::service::help::check_public_reply(conn, user, &inc, &body, "body")?;
         }
         let updated = incidents::update_comment(conn, c.id, &body, now)?;
         event(conn, &inc, Some(user.id), "comment_edited", "comment", &c.body, &body, c.internal, Some(c.id), now)?;

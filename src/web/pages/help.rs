@@ -8,14 +8,14 @@ use crate::crypto::{random_token, sha256_hex};
 use crate::db::models::User;
 use crate::domain::help::{ArticleStatus, Audience, Rating};
 use crate::error::AppError;
-use crate::service::help::{self as svc, Card, Voter};
+use crate::service::help::{self as svc, Card, Found, Voter};
 use crate::service::{AppState, FieldErrors, ServiceError};
-use crate::web::ctx::{CurrentUser, FLASH_COOKIE, PageCtx, invalid, page, redirect, render};
+use crate::web::ctx::{CurrentUser, FLASH_COOKIE, Meta, PageCtx, invalid, page, redirect, render};
 use crate::web::{blocking, run};
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HttpDate};
-use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use askama::Template;
 use chrono::NaiveDateTime;
 use serde::Deserialize;
@@ -54,10 +54,22 @@ pub fn cached(req: &HttpRequest, content_type: &str, body: String, last_modified
             .body(body);
     }
     let etag = format!("\"{}\"", &sha256_hex(&body)[..32]);
-    let modified = UNIX_EPOCH + Duration::from_secs(u64::try_from(last_modified.and_utc().timestamp()).unwrap_or(0));
+    let (fresh, mut b) = shared_answer(req, &etag, last_modified);
+    if fresh { b.finish() } else { b.content_type(content_type.to_string()).body(body) }
+}
+
+fn http_time(t: NaiveDateTime) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(u64::try_from(t.and_utc().timestamp()).unwrap_or(0))
+}
+
+/// Whether the client's copy is current (If-None-Match, or without it If-Modified-Since), and
+/// the answer's builder (200 or 304) with the shared-cache headers: `public, max-age=0,
+/// must-revalidate`, the ETag, Last-Modified and `Vary: Cookie`.
+fn shared_answer(req: &HttpRequest, etag: &str, last_modified: NaiveDateTime) -> (bool, HttpResponseBuilder) {
+    let modified = http_time(last_modified);
     let headers = req.headers();
     let fresh = match headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
-        Some(v) => etag_matches(v, &etag),
+        Some(v) => etag_matches(v, etag),
         None => headers
             .get(header::IF_MODIFIED_SINCE)
             .and_then(|v| v.to_str().ok())
@@ -66,10 +78,15 @@ pub fn cached(req: &HttpRequest, content_type: &str, body: String, last_modified
     };
     let mut b = if fresh { HttpResponse::NotModified() } else { HttpResponse::Ok() };
     b.insert_header((header::CACHE_CONTROL, "public, max-age=0, must-revalidate"))
-        .insert_header((header::ETAG, etag))
+        .insert_header((header::ETAG, etag.to_string()))
         .insert_header((header::LAST_MODIFIED, HttpDate::from(modified)))
         .insert_header((header::VARY, "Cookie"));
-    if fresh { b.finish() } else { b.content_type(content_type.to_string()).body(body) }
+    (fresh, b)
+}
+
+/// A 301 to where a page lives now (its address changed).
+fn moved_to(path: &str) -> HttpResponse {
+    HttpResponse::MovedPermanently().insert_header((header::LOCATION, path.to_string())).finish()
 }
 
 fn html_page(req: &HttpRequest, tpl: &impl Template, last_modified: NaiveDateTime) -> Result<HttpResponse, AppError> {
@@ -110,26 +127,15 @@ fn date(t: &NaiveDateTime) -> String {
     t.format("%Y-%m-%d").to_string()
 }
 
-/// Plain text for a meta description: the summary, or the start of the body without Markdown.
+/// The meta description: the summary, or the start of what a reader sees of the body (the
+/// rendered, sanitized text: no Markdown syntax, HTML comments or link targets).
 fn description(summary: &str, body: &str) -> String {
-    let source = if summary.trim().is_empty() { body } else { summary };
-    let plain: String = source
-        .chars()
-        .map(|c| if matches!(c, '#' | '*' | '`' | '_' | '[' | ']' | '>' | '|' | '\n' | '\r' | '\t') { ' ' } else { c })
-        .collect();
-    let words: Vec<&str> = plain.split_whitespace().collect();
-    let mut out = String::new();
-    for w in words {
-        if out.chars().count() + w.chars().count() > 155 {
-            out.push('…');
-            break;
-        }
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        out.push_str(w);
-    }
-    out
+    let source = if summary.trim().is_empty() {
+        crate::markdown::plain_text(body)
+    } else {
+        summary.split_whitespace().collect::<Vec<_>>().join(" ")
+    };
+    crate::markdown::excerpt(&source, 155)
 }
 
 /// `(href, label)` links from the help center down to a category.
@@ -193,12 +199,23 @@ pub async fn home(state: web::Data<AppState>, ctx: PageCtx, req: HttpRequest) ->
 #[template(path = "help/category.html")]
 struct CategoryPage {
     ctx: PageCtx,
+    slug: String,
     name: String,
     description: String,
     trail: Vec<(String, String)>,
     children: Vec<(String, String, i64)>,
     articles: Vec<CardView>,
+    /// "Next page" when there are more articles than the page shows.
+    next: Option<String>,
+    continued: bool,
+    total: i64,
     can_write: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CategoryQuery {
+    #[serde(default)]
+    after: String,
 }
 
 pub async fn category(
@@ -206,15 +223,25 @@ pub async fn category(
     ctx: PageCtx,
     req: HttpRequest,
     slug: web::Path<String>,
+    q: web::Query<CategoryQuery>,
 ) -> Result<HttpResponse, AppError> {
     let user = viewer(&req);
     let slug = slug.into_inner();
-    let v = run(move || svc::category_page(&state, user.as_ref(), &slug)).await?;
+    let after = q.after.trim().parse::<i64>().ok();
+    let s = slug.clone();
+    let v = match run(move || svc::category_page(&state, user.as_ref(), &s, after)).await? {
+        Found::Here(v) => v,
+        Found::Moved(to) => return Ok(moved_to(&format!("/help/categories/{to}"))),
+    };
     let mut crumbs = trail(v.parent.as_ref(), None);
     if v.parent.is_none() {
         crumbs.truncate(1);
     }
     let tpl = CategoryPage {
+        next: v.next.map(|id| format!("/help/categories/{}?after={id}", v.category.slug)),
+        continued: v.continued,
+        total: v.total,
+        slug: v.category.slug.clone(),
         name: v.category.name.clone(),
         description: v.category.description.clone(),
         trail: crumbs,
@@ -271,7 +298,10 @@ pub async fn article(
     let user = viewer(&req);
     let slug = slug.into_inner();
     let st = state.clone();
-    let v = run(move || svc::article_page(&st, user.as_ref(), &slug)).await?;
+    let v = match run(move || svc::article_page(&st, user.as_ref(), &slug)).await? {
+        Found::Here(v) => v,
+        Found::Moved(to) => return Ok(moved_to(&format!("/help/articles/{to}"))),
+    };
     let a = &v.article;
     let body = crate::markdown::article(&a.body);
     let status = ArticleStatus::parse(&a.status).unwrap_or(ArticleStatus::Draft);
@@ -331,6 +361,9 @@ struct SearchPage {
     tag: String,
     hits: Vec<HitView>,
     empty_query: bool,
+    /// More articles match than the page lists.
+    more: bool,
+    limit: i64,
     /// `/incidents/new?title=…`: the no-result offer, prefilled with the query.
     report_href: String,
 }
@@ -363,6 +396,8 @@ pub async fn search(
             })
             .collect(),
         empty_query: v.empty_query && tag.trim().is_empty(),
+        more: v.more,
+        limit: svc::SEARCH_LIMIT,
         q,
         tag,
         report_href,
@@ -402,7 +437,13 @@ pub async fn feedback_form(
     let user = viewer(&req);
     let slug = slug.into_inner();
     let s = slug.clone();
-    let v = run(move || svc::article_page(&state, user.as_ref(), &s)).await?;
+    let v = match run(move || svc::article_page(&state, user.as_ref(), &s)).await? {
+        Found::Here(v) => v,
+        Found::Moved(to) => {
+            let helpful = url::form_urlencoded::byte_serialize(q.helpful.as_bytes()).collect::<String>();
+            return Ok(moved_to(&format!("/help/articles/{to}/feedback?helpful={helpful}")));
+        }
+    };
     if v.article.status != ArticleStatus::Published.as_str() {
         return Err(AppError::NotFound);
     }
@@ -436,6 +477,7 @@ pub async fn vote(
     state: web::Data<AppState>,
     ctx: PageCtx,
     req: HttpRequest,
+    Meta(meta): Meta,
     slug: web::Path<String>,
     form: web::Form<VoteForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -453,7 +495,7 @@ pub async fn vote(
             Some(u) => Voter::User(u),
             None => Voter::Visitor(&token),
         };
-        svc::vote(&st, voter, &s, &f.0, &f.1)
+        svc::vote(&st, voter, &meta.ip, &s, &f.0, &f.1)
     })
     .await?;
     match outcome {
@@ -475,7 +517,9 @@ pub async fn vote(
         Err(ServiceError::Invalid(errors)) => {
             let user = viewer(&req);
             let s = slug.clone();
-            let v = run(move || svc::article_page(&state, user.as_ref(), &s)).await?;
+            let Found::Here(v) = run(move || svc::article_page(&state, user.as_ref(), &s)).await? else {
+                return Err(AppError::NotFound);
+            };
             invalid(&FeedbackPage {
                 ctx,
                 slug,
@@ -507,27 +551,53 @@ pub async fn opened(
 
 /// An article's image, for those who may read the article, with the headers incident
 /// attachments get (a download, nosniff, a sandboxing CSP), so a file can never run as a page.
+/// The image of a published public article, fetched anonymously, may be kept by shared caches
+/// (`public`, revalidated every time, so a deleted image or an article made internal stops being
+/// served), with an ETag (an image never changes under its id) and Last-Modified, and 304s;
+/// everything else stays `private, no-store`.
 pub async fn image(state: web::Data<AppState>, req: HttpRequest, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
     use actix_web::http::header::{
         CacheControl, CacheDirective, ContentDisposition, DispositionParam, DispositionType,
     };
     let user = viewer(&req);
     let id = id.into_inner();
-    let (meta, data) = run(move || svc::image(&state, user.as_ref(), id)).await?;
+    let shareable = shareable(&req);
+    let etag_of = |m: &crate::db::help::ImageMeta| format!("\"img-{}-{}\"", m.id, m.size);
+    let client_has = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let answer = run(move || {
+        svc::image(&state, user.as_ref(), id, |m, public| {
+            public && shareable && client_has.as_deref().is_some_and(|v| etag_matches(v, &etag_of(m)))
+        })
+    })
+    .await?;
+    let meta = &answer.meta;
+    let Some(data) = answer.data else {
+        // The client's copy is current (only ever for a shared image).
+        return Ok(shared_answer(&req, &etag_of(meta), meta.created_at).1.finish());
+    };
     let ascii: String = meta
         .filename
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' })
         .collect();
-    Ok(HttpResponse::Ok()
-        .content_type(crate::domain::inbound::safe_content_type(&meta.content_type))
+    let mut b = if answer.public && shareable {
+        let (fresh, mut b) = shared_answer(&req, &etag_of(meta), meta.created_at);
+        if fresh {
+            return Ok(b.finish());
+        }
+        b
+    } else {
+        let mut b = HttpResponse::Ok();
+        b.insert_header(CacheControl(vec![CacheDirective::Private, CacheDirective::NoStore]));
+        b
+    };
+    Ok(b.content_type(crate::domain::inbound::safe_content_type(&meta.content_type))
         .insert_header(ContentDisposition {
             disposition: DispositionType::Attachment,
             parameters: vec![DispositionParam::Filename(ascii)],
         })
         .insert_header(("X-Content-Type-Options", "nosniff"))
         .insert_header(("Content-Security-Policy", "sandbox; default-src 'none'"))
-        .insert_header(CacheControl(vec![CacheDirective::Private, CacheDirective::NoStore]))
         .body(data))
 }
 
@@ -562,11 +632,17 @@ pub async fn sitemap(state: web::Data<AppState>, req: HttpRequest) -> Result<Htt
 pub struct HelpPicker {
     pub query: String,
     pub options: Vec<SelectOption>,
+    /// More articles match than the picker offers.
+    pub more: bool,
+    /// The options are for an internal note (internal articles included).
+    pub internal: bool,
 }
 
 impl HelpPicker {
     fn of(v: svc::PickerView, chosen: &str) -> HelpPicker {
         HelpPicker {
+            more: v.more,
+            internal: v.internal,
             options: SelectOption::list(
                 v.options.iter().map(|c| {
                     let label = match c.audience {
@@ -584,16 +660,18 @@ impl HelpPicker {
 }
 
 /// Fills the incident page's article picker (the most recently updated articles, or the best
-/// matches for `q`) for those who work incidents.
+/// matches for `q`) for those who work incidents: for a public reply only articles the reporter
+/// may open, for an internal note internal ones too.
 pub async fn with_picker(
     state: &web::Data<AppState>,
     user: &User,
     incident_id: i64,
     q: &str,
     chosen: &str,
+    internal: bool,
 ) -> Result<HelpPicker, AppError> {
     let (st, u, q) = (state.clone(), user.clone(), q.to_string());
-    let v = run(move || svc::link_picker(&st, &u, incident_id, &q)).await?;
+    let v = run(move || svc::link_picker(&st, &u, incident_id, &q, internal)).await?;
     Ok(HelpPicker::of(v, chosen))
 }
 
@@ -626,9 +704,10 @@ pub async fn insert_link(
     let form = form.into_inner();
     let mut body = form.body.clone();
     let mut errors = FieldErrors::default();
+    let internal = form.visibility == "internal";
     if form.article_action == "insert" {
         let (st, u, slug) = (state.clone(), cu.user.clone(), form.article.trim().to_string());
-        match blocking(move || svc::link_target(&st, &u, id, &slug)).await? {
+        match blocking(move || svc::link_target(&st, &u, id, &slug, internal)).await? {
             Ok(c) => {
                 let base = state.config.base_url.trim_end_matches('/');
                 let title = c.title.replace(['[', ']'], "");
@@ -643,10 +722,10 @@ pub async fn insert_link(
     }
     let (st, user) = (state.clone(), cu.user.clone());
     let p = run(move || crate::service::incidents::incident_page(&st, &user, id)).await?;
-    let kept = super::incidents::Kept { body, internal: form.visibility == "internal", ..Default::default() };
+    let kept = super::incidents::Kept { body, internal, ..Default::default() };
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let mut tpl = super::incidents::show_page(ctx, p, kept, errors);
-    tpl.help = with_picker(&state, &cu.user, id, &form.article_q, &form.article).await?;
+    tpl.help = with_picker(&state, &cu.user, id, &form.article_q, &form.article, internal).await?;
     render(status, &tpl)
 }
 
@@ -666,6 +745,10 @@ mod tests {
     #[test]
     fn meta_descriptions_are_plain_and_short() {
         assert_eq!(description("", "# Title\n\nSome **bold** text"), "Title Some bold text");
+        assert_eq!(
+            description("", "<!-- draft note -->\n\nSee [the guide](https://example.com/guide) first."),
+            "See the guide first."
+        );
         assert_eq!(description("The summary", "body"), "The summary");
         let long = "word ".repeat(100);
         let d = description(&long, "");

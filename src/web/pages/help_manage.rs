@@ -9,10 +9,9 @@ use crate::error::AppError;
 use crate::service::help::{self as svc, ArticleInput, CategoryInput};
 use crate::service::{AppState, FieldErrors, ServiceError};
 use crate::web::ctx::{CurrentUser, Meta, PageCtx, invalid, page, redirect, render};
-use crate::web::middleware::MAX_UPLOAD;
 use crate::web::{blocking, form_outcome, multipart, run};
-use actix_web::http::{StatusCode, header};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::http::StatusCode;
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::NaiveDateTime;
 use futures_util::StreamExt;
@@ -43,6 +42,9 @@ pub struct ArticleForm {
     problem: String,
     #[serde(default)]
     revision: String,
+    /// The upload's description of its image (kept when the editor comes back).
+    #[serde(default)]
+    image_alt: String,
     /// "preview" shows the rendered body and saves nothing; anything else saves.
     #[serde(default)]
     action: String,
@@ -79,6 +81,7 @@ impl ArticleForm {
             related: f("related"),
             problem: f("problem"),
             revision: f("revision"),
+            image_alt: f("image_alt"),
             action: String::new(),
         }
     }
@@ -103,6 +106,7 @@ struct EditorPage {
     audiences: Vec<SelectOption>,
     statuses: Vec<SelectOption>,
     images: Vec<ImageRow>,
+    image_alt: String,
     preview_html: Option<String>,
     notice: Option<String>,
 }
@@ -142,6 +146,7 @@ async fn editor_page(
             .collect(),
         input: v.input,
         errors,
+        image_alt: String::new(),
         preview_html: None,
         notice: None,
         ctx,
@@ -231,7 +236,10 @@ pub async fn save(
 }
 
 /// The editor posted as multipart by its "Upload and insert" button: the image is stored and
-/// its Markdown appended to the body, and the editor comes back with everything as typed.
+/// its Markdown appended to the body, and the editor comes back with everything as typed. The
+/// session middleware has read the form (`multipart::Upload`); a refused upload (too large, not
+/// an image, no file, more than the server reads) brings the editor back with a 422, the reason
+/// next to the file field and every typed value kept.
 pub async fn upload(
     state: web::Data<AppState>,
     ctx: PageCtx,
@@ -241,28 +249,44 @@ pub async fn upload(
     mut payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     let id = article_id(&id)?;
-    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let Some(boundary) = multipart::boundary(content_type) else {
-        return Err(AppError::BadRequest(
-            "Choose an image in the article editor and press “Upload and insert”.".into(),
-        ));
-    };
+    let upload = req.extensions_mut().remove::<multipart::Upload>();
+    // Without a multipart form, the middleware replayed the (size-checked) urlencoded body.
     let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| AppError::BadRequest("The upload could not be read.".into()))?;
-        if body.len() + chunk.len() > MAX_UPLOAD {
-            return Err(AppError::BadRequest("What you sent is larger than this form accepts.".into()));
+    if upload.is_none() {
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|_| AppError::BadRequest("The request body could not be read.".into()))?;
+            if body.len() + chunk.len() > crate::web::middleware::MAX_BODY {
+                break;
+            }
+            body.extend_from_slice(&chunk);
         }
-        body.extend_from_slice(&chunk);
     }
-    let parts = multipart::parse(&boundary, &body)
-        .ok_or_else(|| AppError::BadRequest("The upload could not be read.".into()))?;
-    let form = ArticleForm::from_parts(&parts);
+    let refused = |form: &ArticleForm, message: &str| {
+        let mut errors = FieldErrors::default();
+        errors.add("image", message);
+        (form.input(), form.image_alt.clone(), errors)
+    };
+    let Some(upload) = upload else {
+        // Posted as an ordinary form (a browser that ignored the button's formenctype): nothing
+        // to upload, the editor back as typed.
+        let form: ArticleForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+        let (input, alt, errors) = refused(&form, "Choose an image file, then press “Upload and insert”.");
+        return editor_refusal(&state, ctx, &cu, id, input, alt, errors).await;
+    };
+    let form = ArticleForm::from_parts(&upload.parts);
+    if upload.cut_short {
+        let max = crate::web::middleware::MAX_UPLOAD / (1024 * 1024);
+        let (input, alt, errors) = refused(
+            &form,
+            &format!("The file is far larger than an image may be (over {max} MB were sent; up to 5 MB is accepted)."),
+        );
+        return editor_refusal(&state, ctx, &cu, id, input, alt, errors).await;
+    }
     let mut input = form.input();
-    let file = parts.iter().find(|p| p.name == "image" && p.filename.is_some());
+    let file = upload.parts.iter().find(|p| p.name == "image" && p.filename.is_some());
     let filename = file.and_then(|f| f.filename.clone()).unwrap_or_default();
     let data = file.map(|f| f.data.clone()).unwrap_or_default();
-    let alt = multipart::field(&parts, "image_alt");
+    let alt = form.image_alt.clone();
     let (st, user) = (state.clone(), cu.user.clone());
     match form_outcome(blocking(move || svc::upload_image(&st, &user, id, &filename, &alt, &data)).await?)? {
         Ok(img) => {
@@ -277,8 +301,77 @@ pub async fn upload(
                 Some(format!("Image uploaded; {} is at the end of the body. Save to keep it there.", img.markdown));
             page(&p)
         }
-        Err(errors) => invalid(&editor_page(&state, ctx, &cu, Some(id), Some(input), errors).await?),
+        Err(errors) => editor_refusal(&state, ctx, &cu, id, input, form.image_alt, errors).await,
     }
+}
+
+/// The editor back after a refused upload: 422, the reason, everything typed.
+async fn editor_refusal(
+    state: &web::Data<AppState>,
+    ctx: PageCtx,
+    cu: &CurrentUser,
+    id: i64,
+    input: ArticleInput,
+    image_alt: String,
+    errors: FieldErrors,
+) -> Result<HttpResponse, AppError> {
+    let mut p = editor_page(state, ctx, cu, Some(id), Some(input), errors).await?;
+    p.image_alt = image_alt;
+    p.notice = Some("Nothing was uploaded. Your text is below as you typed it, not saved yet.".into());
+    invalid(&p)
+}
+
+/// Takes `![…](/help/images/ID)` out of a body.
+fn without_image(body: &str, image_id: i64) -> String {
+    let target = format!("](/help/images/{image_id})");
+    let mut out = body.to_string();
+    while let Some(end) = out.find(&target) {
+        let Some(start) = out[..end].rfind("![") else { break };
+        out.replace_range(start..end + target.len(), "");
+    }
+    out
+}
+
+/// The editor's "Delete" button of an image (a `formaction`, so the typed editor comes along):
+/// the image stops being served, its Markdown leaves the typed body, and the editor comes back
+/// with everything else as typed.
+pub async fn delete_image(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    cu: CurrentUser,
+    Meta(meta): Meta,
+    path: web::Path<(String, String)>,
+    form: web::Form<ArticleForm>,
+) -> Result<HttpResponse, AppError> {
+    let (id, image) = path.into_inner();
+    let id = article_id(&id)?;
+    let image = article_id(&image)?;
+    let form = form.into_inner();
+    // Posted from the editor, the typed text comes along; posted from anywhere else, the
+    // editor shows the article as saved.
+    let typed = (!form.revision.trim().is_empty()).then(|| form.input());
+    let (st, user) = (state.clone(), cu.user.clone());
+    let outcome = blocking(move || svc::delete_image(&st, &meta, &user, id, image)).await?;
+    let (typed, notice) = match outcome {
+        Ok(name) => {
+            let mut typed = typed;
+            let mut note = format!("Image “{name}” deleted: it is no longer served.");
+            if let Some(t) = typed.as_mut() {
+                let body = without_image(&t.body, image);
+                if body != t.body {
+                    t.body = body;
+                    note.push_str(" Its Markdown was taken out of the body below: save to keep the change.");
+                }
+            }
+            (typed, note)
+        }
+        Err(ServiceError::NotFound) => (typed, "That image was deleted already.".to_string()),
+        Err(e) => return Err(e.into()),
+    };
+    let mut p = editor_page(&state, ctx, &cu, Some(id), typed, FieldErrors::default()).await?;
+    p.image_alt = form.image_alt;
+    p.notice = Some(notice);
+    page(&p)
 }
 
 // ---------- history ----------
@@ -492,13 +585,19 @@ pub async fn list(
 
 pub struct CategoryRow {
     pub id: i64,
+    /// The saved name (the heading and labels).
+    pub saved_name: String,
+    pub saved_slug: String,
+    /// The form's values: as saved, or as typed when this row's form came back.
     pub name: String,
     pub slug: String,
     pub description: String,
-    pub position: i32,
+    pub position: String,
     pub parent: String,
     pub parents: Vec<SelectOption>,
     pub is_child: bool,
+    /// This row's form came back with `errors`.
+    pub failed: bool,
 }
 
 #[derive(Template)]
@@ -509,7 +608,7 @@ struct CategoriesPage {
     new_parents: Vec<SelectOption>,
     input: CategoryInput,
     errors: FieldErrors,
-    /// The row whose form came back with errors.
+    /// The row whose form (edit or delete) came back with errors.
     failed: Option<i64>,
 }
 
@@ -539,13 +638,15 @@ impl CategoryForm {
     }
 }
 
+/// The categories page. `failed` is the row whose form came back (with what was typed in it);
+/// `input` is the new-category form's values.
 async fn categories_page(
     state: &web::Data<AppState>,
     ctx: PageCtx,
     cu: &CurrentUser,
     input: CategoryInput,
     errors: FieldErrors,
-    failed: Option<i64>,
+    failed: Option<(i64, Option<CategoryInput>)>,
 ) -> Result<CategoriesPage, AppError> {
     let (st, user) = (state.clone(), cu.user.clone());
     let all = run(move || svc::manage_categories(&st, &user)).await?;
@@ -556,20 +657,35 @@ async fn categories_page(
         v.extend(tops.iter().filter(|(id, _)| Some(id.as_str()) != except.map(|e| e.to_string()).as_deref()).cloned());
         SelectOption::list(v, current)
     };
+    let failed_id = failed.as_ref().map(|(id, _)| *id);
     let rows = all
         .iter()
-        .map(|(c, parent)| CategoryRow {
-            id: c.id,
-            name: c.name.clone(),
-            slug: c.slug.clone(),
-            description: c.description.clone(),
-            position: c.position,
-            parent: parent.clone().unwrap_or_default(),
-            parents: parents_for(&c.parent_id.map(|p| p.to_string()).unwrap_or_default(), Some(c.id)),
-            is_child: c.parent_id.is_some(),
+        .map(|(c, parent)| {
+            let typed = failed.as_ref().filter(|(id, _)| *id == c.id).and_then(|(_, t)| t.clone());
+            let saved = CategoryInput {
+                name: c.name.clone(),
+                slug: c.slug.clone(),
+                description: c.description.clone(),
+                parent: c.parent_id.map(|p| p.to_string()).unwrap_or_default(),
+                position: c.position.to_string(),
+            };
+            let shown = typed.unwrap_or(saved);
+            CategoryRow {
+                id: c.id,
+                saved_name: c.name.clone(),
+                saved_slug: c.slug.clone(),
+                parents: parents_for(&shown.parent, Some(c.id)),
+                name: shown.name,
+                slug: shown.slug,
+                description: shown.description,
+                position: shown.position,
+                parent: parent.clone().unwrap_or_default(),
+                is_child: c.parent_id.is_some(),
+                failed: failed_id == Some(c.id),
+            }
         })
         .collect();
-    Ok(CategoriesPage { ctx, rows, new_parents: parents_for(&input.parent, None), input, errors, failed })
+    Ok(CategoriesPage { ctx, rows, new_parents: parents_for(&input.parent, None), input, errors, failed: failed_id })
 }
 
 pub async fn categories(state: web::Data<AppState>, ctx: PageCtx, cu: CurrentUser) -> Result<HttpResponse, AppError> {
@@ -602,7 +718,28 @@ pub async fn update_category(
     let (st, user, i) = (state.clone(), cu.user.clone(), input.clone());
     match form_outcome(blocking(move || svc::update_category(&st, &user, id, &i)).await?)? {
         Ok(()) => Ok(redirect("/help/manage/categories", Some("Category saved."))),
-        Err(errors) => invalid(&categories_page(&state, ctx, &cu, CategoryInput::default(), errors, Some(id)).await?),
+        Err(errors) => invalid(
+            &categories_page(&state, ctx, &cu, CategoryInput::default(), errors, Some((id, Some(input)))).await?,
+        ),
+    }
+}
+
+/// Deletes an empty category; one holding articles or subcategories comes back refused, with
+/// the reason on its row.
+pub async fn delete_category(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    cu: CurrentUser,
+    Meta(meta): Meta,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = article_id(&id)?;
+    let (st, user) = (state.clone(), cu.user.clone());
+    match form_outcome(blocking(move || svc::delete_category(&st, &meta, &user, id)).await?)? {
+        Ok(name) => Ok(redirect("/help/manage/categories", Some(&format!("Category “{name}” deleted.")))),
+        Err(errors) => {
+            invalid(&categories_page(&state, ctx, &cu, CategoryInput::default(), errors, Some((id, None))).await?)
+        }
     }
 }
 
@@ -624,6 +761,7 @@ pub struct ReviewRowView {
 struct ReviewPage {
     ctx: PageCtx,
     flagged: Vec<ReviewRowView>,
+    more_flagged: bool,
     poorly_rated: Vec<ReviewRowView>,
     complaints: Vec<(CardView, String, String)>,
     deflections: Vec<ReviewRowView>,
@@ -652,6 +790,7 @@ pub async fn review(state: web::Data<AppState>, ctx: PageCtx, cu: CurrentUser) -
     };
     page(&ReviewPage {
         flagged: v.flagged.iter().map(view).collect(),
+        more_flagged: v.more_flagged,
         poorly_rated: v.poorly_rated.iter().map(view).collect(),
         complaints: v.complaints.iter().map(|(c, text, at)| (CardView::of(c), text.clone(), ctx.time(at))).collect(),
         deflections: v.deflections.iter().map(view).collect(),
@@ -670,13 +809,21 @@ mod tests {
     #[test]
     fn the_multipart_editor_keeps_every_field() {
         let parts = vec![
-            multipart::Part { name: "title".into(), filename: None, data: b"T".to_vec() },
-            multipart::Part { name: "body".into(), filename: None, data: b"a\r\nb".to_vec() },
-            multipart::Part { name: "revision".into(), filename: None, data: b"3".to_vec() },
+            multipart::Part { name: "title".into(), filename: None, data: b"T".to_vec(), size: 1 },
+            multipart::Part { name: "body".into(), filename: None, data: b"a\r\nb".to_vec(), size: 4 },
+            multipart::Part { name: "revision".into(), filename: None, data: b"3".to_vec(), size: 1 },
         ];
         let f = ArticleForm::from_parts(&parts);
         let i = f.input();
         assert_eq!((i.title.as_str(), i.body.as_str(), i.revision), ("T", "a\nb", 3));
         assert_eq!(crate::domain::help::DiffKind::Added.sign(), "+");
+    }
+
+    #[test]
+    fn a_deleted_image_leaves_the_body() {
+        let body = "Look:\n\n![The screen](/help/images/12)\n\n![Other](/help/images/1)\nend";
+        assert_eq!(without_image(body, 12), "Look:\n\n\n\n![Other](/help/images/1)\nend");
+        assert_eq!(without_image(body, 1), "Look:\n\n![The screen](/help/images/12)\n\n\nend");
+        assert_eq!(without_image(body, 7), body);
     }
 }

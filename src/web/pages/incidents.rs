@@ -611,7 +611,7 @@ pub async fn show(
     let can_work = p.can_work;
     let mut tpl = show_page(ctx, p, Kept::default(), FieldErrors::default());
     if can_work {
-        tpl.help = super::help::with_picker(&state, &cu.user, id, "", "").await?;
+        tpl.help = super::help::with_picker(&state, &cu.user, id, "", "", false).await?;
     }
     page(&tpl)
 }
