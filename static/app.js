@@ -86,9 +86,49 @@
     });
   }
 
-  if (document.readyState === 'loading') {
-    document.addEventListener('DOMContentLoaded', initCopyButtons);
-  } else {
+  // (c) The status page's day bars: one Tab stop per service (today's bar), the arrow keys,
+  // Home and End move between days. Without this file every bar is its own Tab stop.
+  function initDayBars() {
+    document.querySelectorAll('ol.days').forEach(function (list) {
+      const days = Array.prototype.slice.call(list.querySelectorAll('li.day'));
+      if (days.length === 0) {
+        return;
+      }
+      days.forEach(function (d) { d.setAttribute('tabindex', '-1'); });
+      days[days.length - 1].setAttribute('tabindex', '0');
+      list.addEventListener('keydown', function (event) {
+        const at = days.indexOf(document.activeElement);
+        if (at < 0) {
+          return;
+        }
+        let next = at;
+        if (event.key === 'ArrowLeft' || event.key === 'ArrowUp') {
+          next = Math.max(0, at - 1);
+        } else if (event.key === 'ArrowRight' || event.key === 'ArrowDown') {
+          next = Math.min(days.length - 1, at + 1);
+        } else if (event.key === 'Home') {
+          next = 0;
+        } else if (event.key === 'End') {
+          next = days.length - 1;
+        } else {
+          return;
+        }
+        event.preventDefault();
+        days[at].setAttribute('tabindex', '-1');
+        days[next].setAttribute('tabindex', '0');
+        days[next].focus();
+      });
+    });
+  }
+
+  function init() {
     initCopyButtons();
+    initDayBars();
+  }
+
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', init);
+  } else {
+    init();
   }
 }());

@@ -247,7 +247,12 @@ pub struct NewEvent<'a> {
 }
 
 pub fn insert_event(conn: &mut DbConnection, e: &NewEvent<'_>) -> DbResult<()> {
-    diesel::insert_into(incident_events::table)
+    insert_event_id(conn, e).map(|_| ())
+}
+
+/// Writes a timeline event and returns its id (for records that point at their event).
+pub fn insert_event_id(conn: &mut DbConnection, e: &NewEvent<'_>) -> DbResult<i64> {
+    Ok(diesel::insert_into(incident_events::table)
         .values((
             incident_events::incident_id.eq(e.incident_id),
             incident_events::at.eq(e.at),
@@ -260,8 +265,8 @@ pub fn insert_event(conn: &mut DbConnection, e: &NewEvent<'_>) -> DbResult<()> {
             incident_events::comment_id.eq(e.comment_id),
             incident_events::version.eq(e.version),
         ))
-        .execute(conn)?;
-    Ok(())
+        .returning(incident_events::id)
+        .get_result(conn)?)
 }
 
 /// The timeline, oldest first. Customers pass `include_internal = false`.

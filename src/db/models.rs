@@ -340,6 +340,8 @@ pub struct Release {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub lock_version: i32,
+    /// The customer-safe text the status page shows for the release's scheduled window.
+    pub maintenance_notice: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]

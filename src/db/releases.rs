@@ -22,6 +22,7 @@ pub struct ReleaseFields {
     pub window_end: Option<NaiveDateTime>,
     pub rollback_plan: String,
     pub monitor_hours: i32,
+    pub maintenance_notice: String,
 }
 
 /// A new release, with the active checklist items copied onto it.

@@ -469,6 +469,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         lock_version -> Integer,
+        maintenance_notice -> Text,
     }
 }
 
@@ -752,6 +753,12 @@ diesel::table! {
         body -> Text,
         author_id -> Nullable<BigInt>,
         created_at -> Timestamp,
+        state -> Text,
+        event_id -> Nullable<BigInt>,
+        edited_at -> Nullable<Timestamp>,
+        retracted_at -> Nullable<Timestamp>,
+        retracted_by -> Nullable<BigInt>,
+        retract_reason -> Text,
     }
 }
 
@@ -770,5 +777,67 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(status_incidents, status_updates, status_subscribers);
+// Status page fixes (migration 2026-12-01-000018_status_fixes).
+diesel::table! {
+    status_states (id) {
+        id -> BigInt,
+        status_incident_id -> BigInt,
+        service_id -> BigInt,
+        state -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    status_update_edits (id) {
+        id -> BigInt,
+        status_update_id -> BigInt,
+        old_body -> Text,
+        new_body -> Text,
+        editor_id -> Nullable<BigInt>,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    status_announcements (id) {
+        id -> BigInt,
+        release_id -> BigInt,
+        kind -> Text,
+        notice -> Text,
+        services -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    status_mailings (id) {
+        id -> BigInt,
+        kind -> Text,
+        status_update_id -> Nullable<BigInt>,
+        subject -> Text,
+        body_text -> Text,
+        body_html -> Text,
+        marker -> Text,
+        thread -> Text,
+        message_prefix -> Text,
+        created_at -> Timestamp,
+        last_subscriber_id -> BigInt,
+        done_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    status_incidents,
+    status_updates,
+    status_subscribers,
+    status_states,
+    status_update_edits,
+    status_announcements,
+    status_mailings
+);
+diesel::allow_tables_to_appear_in_same_query!(status_states, incidents);
+diesel::allow_tables_to_appear_in_same_query!(status_updates, incident_events);
 diesel::allow_tables_to_appear_in_same_query!(status_incidents, incidents);

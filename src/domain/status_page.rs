@@ -1,8 +1,11 @@
 //! The public status page's rules: what state a service is in, from the incidents staff show
-//! on the status page and the releases inside their planned window; the spans an incident was
-//! active; and each day's worst state for the 90-day history. Plain functions over plain facts.
+//! on the status page and the releases inside their scheduled window; the spans an incident was
+//! active, cut by the state it was in at each moment (its state log); each day's worst state
+//! for the 90-day history; and what a change to a release's window announces. Plain functions
+//! over plain facts.
 
 use super::incident::Severity;
+use super::release::ReleaseStatus;
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 
 /// A service's state, from best to worst: the worst one wins.
@@ -188,11 +191,36 @@ fn apply(open: &mut bool, resolved: &mut bool, change: Change) {
     }
 }
 
-/// A span and the state it puts its service in.
+/// Cuts each span where the log says the value changed: every piece carries the value that
+/// held at its start (the last entry at or before it; before the first entry, the first one).
+/// `log` is in time order; an empty log gives no pieces. Consecutive entries with the same value
+/// do not cut.
+pub fn split_by_log<T: Copy + PartialEq>(spans: &[Span], log: &[(NaiveDateTime, T)]) -> Vec<(Span, T)> {
+    let Some(first) = log.first() else { return Vec::new() };
+    let mut out = Vec::new();
+    for span in spans {
+        let mut value = log.iter().take_while(|(at, _)| *at <= span.from).last().unwrap_or(first).1;
+        let mut from = span.from;
+        for (at, v) in log.iter().filter(|(at, _)| *at > span.from && span.to.is_none_or(|end| *at < end)) {
+            if *v == value {
+                continue;
+            }
+            out.push((Span { from, to: Some(*at) }, value));
+            from = *at;
+            value = *v;
+        }
+        out.push((Span { from, to: span.to }, value));
+    }
+    out
+}
+
+/// A span, the state it puts its service in, and what caused it (an index the caller gives
+/// meaning to: the incident or maintenance it came from), for the days' text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stretch {
     pub span: Span,
     pub state: ServiceState,
+    pub source: Option<usize>,
 }
 
 /// The worst state among the stretches running at `now`.
@@ -205,29 +233,37 @@ pub fn state_at(stretches: &[Stretch], now: NaiveDateTime) -> ServiceState {
         .unwrap_or(ServiceState::Operational)
 }
 
-/// One day of the history: its date (UTC) and the worst state of anything active that day.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// One day of the history: its date (UTC), the worst state of anything active that day, and
+/// the sources of the stretches that made it less than operational (first seen first, once).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Day {
     pub date: NaiveDate,
     pub state: ServiceState,
+    pub sources: Vec<usize>,
 }
 
 /// The last `days` days up to and including `today` (UTC), oldest first, each with the worst
-/// state of the stretches overlapping it. A day that has not ended counts up to `now`.
+/// state of the stretches overlapping it. A day that has not ended counts up to and including
+/// `now` (so today's bar agrees with the state shown now).
 pub fn history(stretches: &[Stretch], today: NaiveDate, days: u32, now: NaiveDateTime) -> Vec<Day> {
+    let tick = Duration::microseconds(1);
     (0..days)
         .rev()
         .filter_map(|back| today.checked_sub_signed(Duration::days(i64::from(back))))
         .map(|date| {
             let start = date.and_hms_opt(0, 0, 0).unwrap_or_default();
-            let end = (start + Duration::days(1)).min(now.max(start + Duration::microseconds(1)));
-            let state = stretches
-                .iter()
-                .filter(|s| s.span.overlaps(start, end))
-                .map(|s| s.state)
-                .max()
-                .unwrap_or(ServiceState::Operational);
-            Day { date, state }
+            let end = (start + Duration::days(1)).min((now + tick).max(start + tick));
+            let that_day: Vec<&Stretch> = stretches.iter().filter(|s| s.span.overlaps(start, end)).collect();
+            let state = that_day.iter().map(|s| s.state).max().unwrap_or(ServiceState::Operational);
+            let mut sources = Vec::new();
+            for s in that_day.iter().filter(|s| s.state != ServiceState::Operational) {
+                if let Some(i) = s.source
+                    && !sources.contains(&i)
+                {
+                    sources.push(i);
+                }
+            }
+            Day { date, state, sources }
         })
         .collect()
 }
@@ -237,6 +273,98 @@ pub fn window(start: Option<NaiveDateTime>, end: Option<NaiveDateTime>) -> Optio
     match (start, end) {
         (Some(from), Some(to)) if to > from => Some(Span { from, to: Some(to) }),
         _ => None,
+    }
+}
+
+/// Whether a release in this status has its window scheduled: once it is ready (checklist
+/// ticked, approved) and from then on. A planned release is a draft; its window is nobody's
+/// business outside. A rolled-back release keeps only what ran before the rollback.
+pub fn is_scheduled(status: ReleaseStatus) -> bool {
+    !matches!(status, ReleaseStatus::Planned | ReleaseStatus::RolledBack)
+}
+
+/// The maintenance a release puts on the status page: its planned window while it is scheduled
+/// (`is_scheduled`); after a rollback, the part of the window before the rollback (nothing when
+/// it was rolled back before the window began).
+pub fn maintenance_span(
+    status: ReleaseStatus,
+    start: Option<NaiveDateTime>,
+    end: Option<NaiveDateTime>,
+    rolled_back_at: Option<NaiveDateTime>,
+) -> Option<Span> {
+    let w = window(start, end)?;
+    match status {
+        ReleaseStatus::Planned => None,
+        ReleaseStatus::RolledBack => {
+            let at = rolled_back_at?;
+            (at > w.from).then(|| Span { from: w.from, to: Some(w.to.map_or(at, |end| end.min(at))) })
+        }
+        _ => Some(w),
+    }
+}
+
+/// Scheduled maintenance as the public reads it: the notice (empty: the generic text), the
+/// affected services' names, the window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Announced {
+    pub notice: String,
+    pub services: Vec<String>,
+    pub from: NaiveDateTime,
+    pub to: NaiveDateTime,
+}
+
+/// What the public is told about a release's maintenance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MaintenanceNews {
+    /// It appears: a window became scheduled.
+    Scheduled,
+    /// Its window moved.
+    Rescheduled,
+    /// Same window; the notice or the services changed.
+    Updated,
+    /// It will not happen (any more): no longer scheduled, or the window was removed.
+    Cancelled,
+}
+
+impl MaintenanceNews {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MaintenanceNews::Scheduled => "scheduled",
+            MaintenanceNews::Rescheduled => "rescheduled",
+            MaintenanceNews::Updated => "updated",
+            MaintenanceNews::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<MaintenanceNews> {
+        [MaintenanceNews::Scheduled, MaintenanceNews::Rescheduled, MaintenanceNews::Updated, MaintenanceNews::Cancelled]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            MaintenanceNews::Scheduled => "Maintenance scheduled",
+            MaintenanceNews::Rescheduled => "Maintenance rescheduled",
+            MaintenanceNews::Updated => "Maintenance notice updated",
+            MaintenanceNews::Cancelled => "Maintenance cancelled",
+        }
+    }
+}
+
+/// The text the public reads for a maintenance without a notice of its own.
+pub const GENERIC_MAINTENANCE: &str = "Scheduled maintenance";
+
+/// What a change to a release tells the public, given what was announced before and what is
+/// to be announced after (each None when nothing upcoming or running was or is scheduled).
+pub fn maintenance_news(before: Option<&Announced>, after: Option<&Announced>) -> Option<MaintenanceNews> {
+    match (before, after) {
+        (None, None) => None,
+        (None, Some(_)) => Some(MaintenanceNews::Scheduled),
+        (Some(_), None) => Some(MaintenanceNews::Cancelled),
+        (Some(b), Some(a)) if b == a => None,
+        (Some(b), Some(a)) if (b.from, b.to) != (a.from, a.to) => Some(MaintenanceNews::Rescheduled),
+        (Some(_), Some(_)) => Some(MaintenanceNews::Updated),
     }
 }
 
@@ -295,9 +423,9 @@ mod tests {
     fn the_worst_state_wins_and_maintenance_ranks_below_incidents() {
         let now = t("2026-03-02 10:00");
         let running = Span { from: t("2026-03-02 09:00"), to: None };
-        let maint = Stretch { span: running, state: ServiceState::Maintenance };
-        let degraded = Stretch { span: running, state: ServiceState::Degraded };
-        let major = Stretch { span: running, state: ServiceState::MajorOutage };
+        let maint = Stretch { span: running, state: ServiceState::Maintenance, source: None };
+        let degraded = Stretch { span: running, state: ServiceState::Degraded, source: None };
+        let major = Stretch { span: running, state: ServiceState::MajorOutage, source: None };
         assert_eq!(state_at(&[], now), ServiceState::Operational);
         assert_eq!(state_at(&[maint], now), ServiceState::Maintenance);
         assert_eq!(state_at(&[maint, degraded], now), ServiceState::Degraded);
@@ -306,8 +434,11 @@ mod tests {
 
     #[test]
     fn a_window_counts_only_while_it_runs() {
-        let w = window(Some(t("2026-03-02 22:00")), Some(t("2026-03-02 23:00")))
-            .map(|span| Stretch { span, state: ServiceState::Maintenance });
+        let w = window(Some(t("2026-03-02 22:00")), Some(t("2026-03-02 23:00"))).map(|span| Stretch {
+            span,
+            state: ServiceState::Maintenance,
+            source: None,
+        });
         let w: Vec<Stretch> = w.into_iter().collect();
         assert_eq!(state_at(&w, t("2026-03-02 21:59")), ServiceState::Operational);
         assert_eq!(state_at(&w, t("2026-03-02 22:00")), ServiceState::Maintenance);
@@ -362,12 +493,18 @@ mod tests {
             Stretch {
                 span: Span { from: t("2026-03-01 22:00"), to: Some(t("2026-03-02 02:00")) },
                 state: ServiceState::MajorOutage,
+                source: Some(0),
             },
             Stretch {
                 span: Span { from: t("2026-03-02 10:00"), to: Some(t("2026-03-02 11:00")) },
                 state: ServiceState::Degraded,
+                source: Some(1),
             },
-            Stretch { span: Span { from: t("2026-03-03 09:00"), to: None }, state: ServiceState::Degraded },
+            Stretch {
+                span: Span { from: t("2026-03-03 09:00"), to: None },
+                state: ServiceState::Degraded,
+                source: Some(2),
+            },
         ];
         let days = history(&stretches, d("2026-03-03"), 4, now);
         let got: Vec<(String, ServiceState)> = days.iter().map(|d| (d.date.to_string(), d.state)).collect();
@@ -382,6 +519,91 @@ mod tests {
             ]
         );
         assert_eq!(history(&[], d("2026-03-03"), 90, now).len(), 90);
+        // Each day names what made it worse than operational, once, in order.
+        assert_eq!(days[1].sources, vec![0]);
+        assert_eq!(days[2].sources, vec![0, 1]);
+        assert!(days[0].sources.is_empty() && days[3].sources.is_empty());
+    }
+
+    #[test]
+    fn spans_are_cut_where_the_state_log_changes() {
+        let spans = [
+            Span { from: t("2026-03-02 10:00"), to: Some(t("2026-03-02 14:00")) },
+            Span { from: t("2026-03-03 10:00"), to: None },
+        ];
+        let log = [
+            (t("2026-03-02 10:00"), ServiceState::MajorOutage),
+            (t("2026-03-02 12:00"), ServiceState::Degraded),
+            (t("2026-03-02 12:30"), ServiceState::Degraded),
+            // After the first span ended: only the second sees it.
+            (t("2026-03-02 20:00"), ServiceState::PartialOutage),
+        ];
+        assert_eq!(
+            split_by_log(&spans, &log),
+            vec![
+                (Span { from: t("2026-03-02 10:00"), to: Some(t("2026-03-02 12:00")) }, ServiceState::MajorOutage),
+                (Span { from: t("2026-03-02 12:00"), to: Some(t("2026-03-02 14:00")) }, ServiceState::Degraded),
+                (Span { from: t("2026-03-03 10:00"), to: None }, ServiceState::PartialOutage),
+            ]
+        );
+        // A span starting before the first entry takes the first entry's value.
+        let early = [Span { from: t("2026-03-02 09:00"), to: Some(t("2026-03-02 11:00")) }];
+        assert_eq!(split_by_log(&early, &log)[0].1, ServiceState::MajorOutage);
+        assert!(split_by_log::<ServiceState>(&spans, &[]).is_empty());
+    }
+
+    #[test]
+    fn a_past_day_keeps_its_state_when_the_severity_changes_later() {
+        // SEV1 from 10:00 to 12:00 on the 2nd; lowered to degraded the next day, after it ended.
+        let spans = [Span { from: t("2026-03-02 10:00"), to: Some(t("2026-03-02 12:00")) }];
+        let log = [(t("2026-03-02 10:00"), ServiceState::MajorOutage), (t("2026-03-03 09:00"), ServiceState::Degraded)];
+        let stretches: Vec<Stretch> = split_by_log(&spans, &log)
+            .into_iter()
+            .map(|(span, state)| Stretch { span, state, source: Some(0) })
+            .collect();
+        let days = history(&stretches, d("2026-03-03"), 2, t("2026-03-03 10:00"));
+        assert_eq!(days[0].state, ServiceState::MajorOutage);
+        assert_eq!(days[1].state, ServiceState::Operational);
+    }
+
+    #[test]
+    fn only_scheduled_releases_hold_maintenance_and_a_rollback_ends_it() {
+        let (s, e) = (Some(t("2026-03-02 22:00")), Some(t("2026-03-02 23:00")));
+        let full = Some(Span { from: t("2026-03-02 22:00"), to: Some(t("2026-03-02 23:00")) });
+        assert_eq!(maintenance_span(ReleaseStatus::Planned, s, e, None), None, "a draft");
+        for st in [ReleaseStatus::Ready, ReleaseStatus::Deploying, ReleaseStatus::Monitoring, ReleaseStatus::Closed] {
+            assert_eq!(maintenance_span(st, s, e, None), full, "{st:?}");
+            assert!(is_scheduled(st));
+        }
+        assert!(!is_scheduled(ReleaseStatus::Planned) && !is_scheduled(ReleaseStatus::RolledBack));
+        assert_eq!(maintenance_span(ReleaseStatus::RolledBack, s, e, Some(t("2026-03-02 21:00"))), None);
+        assert_eq!(
+            maintenance_span(ReleaseStatus::RolledBack, s, e, Some(t("2026-03-02 22:20"))),
+            Some(Span { from: t("2026-03-02 22:00"), to: Some(t("2026-03-02 22:20")) })
+        );
+        assert_eq!(maintenance_span(ReleaseStatus::RolledBack, s, e, Some(t("2026-03-05 10:00"))), full);
+        assert_eq!(maintenance_span(ReleaseStatus::Ready, s, None, None), None);
+    }
+
+    #[test]
+    fn what_a_release_change_announces() {
+        let a = Announced {
+            notice: "Search may be slow.".into(),
+            services: vec!["Search".into()],
+            from: t("2026-03-02 22:00"),
+            to: t("2026-03-02 23:00"),
+        };
+        assert_eq!(maintenance_news(None, None), None);
+        assert_eq!(maintenance_news(None, Some(&a)), Some(MaintenanceNews::Scheduled));
+        assert_eq!(maintenance_news(Some(&a), None), Some(MaintenanceNews::Cancelled));
+        assert_eq!(maintenance_news(Some(&a), Some(&a.clone())), None);
+        let moved = Announced { to: t("2026-03-03 00:00"), ..a.clone() };
+        assert_eq!(maintenance_news(Some(&a), Some(&moved)), Some(MaintenanceNews::Rescheduled));
+        let reworded = Announced { notice: "Search is read-only.".into(), ..a.clone() };
+        assert_eq!(maintenance_news(Some(&a), Some(&reworded)), Some(MaintenanceNews::Updated));
+        for k in ["scheduled", "rescheduled", "updated", "cancelled"] {
+            assert_eq!(MaintenanceNews::parse(k).map(MaintenanceNews::as_str), Some(k));
+        }
     }
 
     #[test]
@@ -389,10 +611,20 @@ mod tests {
         let stretches = [Stretch {
             span: Span { from: t("2026-03-01 20:00"), to: Some(t("2026-03-02 00:00")) },
             state: ServiceState::PartialOutage,
+            source: None,
         }];
         let days = history(&stretches, d("2026-03-02"), 2, t("2026-03-02 12:00"));
         assert_eq!(days[0].state, ServiceState::PartialOutage);
         assert_eq!(days[1].state, ServiceState::Operational);
+    }
+
+    #[test]
+    fn today_counts_what_is_active_at_this_very_moment() {
+        let now = t("2026-03-02 09:00");
+        let stretches =
+            [Stretch { span: Span { from: now, to: None }, state: ServiceState::MajorOutage, source: None }];
+        assert_eq!(state_at(&stretches, now), ServiceState::MajorOutage);
+        assert_eq!(history(&stretches, d("2026-03-02"), 1, now)[0].state, ServiceState::MajorOutage);
     }
 
     #[test]

@@ -28,6 +28,8 @@ pub struct JobReport {
     pub actions_overdue: usize,
     pub releases_closed: usize,
     pub problems_verified: usize,
+    /// Status page mail copied into the outbox, one per subscriber.
+    pub status_mails: usize,
     /// The jobs that failed this time (their errors are in the log).
     pub failed: Vec<&'static str>,
 }
@@ -36,7 +38,7 @@ pub struct JobReport {
 type Job<S> = (&'static str, fn(&S, &mut JobReport) -> ServiceResult<()>);
 
 /// Every job, in order. Delivery comes last so it sends what the others just queued.
-const JOBS: [Job<AppState>; 7] = [
+const JOBS: [Job<AppState>; 8] = [
     ("sla_check", |s, r| {
         let x = sla_check::run(s)?;
         (r.sla_warnings, r.sla_breaches, r.escalations) = (x.sla_warnings, x.sla_breaches, x.escalations);
@@ -60,6 +62,10 @@ const JOBS: [Job<AppState>; 7] = [
     }),
     ("release_watch", |s, r| {
         (r.releases_closed, r.problems_verified) = crate::service::releases::watch(s)?;
+        Ok(())
+    }),
+    ("status_mail", |s, r| {
+        r.status_mails = crate::service::status_page::fan_out(s)?;
         Ok(())
     }),
     ("deliver", |s, r| {

@@ -5,8 +5,14 @@
 //! Everything remembered is dropped by any write committed through `AppState::tx` (the
 //! generation moves) and after `FRESH`, which bounds how stale it can be after writes this
 //! process cannot see (another instance on PostgreSQL, a bulk load).
+//!
+//! The public status page's data (`status_page::Snapshot`: `/status`, `/status.json` and the
+//! feed) is remembered the same way, and also only until the app clock reaches the snapshot's
+//! own `valid_until` (a maintenance window starting or ending, midnight, 10 s at most).
 
 use crate::db::models::{Service, Tier};
+use crate::service::status_page::Snapshot;
+use chrono::NaiveDateTime;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -50,6 +56,9 @@ pub struct ReadCache {
     generation: AtomicU64,
     entries: Mutex<HashMap<String, (Count, u64, Instant)>>,
     lists: Remembered<Arc<Lists>>,
+    status: Remembered<Arc<Snapshot>>,
+    /// How many times the status snapshot was computed (for tests and logs).
+    status_loads: AtomicU64,
 }
 
 impl ReadCache {
@@ -68,6 +77,36 @@ impl ReadCache {
             *slot = Some((lists.clone(), generation, Instant::now()));
         }
         Ok(lists)
+    }
+
+    /// The status page's snapshot, from memory while it is fresh at `now` (app clock), else from
+    /// `load`, which gets the previous snapshot (fresh or not) to carry what did not change.
+    pub fn status_snapshot<E>(
+        &self,
+        now: NaiveDateTime,
+        load: impl FnOnce(Option<Arc<Snapshot>>) -> Result<Snapshot, E>,
+    ) -> Result<Arc<Snapshot>, E> {
+        let generation = self.generation.load(Ordering::Acquire);
+        let mut previous = None;
+        if let Ok(slot) = self.status.lock()
+            && let Some((snap, g, at)) = slot.as_ref()
+        {
+            if *g == generation && at.elapsed() < FRESH && now < snap.valid_until && now >= snap.overview.generated_at {
+                return Ok(snap.clone());
+            }
+            previous = Some(snap.clone());
+        }
+        self.status_loads.fetch_add(1, Ordering::Relaxed);
+        let snap = Arc::new(load(previous)?);
+        if let Ok(mut slot) = self.status.lock() {
+            *slot = Some((snap.clone(), generation, Instant::now()));
+        }
+        Ok(snap)
+    }
+
+    /// How many times the status page's data was computed since start.
+    pub fn status_loads(&self) -> u64 {
+        self.status_loads.load(Ordering::Relaxed)
     }
 
     /// Something was written: every remembered count may be wrong now.

@@ -30,6 +30,8 @@ pub struct ReleaseInput {
     pub rollback_plan: String,
     pub monitor_hours: String,
     pub services: Vec<String>,
+    /// What the public status page and its subscribers read about the scheduled window.
+    pub maintenance_notice: String,
 }
 
 fn local_time(s: &str, tz: chrono_tz::Tz) -> Result<Option<NaiveDateTime>, ()> {
@@ -49,6 +51,7 @@ fn validate(conn: &mut DbConnection, user: &User, input: &ReleaseInput) -> Servi
     let notes = super::incidents::check_body(&input.notes, "notes", "The release notes", &mut errors);
     let rollback_plan =
         super::incidents::check_body(&input.rollback_plan, "rollback_plan", "The rollback plan", &mut errors);
+    let maintenance_notice = super::status_page::check_notice(&input.maintenance_notice, &mut errors);
     if !DEPLOYMENT_TYPES.iter().any(|(c, _)| *c == input.deployment_type) {
         errors.add("deployment_type", "Choose how the release is deployed.");
     }
@@ -88,6 +91,7 @@ fn validate(conn: &mut DbConnection, user: &User, input: &ReleaseInput) -> Servi
             window_end: end.flatten(),
             rollback_plan: rollback_plan.unwrap_or_default(),
             monitor_hours: monitor_hours.unwrap_or(72),
+            maintenance_notice: maintenance_notice.unwrap_or_default(),
         },
         service_ids,
     ))
@@ -102,6 +106,24 @@ fn event(
     now: NaiveDateTime,
 ) -> ServiceResult<()> {
     history::write(conn, Record::Release(release_id), actor_id, kind, (field, old_value, new_value), now)?;
+    Ok(())
+}
+
+/// Announces on the status page what a change did to the release's scheduled maintenance (see
+/// `status_page::maintenance_changed`), with a history line saying so.
+fn announce(
+    state: &AppState,
+    conn: &mut DbConnection,
+    release_id: i64,
+    before: Option<&crate::domain::status_page::Announced>,
+    after: &Release,
+    user: &User,
+    now: NaiveDateTime,
+) -> ServiceResult<()> {
+    let after = super::status_page::announced(conn, after, now)?;
+    if let Some(news) = super::status_page::maintenance_changed(state, conn, release_id, before, after.as_ref(), now)? {
+        event(conn, release_id, Some(user.id), "status_page", (news.as_str(), "", ""), now)?;
+    }
     Ok(())
 }
 
@@ -143,10 +165,12 @@ pub fn update(
             return Err(ServiceError::Stale { current_version: before.lock_version });
         }
         let now = state.clock.now_naive();
+        let announced = super::status_page::announced(conn, &before, now)?;
         let after = releases::update_fields(conn, id, lock, &fields, now)?
             .ok_or(ServiceError::Stale { current_version: before.lock_version + 1 })?;
         releases::set_services(conn, id, &service_ids)?;
         event(conn, id, Some(user.id), "edited", ("", "", ""), now)?;
+        announce(state, conn, id, announced.as_ref(), &after, user, now)?;
         Ok(after)
     })
 }
@@ -308,9 +332,11 @@ pub fn transition(
             }
             _ => {}
         }
+        let announced = super::status_page::announced(conn, &r, now)?;
         let after = releases::set_status(conn, r.id, lock, stored.as_str(), &stamp, now)?
             .ok_or(ServiceError::Stale { current_version: r.lock_version + 1 })?;
         event(conn, r.id, Some(user.id), "status_changed", ("status", from.as_str(), to.as_str()), now)?;
+        announce(state, conn, r.id, announced.as_ref(), &after, user, now)?;
         match to {
             ReleaseStatus::Deployed => {
                 let until = after.monitor_until.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_default();
@@ -675,6 +701,10 @@ pub fn describe(e: &HistoryEntry) -> String {
             e.new_value
         ),
         "watch_ended" => "The watch window ended".to_string(),
+        "status_page" => match crate::domain::status_page::MaintenanceNews::parse(&e.field) {
+            Some(n) => format!("Status page: {} (subscribers are mailed)", n.label().to_lowercase()),
+            None => "Status page changed".to_string(),
+        },
         other => other.replace('_', " "),
     }
 }

@@ -1,23 +1,35 @@
-//! The public status page: staff show incidents there and post customer-safe updates (each a
-//! service function writing an incident timeline event in the same transaction); visitors
-//! subscribe by mail with double opt-in; and the read models of `/status`, its incident pages,
-//! `/status.json` and the Atom feed. Only public titles and public updates leave this module:
-//! never an incident's own title, description, comments, reporter or organization.
+//! The public status page: staff show incidents there and post customer-safe updates, edit
+//! and retract them (each a service function writing an incident timeline event in the same
+//! transaction); visitors subscribe by mail with double opt-in; releases announce their
+//! scheduled maintenance; and the read models of `/status`, its incident pages, `/status.json`
+//! and the Atom feed. Only public titles, public updates and public maintenance notices leave
+//! this module: never an incident's own title, description, comments, reporter or
+//! organization, nor a release's title, version or notes.
+//!
+//! Each shown incident keeps a state log (`status_states`: the service and state it put there,
+//! from when), written at publication and at every change of override, severity or service;
+//! the history and the mails read what was true at the time. Mail to subscribers is one
+//! `status_mailings` row in the change's transaction, fanned out by the `status_mail` job.
 
 use super::incidents::{check_body, event, load_visible};
 use super::{AppState, FieldErrors, RequestMeta, ServiceError, ServiceResult, actor_of, authorize};
 use crate::crypto::{hmac_hex, random_token, sha256_hex};
-use crate::db::models::User;
-use crate::db::status_page::{self as db, IncidentFacts, StatusIncident, StatusUpdate, Subscriber};
+use crate::db::models::{Incident, Release, User};
+use crate::db::status_page::{
+    self as db, Announcement, IncidentFacts, StateEntry, StatusIncident, StatusUpdate, Subscriber, UpdateEdit,
+};
 use crate::db::{DbConnection, services};
-use crate::domain::incident::Status;
+use crate::domain::incident::{Status, key as inc_key};
 use crate::domain::policy::{Action, Resource};
+use crate::domain::release::ReleaseStatus;
 use crate::domain::status_page::{
-    CONFIRMATION_VALID_HOURS, Change, Day, Phase, ServiceState, Span, Stretch, SubscribeOutcome, active_spans, history,
-    incident_state, state_at, subscribe_outcome, window,
+    Announced, CONFIRMATION_VALID_HOURS, Change, Day, GENERIC_MAINTENANCE, MaintenanceNews, Phase, ServiceState, Span,
+    Stretch, SubscribeOutcome, active_spans, history, incident_state, maintenance_news, maintenance_span, split_by_log,
+    state_at, subscribe_outcome,
 };
 use chrono::{Duration, NaiveDateTime};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Days of history per service.
 pub const HISTORY_DAYS: u32 = 90;
@@ -31,20 +43,52 @@ pub const FEED_ENTRIES: i64 = 50;
 pub const IP_CONFIRMATIONS_PER_HOUR: i64 = 30;
 /// Longest public update, in characters.
 pub const MAX_UPDATE_CHARS: usize = 5000;
+/// Longest public maintenance notice, in characters.
+pub const MAX_NOTICE_CHARS: usize = 1000;
+/// Longest reason for retracting an update, in characters.
+pub const MAX_REASON_CHARS: usize = 500;
 /// Unconfirmed subscriptions are forgotten this long after their last confirmation mail.
 pub const FORGET_UNCONFIRMED_DAYS: i64 = 7;
+/// How long a computed status page serves before it is computed again (writes through
+/// `AppState::tx` drop it at once).
+pub const SNAPSHOT_SECONDS: i64 = 10;
+/// Subscribers per fan-out transaction.
+pub const FAN_OUT_BATCH: i64 = 500;
 
 // ---------- staff: from the incident page ----------
 
-fn load_for_publishing(
-    conn: &mut DbConnection,
-    user: &User,
-    incident_id: i64,
-) -> ServiceResult<crate::db::models::Incident> {
+fn load_for_publishing(conn: &mut DbConnection, user: &User, incident_id: i64) -> ServiceResult<Incident> {
     let actor = actor_of(user);
     let (inc, _) = load_visible(conn, &actor, incident_id)?;
     authorize(&actor, Action::PublishStatus, Resource::None)?;
     Ok(inc)
+}
+
+/// Adds an entry to the incident's state log when the service or the state it puts there
+/// differs from the last entry. `override_state` is the status incident's override as it is now.
+fn log_state(
+    conn: &mut DbConnection,
+    status_incident_id: i64,
+    inc: &Incident,
+    override_state: Option<&str>,
+    now: NaiveDateTime,
+) -> ServiceResult<()> {
+    let st = incident_state(&inc.severity, override_state);
+    let same = db::last_state(conn, status_incident_id)?
+        .is_some_and(|e| e.service_id == inc.service_id && e.state == st.as_str());
+    if !same {
+        db::insert_state(conn, status_incident_id, inc.service_id, st.as_str(), now)?;
+    }
+    Ok(())
+}
+
+/// Called in the transaction of a triage change (severity, service): a shown incident's state
+/// log records what it puts its service in from now on; what it was before stays as it was.
+pub(crate) fn incident_changed(conn: &mut DbConnection, inc: &Incident, now: NaiveDateTime) -> ServiceResult<()> {
+    if let Some(si) = db::for_incident(conn, inc.id)? {
+        log_state(conn, si.id, inc, si.state_override.as_deref(), now)?;
+    }
+    Ok(())
 }
 
 /// Shows or hides the incident on the status page, with the title customers see there (typed
@@ -71,7 +115,8 @@ pub fn set_publication(
             None if !shown => Ok(()),
             None => {
                 let title = title.unwrap_or_default();
-                db::insert(conn, inc.id, &title, now)?;
+                let si = db::insert(conn, inc.id, &title, now)?;
+                log_state(conn, si.id, &inc, None, now)?;
                 event(conn, &inc, Some(user.id), "status_page", "shown", "", &title, true, None, now)
             }
             Some(si) => {
@@ -144,6 +189,7 @@ pub fn set_state(
         }
         let now = state.clock.now_naive();
         db::set_override(conn, si.id, new, now)?;
+        log_state(conn, si.id, &inc, new, now)?;
         let label = |s: Option<&str>| match s.and_then(ServiceState::parse) {
             Some(s) => s.label().to_string(),
             None => "from severity".to_string(),
@@ -163,8 +209,23 @@ pub fn set_state(
     })
 }
 
-/// Posts a customer-safe update on an incident shown on the status page, and mails it to every
-/// confirmed subscriber through the outbox, in the same transaction.
+/// Checks an update's text: 1 to `MAX_UPDATE_CHARS` characters, control characters dropped.
+fn check_update_body(body: &str, field: &'static str, errors: &mut FieldErrors) -> Option<String> {
+    let body = check_body(body, field, "The update", errors).map(|b| b.trim().to_string())?;
+    if body.is_empty() {
+        errors.add(field, "Write the update customers will read.");
+        return None;
+    }
+    if body.chars().count() > MAX_UPDATE_CHARS {
+        errors.add(field, format!("The update must be at most {MAX_UPDATE_CHARS} characters."));
+        return None;
+    }
+    Some(body)
+}
+
+/// Posts a customer-safe update on an incident shown on the status page, recording the state
+/// its service is in now, and queues one mail to all subscribers (fanned out by the
+/// `status_mail` job), in the same transaction.
 pub fn post_update(
     state: &AppState,
     _meta: &RequestMeta,
@@ -178,14 +239,7 @@ pub fn post_update(
     if phase.is_none() {
         errors.add("phase", "Choose what stage the work is at.");
     }
-    let body = check_body(body, "update_body", "The update", &mut errors).map(|b| b.trim().to_string());
-    match &body {
-        Some(b) if b.is_empty() => errors.add("update_body", "Write the update customers will read."),
-        Some(b) if b.chars().count() > MAX_UPDATE_CHARS => {
-            errors.add("update_body", format!("The update must be at most {MAX_UPDATE_CHARS} characters."))
-        }
-        _ => {}
-    }
+    let body = check_update_body(body, "update_body", &mut errors);
     errors.into_result()?;
     let (Some(phase), Some(body)) = (phase, body) else {
         return Err(ServiceError::Internal("validated update missing".into()));
@@ -202,22 +256,291 @@ pub fn post_update(
             }
         };
         let now = state.clock.now_naive();
-        let update = db::insert_update(conn, si.id, phase.as_str(), &body, user.id, now)?;
-        event(conn, &inc, Some(user.id), "status_update", phase.as_str(), "", &body, false, None, now)?;
-        let service = services::find(conn, inc.service_id)?.name;
+        log_state(conn, si.id, &inc, si.state_override.as_deref(), now)?;
+        let st = incident_state(&inc.severity, si.state_override.as_deref());
+        let event_id = crate::db::incidents::insert_event_id(
+            conn,
+            &crate::db::incidents::NewEvent {
+                incident_id: inc.id,
+                actor_id: Some(user.id),
+                kind: "status_update",
+                field: phase.as_str(),
+                old_value: "",
+                new_value: &body,
+                internal: false,
+                comment_id: None,
+                version: inc.version,
+                at: now,
+            },
+        )?;
+        let update = db::insert_update(
+            conn,
+            &db::NewUpdate {
+                status_incident_id: si.id,
+                phase: phase.as_str(),
+                body: &body,
+                author_id: user.id,
+                state: st.as_str(),
+                event_id,
+                now,
+            },
+        )?;
         let facts = crate::mail::status_page::UpdateFacts {
             status_incident_id: si.id,
             title: si.public_title.clone(),
             phase: phase.label().to_string(),
-            state: incident_state(&inc.severity, si.state_override.as_deref()).label().to_string(),
-            service,
+            state: st.label().to_string(),
+            resolved: phase == Phase::Resolved,
+            service: services::find(conn, inc.service_id)?.name,
             body: body.clone(),
             at: now,
         };
-        let subscribers = db::confirmed(conn)?;
-        crate::mail::status_page::update(state, conn, &facts, &subscribers)?;
+        crate::mail::status_page::update(state, conn, &facts, update.id)?;
         Ok(update)
     })
+}
+
+/// The update `update_id` of this incident's status page entry, for staff who may publish.
+fn load_update(
+    conn: &mut DbConnection,
+    user: &User,
+    incident_id: i64,
+    update_id: i64,
+) -> ServiceResult<(Incident, StatusIncident, StatusUpdate)> {
+    let inc = load_for_publishing(conn, user, incident_id)?;
+    let si = db::for_incident(conn, inc.id)?.ok_or(ServiceError::NotFound)?;
+    let u = match db::find_update(conn, update_id) {
+        Ok(u) if u.status_incident_id == si.id => u,
+        Ok(_) | Err(crate::db::DbError::NotFound) => return Err(ServiceError::NotFound),
+        Err(e) => return Err(e.into()),
+    };
+    Ok((inc, si, u))
+}
+
+fn audit_target(incident_id: i64, update_id: i64) -> String {
+    format!("{}/status-update/{update_id}", inc_key(incident_id))
+}
+
+/// Corrects a public update's text. The edit is recorded (old and new text, who, when) and
+/// audited; the public views and the incident's timeline show the new text, marked edited.
+pub fn edit_update(
+    state: &AppState,
+    meta: &RequestMeta,
+    user: &User,
+    incident_id: i64,
+    update_id: i64,
+    body: &str,
+) -> ServiceResult<()> {
+    let mut errors = FieldErrors::default();
+    let body = check_update_body(body, "edit_body", &mut errors);
+    errors.into_result()?;
+    let body = body.unwrap_or_default();
+    state.tx(|conn| {
+        let (inc, _, u) = load_update(conn, user, incident_id, update_id)?;
+        if u.retracted_at.is_some() {
+            return Err(ServiceError::Conflict("This update was retracted; it can no longer be edited.".into()));
+        }
+        if u.body == body {
+            return Ok(());
+        }
+        let now = state.clock.now_naive();
+        db::edit_update(conn, &u, &body, user.id, now)?;
+        if let Some(event_id) = u.event_id {
+            db::set_event_text(conn, event_id, &body)?;
+        }
+        event(conn, &inc, Some(user.id), "status_update_edited", &u.phase, &u.body, &body, true, None, now)?;
+        state.audit(conn, meta, Some(user), "status_update.edit", &audit_target(inc.id, u.id), &body)
+    })
+}
+
+/// Retracts a public update: it disappears from `/status`, its incident pages, the JSON, the
+/// feed and the incident's customer timeline (and its mail, if not fanned out yet, is not
+/// sent). Staff keep seeing it, with who retracted it, when and why; the retraction is audited.
+pub fn retract_update(
+    state: &AppState,
+    meta: &RequestMeta,
+    user: &User,
+    incident_id: i64,
+    update_id: i64,
+    reason: &str,
+) -> ServiceResult<()> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(ServiceError::Invalid(FieldErrors::single(
+            "retract_reason",
+            "Say why the update is retracted (staff only read this).",
+        )));
+    }
+    if reason.chars().count() > MAX_REASON_CHARS || reason.chars().any(char::is_control) {
+        return Err(ServiceError::Invalid(FieldErrors::single(
+            "retract_reason",
+            format!("The reason is one line of at most {MAX_REASON_CHARS} characters."),
+        )));
+    }
+    state.tx(|conn| {
+        let (inc, _, u) = load_update(conn, user, incident_id, update_id)?;
+        let now = state.clock.now_naive();
+        if !db::retract_update(conn, &u, user.id, reason, now)? {
+            return Ok(());
+        }
+        if let Some(event_id) = u.event_id {
+            db::hide_event(conn, event_id)?;
+        }
+        event(conn, &inc, Some(user.id), "status_update_retracted", &u.phase, &u.body, reason, true, None, now)?;
+        state.audit(conn, meta, Some(user), "status_update.retract", &audit_target(inc.id, u.id), reason)
+    })
+}
+
+// ---------- releases: scheduled maintenance ----------
+
+/// What the status page announces of a release now: its scheduled window (see
+/// `domain::status_page::maintenance_span`) while it has not ended, with the public notice and
+/// the affected services' names. None for drafts, windows past, and releases without a window.
+pub(crate) fn announced(conn: &mut DbConnection, r: &Release, now: NaiveDateTime) -> ServiceResult<Option<Announced>> {
+    let status = ReleaseStatus::parse(&r.status).unwrap_or(ReleaseStatus::Planned);
+    let Some(span) = maintenance_span(status, r.window_start, r.window_end, r.rolled_back_at) else {
+        return Ok(None);
+    };
+    let Some(to) = span.to.filter(|to| *to > now) else { return Ok(None) };
+    let ids = crate::db::releases::services_of(conn, r.id)?;
+    let mut names: Vec<String> =
+        services::all(conn)?.into_iter().filter(|s| ids.contains(&s.id)).map(|s| s.name).collect();
+    names.sort();
+    Ok(Some(Announced { notice: r.maintenance_notice.trim().to_string(), services: names, from: span.from, to }))
+}
+
+/// The notice as the public reads it: the release's own, or the generic one.
+pub fn notice_text(notice: &str) -> &str {
+    if notice.trim().is_empty() { GENERIC_MAINTENANCE } else { notice }
+}
+
+fn services_text(names: &[String]) -> String {
+    if names.is_empty() { "All services".to_string() } else { names.join(", ") }
+}
+
+/// Called in the transaction of a release change with what was announced before and what is
+/// to be announced now: records the announcement (the feed's entry) and queues its mail to all
+/// subscribers. A window that already began and now ends early is not "cancelled": the page
+/// shows it over, and nobody is mailed.
+pub(crate) fn maintenance_changed(
+    state: &AppState,
+    conn: &mut DbConnection,
+    release_id: i64,
+    before: Option<&Announced>,
+    after: Option<&Announced>,
+    now: NaiveDateTime,
+) -> ServiceResult<Option<MaintenanceNews>> {
+    let Some(news) = maintenance_news(before, after) else { return Ok(None) };
+    let (shown, cancelled) = match (news, before, after) {
+        (MaintenanceNews::Cancelled, Some(b), _) if b.from <= now => return Ok(None),
+        (MaintenanceNews::Cancelled, Some(b), _) => (b, true),
+        (_, _, Some(a)) => (a, false),
+        _ => return Ok(None),
+    };
+    let services = services_text(&shown.services);
+    db::insert_announcement(
+        conn,
+        &db::NewAnnouncement {
+            release_id,
+            kind: news.as_str(),
+            notice: &shown.notice,
+            services: &services,
+            starts_at: shown.from,
+            ends_at: shown.to,
+            now,
+        },
+    )?;
+    let facts = crate::mail::status_page::MaintenanceFacts {
+        headline: news.label().to_string(),
+        notice: notice_text(&shown.notice).to_string(),
+        services,
+        starts_at: shown.from,
+        ends_at: shown.to,
+        cancelled,
+    };
+    crate::mail::status_page::maintenance(state, conn, &facts, release_id)?;
+    Ok(Some(news))
+}
+
+/// Validates a public maintenance notice (may be empty).
+pub fn check_notice(notice: &str, errors: &mut FieldErrors) -> Option<String> {
+    let n = check_body(notice, "maintenance_notice", "The maintenance notice", errors)?.trim().to_string();
+    if n.chars().count() > MAX_NOTICE_CHARS {
+        errors.add(
+            "maintenance_notice",
+            format!("The maintenance notice must be at most {MAX_NOTICE_CHARS} characters."),
+        );
+        return None;
+    }
+    Some(n)
+}
+
+// ---------- the mail job ----------
+
+/// The status-mail job's lock (PostgreSQL advisory lock key).
+const FAN_OUT_LOCK: i64 = 0x5f1a_0007;
+
+/// The `status_mail` job: copies every pending mailing into the outbox, once per subscriber
+/// confirmed when it was made, `FAN_OUT_BATCH` subscribers per transaction (the mailing's
+/// cursor moves with each batch, so a crash repeats nothing and loses nothing). A retracted
+/// update's mailing stops. Returns the messages queued.
+pub fn fan_out(state: &AppState) -> ServiceResult<usize> {
+    let pending = db::pending_mailings(&mut *state.conn()?, 100)?;
+    let mut queued = 0;
+    for m in pending {
+        loop {
+            match state.tx(|conn| fan_out_batch(state, conn, m.id)) {
+                Ok((n, done)) => {
+                    queued += n;
+                    if done {
+                        break;
+                    }
+                }
+                // Another run took this batch; it goes on with the mailing.
+                Err(ServiceError::Conflict(_)) => break,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(queued)
+}
+
+/// One batch of one mailing: (messages queued, whether the mailing is finished or another run
+/// has it).
+fn fan_out_batch(state: &AppState, conn: &mut DbConnection, id: i64) -> ServiceResult<(usize, bool)> {
+    if !crate::db::try_job_lock(conn, FAN_OUT_LOCK)? {
+        return Ok((0, true));
+    }
+    let m = db::find_mailing(conn, id)?;
+    if m.done_at.is_some() {
+        return Ok((0, true));
+    }
+    let now = state.clock.now_naive();
+    if let Some(update_id) = m.status_update_id
+        && db::find_update(conn, update_id)?.retracted_at.is_some()
+    {
+        db::advance_mailing(conn, m.id, m.last_subscriber_id, m.last_subscriber_id, Some(now))?;
+        return Ok((0, true));
+    }
+    let subscribers = db::confirmed_after(conn, m.last_subscriber_id, m.created_at, FAN_OUT_BATCH)?;
+    let rows: Vec<db::OutboxRow> =
+        subscribers.iter().map(|s| crate::mail::status_page::personal(state, &m, s, now)).collect();
+    db::queue_many(conn, &rows)?;
+    let done = (subscribers.len() as i64) < FAN_OUT_BATCH;
+    let to = subscribers.last().map_or(m.last_subscriber_id, |s| s.id);
+    if !db::advance_mailing(conn, m.id, m.last_subscriber_id, to, done.then_some(now))? {
+        return Err(ServiceError::Conflict("another run fanned this batch out".into()));
+    }
+    Ok((rows.len(), done))
+}
+
+/// A posted update as staff see it on the incident page: retracted ones too, with their edits.
+#[derive(Debug, Clone)]
+pub struct StaffUpdate {
+    pub update: PublicUpdate,
+    pub retracted_at: Option<NaiveDateTime>,
+    pub retract_reason: String,
+    pub edits: Vec<UpdateEdit>,
 }
 
 /// The status page section of the incident page (for those who may publish).
@@ -226,7 +549,8 @@ pub struct Panel {
     pub publication: Option<StatusIncident>,
     /// The state the incident puts its service in now (override or severity).
     pub state: ServiceState,
-    pub updates: Vec<PublicUpdate>,
+    /// Newest first.
+    pub updates: Vec<StaffUpdate>,
 }
 
 /// The panel for the incident page, inside its read: None for those who may not publish.
@@ -240,7 +564,23 @@ pub fn panel(
     }
     let publication = db::for_incident(conn, inc.id)?;
     let updates = match &publication {
-        Some(si) => db::updates_for(conn, &[si.id])?.into_iter().rev().map(PublicUpdate::from_row).collect(),
+        Some(si) => {
+            let rows = db::updates_for(conn, &[si.id], true)?;
+            let ids: Vec<i64> = rows.iter().map(|u| u.id).collect();
+            let mut edits: HashMap<i64, Vec<UpdateEdit>> = HashMap::new();
+            for e in db::edits_for(conn, &ids)? {
+                edits.entry(e.status_update_id).or_default().push(e);
+            }
+            rows.into_iter()
+                .rev()
+                .map(|u| StaffUpdate {
+                    retracted_at: u.retracted_at,
+                    retract_reason: u.retract_reason.clone(),
+                    edits: edits.remove(&u.id).unwrap_or_default(),
+                    update: PublicUpdate::from_row(u),
+                })
+                .collect()
+        }
         None => Vec::new(),
     };
     let st = incident_state(&inc.severity, publication.as_ref().and_then(|p| p.state_override.as_deref()));
@@ -360,12 +700,16 @@ pub fn unsubscribe(state: &AppState, token: &str) -> ServiceResult<bool> {
 
 // ---------- read models ----------
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublicUpdate {
     pub id: i64,
     pub phase: Phase,
     pub body: String,
     pub at: NaiveDateTime,
+    /// The state the service was in when the update was posted.
+    pub state: Option<ServiceState>,
+    /// When the text was last corrected.
+    pub edited_at: Option<NaiveDateTime>,
 }
 
 impl PublicUpdate {
@@ -373,14 +717,21 @@ impl PublicUpdate {
         PublicUpdate {
             id: u.id,
             phase: Phase::parse(&u.phase).unwrap_or(Phase::Investigating),
+            state: ServiceState::parse(&u.state),
             body: u.body,
             at: u.created_at,
+            edited_at: u.edited_at,
         }
+    }
+
+    /// The newest of posting and editing: the feed's `<updated>`.
+    pub fn changed_at(&self) -> NaiveDateTime {
+        self.edited_at.unwrap_or(self.at).max(self.at)
     }
 }
 
 /// An incident as the public sees it: the public title, its state, its service, its updates.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublicIncident {
     pub id: i64,
     pub title: String,
@@ -392,7 +743,7 @@ pub struct PublicIncident {
     pub updated_at: NaiveDateTime,
     /// When its last active span ended (None while active, or if it never was).
     pub ended_at: Option<NaiveDateTime>,
-    /// Newest first.
+    /// Newest first; retracted ones are not here.
     pub updates: Vec<PublicUpdate>,
 }
 
@@ -403,17 +754,28 @@ impl PublicIncident {
     }
 }
 
-#[derive(Debug, Clone)]
+/// One day of a service's history, in words as well as state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayStatus {
+    pub day: Day,
+    /// What made the day worse than operational: public incident titles and maintenance
+    /// notices, each once.
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceStatus {
     pub id: i64,
     pub name: String,
     pub state: ServiceState,
     /// Oldest first, `HISTORY_DAYS` of them, ending today (UTC).
-    pub days: Vec<Day>,
+    pub days: Vec<DayStatus>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Maintenance {
+    pub release_id: i64,
+    /// The release's public notice, or the generic text: never its title or notes.
     pub title: String,
     pub starts_at: NaiveDateTime,
     pub ends_at: NaiveDateTime,
@@ -421,7 +783,7 @@ pub struct Maintenance {
     pub in_progress: bool,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Overview {
     pub generated_at: NaiveDateTime,
     pub overall: ServiceState,
@@ -431,13 +793,16 @@ pub struct Overview {
     pub maintenance: Vec<Maintenance>,
 }
 
-/// Builds public incidents from their rows, with their updates and active spans: a fixed
-/// handful of queries however many rows.
+/// A public incident and what it put where: (span piece, service, state), from its state log.
+type Built = (PublicIncident, Vec<(Span, i64, ServiceState)>);
+
+/// Builds public incidents from their rows, with their updates, active spans and state log: a
+/// fixed handful of queries however many rows.
 fn build(
     conn: &mut DbConnection,
     rows: Vec<(StatusIncident, IncidentFacts)>,
     names: &HashMap<i64, String>,
-) -> ServiceResult<Vec<(PublicIncident, Vec<Span>, i64)>> {
+) -> ServiceResult<Vec<Built>> {
     let incident_ids: Vec<i64> = rows.iter().map(|(_, f)| f.id).collect();
     let status_ids: Vec<i64> = rows.iter().map(|(s, _)| s.id).collect();
     let mut changes: HashMap<i64, Vec<(NaiveDateTime, Change)>> = HashMap::new();
@@ -446,8 +811,12 @@ fn build(
         changes.entry(incident_id).or_default().push((at, Change::Open(open)));
     }
     let mut updates: HashMap<i64, Vec<StatusUpdate>> = HashMap::new();
-    for u in db::updates_for(conn, &status_ids)? {
+    for u in db::updates_for(conn, &status_ids, false)? {
         updates.entry(u.status_incident_id).or_default().push(u);
+    }
+    let mut logs: HashMap<i64, Vec<StateEntry>> = HashMap::new();
+    for e in db::states_for(conn, &status_ids)? {
+        logs.entry(e.status_incident_id).or_default().push(e);
     }
     let mut out = Vec::with_capacity(rows.len());
     for (si, facts) in rows {
@@ -464,10 +833,21 @@ fn build(
         let spans = active_spans(si.published_at, &ch);
         let active = spans.last().is_some_and(|s| s.to.is_none());
         let ended_at = if active { None } else { spans.last().and_then(|s| s.to) };
+        let now_state = incident_state(&facts.severity, si.state_override.as_deref());
+        let mut log: Vec<(NaiveDateTime, (i64, ServiceState))> = logs
+            .remove(&si.id)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|e| ServiceState::parse(&e.state).map(|st| (e.at, (e.service_id, st))))
+            .collect();
+        if log.is_empty() {
+            log.push((si.published_at, (facts.service_id, now_state)));
+        }
+        let pieces = split_by_log(&spans, &log).into_iter().map(|(span, (svc, st))| (span, svc, st)).collect();
         let public = PublicIncident {
             id: si.id,
             title: si.public_title.clone(),
-            state: incident_state(&facts.severity, si.state_override.as_deref()),
+            state: now_state,
             service: names.get(&facts.service_id).cloned().unwrap_or_default(),
             active,
             published_at: si.published_at,
@@ -475,50 +855,78 @@ fn build(
             ended_at,
             updates: ups.into_iter().rev().map(PublicUpdate::from_row).collect(),
         };
-        out.push((public, spans, facts.service_id));
+        out.push((public, pieces));
     }
     Ok(out)
 }
 
-/// Everything `/status` and `/status.json` show.
-pub fn overview(state: &AppState) -> ServiceResult<Overview> {
+/// Everything `/status`, `/status.json` and the feed show, computed at once; and until when it
+/// holds if nothing is written (the next window start or end, midnight, or `SNAPSHOT_SECONDS`).
+fn compute(state: &AppState) -> ServiceResult<(Overview, Vec<FeedEntry>, NaiveDateTime)> {
     let now = state.clock.now_naive();
     let today = now.date();
     let from = (today - Duration::days(i64::from(HISTORY_DAYS) - 1)).and_hms_opt(0, 0, 0).unwrap_or(now);
+    let mut valid_until = now + Duration::seconds(SNAPSHOT_SECONDS);
+    if let Some(midnight) = (today + Duration::days(1)).and_hms_opt(0, 0, 0) {
+        valid_until = valid_until.min(midnight);
+    }
     let mut conn = state.conn()?;
     let conn = &mut *conn;
     let all_services = services::all(conn)?;
     let names: HashMap<i64, String> = all_services.iter().map(|s| (s.id, s.name.clone())).collect();
     let rows = db::shown_since(conn, from, 500)?;
     let built = build(conn, rows, &names)?;
+    // What each stretch came from, for the days' text: index into `sources`.
+    let mut sources: Vec<String> = Vec::new();
     let mut stretches: HashMap<i64, Vec<Stretch>> = HashMap::new();
-    for (inc, spans, service_id) in &built {
-        for span in spans {
-            stretches.entry(*service_id).or_default().push(Stretch { span: *span, state: inc.state });
+    for (inc, pieces) in &built {
+        sources.push(inc.title.clone());
+        let source = Some(sources.len() - 1);
+        for (span, service_id, st) in pieces {
+            stretches.entry(*service_id).or_default().push(Stretch { span: *span, state: *st, source });
         }
     }
-    let mut maintenance: Vec<Maintenance> = Vec::new();
     let mut release_order: Vec<i64> = Vec::new();
     let mut by_release: HashMap<i64, Maintenance> = HashMap::new();
-    for (release_id, title, start, end, service_id) in db::windows_after(conn, from, 2000)? {
-        let Some(span) = window(Some(start), Some(end)) else { continue };
-        stretches.entry(service_id).or_default().push(Stretch { span, state: ServiceState::Maintenance });
+    let mut release_source: HashMap<i64, usize> = HashMap::new();
+    for w in db::windows_after(conn, from, 2000)? {
+        let status = ReleaseStatus::parse(&w.status).unwrap_or(ReleaseStatus::Planned);
+        let Some(span) = maintenance_span(status, w.start, w.end, w.rolled_back_at) else { continue };
+        let Some(end) = span.to else { continue };
+        let title = notice_text(&w.notice).to_string();
+        let source = *release_source.entry(w.release_id).or_insert_with(|| {
+            sources.push(title.clone());
+            sources.len() - 1
+        });
+        stretches.entry(w.service_id).or_default().push(Stretch {
+            span,
+            state: ServiceState::Maintenance,
+            source: Some(source),
+        });
         if end <= now {
             continue;
         }
-        let entry = by_release.entry(release_id).or_insert_with(|| {
-            release_order.push(release_id);
-            Maintenance { title, starts_at: start, ends_at: end, services: Vec::new(), in_progress: start <= now }
+        for boundary in [span.from, end] {
+            if boundary > now {
+                valid_until = valid_until.min(boundary);
+            }
+        }
+        let entry = by_release.entry(w.release_id).or_insert_with(|| {
+            release_order.push(w.release_id);
+            Maintenance {
+                release_id: w.release_id,
+                title,
+                starts_at: span.from,
+                ends_at: end,
+                services: Vec::new(),
+                in_progress: span.from <= now,
+            }
         });
-        if let Some(n) = names.get(&service_id) {
+        if let Some(n) = names.get(&w.service_id) {
             entry.services.push(n.clone());
         }
     }
-    for id in release_order {
-        if let Some(m) = by_release.remove(&id) {
-            maintenance.push(m);
-        }
-    }
+    let maintenance: Vec<Maintenance> = release_order.into_iter().filter_map(|id| by_release.remove(&id)).collect();
     let services: Vec<ServiceStatus> = all_services
         .iter()
         .filter(|s| s.active)
@@ -528,12 +936,18 @@ pub fn overview(state: &AppState) -> ServiceResult<Overview> {
                 id: s.id,
                 name: s.name.clone(),
                 state: state_at(st, now),
-                days: history(st, today, HISTORY_DAYS, now),
+                days: history(st, today, HISTORY_DAYS, now)
+                    .into_iter()
+                    .map(|day| DayStatus {
+                        notes: day.sources.iter().filter_map(|i| sources.get(*i).cloned()).collect(),
+                        day,
+                    })
+                    .collect(),
             }
         })
         .collect();
     let (active, mut past): (Vec<PublicIncident>, Vec<PublicIncident>) =
-        built.into_iter().map(|(i, _, _)| i).partition(|i| i.active);
+        built.into_iter().map(|(i, _)| i).partition(|i| i.active);
     past.sort_by_key(|i| std::cmp::Reverse(i.ended_at.unwrap_or(i.updated_at)));
     past.truncate(PAST_ON_PAGE);
     let overall = services
@@ -542,7 +956,46 @@ pub fn overview(state: &AppState) -> ServiceResult<Overview> {
         .chain(active.iter().map(|i| i.state))
         .max()
         .unwrap_or(ServiceState::Operational);
-    Ok(Overview { generated_at: now, overall, services, active, past, maintenance })
+    let feed = feed_entries(conn)?;
+    Ok((Overview { generated_at: now, overall, services, active, past, maintenance }, feed, valid_until))
+}
+
+/// What the public views show, computed once and shared until a write or `valid_until`.
+#[derive(Debug)]
+pub struct Snapshot {
+    pub overview: Overview,
+    pub feed: Vec<FeedEntry>,
+    /// A hash of everything shown except the time it was computed: the validators' base.
+    pub fingerprint: String,
+    /// Since when the page has looked like this (Last-Modified).
+    pub changed_at: NaiveDateTime,
+    /// The app-clock time until which it holds when nothing is written.
+    pub valid_until: NaiveDateTime,
+}
+
+/// The public views' data, from `AppState::cache` while it is fresh: any write committed
+/// through `AppState::tx` drops it, and it never outlives `SNAPSHOT_SECONDS` nor the next
+/// window start or end or midnight (UTC).
+pub fn snapshot(state: &AppState) -> ServiceResult<Arc<Snapshot>> {
+    let now = state.clock.now_naive();
+    state.cache.status_snapshot(now, |previous| {
+        let (overview, feed, valid_until) = compute(state)?;
+        let o = &overview;
+        let fingerprint = sha256_hex(&format!(
+            "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+            o.overall, o.services, o.active, o.past, o.maintenance, feed
+        ));
+        let changed_at = match previous {
+            Some(p) if p.fingerprint == fingerprint => p.changed_at,
+            _ => now,
+        };
+        Ok(Snapshot { overview, feed, fingerprint, changed_at, valid_until })
+    })
+}
+
+/// Everything `/status` and `/status.json` show (from the snapshot).
+pub fn overview(state: &AppState) -> ServiceResult<Overview> {
+    Ok(snapshot(state)?.overview.clone())
 }
 
 /// A page of every incident shown on the status page, newest first; the cursor for the next.
@@ -560,7 +1013,7 @@ pub fn incidents_page(
     let more = rows.len() as i64 > INCIDENTS_PAGE;
     rows.truncate(INCIDENTS_PAGE as usize);
     let next = if more { rows.last().map(|(s, _)| (s.published_at, s.id)) } else { None };
-    Ok((build(conn, rows, &names)?.into_iter().map(|(i, _, _)| i).collect(), next))
+    Ok((build(conn, rows, &names)?.into_iter().map(|(i, _)| i).collect(), next))
 }
 
 /// One incident shown on the status page.
@@ -569,21 +1022,72 @@ pub fn public_incident(state: &AppState, id: i64) -> ServiceResult<PublicInciden
     let conn = &mut *conn;
     let row = db::shown_one(conn, id)?.ok_or(ServiceError::NotFound)?;
     let names: HashMap<i64, String> = services::all(conn)?.into_iter().map(|s| (s.id, s.name)).collect();
-    build(conn, vec![row], &names)?.into_iter().next().map(|(i, _, _)| i).ok_or(ServiceError::NotFound)
+    build(conn, vec![row], &names)?.into_iter().next().map(|(i, _)| i).ok_or(ServiceError::NotFound)
 }
 
-/// One entry of the Atom feed: a public update and its incident's public title.
-#[derive(Debug, Clone)]
-pub struct FeedEntry {
-    pub incident_id: i64,
-    pub title: String,
-    pub update: PublicUpdate,
+/// One entry of the Atom feed: a public update with its incident's public title, or a
+/// maintenance announcement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeedEntry {
+    Update { incident_id: i64, title: String, update: PublicUpdate },
+    Maintenance(MaintenanceEntry),
 }
 
-pub fn feed(state: &AppState) -> ServiceResult<Vec<FeedEntry>> {
-    let mut conn = state.conn()?;
-    Ok(db::recent_updates(&mut conn, FEED_ENTRIES)?
+/// A maintenance announcement as the feed shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MaintenanceEntry {
+    pub id: i64,
+    pub news: MaintenanceNews,
+    pub notice: String,
+    pub services: String,
+    pub starts_at: NaiveDateTime,
+    pub ends_at: NaiveDateTime,
+    pub at: NaiveDateTime,
+}
+
+impl FeedEntry {
+    /// When the entry last changed (`<updated>`).
+    pub fn updated(&self) -> NaiveDateTime {
+        match self {
+            FeedEntry::Update { update, .. } => update.changed_at(),
+            FeedEntry::Maintenance(m) => m.at,
+        }
+    }
+}
+
+fn maintenance_entry(a: Announcement) -> MaintenanceEntry {
+    MaintenanceEntry {
+        id: a.id,
+        news: MaintenanceNews::parse(&a.kind).unwrap_or(MaintenanceNews::Scheduled),
+        notice: notice_text(&a.notice).to_string(),
+        services: a.services,
+        starts_at: a.starts_at,
+        ends_at: a.ends_at,
+        at: a.created_at,
+    }
+}
+
+/// The newest public updates and maintenance announcements together, newest first.
+fn feed_entries(conn: &mut DbConnection) -> ServiceResult<Vec<FeedEntry>> {
+    let mut entries: Vec<FeedEntry> = db::recent_updates(conn, FEED_ENTRIES)?
         .into_iter()
-        .map(|(u, si)| FeedEntry { incident_id: si.id, title: si.public_title, update: PublicUpdate::from_row(u) })
-        .collect())
+        .map(|(u, si)| FeedEntry::Update {
+            incident_id: si.id,
+            title: si.public_title,
+            update: PublicUpdate::from_row(u),
+        })
+        .chain(
+            db::recent_announcements(conn, FEED_ENTRIES)?
+                .into_iter()
+                .map(|a| FeedEntry::Maintenance(maintenance_entry(a))),
+        )
+        .collect();
+    entries.sort_by_key(|e| std::cmp::Reverse(e.updated()));
+    entries.truncate(FEED_ENTRIES as usize);
+    Ok(entries)
+}
+
+/// The feed's entries (from the snapshot).
+pub fn feed(state: &AppState) -> ServiceResult<Vec<FeedEntry>> {
+    Ok(snapshot(state)?.feed.clone())
 }

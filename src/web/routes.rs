@@ -177,6 +177,13 @@ pub fn define(r: &mut impl RouteSink) {
     r.add(post(), "/incidents/{key}/status-page", Signed(Action::PublishStatus), status_page::publication);
     r.add(post(), "/incidents/{key}/status-page/state", Signed(Action::PublishStatus), status_page::set_state);
     r.add(post(), "/incidents/{key}/status-updates", Signed(Action::PublishStatus), status_page::post_update);
+    r.add(post(), "/incidents/{key}/status-updates/{id}", Signed(Action::PublishStatus), status_page::edit_update);
+    r.add(
+        post(),
+        "/incidents/{key}/status-updates/{id}/retract",
+        Signed(Action::PublishStatus),
+        status_page::retract_update,
+    );
     // The help center: reading is public (the policy decides per article); writing is gated.
     r.add(get(), "/help", Public, help::home);
     r.add(get(), "/help/search", Public, help::search);

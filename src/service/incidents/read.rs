@@ -694,6 +694,10 @@ pub fn describe_event(e: &IncidentEvent) -> String {
             crate::domain::status_page::Phase::parse(&e.field).map(|p| p.label()).unwrap_or("Update"),
             e.new_value
         ),
+        "status_update_edited" => format!("Corrected a status page update: “{}” → “{}”", e.old_value, e.new_value),
+        "status_update_retracted" => {
+            format!("Retracted a status page update (“{}”): {}", e.old_value, e.new_value)
+        }
         other => other.replace('_', " "),
     }
 }

@@ -247,6 +247,10 @@ pub fn update_fields(
         }
         // A severity change re-targets the clocks from the incident's start.
         crate::service::sla::refresh(state, conn, inc.id)?;
+        if changes.severity.is_some() || changes.service_id.is_some() {
+            // The status page's state log: from now on, not retroactively.
+            crate::service::status_page::incident_changed(conn, &inc, now)?;
+        }
         Ok(inc)
     })
 }

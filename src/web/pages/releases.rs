@@ -26,6 +26,7 @@ fn input_of(f: &[(String, String)]) -> ReleaseInput {
         rollback_plan: one(f, "rollback_plan"),
         monitor_hours: one(f, "monitor_hours"),
         services: f.iter().filter(|(n, _)| n == "services").map(|(_, v)| v.clone()).collect(),
+        maintenance_notice: one(f, "maintenance_notice"),
     }
 }
 
@@ -213,6 +214,7 @@ fn show_page(
         rollback_plan: r.rollback_plan.clone(),
         monitor_hours: r.monitor_hours.to_string(),
         services: p.services.iter().map(|(id, _)| id.to_string()).collect(),
+        maintenance_notice: r.maintenance_notice.clone(),
     });
     ShowPage {
         status: status.label(),

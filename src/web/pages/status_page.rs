@@ -1,21 +1,25 @@
 //! The public status page (`/status`, its incident pages, `/status.json`, the Atom feed, the
 //! mail subscription with double opt-in) and the staff forms on the incident page that publish
-//! to it.
+//! to it. `/status`, `/status.json` and the feed come from the shared snapshot
+//! (`status_page::snapshot`) and answer conditional requests: a weak ETag of what they show
+//! (and, for the page, of the visitor's form token), Last-Modified since when it looks so, 304.
 
 use super::SelectOption;
 use super::incidents::{Kept, id_of, show_page};
+use crate::crypto::sha256_hex;
 use crate::domain::incident::key;
-use crate::domain::status_page::{Phase, ServiceState};
+use crate::domain::status_page::{MaintenanceNews, Phase, ServiceState};
 use crate::error::AppError;
-use crate::service::status_page::{self as sp, Overview, PublicIncident, PublicUpdate};
+use crate::service::status_page::{self as sp, FeedEntry, Overview, PublicIncident, PublicUpdate, Snapshot};
 use crate::service::{AppState, FieldErrors, ServiceError, ServiceResult};
 use crate::web::ctx::{CurrentUser, Meta, PageCtx, invalid, page, redirect};
 use crate::web::{blocking, run};
-use actix_web::http::header;
-use actix_web::{HttpResponse, web};
+use actix_web::http::header::{self, HttpDate};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// How long browsers may keep the public pages: short, so an outage shows within half a minute.
 const PAGE_CACHE: &str = "private, max-age=30";
@@ -31,6 +35,53 @@ fn cached(mut r: HttpResponse, value: &'static str) -> HttpResponse {
     r
 }
 
+// ---------- conditional requests ----------
+
+/// The validators of one representation of the snapshot.
+struct Validators {
+    etag: String,
+    last_modified: SystemTime,
+}
+
+fn validators(snap: &Snapshot, variant: &str) -> Validators {
+    let tag = &sha256_hex(&format!("{}|{variant}", snap.fingerprint))[..32];
+    let secs = u64::try_from(snap.changed_at.and_utc().timestamp()).unwrap_or(0);
+    Validators { etag: format!("W/\"{tag}\""), last_modified: UNIX_EPOCH + Duration::from_secs(secs) }
+}
+
+/// Whether the client's copy is current: If-None-Match (weak comparison) when sent, else
+/// If-Modified-Since.
+fn not_modified(req: &HttpRequest, v: &Validators) -> bool {
+    let headers = req.headers();
+    match headers.get(header::IF_NONE_MATCH).and_then(|h| h.to_str().ok()) {
+        Some(list) => {
+            let mine = v.etag.trim_start_matches("W/");
+            list.split(',').map(str::trim).any(|t| t == "*" || t.trim_start_matches("W/") == mine)
+        }
+        None => headers
+            .get(header::IF_MODIFIED_SINCE)
+            .and_then(|h| h.to_str().ok())
+            .and_then(|h| h.parse::<HttpDate>().ok())
+            .is_some_and(|since| v.last_modified <= SystemTime::from(since)),
+    }
+}
+
+/// The answer with its validators, or 304 when the client has it.
+fn conditional(
+    req: &HttpRequest,
+    v: &Validators,
+    cache: &'static str,
+    content_type: &str,
+    body: impl FnOnce() -> Result<String, AppError>,
+) -> Result<HttpResponse, AppError> {
+    let fresh = not_modified(req, v);
+    let mut b = if fresh { HttpResponse::NotModified() } else { HttpResponse::Ok() };
+    b.insert_header((header::CACHE_CONTROL, cache))
+        .insert_header((header::ETAG, v.etag.clone()))
+        .insert_header((header::LAST_MODIFIED, HttpDate::from(v.last_modified)));
+    if fresh { Ok(b.finish()) } else { Ok(b.content_type(content_type.to_string()).body(body()?)) }
+}
+
 // ---------- the public page ----------
 
 pub struct UpdateView {
@@ -39,6 +90,10 @@ pub struct UpdateView {
     pub phase_code: &'static str,
     pub at: String,
     pub body: String,
+    /// The state the service was in when the update was posted.
+    pub state: &'static str,
+    pub state_code: &'static str,
+    pub edited: Option<String>,
 }
 
 pub struct IncidentView {
@@ -54,12 +109,16 @@ pub struct IncidentView {
 }
 
 fn update_view(ctx: &PageCtx, u: &PublicUpdate) -> UpdateView {
+    let st = u.state.filter(|_| u.phase != Phase::Resolved);
     UpdateView {
         id: u.id,
         phase: u.phase.label(),
         phase_code: u.phase.as_str(),
         at: ctx.time(&u.at),
         body: u.body.clone(),
+        state: st.map(ServiceState::label).unwrap_or(""),
+        state_code: st.map(ServiceState::as_str).unwrap_or(""),
+        edited: u.edited_at.as_ref().map(|t| ctx.time(t)),
     }
 }
 
@@ -81,6 +140,8 @@ pub struct DayView {
     pub date: String,
     pub state: &'static str,
     pub state_code: &'static str,
+    /// The day in words: date, worst state, and what caused it.
+    pub text: String,
 }
 
 pub struct ServiceView {
@@ -90,12 +151,14 @@ pub struct ServiceView {
     pub days: Vec<DayView>,
     /// The 90 days in words, e.g. "88 days operational, 2 days with a major outage".
     pub summary: String,
+    /// The days that were not fully operational, in words, oldest first.
+    pub bad_days: Vec<String>,
 }
 
-fn summary(days: &[crate::domain::status_page::Day]) -> String {
+fn summary(days: &[sp::DayStatus]) -> String {
     let mut parts = Vec::new();
     for s in ServiceState::ALL {
-        let n = days.iter().filter(|d| d.state == s).count();
+        let n = days.iter().filter(|d| d.day.state == s).count();
         if n > 0 {
             let what = match s {
                 ServiceState::Operational => "operational".to_string(),
@@ -107,11 +170,26 @@ fn summary(days: &[crate::domain::status_page::Day]) -> String {
     parts.join(", ")
 }
 
+fn day_text(d: &sp::DayStatus) -> String {
+    let mut t = format!("{}: {}", d.day.date, d.day.state.label());
+    if !d.notes.is_empty() {
+        t.push_str(" — ");
+        t.push_str(&d.notes.join("; "));
+    }
+    t
+}
+
 pub struct MaintenanceView {
+    pub id: i64,
     pub title: String,
     pub window: String,
     pub services: String,
     pub in_progress: bool,
+}
+
+pub struct LegendView {
+    pub label: &'static str,
+    pub code: &'static str,
 }
 
 #[derive(Template)]
@@ -124,6 +202,7 @@ struct StatusPage {
     active: Vec<IncidentView>,
     past: Vec<IncidentView>,
     maintenance: Vec<MaintenanceView>,
+    legend: Vec<LegendView>,
     updated: String,
     days: u32,
 }
@@ -142,9 +221,15 @@ fn status_page(ctx: PageCtx, o: &Overview) -> StatusPage {
                 days: s
                     .days
                     .iter()
-                    .map(|d| DayView { date: d.date.to_string(), state: d.state.label(), state_code: d.state.as_str() })
+                    .map(|d| DayView {
+                        date: d.day.date.to_string(),
+                        state: d.day.state.label(),
+                        state_code: d.day.state.as_str(),
+                        text: day_text(d),
+                    })
                     .collect(),
                 summary: summary(&s.days),
+                bad_days: s.days.iter().filter(|d| d.day.state != ServiceState::Operational).map(day_text).collect(),
             })
             .collect(),
         active: o.active.iter().map(|i| incident_view(&ctx, i)).collect(),
@@ -153,21 +238,29 @@ fn status_page(ctx: PageCtx, o: &Overview) -> StatusPage {
             .maintenance
             .iter()
             .map(|m| MaintenanceView {
+                id: m.release_id,
                 title: m.title.clone(),
                 window: format!("{} – {}", ctx.time(&m.starts_at), ctx.time(&m.ends_at)),
                 services: m.services.join(", "),
                 in_progress: m.in_progress,
             })
             .collect(),
+        legend: ServiceState::ALL.iter().map(|s| LegendView { label: s.label(), code: s.as_str() }).collect(),
         updated: ctx.time(&o.generated_at),
         days: sp::HISTORY_DAYS,
         ctx,
     }
 }
 
-pub async fn show(state: web::Data<AppState>, ctx: PageCtx) -> Result<HttpResponse, AppError> {
-    let o = run(move || sp::overview(&state)).await?;
-    Ok(cached(page(&status_page(ctx, &o))?, PAGE_CACHE))
+pub async fn show(req: HttpRequest, state: web::Data<AppState>, ctx: PageCtx) -> Result<HttpResponse, AppError> {
+    let snap = run(move || sp::snapshot(&state)).await?;
+    if ctx.user.is_some() || ctx.flash.is_some() {
+        // Signed-in pages are the user's own (no-store); a flash message shows once.
+        return Ok(cached(page(&status_page(ctx, &snap.overview))?, PAGE_CACHE));
+    }
+    // The page holds the visitor's form token: a copy with another token is not theirs.
+    let v = validators(&snap, &format!("html|{}", ctx.csrf));
+    conditional(&req, &v, PAGE_CACHE, "text/html; charset=utf-8", || Ok(status_page(ctx, &snap.overview).render()?))
 }
 
 #[derive(Template)]
@@ -265,8 +358,11 @@ struct JsonIncident {
 struct JsonUpdate {
     id: i64,
     phase: &'static str,
+    /// The state the service was in when the update was posted.
+    state: Option<&'static str>,
     body: String,
     created_at: String,
+    edited_at: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -278,11 +374,7 @@ struct JsonMaintenance {
     in_progress: bool,
 }
 
-/// Current state per service, the open public incidents with their updates, and upcoming or
-/// running maintenance. Field names are stable; states and phases use their `as_str` names.
-pub async fn json(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let base = state.config.base().to_string();
-    let o = run(move || sp::overview(&state)).await?;
+fn json_body(base: &str, o: &Overview) -> Result<String, AppError> {
     let body = JsonStatus {
         generated_at: rfc3339(&o.generated_at),
         status: JsonOverall { state: o.overall.as_str(), description: o.overall.headline() },
@@ -309,8 +401,10 @@ pub async fn json(state: web::Data<AppState>) -> Result<HttpResponse, AppError> 
                     .map(|u| JsonUpdate {
                         id: u.id,
                         phase: u.phase.as_str(),
+                        state: u.state.map(ServiceState::as_str),
                         body: u.body.clone(),
                         created_at: rfc3339(&u.at),
+                        edited_at: u.edited_at.as_ref().map(rfc3339),
                     })
                     .collect(),
             })
@@ -327,14 +421,22 @@ pub async fn json(state: web::Data<AppState>) -> Result<HttpResponse, AppError> 
             })
             .collect(),
     };
-    let text = serde_json::to_string(&body).map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(cached(HttpResponse::Ok().content_type("application/json").body(text), FEED_CACHE))
+    serde_json::to_string(&body).map_err(|e| AppError::Internal(e.to_string()))
+}
+
+/// Current state per service, the open public incidents with their updates, and upcoming or
+/// running maintenance. Field names are stable; states and phases use their `as_str` names.
+pub async fn json(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let base = state.config.base().to_string();
+    let snap = run(move || sp::snapshot(&state)).await?;
+    conditional(&req, &validators(&snap, "json"), FEED_CACHE, "application/json", || json_body(&base, &snap.overview))
 }
 
 pub struct FeedEntryView {
     pub id: String,
     pub title: String,
     pub link: String,
+    pub published: String,
     pub updated: String,
     pub body: String,
 }
@@ -347,31 +449,57 @@ struct Feed {
     entries: Vec<FeedEntryView>,
 }
 
-/// Atom 1.0: one entry per public update, newest first.
-pub async fn feed(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+fn utc(t: &NaiveDateTime) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+fn feed_entry(base: &str, e: &FeedEntry) -> FeedEntryView {
+    match e {
+        FeedEntry::Update { incident_id, title, update } => {
+            let link = format!("{base}/status/incidents/{incident_id}");
+            FeedEntryView {
+                id: format!("{link}#update-{}", update.id),
+                title: format!("{title}: {}", update.phase.label()),
+                published: rfc3339(&update.at),
+                updated: rfc3339(&update.changed_at()),
+                body: update.body.clone(),
+                link,
+            }
+        }
+        FeedEntry::Maintenance(m) => {
+            let when = format!("{} – {}", utc(&m.starts_at), utc(&m.ends_at));
+            let body = if m.news == MaintenanceNews::Cancelled {
+                format!("Cancelled; it was planned for {when}. {}", m.notice)
+            } else {
+                format!("{when}. {}", m.notice)
+            };
+            FeedEntryView {
+                id: format!("{base}/status#announcement-{}", m.id),
+                title: format!("{}: {}", m.news.label(), m.services),
+                published: rfc3339(&m.at),
+                updated: rfc3339(&m.at),
+                body,
+                link: format!("{base}/status"),
+            }
+        }
+    }
+}
+
+/// Atom 1.0: one entry per public update and per maintenance announcement, newest first.
+pub async fn feed(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let base = state.config.base().to_string();
     let st = state.clone();
-    let entries = run(move || sp::feed(&st)).await?;
-    let updated = entries.first().map(|e| e.update.at).unwrap_or_else(|| state.clock.now_naive());
-    let tpl = Feed {
-        updated: rfc3339(&updated),
-        entries: entries
-            .iter()
-            .map(|e| {
-                let link = format!("{base}/status/incidents/{}", e.incident_id);
-                FeedEntryView {
-                    id: format!("{link}#update-{}", e.update.id),
-                    title: format!("{}: {}", e.title, e.update.phase.label()),
-                    updated: rfc3339(&e.update.at),
-                    body: e.update.body.clone(),
-                    link,
-                }
-            })
-            .collect(),
-        base,
-    };
-    let text = tpl.render()?;
-    Ok(cached(HttpResponse::Ok().content_type("application/atom+xml; charset=utf-8").body(text), FEED_CACHE))
+    let snap = run(move || sp::snapshot(&st)).await?;
+    let v = validators(&snap, "atom");
+    conditional(&req, &v, FEED_CACHE, "application/atom+xml; charset=utf-8", || {
+        let updated = snap.feed.first().map(FeedEntry::updated).unwrap_or(snap.changed_at);
+        let tpl = Feed {
+            updated: rfc3339(&updated),
+            entries: snap.feed.iter().map(|e| feed_entry(&base, e)).collect(),
+            base,
+        };
+        Ok(tpl.render()?)
+    })
 }
 
 // ---------- subscription ----------
@@ -529,6 +657,24 @@ pub struct StatusKept {
     pub phase: String,
     pub update_body: String,
     pub state: Option<String>,
+    /// The update being edited and the text typed for it.
+    pub edit: Option<(i64, String)>,
+    /// The update being retracted and the reason typed.
+    pub retract: Option<(i64, String)>,
+}
+
+/// A posted update as staff see it, with its edit and retract forms.
+pub struct StaffUpdateView {
+    pub u: UpdateView,
+    pub retracted: Option<String>,
+    pub retract_reason: String,
+    /// "Edited by … at …": each edit's time, newest last.
+    pub edits: Vec<String>,
+    /// The text in the edit form (what was typed, after an error).
+    pub edit_body: String,
+    pub kept_reason: String,
+    /// This update's form came back with errors: open it.
+    pub open: bool,
 }
 
 /// The status page section of the incident page.
@@ -541,7 +687,7 @@ pub struct IncidentSection {
     pub phases: Vec<SelectOption>,
     pub update_body: String,
     pub link: Option<String>,
-    pub updates: Vec<UpdateView>,
+    pub updates: Vec<StaffUpdateView>,
 }
 
 pub fn incident_section(ctx: &PageCtx, panel: Option<&sp::Panel>, kept: &StatusKept) -> Option<IncidentSection> {
@@ -551,7 +697,7 @@ pub fn incident_section(ctx: &PageCtx, panel: Option<&sp::Panel>, kept: &StatusK
     let mut states = vec![(String::new(), "From the severity".to_string())];
     states.extend(ServiceState::OVERRIDES.iter().map(|s| (s.as_str().to_string(), s.label().to_string())));
     let phase = if kept.phase.is_empty() {
-        match panel.updates.first().map(|u| u.phase) {
+        match panel.updates.iter().find(|u| u.retracted_at.is_none()).map(|u| u.update.phase) {
             Some(Phase::Investigating) => Phase::Identified,
             Some(Phase::Identified) => Phase::Monitoring,
             Some(Phase::Monitoring) | Some(Phase::Resolved) => Phase::Resolved,
@@ -571,7 +717,23 @@ pub fn incident_section(ctx: &PageCtx, panel: Option<&sp::Panel>, kept: &StatusK
         phases: SelectOption::list(Phase::ALL.iter().map(|p| (p.as_str(), p.label())), &phase),
         update_body: kept.update_body.clone(),
         link: pub_.filter(|p| p.shown).map(|p| format!("/status/incidents/{}", p.id)),
-        updates: panel.updates.iter().map(|u| update_view(ctx, u)).collect(),
+        updates: panel
+            .updates
+            .iter()
+            .map(|u| {
+                let edit = kept.edit.as_ref().filter(|(id, _)| *id == u.update.id);
+                let retract = kept.retract.as_ref().filter(|(id, _)| *id == u.update.id);
+                StaffUpdateView {
+                    u: update_view(ctx, &u.update),
+                    retracted: u.retracted_at.as_ref().map(|t| ctx.time(t)),
+                    retract_reason: u.retract_reason.clone(),
+                    edits: u.edits.iter().map(|e| ctx.time(&e.at)).collect(),
+                    edit_body: edit.map(|(_, b)| b.clone()).unwrap_or_else(|| u.update.body.clone()),
+                    kept_reason: retract.map(|(_, r)| r.clone()).unwrap_or_default(),
+                    open: edit.is_some() || retract.is_some(),
+                }
+            })
+            .collect(),
     })
 }
 
@@ -667,4 +829,53 @@ pub async fn post_update(
     let r = blocking(move || sp::post_update(&st, &meta, &user, id, &f.phase, &f.update_body)).await?;
     let kept = StatusKept { phase: form.phase, update_body: form.update_body, ..Default::default() };
     finish(&state, ctx, &cu, id, r, "Update posted on the status page.", kept).await
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct EditUpdateForm {
+    #[serde(default)]
+    pub edit_body: String,
+}
+
+/// `POST /incidents/{key}/status-updates/{id}`: corrects a posted update's text.
+pub async fn edit_update(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    cu: CurrentUser,
+    Meta(meta): Meta,
+    path: web::Path<(String, i64)>,
+    form: web::Form<EditUpdateForm>,
+) -> Result<HttpResponse, AppError> {
+    let (key_text, update_id) = path.into_inner();
+    let id = id_of(&key_text)?;
+    let body = form.into_inner().edit_body;
+    let (st, user, b) = (state.clone(), cu.user.clone(), body.clone());
+    let r = blocking(move || sp::edit_update(&st, &meta, &user, id, update_id, &b)).await?;
+    let kept = StatusKept { edit: Some((update_id, body)), ..Default::default() };
+    finish(&state, ctx, &cu, id, r, "The update was corrected on the status page.", kept).await
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RetractForm {
+    #[serde(default)]
+    pub retract_reason: String,
+}
+
+/// `POST /incidents/{key}/status-updates/{id}/retract`: takes a posted update off the public
+/// views.
+pub async fn retract_update(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    cu: CurrentUser,
+    Meta(meta): Meta,
+    path: web::Path<(String, i64)>,
+    form: web::Form<RetractForm>,
+) -> Result<HttpResponse, AppError> {
+    let (key_text, update_id) = path.into_inner();
+    let id = id_of(&key_text)?;
+    let reason = form.into_inner().retract_reason;
+    let (st, user, why) = (state.clone(), cu.user.clone(), reason.clone());
+    let r = blocking(move || sp::retract_update(&st, &meta, &user, id, update_id, &why)).await?;
+    let kept = StatusKept { retract: Some((update_id, reason)), ..Default::default() };
+    finish(&state, ctx, &cu, id, r, "The update was retracted from the status page.", kept).await
 }

@@ -1,0 +1,11 @@
+DROP TABLE status_mailings;
+DROP TABLE status_announcements;
+DROP TABLE status_update_edits;
+ALTER TABLE status_updates DROP COLUMN retract_reason;
+ALTER TABLE status_updates DROP COLUMN retracted_by;
+ALTER TABLE status_updates DROP COLUMN retracted_at;
+ALTER TABLE status_updates DROP COLUMN edited_at;
+ALTER TABLE status_updates DROP COLUMN event_id;
+ALTER TABLE status_updates DROP COLUMN state;
+DROP TABLE status_states;
+ALTER TABLE releases DROP COLUMN maintenance_notice;
