@@ -153,7 +153,7 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for ConnectionSetup 
     fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
         if let DbConnection::Sqlite(c) = conn {
             c.batch_execute(
-                "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
+                "PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; \
                  PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; \
                  PRAGMA cache_size = -32768; PRAGMA mmap_size = 1073741824;",
             )
@@ -181,7 +181,13 @@ impl Database {
             std::fs::create_dir_all(parent)
                 .map_err(|e| DbError::Connection(format!("cannot create {}: {e}", parent.display())))?;
         }
-        drop(connect_once(backend, &driver_url)?);
+        let mut first = connect_once(backend, &driver_url)?;
+        if let DbConnection::Sqlite(c) = &mut first {
+            // The journal mode is a property of the file and switching it takes an exclusive
+            // lock: set it once here, before the pool opens its connections side by side.
+            c.batch_execute("PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL;")?;
+        }
+        drop(first);
         let manager = Manager { backend, url: driver_url };
         let pool = Pool::builder()
             .max_size(max_size)
@@ -230,6 +236,36 @@ pub fn analyze(conn: &mut DbConnection) -> DbResult<()> {
     }
     conn.batch_execute("ANALYZE")?;
     Ok(())
+}
+
+/// Runs `f` in a transaction that may write. On SQLite it starts as `BEGIN IMMEDIATE`: a
+/// deferred transaction that reads first and writes later is refused at once (SQLITE_BUSY,
+/// the busy timeout never applies) when another writer holds the lock, while an immediate
+/// one queues behind the busy timeout. PostgreSQL keeps its normal transaction. Nested
+/// `Connection::transaction` calls inside `f` become savepoints as usual.
+pub fn write_transaction<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let DbConnection::Sqlite(inner) = conn else {
+        return conn.transaction(f);
+    };
+    AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
+    // From here the connection's own manager sees the open transaction (it delegates to the
+    // SQLite one), so it commits or rolls back exactly as `Connection::transaction` would.
+    type Tm = <DbConnection as Connection>::TransactionManager;
+    match f(conn) {
+        Ok(value) => {
+            Tm::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(user_error) => match Tm::rollback_transaction(conn) {
+            Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(user_error),
+            Err(rollback_error) => Err(rollback_error.into()),
+        },
+    }
 }
 
 /// `<column> IN (…)` with the ids as one JSON parameter. The statement has one shape whatever

@@ -62,7 +62,7 @@ pub fn claim_until(now: NaiveDateTime) -> NaiveDateTime {
 /// ones whose claim expired. Returns the claimed rows; their `next_attempt_at` is the claim's
 /// end, which `renew_claims` takes as proof that the claim is still this run's.
 pub fn claim_due(conn: &mut DbConnection, now: NaiveDateTime, limit: i64) -> DbResult<Vec<OutboxMessage>> {
-    conn.transaction(|conn| {
+    super::write_transaction(conn, |conn| {
         let due = outbox::table
             .filter(outbox::status.eq_any(["queued", "sending"]))
             .filter(outbox::next_attempt_at.le(now))

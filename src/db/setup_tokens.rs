@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 /// Replaces any unused setup token with a new one: only the link printed last works.
 pub fn replace(conn: &mut DbConnection, token_hash: &str, now: NaiveDateTime) -> DbResult<()> {
-    conn.transaction(|conn| {
+    super::write_transaction(conn, |conn| {
         diesel::delete(setup_tokens::table.filter(setup_tokens::used_at.is_null())).execute(conn)?;
         diesel::insert_into(setup_tokens::table)
             .values((setup_tokens::token_hash.eq(token_hash), setup_tokens::created_at.eq(now)))

@@ -136,10 +136,11 @@ impl AppState {
         Ok(self.db.get()?)
     }
 
-    /// Runs `f` in one transaction.
+    /// Runs `f` in one transaction that may write (a writer from its first statement on
+    /// SQLite, so concurrent writers queue instead of failing). Read-only pages use `conn`.
     pub fn tx<T>(&self, f: impl FnOnce(&mut DbConnection) -> ServiceResult<T>) -> ServiceResult<T> {
         let mut conn = self.conn()?;
-        let out = diesel::Connection::transaction(&mut *conn, f);
+        let out = crate::db::write_transaction(&mut *conn, f);
         if out.is_ok() {
             self.cache.invalidate();
         }

@@ -194,7 +194,7 @@ async fn note(b: &Browser, key: &str, body: &str) -> Page {
 }
 
 /// The triage form's values on `page`, with `changes` applied.
-fn triage_values(page: &Page, changes: &[(&str, &str)]) -> Vec<(String, String)> {
+pub(crate) fn triage_values(page: &Page, changes: &[(&str, &str)]) -> Vec<(String, String)> {
     let mut values: Vec<(String, String)> = Vec::new();
     values.push(("csrf_token".into(), page.csrf()));
     values.push(("version".into(), form_value(&page.body, "version").expect("version on the page")));
@@ -213,7 +213,7 @@ fn triage_values(page: &Page, changes: &[(&str, &str)]) -> Vec<(String, String)>
     values
 }
 
-async fn post_values(b: &Browser, path: &str, values: &[(String, String)]) -> Page {
+pub(crate) async fn post_values(b: &Browser, path: &str, values: &[(String, String)]) -> Page {
     let refs: Vec<(&str, &str)> = values.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     b.post_raw(path, &refs).await
 }

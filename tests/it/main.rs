@@ -8,6 +8,7 @@ mod admin;
 mod auth;
 mod bugs;
 mod cli;
+mod concurrency;
 mod escalation;
 mod help;
 mod help_fixes;

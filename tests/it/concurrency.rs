@@ -1,0 +1,77 @@
+//! Many writers at once: on SQLite they queue behind the busy timeout instead of failing.
+
+use crate::both;
+use crate::incidents::{incident, post_values, quick, reply, service, triage_values};
+use crate::support::*;
+
+both!(concurrent_writers_all_succeed, |app| {
+    let admin = app.signed_in("admin").await;
+    let svc = service(&admin, "Payments API").await;
+    let mut writers = Vec::new();
+    for i in 0..8 {
+        writers.push(login_writer(&app, i).await);
+    }
+    let key = quick(&writers[0], &svc, "Checkout slow").await;
+    let mut tasks = Vec::new();
+    for (i, b) in writers.iter().enumerate() {
+        let (b, key, svc) = (b.clone(), key.clone(), svc.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut statuses = Vec::new();
+            for n in 0..5 {
+                // A reply on the shared incident and a new incident of one's own, interleaved.
+                statuses.push(reply(&b, &key, &format!("writer {i} update {n}")).await.status);
+                let r = b
+                    .post_raw(
+                        "/incidents",
+                        &[
+                            ("csrf_token", &b.get("/incidents/new").await.csrf()),
+                            ("title", &format!("Writer {i} incident {n}")),
+                            ("description", ""),
+                            ("service_id", &svc),
+                            ("impact", "medium"),
+                            ("urgency", "medium"),
+                        ],
+                    )
+                    .await;
+                statuses.push(r.status);
+            }
+            statuses
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.expect("writer task"));
+    }
+    assert_eq!(all.len(), 80);
+    assert!(all.iter().all(|s| *s == 303), "every write succeeded: {all:?}");
+    let page = incident(&writers[0], &key).await;
+    for i in 0..8 {
+        assert!(page.contains(&format!("writer {i} update 4")), "writer {i}'s last reply is on the page");
+    }
+});
+
+both!(edit_races_give_one_conflict_each, |app| {
+    let admin = app.signed_in("admin").await;
+    let svc = service(&admin, "Payments API").await;
+    let first = app.signed_in("support").await;
+    let second = app.signed_in("devops").await;
+    let key = quick(&first, &svc, "Checkout slow").await;
+    let path = format!("/incidents/{key}/fields");
+    for round in 0..50 {
+        let (a, b) = (incident(&first, &key).await, incident(&second, &key).await);
+        let mine = triage_values(&a, &[("title", &format!("Round {round} by support"))]);
+        let theirs = triage_values(&b, &[("title", &format!("Round {round} by devops"))]);
+        let (x, y) = tokio::join!(post_values(&first, &path, &mine), post_values(&second, &path, &theirs));
+        let mut got = [x.status, y.status];
+        got.sort();
+        assert_eq!(got, [303, 409], "round {round}: one save wins, the other gets the conflict page");
+    }
+});
+
+async fn login_writer(app: &TestApp, i: usize) -> Browser {
+    let email = format!("writer{i}@example.test");
+    app.user("support", &email).await;
+    let b = app.browser();
+    assert_eq!(b.login(&email, PASSWORD).await.status, 303);
+    b
+}
