@@ -446,7 +446,7 @@ pub fn load(state: &AppState, opts: &DemoOptions) -> anyhow::Result<DemoReport> 
             })
             .collect();
         let mut conn = state.db.get()?;
-        crate::db::write_transaction::<_, anyhow::Error, _>(&mut *conn, |conn| {
+        crate::db::write_transaction::<_, anyhow::Error, _>(&mut conn, |conn| {
             let rows: Vec<IncidentRow> = drafts.iter().map(|d| d.row.clone()).collect();
             let ids = bulk::incidents(conn, &rows)?;
             let mut comment_rows = Vec::new();

@@ -140,7 +140,7 @@ impl AppState {
     /// SQLite, so concurrent writers queue instead of failing). Read-only pages use `conn`.
     pub fn tx<T>(&self, f: impl FnOnce(&mut DbConnection) -> ServiceResult<T>) -> ServiceResult<T> {
         let mut conn = self.conn()?;
-        let out = crate::db::write_transaction(&mut *conn, f);
+        let out = crate::db::write_transaction(&mut conn, f);
         if out.is_ok() {
             self.cache.invalidate();
         }
