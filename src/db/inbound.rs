@@ -1,7 +1,7 @@
 //! Inbound mail: one row per Message-ID, so the same message delivered twice is taken once.
 
 use super::models::InboundMessage;
-use super::schema::{inbound_messages, outbox};
+use super::schema::{comments, inbound_messages, outbox};
 use super::{DbConnection, DbResult};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -125,34 +125,34 @@ pub fn settle(
     Ok(())
 }
 
-/// The incident an earlier inbound message (by Message-ID) was filed under.
-pub fn incident_for(conn: &mut DbConnection, message_ids: &[String]) -> DbResult<Option<i64>> {
+/// Earlier inbound messages among `message_ids` that were filed: (Message-ID, incident, whether
+/// the comment they became is internal; None when they became the incident itself). The caller
+/// bounds the list.
+pub fn filed_among(conn: &mut DbConnection, message_ids: &[String]) -> DbResult<Vec<(String, i64, Option<bool>)>> {
     if message_ids.is_empty() {
-        return Ok(None);
+        return Ok(Vec::new());
     }
-    Ok(inbound_messages::table
+    let rows: Vec<(String, Option<i64>, Option<bool>)> = inbound_messages::table
+        .left_join(comments::table.on(comments::id.nullable().eq(inbound_messages::comment_id)))
         .filter(inbound_messages::message_id.eq_any(message_ids))
         .filter(inbound_messages::incident_id.is_not_null())
-        .select(inbound_messages::incident_id)
-        .order(inbound_messages::id.desc())
-        .first::<Option<i64>>(conn)
-        .optional()?
-        .flatten())
+        .select((inbound_messages::message_id, inbound_messages::incident_id, comments::internal.nullable()))
+        .load(conn)?;
+    Ok(rows.into_iter().filter_map(|(m, i, internal)| Some((m, i?, internal))).collect())
 }
 
-/// The incident one of our own outgoing messages (by Message-ID, with angle brackets) was about.
-pub fn incident_for_outgoing(conn: &mut DbConnection, message_ids: &[String]) -> DbResult<Option<i64>> {
+/// Our own outgoing mails among `message_ids` (with angle brackets): (Message-ID, incident,
+/// kind). The caller bounds the list.
+pub fn sent_among(conn: &mut DbConnection, message_ids: &[String]) -> DbResult<Vec<(String, i64, String)>> {
     if message_ids.is_empty() {
-        return Ok(None);
+        return Ok(Vec::new());
     }
-    Ok(outbox::table
+    let rows: Vec<(String, Option<i64>, String)> = outbox::table
         .filter(outbox::message_id.eq_any(message_ids))
         .filter(outbox::incident_id.is_not_null())
-        .select(outbox::incident_id)
-        .order(outbox::id.desc())
-        .first::<Option<i64>>(conn)
-        .optional()?
-        .flatten())
+        .select((outbox::message_id, outbox::incident_id, outbox::kind))
+        .load(conn)?;
+    Ok(rows.into_iter().filter_map(|(m, i, k)| Some((m, i?, k))).collect())
 }
 
 /// Whether a Message-ID (with angle brackets) is one we sent.

@@ -51,6 +51,19 @@ pub fn insert(conn: &mut DbConnection, n: &NewIncident<'_>) -> DbResult<Incident
     Ok(inc)
 }
 
+/// The incident as the access policy sees it.
+pub fn resource(conn: &mut DbConnection, inc: &Incident) -> DbResult<crate::domain::policy::Resource> {
+    let org_shares = match inc.organization_id {
+        Some(o) => super::organizations::find(conn, o)?.share_incidents,
+        None => false,
+    };
+    Ok(crate::domain::policy::Resource::Incident {
+        reporter_id: inc.reporter_id,
+        organization_id: inc.organization_id,
+        org_shares,
+    })
+}
+
 pub fn find(conn: &mut DbConnection, id: i64) -> DbResult<Incident> {
     Ok(incidents::table.find(id).select(Incident::as_select()).first(conn)?)
 }

@@ -97,21 +97,6 @@ pub fn subject_key(subject: &str) -> Option<i64> {
     None
 }
 
-/// The incident number in one of our Message-IDs (`incident-N@host` or `incident-N.xyz@host`).
-pub fn thread_key(message_id: &str, our_host: &str) -> Option<i64> {
-    let id = message_id.trim().trim_start_matches('<').trim_end_matches('>');
-    let (local, host) = id.rsplit_once('@')?;
-    if !host.eq_ignore_ascii_case(our_host) {
-        return None;
-    }
-    let n = local.strip_prefix("incident-")?;
-    let n = n.split('.').next()?;
-    if n.is_empty() || n.len() > 18 || !n.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    n.parse().ok().filter(|n| *n > 0)
-}
-
 /// A subject as an incident title: without reply prefixes and our `[INC-n]` tag.
 pub fn title_from_subject(subject: &str) -> String {
     let mut s = subject.trim();
@@ -244,16 +229,12 @@ mod tests {
     }
 
     #[test]
-    fn subject_tags_and_thread_ids_name_the_incident() {
+    fn subject_tags_name_the_incident() {
         assert_eq!(subject_key("Re: [INC-42] Checkout is down"), Some(42));
         assert_eq!(subject_key("AW: [inc-7] x"), Some(7));
         assert_eq!(subject_key("[urgent] Re: [INC-9]"), Some(9));
         assert_eq!(subject_key("INC-42 without brackets"), None);
         assert_eq!(subject_key("[INC-] [INC-abc]"), None);
-        assert_eq!(thread_key("<incident-12@help.example.com>", "help.example.com"), Some(12));
-        assert_eq!(thread_key("incident-12.Ab3x@help.example.com", "help.example.com"), Some(12));
-        assert_eq!(thread_key("<incident-12@evil.example>", "help.example.com"), None);
-        assert_eq!(thread_key("<account-3.x@help.example.com>", "help.example.com"), None);
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod clock;
 pub mod help;
 pub mod inbound;
 pub mod incident;
+pub mod notify;
 pub mod oncall;
 pub mod password_rules;
 pub mod policy;

@@ -38,6 +38,11 @@ pub fn run(state: &AppState) -> ServiceResult<(usize, usize)> {
             continue;
         }
         pending.retain(|id| *id != m.id);
+        if let Some(why) = crate::mail::withheld(&mut conn, &m)? {
+            tracing::info!(outbox_id = m.id, reason = why, "mail not sent: the recipient may no longer receive it");
+            outbox::mark_attempt_failed(&mut conn, m.id, &format!("not sent: {why}"), None)?;
+            continue;
+        }
         match mailer.send(&state.config, &m) {
             Ok(()) => {
                 outbox::mark_sent(&mut conn, m.id, state.clock.now_naive())?;

@@ -33,11 +33,21 @@ pub fn run(state: &AppState) -> ServiceResult<usize> {
                 continue;
             };
             let held = outbox::held_for(conn, user_id, cutoff)?;
-            if held.is_empty() {
+            let all_ids: Vec<i64> = held.iter().map(|m| m.id).collect();
+            // Access may have changed since the mail was held: leave out what they may no longer see.
+            let mut still = Vec::with_capacity(held.len());
+            for m in held {
+                if crate::mail::withheld(conn, &m)?.is_none() {
+                    still.push(m);
+                }
+            }
+            if !still.is_empty() {
+                compose::digest(state, conn, &user, today, &still)?;
+            }
+            outbox::mark_digested(conn, &all_ids)?;
+            if still.is_empty() {
                 continue;
             }
-            compose::digest(state, conn, &user, today, &held)?;
-            outbox::mark_digested(conn, &held.iter().map(|m| m.id).collect::<Vec<_>>())?;
             outbox::set_last_digest(conn, user_id, today)?;
             sent += 1;
         }

@@ -5,6 +5,8 @@ pub mod compose;
 pub mod deliver;
 pub mod inbound;
 mod queue;
+
+pub use queue::withheld;
 pub mod status_page;
 pub mod templates;
 

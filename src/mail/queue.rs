@@ -5,8 +5,9 @@ use super::clean_header;
 use super::compose::KINDS;
 use super::templates::{Frame, Rendered};
 use crate::db::models::{Incident, User};
-use crate::db::{DbConnection, DbResult, outbox, users};
+use crate::db::{DbConnection, DbResult, incidents, outbox, users};
 use crate::domain::incident::key;
+use crate::domain::notify::{may_receive, thread_prefix};
 use crate::domain::policy::{self, Action};
 use crate::service::{AppState, actor_of};
 
@@ -23,9 +24,10 @@ struct Envelope<'a> {
     incident_id: Option<i64>,
 }
 
-/// The Message-ID every mail about the incident refers to, so mail clients thread them.
-pub fn thread_id(state: &AppState, incident_id: i64) -> String {
-    format!("<incident-{incident_id}@{}>", state.config.mail_host())
+/// The Message-ID every mail of the kind's thread refers to, so mail clients thread them:
+/// customer-facing mail and staff-only mail about an incident form two separate threads.
+pub fn thread_id(state: &AppState, incident_id: i64, kind: &str) -> String {
+    format!("<{}-{incident_id}@{}>", thread_prefix(kind), state.config.mail_host())
 }
 
 /// Writes one outbox row for `to`, rendered in their time zone.
@@ -56,7 +58,10 @@ fn queue(
     };
     let token = crate::crypto::random_token(8);
     let (message_id, in_reply_to) = match env.incident_id {
-        Some(id) => (format!("<incident-{id}.{token}@{}>", state.config.mail_host()), thread_id(state, id)),
+        Some(id) => (
+            format!("<{}-{id}.{token}@{}>", thread_prefix(env.kind), state.config.mail_host()),
+            thread_id(state, id, env.kind),
+        ),
         None => (format!("<account-{}.{token}@{}>", to.id, state.config.mail_host()), String::new()),
     };
     outbox::insert(
@@ -94,8 +99,9 @@ pub(super) fn account_mail(
     Ok(())
 }
 
-/// Queues one mail per recipient (each once, never the actor, only active users), honouring
-/// each recipient's choice for the kind: off, held for the digest, or sent at once.
+/// Queues one mail per recipient (each once, never the actor, only active users who may see
+/// the incident and, for staff-only kinds, only staff), honouring each recipient's choice for
+/// the kind: off, held for the digest, or sent at once. Delivery checks the recipient again.
 pub(super) fn send(
     state: &AppState,
     conn: &mut DbConnection,
@@ -116,8 +122,9 @@ pub(super) fn send(
     let label = format!("Open {k}");
     let env = Envelope { kind, subject: &subject, link: &link, link_label: &label, incident_id: Some(inc.id) };
     let prefs = outbox::prefs_for(conn, &ids)?;
+    let res = incidents::resource(conn, inc)?;
     let mut queued = 0;
-    for u in users::list_by_ids(conn, &ids)?.into_iter().filter(|u| u.active) {
+    for u in users::list_by_ids(conn, &ids)?.into_iter().filter(|u| u.active && may_receive(&actor_of(u), kind, res)) {
         let mode = prefs.iter().find(|(id, k, _)| *id == u.id && k == kind).map(|(_, _, m)| m.as_str());
         let status = match mode {
             Some("off") => continue,
@@ -138,4 +145,31 @@ pub fn staff_only(conn: &mut DbConnection, ids: &[i64]) -> DbResult<Vec<i64>> {
         .filter(|u| policy::role_may(actor_of(u).role, Action::UseInternalNotes))
         .map(|u| u.id)
         .collect())
+}
+
+/// Why a queued mail must not go out now, if so: its recipient was deactivated, lost sight of
+/// the incident, or is not staff and the mail is staff-only. Checked again at delivery because
+/// access can change between queueing and sending (and while a mail waits for the digest).
+pub fn withheld(conn: &mut DbConnection, m: &crate::db::models::OutboxMessage) -> DbResult<Option<&'static str>> {
+    let Some(incident_id) = m.incident_id else {
+        return Ok(None);
+    };
+    let Some(user_id) = m.user_id else {
+        return Ok(Some("the mail has no recipient account"));
+    };
+    let user = match users::find(conn, user_id) {
+        Ok(u) => u,
+        Err(crate::db::DbError::NotFound) => return Ok(Some("the recipient no longer exists")),
+        Err(e) => return Err(e),
+    };
+    if !user.active {
+        return Ok(Some("the recipient's account is deactivated"));
+    }
+    let inc = match incidents::find(conn, incident_id) {
+        Ok(i) => i,
+        Err(crate::db::DbError::NotFound) => return Ok(Some("the incident no longer exists")),
+        Err(e) => return Err(e),
+    };
+    let res = incidents::resource(conn, &inc)?;
+    Ok((!may_receive(&actor_of(&user), &m.kind, res)).then_some("the recipient may no longer see this"))
 }

@@ -6,8 +6,9 @@ use super::incidents::{NewIncidentInput, add_comment_in, change_status_in, creat
 use super::{AppState, FieldErrors, RequestMeta, ServiceError, ServiceResult, actor_of, authorize};
 use crate::db::models::{InboundMessage, Incident, User};
 use crate::db::{DbConnection, attachments, inbound, incidents, organizations, services, settings, users};
-use crate::domain::inbound::{ClosedReply, UnknownSender, domain_of, subject_key, thread_key, title_from_subject};
+use crate::domain::inbound::{ClosedReply, UnknownSender, domain_of, subject_key, title_from_subject};
 use crate::domain::incident::{LinkKind, Mover, Status, key, parse_key};
+use crate::domain::notify::{Thread, reaches_customers, thread_of};
 use crate::domain::policy::{self, Action, Resource};
 use crate::domain::role::Role;
 use crate::mail::inbound::{ParsedMail, parse};
@@ -175,21 +176,59 @@ fn finish(conn: &mut DbConnection, row: i64, fate: &Fate, raw: &[u8]) -> Service
     Ok(Receipt { status, outcome, reason: reason.to_string(), incident: incident_id.map(key) })
 }
 
-/// The incident a message answers, if it names one: our Message-IDs in its references, an
-/// earlier inbound message it answers, or `[INC-n]` in the subject.
-fn referenced_incident(state: &AppState, conn: &mut DbConnection, mail: &ParsedMail) -> ServiceResult<Option<i64>> {
+/// Which thread of the incident a reply answers, as far as its references show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Channel {
+    /// It answers mail the customer side of the incident saw.
+    Public,
+    /// It answers (or quotes) staff-only mail.
+    StaffOnly,
+    /// Nothing shows which: a subject tag only, or references we cannot place.
+    Unknown,
+}
+
+/// The incident a message answers, if it names one (our Message-IDs in its references, an
+/// earlier inbound message it answers, or `[INC-n]` in the subject), and which of its threads.
+fn referenced_incident(
+    state: &AppState,
+    conn: &mut DbConnection,
+    mail: &ParsedMail,
+) -> ServiceResult<Option<(i64, Channel)>> {
     let host = state.config.mail_host();
-    if let Some(n) = mail.refs.iter().find_map(|r| thread_key(r, &host)) {
-        return Ok(Some(n));
-    }
     let bracketed: Vec<String> = mail.refs.iter().map(|r| format!("<{r}>")).collect();
-    if let Some(n) = inbound::incident_for_outgoing(conn, &bracketed)? {
-        return Ok(Some(n));
-    }
-    if let Some(n) = inbound::incident_for(conn, &mail.refs)? {
-        return Ok(Some(n));
-    }
-    Ok(subject_key(&mail.subject))
+    let sent = inbound::sent_among(conn, &bracketed)?;
+    let filed = inbound::filed_among(conn, &mail.refs)?;
+    // Each reference as (incident, staff-only?), most recent first; None where it is not ours.
+    let placed: Vec<Option<(i64, Option<bool>)>> = mail
+        .refs
+        .iter()
+        .zip(&bracketed)
+        .map(|(r, b)| {
+            if let Some((_, n, kind)) = sent.iter().find(|(m, _, _)| m == b) {
+                return Some((*n, Some(!reaches_customers(kind))));
+            }
+            if let Some((_, n, internal)) = filed.iter().find(|(m, _, _)| m == r) {
+                return Some((*n, Some(internal.unwrap_or(false))));
+            }
+            thread_of(r, &host).map(|t| match t {
+                Thread::StaffOnly(n) => (n, Some(true)),
+                // Our pattern but not in the outbox: which mail it was is unknown.
+                Thread::Public(n) => (n, None),
+            })
+        })
+        .collect();
+    let Some((incident, _)) = placed.iter().flatten().next().copied() else {
+        return Ok(subject_key(&mail.subject).map(|n| (n, Channel::Unknown)));
+    };
+    let ours: Vec<Option<bool>> = placed.iter().flatten().filter(|(n, _)| *n == incident).map(|(_, s)| *s).collect();
+    let channel = if ours.contains(&Some(true)) {
+        Channel::StaffOnly
+    } else if placed.first().copied().flatten().is_some_and(|(n, s)| n == incident && s == Some(false)) {
+        Channel::Public
+    } else {
+        Channel::Unknown
+    };
+    Ok(Some((incident, channel)))
 }
 
 fn decide(state: &AppState, conn: &mut DbConnection, mail: &ParsedMail) -> ServiceResult<Fate> {
@@ -212,7 +251,7 @@ fn decide(state: &AppState, conn: &mut DbConnection, mail: &ParsedMail) -> Servi
     let target = referenced_incident(state, conn, mail)?;
     // In a savepoint: a message the incident rules refuse goes to review with nothing half-written.
     let filed = diesel::Connection::transaction(conn, |conn| match target {
-        Some(id) => reply(state, conn, mail, sender, id, &cfg),
+        Some((id, channel)) => reply(state, conn, mail, sender, (id, channel), &cfg),
         None => new_incident(state, conn, mail, sender, &cfg, None),
     });
     match filed {
@@ -230,7 +269,7 @@ fn reply(
     conn: &mut DbConnection,
     mail: &ParsedMail,
     sender: Option<User>,
-    id: i64,
+    (id, channel): (i64, Channel),
     cfg: &InboundSettings,
 ) -> ServiceResult<Fate> {
     let k = key(id);
@@ -253,9 +292,14 @@ fn reply(
         return Ok(Fate::Review(format!("the reply to {k} is empty once the quoted text is removed")));
     }
     let staff = policy::allows(Some(&actor), Action::WorkIncident, res);
+    // Staff answering staff-only mail, or mail we cannot place, write an internal note: only a
+    // reply to what the customer saw may reach the customer.
+    let internal = staff && policy::allows(Some(&actor), Action::UseInternalNotes, res) && channel != Channel::Public;
     let status = Status::parse(&inc.status).unwrap_or(Status::New);
-    let mut outcome = "replied";
-    if status == Status::Closed {
+    let mut outcome = if internal { "noted" } else { "replied" };
+    if internal {
+        // An internal note changes nothing the customer sees, the status included.
+    } else if status == Status::Closed {
         match cfg.closed_reply {
             ClosedReply::FollowUp => return new_incident(state, conn, mail, Some(sender), cfg, Some(&inc)),
             ClosedReply::Reopen => {
@@ -270,8 +314,8 @@ fn reply(
     }
     let (body, keep) = with_attachment_notes(state, &mail.body, &mail.attachments);
     let body = if body.trim().is_empty() { "(attachments only)".to_string() } else { body };
-    let c = add_comment_in(state, conn, &sender, inc.id, &body, false)?;
-    store(state, conn, inc.id, Some(c.id), &keep, sender.id)?;
+    let c = add_comment_in(state, conn, &sender, inc.id, &body, internal)?;
+    store(state, conn, inc.id, Some(c.id), &keep, sender.id, internal)?;
     Ok(Fate::Filed { outcome, incident_id: inc.id, comment_id: Some(c.id) })
 }
 
@@ -353,7 +397,7 @@ fn file(
         ..Default::default()
     };
     let inc = create_in(state, conn, reporter, &input)?;
-    store(state, conn, inc.id, None, &keep, reporter.id)?;
+    store(state, conn, inc.id, None, &keep, reporter.id, false)?;
     if let Some(prev) = follows {
         record_link(state, conn, &inc, prev, LinkKind::RelatedTo, reporter)?;
     }
@@ -454,6 +498,7 @@ fn store(
     comment_id: Option<i64>,
     keep: &[Cow<'_, crate::mail::inbound::Attachment>],
     by: i64,
+    internal: bool,
 ) -> ServiceResult<()> {
     let now = state.clock.now_naive();
     for a in keep {
@@ -462,7 +507,7 @@ fn store(
             &attachments::NewAttachment {
                 incident_id,
                 comment_id,
-                internal: false,
+                internal,
                 filename: &a.filename,
                 content_type: &a.content_type,
                 data: &a.data,
@@ -566,7 +611,7 @@ pub fn settle(
                 let (body, keep) = with_attachment_notes(state, &mail.body, &mail.attachments);
                 let body = format!("{preface}{}", if body.trim().is_empty() { "(attachments only)" } else { &body });
                 let c = add_comment_in(state, conn, &author, inc.id, &body, false)?;
-                store(state, conn, inc.id, Some(c.id), &keep, author.id)?;
+                store(state, conn, inc.id, Some(c.id), &keep, author.id, false)?;
                 ("replied", inc.id, Some(c.id))
             }
             ReviewAction::Create => {

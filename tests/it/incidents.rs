@@ -95,7 +95,7 @@ pub(crate) async fn organization(admin: &Browser, name: &str, share: bool) -> St
     r.location().rsplit('/').next().unwrap_or_default().to_string()
 }
 
-async fn set_sharing(admin: &Browser, org_id: &str, name: &str, share: bool) {
+pub(crate) async fn set_sharing(admin: &Browser, org_id: &str, name: &str, share: bool) {
     let path = format!("/admin/organizations/{org_id}");
     let mut fields = vec![("name", name), ("email_domains", "")];
     if share {

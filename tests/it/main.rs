@@ -13,6 +13,7 @@ mod escalation;
 mod help;
 mod help_fixes;
 mod inbound;
+mod inbound_trust;
 mod incidents;
 mod mail;
 mod mail_templates;

@@ -24,7 +24,7 @@ pub(crate) use work::{apply, change_status_in};
 
 use super::{AppState, FieldErrors, ServiceError, ServiceResult, actor_of};
 use crate::db::models::{Incident, User};
-use crate::db::{DbConnection, incidents, organizations, users};
+use crate::db::{DbConnection, incidents, users};
 use crate::domain::incident::{Mover, Status};
 use crate::domain::policy::{self, Action, Actor, Resource};
 use chrono::NaiveDateTime;
@@ -34,11 +34,7 @@ pub const MAX_BODY_BYTES: usize = 100 * 1024;
 
 /// The policy's view of an incident.
 pub fn resource_of(conn: &mut DbConnection, inc: &Incident) -> ServiceResult<Resource> {
-    let org_shares = match inc.organization_id {
-        Some(o) => organizations::find(conn, o)?.share_incidents,
-        None => false,
-    };
-    Ok(Resource::Incident { reporter_id: inc.reporter_id, organization_id: inc.organization_id, org_shares })
+    Ok(incidents::resource(conn, inc)?)
 }
 
 /// Loads an incident the actor may see. Not seeing it and it not existing answer alike: 404.
