@@ -50,6 +50,13 @@ pub struct Config {
     pub inbound_token: Option<String>,
     /// Largest attachment kept from an incoming mail, in bytes.
     pub attachment_max_bytes: u64,
+    /// Most attachments kept from one incoming mail.
+    pub attachment_max_count: usize,
+    /// The authserv-id of the receiving MTA's `Authentication-Results` header; when set, mail
+    /// from a known user is filed only if that header says dmarc=pass or spf=pass.
+    pub inbound_authserv_id: Option<String>,
+    /// Days the raw original of an accepted incoming mail is kept for download.
+    pub inbound_raw_days: i64,
 }
 
 impl Config {
@@ -84,6 +91,9 @@ impl Default for Config {
             mail_reply_to: None,
             inbound_token: None,
             attachment_max_bytes: 10 * 1024 * 1024,
+            attachment_max_count: 100,
+            inbound_authserv_id: None,
+            inbound_raw_days: 90,
         }
     }
 }
@@ -112,6 +122,9 @@ struct FileConfig {
     mail_reply_to: Option<String>,
     inbound_token: Option<String>,
     attachment_max_mb: Option<i64>,
+    attachment_max_count: Option<i64>,
+    inbound_authserv_id: Option<String>,
+    inbound_raw_days: Option<i64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -200,6 +213,22 @@ impl Config {
                 .filter(|v| (1..=1024).contains(v))
                 .ok_or_else(|| ConfigError::Invalid(format!("attachment limit must be 1 to 1024 MB, got {v}")))?;
             c.attachment_max_bytes = mb * 1024 * 1024;
+        }
+        if let Some(v) = int("ATTACHMENT_MAX_COUNT", env("ATTACHMENT_MAX_COUNT"), fc.attachment_max_count)? {
+            c.attachment_max_count = usize::try_from(v)
+                .ok()
+                .filter(|v| (1..=10_000).contains(v))
+                .ok_or_else(|| ConfigError::Invalid(format!("attachments per mail must be 1 to 10000, got {v}")))?;
+        }
+        c.inbound_authserv_id = env("INBOUND_AUTHSERV_ID")
+            .or(fc.inbound_authserv_id)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty());
+        if let Some(v) = int("INBOUND_RAW_DAYS", env("INBOUND_RAW_DAYS"), fc.inbound_raw_days)? {
+            if !(1..=3650).contains(&v) {
+                return Err(ConfigError::Invalid(format!("days to keep raw mail must be 1 to 3650, got {v}")));
+            }
+            c.inbound_raw_days = v;
         }
         if let Some(v) = env("LOG_FORMAT").or(fc.log_format) {
             c.log_format = match v.as_str() {

@@ -55,19 +55,25 @@ pub struct AutoHeaders<'a> {
     pub auto_submitted: Option<&'a str>,
     pub precedence: Option<&'a str>,
     pub x_autoreply: Option<&'a str>,
+    pub x_auto_response_suppress: Option<&'a str>,
+    /// The top-level media type, lowercased (`multipart/report` for delivery and read reports).
+    pub content_type: &'a str,
+    pub subject: &'a str,
     pub from: &'a str,
 }
 
-/// Why a message is automatic and must not be answered or filed (mail loops, bounces, lists).
+/// Why a message is automatic and must not be answered or filed (mail loops, bounces, lists,
+/// out-of-office replies).
 pub fn automatic(h: &AutoHeaders<'_>) -> Option<String> {
     if let Some(v) = h.auto_submitted {
-        let v = v.trim().to_ascii_lowercase();
-        if !v.is_empty() && !v.starts_with("no") {
+        let v = first_token(v);
+        if !v.is_empty() && v != "no" {
             return Some(format!("automatic mail (Auto-Submitted: {v})"));
         }
     }
     if let Some(v) = h.precedence {
-        let v = v.trim().to_ascii_lowercase();
+        // "Precedence: list (Mailing list)": the value is the first word; comments follow.
+        let v = first_token(v);
         if ["bulk", "junk", "list", "auto_reply"].contains(&v.as_str()) {
             return Some(format!("automatic mail (Precedence: {v})"));
         }
@@ -75,11 +81,92 @@ pub fn automatic(h: &AutoHeaders<'_>) -> Option<String> {
     if h.x_autoreply.is_some_and(|v| !v.trim().is_empty()) {
         return Some("automatic mail (X-Autoreply)".into());
     }
+    if h.x_auto_response_suppress.is_some_and(|v| !v.trim().is_empty()) {
+        return Some("automatic mail (X-Auto-Response-Suppress)".into());
+    }
+    if h.content_type.eq_ignore_ascii_case("multipart/report") {
+        return Some("a delivery or read report (multipart/report)".into());
+    }
+    let subject = h.subject.trim_start().to_lowercase();
+    let auto_subjects = [
+        "automatic reply:",
+        "auto-reply:",
+        "autoreply:",
+        "auto reply:",
+        "out of office",
+        "abwesenheitsnotiz",
+        "automatische antwort:",
+        "réponse automatique",
+    ];
+    if auto_subjects.iter().any(|p| subject.starts_with(p)) {
+        return Some("an automatic reply (by its subject)".into());
+    }
     let local = h.from.split('@').next().unwrap_or("").to_ascii_lowercase();
     if ["mailer-daemon", "postmaster"].contains(&local.as_str()) {
         return Some(format!("delivery report from {}", h.from));
     }
     None
+}
+
+/// A structured header's value without comments or parameters, lowercased.
+fn first_token(v: &str) -> String {
+    v.split(|c: char| c == '(' || c == ';' || c.is_whitespace())
+        .find(|w| !w.is_empty())
+        .unwrap_or("")
+        .to_ascii_lowercase()
+}
+
+/// Whether an `Authentication-Results` header (RFC 8601) added by the receiving MTA, named by
+/// its authserv-id, says the sender passed DMARC or SPF. Headers of any other authserv-id are
+/// ignored: anyone can write one, only our MTA's is evidence (and it removes forged copies).
+pub fn authenticated(results: &[String], trusted_authserv_id: &str) -> bool {
+    let trusted = trusted_authserv_id.trim();
+    !trusted.is_empty()
+        && results.iter().any(|r| {
+            let mut parts = r.split(';');
+            let id = parts.next().unwrap_or("").split_whitespace().next().unwrap_or("");
+            id.eq_ignore_ascii_case(trusted)
+                && parts.any(|p| {
+                    let method = p.split_whitespace().next().unwrap_or("").to_ascii_lowercase();
+                    method == "dmarc=pass" || method == "spf=pass"
+                })
+        })
+}
+
+/// A Message-ID as compared: without angle brackets, the domain part lowercased (RFC 5322
+/// leaves the local part's case to the sender, the domain is case-insensitive).
+pub fn normalize_message_id(id: &str) -> String {
+    let id = id.trim().trim_start_matches('<').trim_end_matches('>').trim();
+    match id.rsplit_once('@') {
+        Some((local, domain)) => format!("{local}@{}", domain.to_ascii_lowercase()),
+        None => id.to_string(),
+    }
+}
+
+/// How many of the oldest and newest References a message keeps: the oldest name the thread's
+/// start, the newest the message answered; the middle of a long thread adds nothing.
+pub const REFS_HEAD: usize = 5;
+pub const REFS_TAIL: usize = 50;
+
+/// The ids a reply is matched by, most recent first, without duplicates: every In-Reply-To id,
+/// then the newest and the oldest References. Bounded whatever the headers hold.
+pub fn bounded_refs(in_reply_to: &[String], references: &[String]) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    let refs = if references.len() > REFS_HEAD + REFS_TAIL {
+        let mut kept: Vec<&String> = references[..REFS_HEAD].iter().collect();
+        kept.extend(&references[references.len() - REFS_TAIL..]);
+        kept
+    } else {
+        references.iter().collect()
+    };
+    in_reply_to
+        .iter()
+        .take(REFS_HEAD)
+        .chain(refs.into_iter().rev())
+        .map(|r| normalize_message_id(r))
+        .filter(|r| !r.is_empty() && r.len() <= 250 && !r.chars().any(char::is_control))
+        .filter(|r| seen.insert(r.clone()))
+        .collect()
 }
 
 /// The incident number in a subject's `[INC-n]` tag.
@@ -116,9 +203,27 @@ pub fn title_from_subject(subject: &str) -> String {
     if title.is_empty() { "(no subject)".into() } else { title }
 }
 
-/// The new text of a reply: quoted lines, the "On … wrote:" line that introduces them, forwarded
-/// originals (Outlook's "-----Original Message-----" and "From:" blocks) and a trailing signature
-/// are removed. Text before any quote is kept whole.
+/// Whether a subject says the message is a forward: its quoted history is its content.
+pub fn is_forward_subject(subject: &str) -> bool {
+    let lower = subject.trim_start().to_lowercase();
+    ["fw:", "fwd:", "wg:", "tr:", "vs:", "rv:", "i:"].iter().any(|p| lower.starts_with(p))
+}
+
+/// The line that opens an inline forward (Gmail, Apple Mail, Thunderbird, Outlook.com).
+pub fn is_forward_marker(t: &str) -> bool {
+    let lower = t.trim().to_lowercase();
+    let dashes = lower.trim_start_matches('-').trim_start();
+    lower.starts_with('-')
+        && (dashes.starts_with("forwarded message")
+            || dashes.starts_with("original message")
+            || dashes.starts_with("weitergeleitete nachricht"))
+        || lower.starts_with("begin forwarded message:")
+}
+
+/// The new text of a reply: quoted lines, the "On … wrote:" line that introduces them, the
+/// original below Outlook's separator or "From: / Sent: / To: / Subject:" block, and a trailing
+/// signature (after "-- ", RFC 3676) are removed. Text before any quote is kept whole, and so
+/// is an inline forward ("---------- Forwarded message ---------"): it is content.
 pub fn strip_quoted(text: &str) -> String {
     let text = text.replace("\r\n", "\n");
     let lines: Vec<&str> = text.lines().collect();
@@ -127,7 +232,11 @@ pub fn strip_quoted(text: &str) -> String {
     while i < lines.len() {
         let line = lines[i];
         let t = line.trim();
-        if is_history_start(t) {
+        if is_forward_marker(t) && !t.to_lowercase().contains("original message") {
+            out.extend(&lines[i..]);
+            break;
+        }
+        if is_history_start(t) || is_header_block(&lines[i..]) {
             break;
         }
         // "On Mon, 1 Jan 2026, Ann <a@b.c>" wrapped onto a second line ending in "wrote:".
@@ -141,7 +250,8 @@ pub fn strip_quoted(text: &str) -> String {
                 break;
             }
         }
-        if (t == "--" && line.starts_with("-- ")) || line == "--" {
+        // Only "-- " (with the space) is a signature delimiter; a bare "--" is text.
+        if line.trim_end_matches('\r') == "-- " {
             break;
         }
         if !t.starts_with('>') {
@@ -154,12 +264,26 @@ pub fn strip_quoted(text: &str) -> String {
 }
 
 fn is_history_start(t: &str) -> bool {
-    let lower = t.to_ascii_lowercase();
+    let lower = t.to_lowercase();
     lower.starts_with("-----original message-----")
         || lower.starts_with("-----ursprüngliche nachricht-----")
-        || lower.starts_with("----- forwarded message")
-        || lower.starts_with("---------- forwarded message")
         || (t.starts_with("________________") && t.chars().all(|c| c == '_'))
+}
+
+/// Outlook's reply header without a separator line: "From:" followed within a few lines by
+/// "Sent:" (or "Date:") and "Subject:", in English, German or French.
+fn is_header_block(lines: &[&str]) -> bool {
+    let starts = |l: &str, names: &[&str]| {
+        let lower = l.trim().trim_start_matches('*').to_lowercase();
+        names.iter().any(|n| lower.starts_with(n))
+    };
+    let Some(first) = lines.first() else { return false };
+    if !starts(first, &["from:", "von:", "de :", "de:"]) {
+        return false;
+    }
+    let next: Vec<&str> = lines.iter().skip(1).take(5).copied().collect();
+    next.iter().any(|l| starts(l, &["sent:", "date:", "gesendet:", "datum:", "envoyé :", "envoyé:"]))
+        && next.iter().any(|l| starts(l, &["subject:", "betreff:", "objet :", "objet:"]))
 }
 
 fn is_attribution_start(t: &str) -> bool {
@@ -186,11 +310,17 @@ pub fn safe_filename(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or("");
     let cleaned: String = base
         .chars()
+        .filter(|c| !is_bidi_control(*c))
         .map(|c| if c.is_control() || matches!(c, '"' | ';' | ':' | '*' | '?' | '<' | '>' | '|') { '_' } else { c })
         .collect();
     let cleaned = cleaned.trim().trim_start_matches('.').to_string();
     let cleaned: String = cleaned.chars().take(200).collect();
     if cleaned.is_empty() { "attachment".into() } else { cleaned }
+}
+
+/// Bidirectional overrides and marks: "invoice\u{202E}fdp.exe" shows as "invoiceexe.pdf".
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// A media type as `type/subtype` of token characters, or application/octet-stream.
@@ -214,8 +344,8 @@ mod tests {
         let h = |a: Option<&'static str>, p: Option<&'static str>, from: &'static str| AutoHeaders {
             auto_submitted: a,
             precedence: p,
-            x_autoreply: None,
             from,
+            ..Default::default()
         };
         assert!(automatic(&h(Some("auto-replied"), None, "ann@example.com")).is_some());
         assert!(automatic(&h(Some("auto-generated"), None, "ann@example.com")).is_some());
@@ -226,6 +356,48 @@ mod tests {
         assert!(automatic(&h(None, Some("first-class"), "ann@example.com")).is_none());
         assert!(automatic(&h(None, None, "MAILER-DAEMON@mx.example.com")).is_some());
         assert!(automatic(&h(None, None, "ann@example.com")).is_none());
+        assert!(automatic(&h(None, Some("list (Mailing list)"), "ann@example.com")).is_some());
+        assert!(automatic(&h(Some("auto-generated (loop)"), None, "a@b.c")).is_some());
+        let more = |f: &dyn Fn(&mut AutoHeaders<'static>)| {
+            let mut x = AutoHeaders { from: "ann@example.com", ..Default::default() };
+            f(&mut x);
+            automatic(&x)
+        };
+        assert!(more(&|x| x.x_auto_response_suppress = Some("All")).is_some());
+        assert!(more(&|x| x.content_type = "multipart/report").is_some());
+        assert!(more(&|x| x.subject = "Automatic reply: Printer").is_some());
+        assert!(more(&|x| x.subject = "Out of Office: back Monday").is_some());
+        assert!(more(&|x| x.subject = "Printer out of office toner").is_none());
+        assert!(more(&|_| {}).is_none());
+    }
+
+    #[test]
+    fn only_our_mtas_authentication_results_count() {
+        let ar = |s: &str| vec![s.to_string()];
+        assert!(authenticated(&ar("mx.example.com; spf=pass smtp.mailfrom=a@b.c"), "mx.example.com"));
+        assert!(authenticated(
+            &ar("MX.example.com 1; dkim=none; dmarc=pass (p=reject) header.from=b.c"),
+            "mx.example.com"
+        ));
+        assert!(!authenticated(&ar("mx.example.com; spf=fail; dmarc=fail"), "mx.example.com"));
+        assert!(!authenticated(&ar("evil.example; spf=pass; dmarc=pass"), "mx.example.com"));
+        assert!(!authenticated(&ar("mx.example.com; spf=pass"), ""));
+        assert!(!authenticated(&[], "mx.example.com"));
+    }
+
+    #[test]
+    fn references_are_bounded_deduplicated_and_case_folded_in_the_domain() {
+        assert_eq!(normalize_message_id(" <Abc@Mail.Example.COM> "), "Abc@mail.example.com");
+        let many: Vec<String> = (0..40_000).map(|i| format!("<id{i}@x.example>")).collect();
+        let start = std::time::Instant::now();
+        let refs = bounded_refs(&["<Last@X.example>".to_string()], &many);
+        assert!(start.elapsed().as_millis() < 500);
+        assert_eq!(refs.len(), 1 + REFS_HEAD + REFS_TAIL);
+        assert_eq!(refs[0], "Last@x.example");
+        assert_eq!(refs[1], "id39999@x.example", "newest reference next");
+        assert!(refs.contains(&"id0@x.example".to_string()), "the thread's start is kept");
+        let dup = bounded_refs(&["<a@b>".into()], &["<a@B>".into(), "<c\u{0}@d>".into()]);
+        assert_eq!(dup, vec!["a@b".to_string()]);
     }
 
     #[test]
@@ -260,6 +432,14 @@ mod tests {
         assert_eq!(strip_quoted(inline), "No, same error.\nAttached.");
         let sentence = "On Monday the CEO wrote:\nthe numbers are wrong.";
         assert_eq!(strip_quoted(sentence), sentence);
+        let dashes = "Run it like this:\n--\nfw export --all\n--\nThen it works.";
+        assert_eq!(strip_quoted(dashes), dashes, "a bare -- is text");
+        let header_block = "Done.\n\nFrom: Firewatch <fw@example.com>\nSent: Monday, 2 March 2026 09:00\nTo: Ann\nSubject: [INC-1] x\n\nQUOTED";
+        assert_eq!(strip_quoted(header_block), "Done.");
+        let from_line = "From: the logs it looks like a timeout.\nSee above.";
+        assert_eq!(strip_quoted(from_line), from_line, "a sentence starting with From: stays");
+        let forward = "FYI\n\n---------- Forwarded message ---------\nFrom: Bob <b@c.d>\nDate: Mon\nSubject: Down\nTo: ops\n\nThe site is down.";
+        assert_eq!(strip_quoted(forward), forward, "a forward is content");
     }
 
     #[test]
@@ -269,6 +449,7 @@ mod tests {
         assert_eq!(safe_filename("a\r\nb\".txt"), "a__b_.txt");
         assert_eq!(safe_filename(".htaccess"), "htaccess");
         assert_eq!(safe_filename(""), "attachment");
+        assert_eq!(safe_filename("invoice\u{202E}fdp.exe"), "invoicefdp.exe");
         assert_eq!(safe_content_type("Text/Plain; charset=utf-8"), "text/plain");
         assert_eq!(safe_content_type("text/html\r\nX-Evil: 1"), "application/octet-stream");
         assert_eq!(safe_content_type(""), "application/octet-stream");

@@ -3,6 +3,7 @@
 
 pub mod compose;
 pub mod deliver;
+mod html_text;
 pub mod inbound;
 mod queue;
 

@@ -96,12 +96,20 @@ pub struct Receipt {
     pub outcome: &'static str,
     pub reason: String,
     pub incident: Option<String>,
+    /// Refused as ambiguous or malformed: the sender's MTA should bounce it (HTTP 422).
+    pub malformed: bool,
 }
 
 enum Fate {
-    Filed { outcome: &'static str, incident_id: i64, comment_id: Option<i64> },
+    Filed {
+        outcome: &'static str,
+        incident_id: i64,
+        comment_id: Option<i64>,
+    },
     Review(String),
     Refused(String),
+    /// Refused because it is ambiguous or malformed (several authors, duplicated headers).
+    Malformed(String),
 }
 
 /// Takes one raw message.
@@ -159,6 +167,7 @@ pub fn receive(state: &AppState, raw: &[u8]) -> ServiceResult<Receipt> {
                 outcome: "",
                 reason: "this message was received before".into(),
                 incident: None,
+                malformed: false,
             })
         }
         Err(e) => Err(e),
@@ -169,11 +178,17 @@ fn finish(conn: &mut DbConnection, row: i64, fate: &Fate, raw: &[u8]) -> Service
     let (status, outcome, reason, incident_id, comment_id) = match fate {
         Fate::Filed { outcome, incident_id, comment_id } => ("accepted", *outcome, "", Some(*incident_id), *comment_id),
         Fate::Review(r) => ("review", "", r.as_str(), None, None),
-        Fate::Refused(r) => ("refused", "", r.as_str(), None, None),
+        Fate::Refused(r) | Fate::Malformed(r) => ("refused", "", r.as_str(), None, None),
     };
     let keep = (status != "accepted").then_some(raw);
     inbound::record_fate(conn, row, status, outcome, reason, incident_id, comment_id, keep)?;
-    Ok(Receipt { status, outcome, reason: reason.to_string(), incident: incident_id.map(key) })
+    Ok(Receipt {
+        status,
+        outcome,
+        reason: reason.to_string(),
+        incident: incident_id.map(key),
+        malformed: matches!(fate, Fate::Malformed(_)),
+    })
 }
 
 /// Which thread of the incident a reply answers, as far as its references show.
@@ -232,6 +247,10 @@ fn referenced_incident(
 }
 
 fn decide(state: &AppState, conn: &mut DbConnection, mail: &ParsedMail) -> ServiceResult<Fate> {
+    // Never filed as anyone: which header is the real one is the attacker's choice.
+    if let Some(why) = &mail.malformed {
+        return Ok(Fate::Malformed(why.clone()));
+    }
     if let Some(why) = &mail.automatic {
         return Ok(Fate::Refused(why.clone()));
     }
@@ -246,6 +265,17 @@ fn decide(state: &AppState, conn: &mut DbConnection, mail: &ParsedMail) -> Servi
     let sender = users::find_by_email(conn, &mail.from_address)?;
     if sender.as_ref().is_some_and(|u| !u.active) {
         return Ok(Fate::Refused(format!("{} belongs to a deactivated account", mail.from_address)));
+    }
+    if sender.is_none() && mail.list_mail {
+        return Ok(Fate::Refused(format!("mailing-list mail from {}, who has no account", mail.from_address)));
+    }
+    if let (Some(_), Some(authserv)) = (&sender, &state.config.inbound_authserv_id)
+        && !crate::domain::inbound::authenticated(&mail.auth_results, authserv)
+    {
+        return Ok(Fate::Review(format!(
+            "mail from {} did not pass SPF or DMARC at {authserv}: it may be forged",
+            mail.from_address
+        )));
     }
     let cfg = settings(conn)?;
     let target = referenced_incident(state, conn, mail)?;
@@ -452,9 +482,17 @@ fn with_attachment_notes<'a>(
     all: &'a [crate::mail::inbound::Attachment],
 ) -> (String, Vec<Cow<'a, crate::mail::inbound::Attachment>>) {
     let limit = state.config.attachment_max_bytes;
+    let most = state.config.attachment_max_count;
     let mut text = body.to_string();
     let mut keep = Vec::new();
-    for a in all {
+    if all.len() > most {
+        text.push_str(&format!(
+            "\n\n({} of the {} attachments were not kept: at most {most} are kept from one message.)",
+            all.len() - most,
+            all.len()
+        ));
+    }
+    for a in all.iter().take(most) {
         if a.data.len() as u64 > limit {
             text.push_str(&format!(
                 "\n\n(The attachment {} ({}) was not kept: files over {} are refused.)",
@@ -578,7 +616,13 @@ pub fn settle(
         if *action == ReviewAction::Dismiss {
             inbound::settle(conn, id, "dismissed", "", None, None, admin.id, now)?;
             state.audit(conn, meta, Some(admin), "inbound.dismiss", &m.message_id, &m.subject)?;
-            return Ok(Receipt { status: "dismissed", outcome: "", reason: String::new(), incident: None });
+            return Ok(Receipt {
+                status: "dismissed",
+                outcome: "",
+                reason: String::new(),
+                incident: None,
+                malformed: false,
+            });
         }
         let raw = inbound::raw(conn, id)?.unwrap_or_default();
         let Some(mail) = parse(&raw) else {
@@ -648,6 +692,12 @@ pub fn settle(
             &m.message_id,
             &format!("{outcome} {}", key(incident_id)),
         )?;
-        Ok(Receipt { status: "accepted", outcome, reason: String::new(), incident: Some(key(incident_id)) })
+        Ok(Receipt {
+            status: "accepted",
+            outcome,
+            reason: String::new(),
+            incident: Some(key(incident_id)),
+            malformed: false,
+        })
     })
 }

@@ -147,3 +147,108 @@ both!(notifications_recheck_each_recipient_when_queued_and_when_sent, |app| {
     assert!(hers[0].last_error.contains("deactivated"), "{:?}", hers[0].last_error);
     assert!(hers[0].sent_at.is_none());
 });
+
+both!(ambiguous_or_malformed_mail_is_refused_never_filed_and_never_500, |app| {
+    let app = with_token(app, |_| {}).await;
+    let admin = app.signed_in("admin").await;
+    let svc = service(&admin, "Portal").await;
+    let acme = organization(&admin, "Acme", false).await;
+    let customer = customer_in(&app, &admin, "Cora", "cora@acme.example", &acme).await;
+    let key = quick(&customer, &svc, "Portal shows an error").await;
+    let _ = crate::incidents::login_as(&app, "admin", "root@example.com").await;
+
+    let cases = [
+        ("From: mallory@evil.example\r\nFrom: root@example.com\r\n", "more than one From"),
+        ("From: root@example.com, mallory@evil.example\r\n", "more than one author"),
+        ("From: root@example.com\r\nSubject: second\r\n", "more than one Subject"),
+        ("From: root@example.com\r\nMessage-ID: <again@x.example>\r\n", "more than one Message-ID"),
+        ("From: root@example.com\r\nIn-Reply-To: <a@x>\r\nIn-Reply-To: <b@x>\r\n", "more than one In-Reply-To"),
+        ("From: root\0@example.com\r\n", "control characters"),
+    ];
+    for (i, (headers, why)) in cases.iter().enumerate() {
+        let raw = format!(
+            "{headers}Subject: Re: [{key}] close this\r\nMessage-ID: <spoof-{i}@x.example>\r\nContent-Type: text/plain\r\n\r\nSPOOFED-{i}\r\n"
+        );
+        let (status, v) = crate::inbound::post_mail_with(&app, Some(crate::inbound::TOKEN), &raw).await;
+        assert_eq!(status, 422, "{why}: {v}");
+        assert_eq!(field(&v, "status"), "refused", "{v}");
+        assert!(field(&v, "reason").contains(why), "{why}: {v}");
+        assert!(!incident(&customer, &key).await.contains(&format!("SPOOFED-{i}")));
+    }
+    let listed = admin.get("/admin/inbound?status=refused").await;
+    assert!(listed.contains("more than one From"), "the reason is listed for the admin");
+
+    // A NUL in the subject is cleaned, not stored, and never a 500 (PostgreSQL refuses NULs).
+    let nul = "From: cora@acme.example\r\nSubject: Printer\0 jammed\r\nMessage-ID: <nul-1@x.example>\r\n\r\nPaper\0 stuck.\r\n";
+    let (status, v) = crate::inbound::post_mail_with(&app, Some(crate::inbound::TOKEN), nul).await;
+    assert_eq!((status, field(&v, "status")), (200, "accepted"), "{v}");
+    let page = incident(&customer, field(&v, "incident")).await;
+    assert!(page.contains("Paper stuck.") && page.contains("Printer jammed"), "{}", page.body);
+
+    // Tens of thousands of References: answered at once, matched by the newest ones.
+    let agent = app.signed_in("support").await;
+    assert_eq!(reply(&agent, &key, "Try turning it off and on.").await.status, 303);
+    let ours = crate::inbound::last_mail_id_to(&app, "cora@acme.example").await;
+    let mut refs: Vec<String> = (0..40_000).map(|n| format!("<old-{n}@x.example>")).collect();
+    refs.push(ours);
+    let huge = mail(
+        "cora@acme.example",
+        "Re: Printer",
+        "huge-1@x.example",
+        &format!("References: {}\r\n", refs.join(" ")),
+        "Now it works.",
+    );
+    let started = std::time::Instant::now();
+    let (status, v) = crate::inbound::post_mail_with(&app, Some(crate::inbound::TOKEN), &huge).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(field(&v, "outcome"), "replied", "{v}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
+
+    // The same Message-ID with the domain in another case is the same message.
+    let first = mail("cora@acme.example", "Toner", "Case-1@Mail.Example.COM", "", "Toner low.");
+    assert_eq!(field(&post_mail(&app, &first).await, "status"), "accepted");
+    let again = mail("cora@acme.example", "Toner", "Case-1@mail.example.com", "", "Toner low.");
+    assert_eq!(field(&post_mail(&app, &again).await, "status"), "duplicate");
+
+    // Mailing lists from strangers and out-of-office replies are refused.
+    let list = mail(
+        "news@lists.example",
+        "Weekly digest",
+        "list-1@x.example",
+        "List-Id: <weekly.lists.example>\r\nList-Unsubscribe: <mailto:u@lists.example>\r\n",
+        "News",
+    );
+    assert!(field(&post_mail(&app, &list).await, "reason").contains("mailing-list"));
+    let ooo = mail("cora@acme.example", "Automatic reply: Printer", "ooo-1@x.example", "", "I am away.");
+    assert!(field(&post_mail(&app, &ooo).await, "reason").contains("automatic"));
+    let prec = mail("cora@acme.example", "Printer", "prec-1@x.example", "Precedence: list (Acme staff)\r\n", "x");
+    assert!(field(&post_mail(&app, &prec).await, "reason").contains("Precedence"));
+    let suppress = mail("cora@acme.example", "Printer", "sup-1@x.example", "X-Auto-Response-Suppress: All\r\n", "x");
+    assert_eq!(field(&post_mail(&app, &suppress).await, "status"), "refused");
+});
+
+both!(authentication_results_are_required_when_configured, |app| {
+    let app = with_token(app, |c| c.inbound_authserv_id = Some("mx.firewatch.test".into())).await;
+    let admin = app.signed_in("admin").await;
+    let _svc = service(&admin, "Portal").await;
+    let acme = organization(&admin, "Acme", false).await;
+    let _customer = customer_in(&app, &admin, "Cora", "cora@acme.example", &acme).await;
+    let forged = mail(
+        "cora@acme.example",
+        "Printer",
+        "ar-1@x.example",
+        "Authentication-Results: mx.firewatch.test; spf=fail smtp.mailfrom=acme.example; dmarc=fail\r\nAuthentication-Results: evil.example; spf=pass; dmarc=pass\r\n",
+        "Please delete my account.",
+    );
+    let v = post_mail(&app, &forged).await;
+    assert_eq!(field(&v, "status"), "review", "{v}");
+    assert!(field(&v, "reason").contains("SPF or DMARC"), "{v}");
+    let genuine = mail(
+        "cora@acme.example",
+        "Printer",
+        "ar-2@x.example",
+        "Authentication-Results: mx.firewatch.test; spf=pass smtp.mailfrom=acme.example; dmarc=pass header.from=acme.example\r\n",
+        "The printer is jammed.",
+    );
+    assert_eq!(field(&post_mail(&app, &genuine).await, "status"), "accepted");
+});

@@ -52,12 +52,13 @@ pub async fn receive(req: HttpRequest, state: web::Data<AppState>, mut body: web
     }
     let st = state.clone();
     match web::block(move || crate::service::inbound::receive(&st, &raw)).await {
-        Ok(Ok(r)) => HttpResponse::Ok().json(json!({
-            "status": r.status,
-            "outcome": r.outcome,
-            "incident": r.incident,
-            "reason": r.reason,
-        })),
+        Ok(Ok(r)) => HttpResponse::build(if r.malformed { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK })
+            .json(json!({
+                "status": r.status,
+                "outcome": r.outcome,
+                "incident": r.incident,
+                "reason": r.reason,
+            })),
         Ok(Err(e)) => {
             let id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
             tracing::error!(error = %e, request_id = %id, "inbound mail failed");
