@@ -20,6 +20,39 @@ pub fn to_html(source: &str) -> String {
         .to_string()
 }
 
+/// Plain text (mail) as HTML: escaped, paragraphs and line breaks kept, nothing interpreted.
+pub fn text_to_html(source: &str) -> String {
+    let mut out = String::with_capacity(source.len() + 32);
+    for para in source.replace("\r\n", "\n").split("\n\n").filter(|p| !p.trim().is_empty()) {
+        out.push_str("<p class=\"plain\">");
+        for (i, line) in para.trim_matches('\n').split('\n').enumerate() {
+            if i > 0 {
+                out.push_str("<br>\n");
+            }
+            for c in line.chars() {
+                match c {
+                    '&' => out.push_str("&amp;"),
+                    '<' => out.push_str("&lt;"),
+                    '>' => out.push_str("&gt;"),
+                    '"' => out.push_str("&quot;"),
+                    '\'' => out.push_str("&#x27;"),
+                    c => out.push(c),
+                }
+            }
+        }
+        out.push_str("</p>\n");
+    }
+    out
+}
+
+/// A description or comment as safe HTML, by the format it was written in.
+pub fn body_html(source: &str, format: &str) -> String {
+    match crate::domain::incident::BodyFormat::parse(format) {
+        crate::domain::incident::BodyFormat::Markdown => to_html(source),
+        crate::domain::incident::BodyFormat::Text => text_to_html(source),
+    }
+}
+
 /// A help article's body as safe HTML, with an id on every heading so `#anchors` reach it.
 pub struct Article {
     pub html: String,

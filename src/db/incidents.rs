@@ -20,6 +20,8 @@ pub struct NewIncident<'a> {
     pub assignee_id: Option<i64>,
     pub acknowledged_at: Option<NaiveDateTime>,
     pub tier_id: i64,
+    /// markdown or text.
+    pub description_format: &'a str,
     pub now: NaiveDateTime,
 }
 
@@ -44,6 +46,7 @@ pub fn insert(conn: &mut DbConnection, n: &NewIncident<'_>) -> DbResult<Incident
             incidents::resolution.eq(""),
             incidents::version.eq(1),
             incidents::tier_id.eq(n.tier_id),
+            incidents::description_format.eq(n.description_format),
         ))
         .returning(incidents::all_columns)
         .get_result(conn)?;
@@ -197,7 +200,7 @@ pub fn insert_comment(
     incident_id: i64,
     author_id: i64,
     body: &str,
-    internal: bool,
+    (internal, format): (bool, &str),
     now: NaiveDateTime,
 ) -> DbResult<Comment> {
     let c: Comment = diesel::insert_into(comments::table)
@@ -206,6 +209,7 @@ pub fn insert_comment(
             comments::author_id.eq(author_id),
             comments::body.eq(body),
             comments::internal.eq(internal),
+            comments::format.eq(format),
             comments::created_at.eq(now),
         ))
         .returning(comments::all_columns)

@@ -98,6 +98,8 @@ pub struct Incident {
     pub resolution_warned_at: Option<NaiveDateTime>,
     pub response_breached_at: Option<NaiveDateTime>,
     pub resolution_breached_at: Option<NaiveDateTime>,
+    /// markdown or text (see `domain::incident::BodyFormat`).
+    pub description_format: String,
 }
 
 /// The columns a queue row shows (and its cursor needs): the queue never reads descriptions
@@ -140,6 +142,7 @@ pub struct OutboxMessage {
     pub sent_at: Option<NaiveDateTime>,
     /// The List-Unsubscribe header value (status page mail), or empty.
     pub list_unsubscribe: String,
+    pub auto_submitted: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -185,6 +188,8 @@ pub struct Comment {
     pub internal: bool,
     pub created_at: NaiveDateTime,
     pub edited_at: Option<NaiveDateTime>,
+    /// markdown or text (see `domain::incident::BodyFormat`).
+    pub format: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]

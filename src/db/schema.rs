@@ -131,6 +131,7 @@ diesel::table! {
         resolution_warned_at -> Nullable<Timestamp>,
         response_breached_at -> Nullable<Timestamp>,
         resolution_breached_at -> Nullable<Timestamp>,
+        description_format -> Text,
     }
 }
 
@@ -221,6 +222,7 @@ diesel::table! {
         internal -> Bool,
         created_at -> Timestamp,
         edited_at -> Nullable<Timestamp>,
+        format -> Text,
     }
 }
 
@@ -296,6 +298,7 @@ diesel::table! {
         last_error -> Text,
         sent_at -> Nullable<Timestamp>,
         list_unsubscribe -> Text,
+        auto_submitted -> Text,
     }
 }
 
@@ -338,6 +341,7 @@ diesel::table! {
         raw -> Nullable<Binary>,
         handled_by -> Nullable<BigInt>,
         handled_at -> Nullable<Timestamp>,
+        raw_encoding -> Text,
     }
 }
 

@@ -235,6 +235,27 @@ pub fn key(number: i64) -> String {
     format!("INC-{number}")
 }
 
+/// How a description or comment was written: Markdown in the web forms, plain text by mail
+/// (where `<tags>` and `#` lines are text, not markup).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyFormat {
+    Markdown,
+    Text,
+}
+
+impl BodyFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Markdown => "markdown",
+            Self::Text => "text",
+        }
+    }
+    /// An unknown stored value is shown as plain text: escaped, never interpreted.
+    pub fn parse(s: &str) -> Self {
+        if s == "markdown" { Self::Markdown } else { Self::Text }
+    }
+}
+
 pub fn parse_key(s: &str) -> Option<i64> {
     let n = s.strip_prefix("INC-").or_else(|| s.strip_prefix("inc-"))?;
     if n.is_empty() || n.len() > 18 || !n.bytes().all(|b| b.is_ascii_digit()) {

@@ -7,7 +7,7 @@ use super::{AppState, FieldErrors, RequestMeta, ServiceError, ServiceResult, act
 use crate::db::models::{InboundMessage, Incident, User};
 use crate::db::{DbConnection, attachments, inbound, incidents, organizations, services, settings, users};
 use crate::domain::inbound::{ClosedReply, UnknownSender, domain_of, subject_key, title_from_subject};
-use crate::domain::incident::{LinkKind, Mover, Status, key, parse_key};
+use crate::domain::incident::{BodyFormat, LinkKind, Mover, Status, key, parse_key};
 use crate::domain::notify::{Thread, reaches_customers, thread_of};
 use crate::domain::policy::{self, Action, Resource};
 use crate::domain::role::Role;
@@ -344,7 +344,7 @@ fn reply(
     }
     let (body, keep) = with_attachment_notes(state, &mail.body, &mail.attachments);
     let body = if body.trim().is_empty() { "(attachments only)".to_string() } else { body };
-    let c = add_comment_in(state, conn, &sender, inc.id, &body, internal)?;
+    let c = add_comment_in(state, conn, &sender, inc.id, &body, (internal, BodyFormat::Text))?;
     store(state, conn, inc.id, Some(c.id), &keep, sender.id, internal)?;
     Ok(Fate::Filed { outcome, incident_id: inc.id, comment_id: Some(c.id) })
 }
@@ -654,7 +654,7 @@ pub fn settle(
                 };
                 let (body, keep) = with_attachment_notes(state, &mail.body, &mail.attachments);
                 let body = format!("{preface}{}", if body.trim().is_empty() { "(attachments only)" } else { &body });
-                let c = add_comment_in(state, conn, &author, inc.id, &body, false)?;
+                let c = add_comment_in(state, conn, &author, inc.id, &body, (false, BodyFormat::Text))?;
                 store(state, conn, inc.id, Some(c.id), &keep, author.id, false)?;
                 ("replied", inc.id, Some(c.id))
             }

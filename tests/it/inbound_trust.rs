@@ -252,3 +252,27 @@ both!(authentication_results_are_required_when_configured, |app| {
     );
     assert_eq!(field(&post_mail(&app, &genuine).await, "status"), "accepted");
 });
+
+both!(plain_text_mail_is_shown_as_text_not_markdown, |app| {
+    let app = with_token(app, |_| {}).await;
+    let admin = app.signed_in("admin").await;
+    let _svc = service(&admin, "Portal").await;
+    let acme = organization(&admin, "Acme", false).await;
+    let customer = customer_in(&app, &admin, "Cora", "cora@acme.example", &acme).await;
+    let body = "Crash:\r\n<NullPointerException> in <postmaster@acme.example>\r\n# not a heading\r\n<config><debug>true</debug></config>\r\n*not emphasis*";
+    let v = post_mail(&app, &mail("cora@acme.example", "Crash", "plain-1@x.example", "", body)).await;
+    let key = field(&v, "incident").to_string();
+    let page = incident(&customer, &key).await;
+    assert!(page.contains("&lt;NullPointerException&gt; in &lt;postmaster@acme.example&gt;"), "{}", page.body);
+    assert!(page.contains("# not a heading"), "a # line stays text");
+    assert!(page.contains("&lt;config&gt;&lt;debug&gt;true&lt;/debug&gt;&lt;/config&gt;"));
+    assert!(page.contains("*not emphasis*"));
+    assert!(page.contains("Crash:<br>"), "line breaks are kept");
+    // A reply by mail is text too; a reply typed in the form is still Markdown.
+    assert_eq!(reply(&customer, &key, "**typed** in the form").await.status, 303);
+    let page = incident(&customer, &key).await;
+    assert!(page.contains("<strong>typed</strong> in the form"));
+    let again = mail("cora@acme.example", &format!("Re: [{key}] Crash"), "plain-2@x.example", "", "<still> broken");
+    assert_eq!(field(&post_mail(&app, &again).await, "outcome"), "replied");
+    assert!(incident(&customer, &key).await.contains("&lt;still&gt; broken"));
+});

@@ -1,6 +1,7 @@
 use super::{acknowledge_once, check_body, event, load_for, load_visible};
 use crate::db::models::{Comment, User};
 use crate::db::{DbConnection, incidents};
+use crate::domain::incident::BodyFormat;
 use crate::domain::incident::{Mover, Status};
 use crate::domain::policy::{self, Action, Resource};
 use crate::service::{AppState, FieldErrors, RequestMeta, ServiceError, ServiceResult, actor_of};
@@ -24,7 +25,7 @@ pub fn add_comment(
             let (inc, _) = load_visible(conn, &actor_of(user), incident_id)?;
             crate::service::help::check_public_reply(conn, user, &inc, body, "body")?;
         }
-        add_comment_in(state, conn, user, incident_id, body, internal)
+        add_comment_in(state, conn, user, incident_id, body, (internal, BodyFormat::Markdown))
     })
 }
 
@@ -35,7 +36,7 @@ pub(crate) fn add_comment_in(
     user: &User,
     incident_id: i64,
     body: &str,
-    internal: bool,
+    (internal, format): (bool, BodyFormat),
 ) -> ServiceResult<Comment> {
     let actor = actor_of(user);
     let action = if internal { Action::UseInternalNotes } else { Action::CommentPublic };
@@ -48,7 +49,7 @@ pub(crate) fn add_comment_in(
     errors.into_result()?;
     let body = body.unwrap_or_default();
     let now = state.clock.now_naive();
-    let c = incidents::insert_comment(conn, inc.id, user.id, &body, internal, now)?;
+    let c = incidents::insert_comment(conn, inc.id, user.id, &body, (internal, format.as_str()), now)?;
     incidents::mark_updated(conn, inc.id, now)?;
     crate::mail::compose::comment(state, conn, &inc, &c, user)?;
     let kind = if internal { "internal note" } else { "public reply" };

@@ -1,6 +1,7 @@
 use super::{check_assignable, check_body, check_title, event};
 use crate::db::models::{Incident, User};
 use crate::db::{DbConnection, incidents, services, users};
+use crate::domain::incident::BodyFormat;
 use crate::domain::incident::{Level, Severity, Status, parse_tags, priority};
 use crate::domain::policy::{self, Action, Resource};
 use crate::service::{AppState, FieldErrors, RequestMeta, ServiceError, ServiceResult, actor_of, authorize};
@@ -127,6 +128,7 @@ pub(crate) fn create_in(
             assignee_id: assignee.as_ref().map(|a| a.id),
             acknowledged_at: self_assigned.then_some(now),
             tier_id: tier.id,
+            description_format: if input.by_email { BodyFormat::Text } else { BodyFormat::Markdown }.as_str(),
             now,
         },
     )?;

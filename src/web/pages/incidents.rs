@@ -487,7 +487,7 @@ pub fn show_page(ctx: PageCtx, p: IncidentPage, kept: Kept, errors: FieldErrors)
             text: describe(&t.event),
             internal: t.event.internal,
             comment_html: (t.event.kind == "comment_added")
-                .then(|| t.comment.as_ref().map(|c| crate::markdown::to_html(&c.body)))
+                .then(|| t.comment.as_ref().map(|c| crate::markdown::body_html(&c.body, &c.format)))
                 .flatten(),
             comment_id: t.comment.as_ref().map(|c| c.id).unwrap_or(0),
             edited: t.comment.as_ref().is_some_and(|c| c.edited_at.is_some()),
@@ -530,7 +530,7 @@ pub fn show_page(ctx: PageCtx, p: IncidentPage, kept: Kept, errors: FieldErrors)
     ShowPage {
         key: key(inc.id),
         status: status_label(&inc.status),
-        description_html: crate::markdown::to_html(&inc.description),
+        description_html: crate::markdown::body_html(&inc.description, &inc.description_format),
         created: ctx.time(&inc.created_at),
         updated: ctx.time(&inc.updated_at),
         acknowledged: fmt_opt(&inc.acknowledged_at),
