@@ -3,6 +3,10 @@
 use crate::both;
 use crate::incidents::{login_as, report, row_keys, service};
 use crate::support::*;
+use std::io::Write;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration as StdDuration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 // ---------- 1. severity and priority are staff's ----------
 
@@ -45,4 +49,163 @@ both!(customers_neither_see_nor_filter_nor_sort_by_severity_or_priority, |app| {
     for hidden in ["Severity", "Priority", "SEV1", "SEV4", ">P1<", "sev-"] {
         assert!(!home.contains(hidden), "the dashboard shows {hidden}");
     }
+});
+
+// ---------- 2. one-time tokens stay out of the log ----------
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        // Only the lines this test looks at: the whole binary logs through here.
+        let line = String::from_utf8_lossy(buf);
+        if line.contains("password-reset") || line.contains("status/confirm") {
+            self.0.lock().unwrap_or_else(|e| e.into_inner()).extend_from_slice(buf);
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The log of every server in this test binary, from the first call on.
+fn captured_log() -> Captured {
+    static LOG: OnceLock<Captured> = OnceLock::new();
+    LOG.get_or_init(|| {
+        let log = Captured::default();
+        let writer = log.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::INFO)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        let _ = tracing::subscriber::set_global_default(subscriber);
+        log
+    })
+    .clone()
+}
+
+both!(one_time_tokens_in_paths_are_not_written_to_the_log, |app| {
+    let log = captured_log();
+    let b = app.browser();
+    let reset = firewatch::crypto::random_token(32);
+    let confirm = firewatch::crypto::random_token(32);
+    assert_eq!(b.get(&format!("/password-reset/{reset}")).await.status, 404);
+    assert_eq!(b.get(&format!("/status/confirm/{confirm}")).await.status, 404);
+    // Refused by the CSRF check, which logs the path too.
+    assert_eq!(b.post_raw(&format!("/password-reset/{reset}"), &[("password", "x")]).await.status, 403);
+    let text = String::from_utf8_lossy(&log.0.lock().unwrap_or_else(|e| e.into_inner())).to_string();
+    assert!(text.contains("path=/password-reset/[redacted]"), "the request is logged: {text}");
+    assert!(text.contains("path=/status/confirm/[redacted]"), "{text}");
+    assert!(!text.contains(&reset) && !text.contains(&confirm), "a token reached the log: {text}");
+});
+
+// ---------- 3. the gate answers before the body is read ----------
+
+/// Sends the head of a 64 MiB upload and only its first bytes, then waits for the answer's
+/// status line. `None`: no answer within the time (the server is waiting for the body).
+async fn upload_head_only(app: &TestApp, cookie: Option<&str>) -> Option<String> {
+    let addr = app.base.trim_start_matches("http://").to_string();
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.expect("connect");
+    let mut head = format!(
+        "POST /help/manage/articles/1/images HTTP/1.1\r\nHost: {addr}\r\nOrigin: {}\r\n\
+         Content-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: {}\r\n",
+        app.base,
+        64 * 1024 * 1024
+    );
+    if let Some(c) = cookie {
+        head.push_str(&format!("Cookie: {c}\r\n"));
+    }
+    head.push_str("\r\n--XyZ\r\nContent-Disposition: form-data; name=\"image\"; filename=\"big.png\"\r\n\r\n");
+    stream.write_all(head.as_bytes()).await.expect("write head");
+    stream.write_all(&vec![0u8; 256 * 1024]).await.expect("write some of the body");
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(StdDuration::from_secs(3), async {
+        let mut buf = [0u8; 4096];
+        while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => answer.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    read.ok()?;
+    Some(String::from_utf8_lossy(&answer).to_string())
+}
+
+both!(a_refused_upload_is_answered_without_reading_its_body, |app| {
+    let anon = upload_head_only(&app, None).await.expect("an anonymous upload is answered at once");
+    assert!(anon.starts_with("HTTP/1.1 303"), "{anon}");
+    assert!(anon.to_lowercase().contains("location: /login?next="), "{anon}");
+
+    app.user("customer", "cy@example.com").await;
+    let login = app.browser().login("cy@example.com", PASSWORD).await;
+    let session = login
+        .header("set-cookie")
+        .lines()
+        .find(|l| l.starts_with("fw_session="))
+        .and_then(|l| l.split(';').next())
+        .unwrap_or_default()
+        .to_string();
+    assert!(!session.is_empty(), "{:?}", login.headers);
+    let customer = upload_head_only(&app, Some(&session)).await.expect("a customer's upload is answered at once");
+    assert!(customer.starts_with("HTTP/1.1 403"), "{customer}");
+});
+
+// ---------- 7. the flash cookie under https ----------
+
+both!(the_flash_cookie_is_secure_under_https, |app| {
+    let db = app.db;
+    drop(app);
+    let origin = "https://help.example.com";
+    let app = TestApp::spawn_with(db, |c| c.base_url = origin.into()).await;
+    app.user("support", "tls@example.com").await;
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let cookie_of = |resp: &reqwest::Response, name: &str| {
+        resp.headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with(&format!("{name}=")))
+            .map(str::to_string)
+            .unwrap_or_default()
+    };
+    let pair = |set: &str| set.split(';').next().unwrap_or_default().to_string();
+    let csrf_of = |body: &str| form_value(body, "csrf_token").unwrap_or_default();
+
+    let login_page = client.get(format!("{}/login", app.base)).send().await.expect("get");
+    let anon = pair(&cookie_of(&login_page, "__Host-fw_anon"));
+    let token = csrf_of(&login_page.text().await.unwrap_or_default());
+    let signed = client
+        .post(format!("{}/login", app.base))
+        .header("cookie", anon)
+        .header("origin", origin)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(encode(&[("csrf_token", &token), ("email", "tls@example.com"), ("password", PASSWORD)]))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(signed.status().as_u16(), 303);
+    let session = pair(&cookie_of(&signed, "__Host-fw_session"));
+    let account = client.get(format!("{}/account", app.base)).header("cookie", &session).send().await.expect("get");
+    let token = csrf_of(&account.text().await.unwrap_or_default());
+    let out = client
+        .post(format!("{}/logout", app.base))
+        .header("cookie", &session)
+        .header("origin", origin)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(encode(&[("csrf_token", &token)]))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(out.status().as_u16(), 303);
+    let flash = cookie_of(&out, "fw_flash");
+    assert!(flash.contains("Secure") && flash.contains("HttpOnly"), "{flash}");
+    let next = client.get(format!("{}/login", app.base)).header("cookie", pair(&flash)).send().await.expect("get");
+    let gone = cookie_of(&next, "fw_flash");
+    assert!(gone.contains("Max-Age=0") && gone.contains("Secure"), "{gone}");
 });
