@@ -1,7 +1,7 @@
 //! Issue 12, web hardening: one section per item.
 
 use crate::both;
-use crate::incidents::{login_as, report, row_keys, service};
+use crate::incidents::{act, incident, login_as, quick, report, row_keys, service};
 use crate::support::*;
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -154,6 +154,43 @@ both!(a_refused_upload_is_answered_without_reading_its_body, |app| {
     assert!(!session.is_empty(), "{:?}", login.headers);
     let customer = upload_head_only(&app, Some(&session)).await.expect("a customer's upload is answered at once");
     assert!(customer.starts_with("HTTP/1.1 403"), "{customer}");
+});
+
+// ---------- 4. a duplicate's original, only for those who may see it ----------
+
+both!(a_customer_reads_a_duplicates_original_only_if_they_may_see_it, |app| {
+    let admin = app.signed_in("admin").await;
+    let svc = service(&admin, "Printing").await;
+    let cleo = login_as(&app, "customer", "cleo@example.com").await;
+    let dan = login_as(&app, "customer", "dan@example.com").await;
+    let staff = app.signed_in("support").await;
+    let mine = quick(&cleo, &svc, "The printer is on fire").await;
+    let theirs = quick(&dan, &svc, "Printers are on fire").await;
+    let again = quick(&cleo, &svc, "Still on fire").await;
+
+    assert_eq!(act(&staff, &mine, "/links", &[("kind", "duplicate_of"), ("other", &theirs)]).await.status, 303);
+    assert_eq!(act(&staff, &again, "/links", &[("kind", "duplicate_of"), ("other", &mine)]).await.status, 303);
+    assert!(incident(&staff, &mine).await.contains(&format!("Duplicate of {theirs}.")), "staff see the key");
+
+    let page = incident(&cleo, &mine).await;
+    assert!(page.contains("Closed as a duplicate."), "{}", page.body);
+    assert!(!page.contains(&format!("{theirs}.")) && !page.contains(&format!("/incidents/{theirs}\"")));
+    let own = incident(&cleo, &again).await;
+    assert!(own.contains(&format!("Duplicate of {mine}.")), "her own original is named");
+
+    // The closed mail to the reporter reads the same.
+    let state = app.state.clone();
+    let mails = tokio::task::spawn_blocking(move || {
+        let mut conn = state.conn().expect("conn");
+        firewatch::db::outbox::list(&mut conn, None, None, 100).expect("outbox")
+    })
+    .await
+    .expect("join");
+    let closed: Vec<_> = mails.iter().filter(|m| m.kind == "closed" && m.to_address == "cleo@example.com").collect();
+    assert_eq!(closed.len(), 2, "{:?}", mails.iter().map(|m| (&m.kind, &m.to_address)).collect::<Vec<_>>());
+    for m in closed {
+        assert!(!m.body_text.contains(&theirs) && !m.body_html.contains(&theirs), "{}", m.body_text);
+    }
 });
 
 // ---------- 7. the flash cookie under https ----------

@@ -1,5 +1,6 @@
 //! Read models for the incident pages: the queue, one incident, the dashboard.
 
+use super::links::{hide_unseen_originals, resolution_texts};
 use super::{load_visible, mover, status_of};
 use crate::db::models::{Comment, Incident, IncidentEvent, QueueItem, Service, User};
 use crate::db::queue::{self, AssigneeFilter, Cursor, QueueFilter, Sort, Visibility};
@@ -361,10 +362,11 @@ pub fn incident_page(state: &AppState, user: &User, id: i64) -> ServiceResult<In
     let actor = actor_of(user);
     let mut conn = state.conn()?;
     let conn = &mut *conn;
-    let (inc, res) = load_visible(conn, &actor, id)?;
+    let (mut inc, res) = load_visible(conn, &actor, id)?;
     let can_internal = policy::allows(Some(&actor), Action::UseInternalNotes, res);
     let can_work = policy::allows(Some(&actor), Action::WorkIncident, res);
-    let events = incidents::events_for(conn, inc.id, can_internal)?;
+    let mut events = incidents::events_for(conn, inc.id, can_internal)?;
+    hide_unseen_originals(conn, &actor, resolution_texts(&mut events).chain([&mut inc.resolution]))?;
     let attachments = crate::db::attachments::list_for(conn, inc.id, can_internal)?;
     let can_view_problems = policy::allows(Some(&actor), Action::ViewProblems, Resource::None);
     let problems = if can_view_problems { crate::db::problems::for_incident(conn, inc.id)? } else { Vec::new() };
@@ -597,9 +599,10 @@ pub fn changes_since(
 ) -> ServiceResult<(Incident, Vec<IncidentEvent>)> {
     let actor = actor_of(user);
     let mut conn = state.conn()?;
-    let (inc, res) = load_visible(&mut conn, &actor, id)?;
+    let (mut inc, res) = load_visible(&mut conn, &actor, id)?;
     let internal = policy::allows(Some(&actor), Action::UseInternalNotes, res);
-    let events = incidents::events_since(&mut conn, id, version, internal)?;
+    let mut events = incidents::events_since(&mut conn, id, version, internal)?;
+    hide_unseen_originals(&mut conn, &actor, resolution_texts(&mut events).chain([&mut inc.resolution]))?;
     Ok((inc, events))
 }
 
