@@ -193,6 +193,67 @@ both!(a_customer_reads_a_duplicates_original_only_if_they_may_see_it, |app| {
     }
 });
 
+// ---------- 5. the inbound token ----------
+
+const INBOUND_TOKEN: &str = "hardening-inbound-token-0123456789abcdef";
+
+both!(wrong_inbound_tokens_are_throttled_per_address, |app| {
+    let db = app.db;
+    drop(app);
+    let app = TestApp::spawn_with(db, |c| c.inbound_token = Some(INBOUND_TOKEN.into())).await;
+    let post = |token: &'static str| {
+        let url = format!("{}/mail/inbound", app.base);
+        async move {
+            let raw = "From: Ann <ann@example.com>\r\nTo: help@example.com\r\nSubject: Hello\r\n\
+                       Message-ID: <throttle-1@example.com>\r\n\r\nHello there.\r\n";
+            let resp = reqwest::Client::new()
+                .post(url)
+                .header("authorization", format!("Bearer {token}"))
+                .body(raw)
+                .send()
+                .await
+                .expect("POST /mail/inbound");
+            (resp.status().as_u16(), resp.headers().get("retry-after").is_some())
+        }
+    };
+    for _ in 0..10 {
+        assert_eq!(post("a-guess-at-the-token").await.0, 401);
+    }
+    assert_eq!(post(INBOUND_TOKEN).await, (429, true), "refused unheard, even the right token");
+    app.advance(chrono::Duration::minutes(16));
+    assert_eq!(post(INBOUND_TOKEN).await.0, 200, "the window has passed");
+});
+
+#[test]
+fn a_short_inbound_token_stops_the_server_from_starting() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_firewatch"))
+        .arg("serve")
+        .env("FIREWATCH_DATA_DIR", dir.path())
+        .env("FIREWATCH_DATABASE_URL", dir.path().join("fw.db"))
+        .env("FIREWATCH_BIND", "127.0.0.1:0")
+        .env_remove("FIREWATCH_BASE_URL")
+        .env("FIREWATCH_INBOUND_TOKEN", "inbound-secret-for-tests-2026")
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn firewatch");
+    let deadline = std::time::Instant::now() + StdDuration::from_secs(20);
+    while child.try_wait().ok().flatten().is_none() && std::time::Instant::now() < deadline {
+        std::thread::sleep(StdDuration::from_millis(100));
+    }
+    if child.try_wait().ok().flatten().is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("firewatch serve started with a 28-character inbound token");
+    }
+    let out = child.wait_with_output().expect("output");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("FIREWATCH_INBOUND_TOKEN") && err.contains("at least 32 characters"), "{err}");
+}
+
 // ---------- 7. the flash cookie under https ----------
 
 both!(the_flash_cookie_is_secure_under_https, |app| {
