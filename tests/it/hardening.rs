@@ -254,6 +254,95 @@ fn a_short_inbound_token_stops_the_server_from_starting() {
     assert!(err.contains("FIREWATCH_INBOUND_TOKEN") && err.contains("at least 32 characters"), "{err}");
 }
 
+// ---------- 6. hashing only when it is due; the account page counts towards the lockout ----------
+
+fn hashes(app: &TestApp) -> u64 {
+    app.state.hasher.computed()
+}
+
+fn setup_fields(token: &str) -> [(&str, &str); 5] {
+    [
+        ("token", token),
+        ("display_name", "Ada Admin"),
+        ("email", "ada@example.com"),
+        ("password", PASSWORD),
+        ("password_confirm", PASSWORD),
+    ]
+}
+
+both!(setup_refuses_a_wrong_token_before_hashing, |app| {
+    let state = app.state.clone();
+    let link = tokio::task::spawn_blocking(move || firewatch::service::setup::issue_link_if_needed(&state))
+        .await
+        .expect("join")
+        .expect("issue")
+        .expect("no users yet: a link");
+    let token = link.rsplit("token=").next().unwrap_or_default().to_string();
+    let b = app.browser();
+    let before = hashes(&app);
+    let wrong = b.submit("/login", "/setup", &setup_fields("0123456789abcdef0123456789abcdef")).await;
+    assert_eq!(wrong.status, 404);
+    assert_eq!(hashes(&app), before, "a wrong token costs no hash");
+    let ok = b.submit("/login", "/setup", &setup_fields(&token)).await;
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    assert!(hashes(&app) > before);
+});
+
+both!(a_throttled_sign_in_hashes_nothing, |app| {
+    let db = app.db;
+    drop(app);
+    let app = TestApp::spawn_with(db, |c| c.login_ip_limit = 3).await;
+    app.user("support", "sam@example.com").await;
+    let b = app.browser();
+    for _ in 0..3 {
+        assert_eq!(b.login("sam@example.com", "not the password at all").await.status, 422);
+    }
+    let before = hashes(&app);
+    assert_eq!(b.login("sam@example.com", PASSWORD).await.status, 429);
+    assert_eq!(hashes(&app), before, "the address is throttled: no hash");
+});
+
+both!(a_locked_account_is_refused_without_hashing, |app| {
+    app.user("sales", "lea@example.com").await;
+    let b = app.browser();
+    for _ in 0..10 {
+        assert_eq!(b.login("lea@example.com", "not the password at all").await.status, 422);
+    }
+    let before = hashes(&app);
+    let locked = b.login("lea@example.com", PASSWORD).await;
+    assert_eq!(locked.status, 422);
+    assert!(locked.contains("Email or password is incorrect."), "the same answer as a wrong password");
+    assert_eq!(hashes(&app), before, "the account is locked: no hash");
+});
+
+both!(wrong_current_passwords_on_the_account_page_lock_the_account, |app| {
+    let b = login_as(&app, "support", "ivo@example.com").await;
+    let change = [
+        ("current_password", "a wrong guess at it"),
+        ("password", "new tractor harbour 43"),
+        ("password_confirm", "new tractor harbour 43"),
+    ];
+    for _ in 0..10 {
+        let r = b.submit("/account", "/account/password", &change).await;
+        assert_eq!(r.status, 422);
+        assert!(r.contains("That is not your current password."));
+    }
+    let before = hashes(&app);
+    let right = [
+        ("current_password", PASSWORD),
+        ("password", "new tractor harbour 43"),
+        ("password_confirm", "new tractor harbour 43"),
+    ];
+    let r = b.submit("/account", "/account/password", &right).await;
+    assert_eq!(r.status, 422, "locked, even with the right password");
+    assert!(r.contains("Too many wrong passwords"), "{}", r.body);
+    assert_eq!(hashes(&app), before, "no hash while locked");
+    let fresh = app.browser().login("ivo@example.com", PASSWORD).await;
+    assert_eq!(fresh.status, 422, "sign-in is locked too");
+    app.advance(chrono::Duration::minutes(16));
+    assert_eq!(app.browser().login("ivo@example.com", PASSWORD).await.status, 303);
+});
+
 // ---------- 7. the flash cookie under https ----------
 
 both!(the_flash_cookie_is_secure_under_https, |app| {
