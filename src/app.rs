@@ -5,6 +5,7 @@ use crate::crypto::{PasswordHasher, random_token};
 use crate::db::Database;
 use crate::domain::clock::{Clock, SystemClock};
 use crate::error::AppError;
+use crate::service::rate_limit::{FailureWindow, INBOUND_TOKEN_FAILURES, INBOUND_TOKEN_WINDOW_MINUTES};
 use crate::service::{AppState, setup};
 use crate::web::{middleware, routes};
 use actix_web::middleware::from_fn;
@@ -50,6 +51,8 @@ fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
 
 /// Connects, migrates and builds the shared state.
 pub fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+    // Configuration built in code (tests, embedding) gets the same checks as a loaded one.
+    config.validate()?;
     let url = config.effective_database_url();
     let db = Database::connect(&url, 10).context("connecting to the database")?;
     let applied = db.migrate().context("applying migrations")?;
@@ -58,8 +61,17 @@ pub fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppS
     }
     let secret = load_or_create_secret(&config)?;
     let hasher = PasswordHasher::new(config.password_pepper.as_deref())?;
-    let state =
-        AppState { db, clock, config: Arc::new(config), hasher, secret: Arc::new(secret), cache: Default::default() };
+    let inbound_failures =
+        Arc::new(FailureWindow::new(INBOUND_TOKEN_FAILURES, chrono::Duration::minutes(INBOUND_TOKEN_WINDOW_MINUTES)));
+    let state = AppState {
+        db,
+        clock,
+        config: Arc::new(config),
+        hasher,
+        secret: Arc::new(secret),
+        cache: Default::default(),
+        inbound_failures,
+    };
     // Help articles written before their plain text was kept get it now (search indexes it).
     let derived = crate::service::help::derive_texts(&state).map_err(|e| anyhow::anyhow!("{e}"))?;
     if derived > 0 {

@@ -127,6 +127,9 @@ struct FileConfig {
     inbound_raw_days: Option<i64>,
 }
 
+/// The shortest inbound token accepted: it is all that guards `/mail/inbound`.
+pub const MIN_INBOUND_TOKEN: usize = 32;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {0}: {1}")]
@@ -258,6 +261,15 @@ impl Config {
         {
             return Err(ConfigError::Invalid("secret key must be at least 32 characters".into()));
         }
+        if let Some(t) = &self.inbound_token
+            && t.chars().count() < MIN_INBOUND_TOKEN
+        {
+            return Err(ConfigError::Invalid(format!(
+                "the inbound token (FIREWATCH_INBOUND_TOKEN) must be at least {MIN_INBOUND_TOKEN} characters, \
+                 got {}; make one with `openssl rand -hex 32`",
+                t.chars().count()
+            )));
+        }
         Ok(())
     }
 
@@ -336,6 +348,15 @@ mod tests {
         std::fs::write(&path, "base_url = \"ftp://x\"\n").ok();
         assert!(Config::load(Some(&path)).is_err());
         std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn a_short_inbound_token_is_refused() {
+        let with = |t: &str| Config { inbound_token: Some(t.into()), ..Config::default() }.validate();
+        let err = with("inbound-secret-for-tests-2026").map(|_| ()).unwrap_err().to_string();
+        assert!(err.contains("at least 32 characters"), "{err}");
+        assert!(with(&"x".repeat(32)).is_ok());
+        assert!(Config::default().validate().is_ok(), "no token: inbound mail is off");
     }
 
     #[test]

@@ -256,6 +256,19 @@ impl BodyFormat {
     }
 }
 
+/// The resolution of an incident closed as a duplicate of `original`.
+pub fn duplicate_resolution(original: i64) -> String {
+    format!("Duplicate of {}.", key(original))
+}
+
+/// The original a resolution names, when it is exactly `duplicate_resolution`'s text.
+pub fn duplicate_original(resolution: &str) -> Option<i64> {
+    resolution.strip_prefix("Duplicate of ")?.strip_suffix('.').and_then(parse_key)
+}
+
+/// What a viewer who may not see the original reads instead of `duplicate_resolution`.
+pub const DUPLICATE_HIDDEN: &str = "Closed as a duplicate.";
+
 pub fn parse_key(s: &str) -> Option<i64> {
     let n = s.strip_prefix("INC-").or_else(|| s.strip_prefix("inc-"))?;
     if n.is_empty() || n.len() > 18 || !n.bytes().all(|b| b.is_ascii_digit()) {

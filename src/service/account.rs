@@ -1,6 +1,8 @@
 //! What a signed-in user does to their own account, and password reset by link.
 
-use super::{AppState, FieldErrors, RequestMeta, ServiceError, ServiceResult, actor_of, authorize, check_new_password};
+use super::{
+    AppState, FieldErrors, RequestMeta, ServiceError, ServiceResult, actor_of, auth, authorize, check_new_password,
+};
 use crate::crypto::sha256_hex;
 use crate::db::models::{Session, User};
 use crate::db::{password_resets, sessions, users};
@@ -42,7 +44,9 @@ pub struct PasswordChangeInput {
     pub password_confirm: String,
 }
 
-/// Changes the password (the current one is required) and ends every other session.
+/// Changes the password (the current one is required) and ends every other session. A wrong
+/// current password counts towards the account's sign-in lockout, and a locked account is
+/// refused without hashing, as sign-in is.
 pub fn change_password(
     state: &AppState,
     meta: &RequestMeta,
@@ -52,7 +56,16 @@ pub fn change_password(
 ) -> ServiceResult<usize> {
     authorize(&actor_of(user), Action::ManageOwnAccount, Resource::None)?;
     let mut errors = FieldErrors::default();
+    let email = user.email.to_lowercase();
+    if auth::is_locked(state, &mut *state.conn()?, &email)? {
+        errors.add("current_password", "Too many wrong passwords for this account: wait 15 minutes and try again.");
+        return Err(ServiceError::Invalid(errors));
+    }
     if !state.hasher.verify(&input.current_password, user.password_hash.as_deref()) {
+        state.tx(|conn| {
+            state.audit(conn, meta, Some(user), "password.change_failure", &format!("user:{}", user.id), "")?;
+            auth::count_failure(state, conn, meta, Some(user), &email)
+        })?;
         errors.add("current_password", "That is not your current password.");
     }
     check_new_password(

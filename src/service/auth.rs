@@ -37,8 +37,11 @@ pub fn start_session(
     Ok(NewSession { token, user: user.clone() })
 }
 
-/// Checks the credentials with throttling. Every path verifies one argon2 hash, so an unknown
-/// or locked account costs the same time as a known one.
+/// Checks the credentials with throttling. A throttled address or a locked account is refused
+/// before any hashing (the answer is the same, and an attacker must not get the server to run
+/// argon2 at will); otherwise every path verifies one argon2 hash, so an unknown account costs
+/// the same time as a known one. Lockouts go by email, known or not, so a fast answer tells
+/// nothing about whether the account exists.
 pub fn login(
     state: &AppState,
     meta: &RequestMeta,
@@ -52,16 +55,19 @@ pub fn login(
     let conn = &mut *conn;
 
     if login_throttle::failures_for_ip_since(conn, &meta.ip, window_start)? >= state.config.login_ip_limit {
-        state.hasher.verify(password, None);
         state.audit(conn, meta, None, "login.failure", &email, "refused: too many failures from this address")?;
         return Ok(Err(LoginRefused::TooManyFromAddress));
+    }
+    if is_locked(state, conn, &email)? {
+        let user = users::find_by_email(conn, &email)?;
+        state.audit(conn, meta, user.as_ref(), "login.failure", &email, "account locked")?;
+        return Ok(Err(LoginRefused::BadCredentials));
     }
 
     let user = users::find_by_email(conn, &email)?;
     let password_ok = state.hasher.verify(password, user.as_ref().and_then(|u| u.password_hash.as_deref()));
-    let locked = login_throttle::locked_until(conn, &email)?.is_some_and(|until| until > now);
 
-    if let Some(user) = user.as_ref().filter(|u| password_ok && u.active && !locked) {
+    if let Some(user) = user.as_ref().filter(|u| password_ok && u.active) {
         return state
             .tx(|conn| {
                 login_throttle::clear(conn, &email)?;
@@ -72,9 +78,7 @@ pub fn login(
             .map(Ok);
     }
 
-    let reason = if locked {
-        "account locked"
-    } else if user.is_none() {
+    let reason = if user.is_none() {
         "unknown email"
     } else if user.as_ref().is_some_and(|u| !u.active) {
         "account inactive"
@@ -82,24 +86,42 @@ pub fn login(
         "wrong password"
     };
     state.tx(|conn| {
-        if !locked {
-            login_throttle::record_failure(conn, &email, &meta.ip, now)?;
-        }
         state.audit(conn, meta, user.as_ref(), "login.failure", &email, reason)?;
-        if !locked && login_throttle::failures_for_email_since(conn, &email, window_start)? >= LOCKOUT_FAILURES {
-            login_throttle::lock(conn, &email, now + Duration::minutes(LOCKOUT_WINDOW_MINUTES))?;
-            state.audit(
-                conn,
-                meta,
-                user.as_ref(),
-                "login.lockout",
-                &email,
-                &format!("{LOCKOUT_FAILURES} failures in {LOCKOUT_WINDOW_MINUTES} minutes"),
-            )?;
-        }
-        Ok(())
+        count_failure(state, conn, meta, user.as_ref(), &email)
     })?;
     Ok(Err(LoginRefused::BadCredentials))
+}
+
+/// Whether the account behind this (normalized) email is locked out now.
+pub fn is_locked(state: &AppState, conn: &mut DbConnection, email: &str) -> ServiceResult<bool> {
+    Ok(login_throttle::locked_until(conn, email)?.is_some_and(|until| until > state.clock.now_naive()))
+}
+
+/// Counts a wrong password against the account and the address it came from, and locks the
+/// account when that makes `LOCKOUT_FAILURES` within the window. Sign-in and the account page's
+/// "current password" both count here: a stolen session must not be a way around the lockout.
+pub fn count_failure(
+    state: &AppState,
+    conn: &mut DbConnection,
+    meta: &RequestMeta,
+    user: Option<&User>,
+    email: &str,
+) -> ServiceResult<()> {
+    let now = state.clock.now_naive();
+    login_throttle::record_failure(conn, email, &meta.ip, now)?;
+    let window_start = now - Duration::minutes(LOCKOUT_WINDOW_MINUTES);
+    if login_throttle::failures_for_email_since(conn, email, window_start)? >= LOCKOUT_FAILURES {
+        login_throttle::lock(conn, email, now + Duration::minutes(LOCKOUT_WINDOW_MINUTES))?;
+        state.audit(
+            conn,
+            meta,
+            user,
+            "login.lockout",
+            email,
+            &format!("{LOCKOUT_FAILURES} failures in {LOCKOUT_WINDOW_MINUTES} minutes"),
+        )?;
+    }
+    Ok(())
 }
 
 /// The live session behind a cookie token, enforcing idle and absolute timeouts and the user's

@@ -13,6 +13,7 @@ pub mod inbound;
 pub mod incidents;
 pub mod mail;
 pub mod problems;
+pub mod rate_limit;
 pub mod read_cache;
 pub mod releases;
 pub mod services;
@@ -41,6 +42,8 @@ pub struct AppState {
     pub secret: Arc<Vec<u8>>,
     /// Remembered queue counts and filter lists, forgotten on every committed write.
     pub cache: Arc<read_cache::ReadCache>,
+    /// Wrong inbound mail tokens per client address.
+    pub inbound_failures: Arc<rate_limit::FailureWindow>,
 }
 
 /// Facts about the request that go into the audit log.

@@ -31,8 +31,12 @@ pub struct SetupInput {
     pub password_confirm: String,
 }
 
-/// Creates the first admin and signs them in. The token dies in the same transaction.
+/// Creates the first admin and signs them in. The token dies in the same transaction. A dead
+/// token is refused before anything else, above all before the (deliberately slow) hashing.
 pub fn complete(state: &AppState, meta: &RequestMeta, input: &SetupInput) -> ServiceResult<NewSession> {
+    if !token_is_live(state, &input.token)? {
+        return Err(ServiceError::NotFound);
+    }
     let mut errors = FieldErrors::default();
     let name = validate::label(&input.display_name, "Name", 100).map_err(|e| errors.add("display_name", e)).ok();
     let email = validate::email(&input.email).map_err(|e| errors.add("email", e)).ok();

@@ -1,7 +1,8 @@
 //! Middleware, outermost first:
 //! - `frame`: request id, panic catching, error pages, security headers, one log line per request;
-//! - `session`: cookie → CurrentUser, CSRF token, and the CSRF checks on unsafe methods;
-//! - `gate` (per route): the route's policy gate.
+//! - `session`: cookie → CurrentUser and the CSRF token;
+//! - `gate` (per route): the route's policy gate, then the CSRF checks on unsafe methods (the
+//!   only place a request body is read before the handler).
 
 use super::ctx::{CsrfToken, CurrentUser, FLASH_COOKIE, PageCtx, RequestId, redirect};
 use super::routes::Gate;
@@ -90,7 +91,7 @@ pub async fn frame(
     let request_id = random_token(8);
     req.extensions_mut().insert(RequestId(request_id.clone()));
     let method = req.method().clone();
-    let path = clean(req.path());
+    let path = loggable_path(req.path());
 
     // The request must not be cloned before routing (actix needs it unshared to fill in path
     // parameters), so errors and panics are turned into responses further in: handler errors
@@ -184,6 +185,49 @@ pub async fn frame(
     Ok(res)
 }
 
+/// The marker that stands for a secret in the log.
+pub const REDACTED: &str = "[redacted]";
+
+/// A path segment this long made only of hex digits is taken for a token (ours are 32 or 64
+/// characters), whatever route it is on, or on none.
+const HEX_TOKEN_MIN: usize = 32;
+
+/// The path prefixes after which a route takes a one-time secret (`…/{token}`), from the route
+/// table itself so that a new route of that shape is covered too.
+fn secret_prefixes() -> &'static [String] {
+    static PREFIXES: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+        let mut v: Vec<String> = super::routes::table()
+            .iter()
+            .filter_map(|r| r.path.find("/{token}").map(|i| r.path[..=i].to_ascii_lowercase()))
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    });
+    &PREFIXES
+}
+
+/// The request path as it may be written to the log: the secret segment of a one-time link
+/// (`/password-reset/{token}`, `/status/confirm/{token}`) and any token-like segment replaced by
+/// `[redacted]`, control characters neutralized. A log is read by more people than the links
+/// were sent to, and kept longer than the links live.
+pub fn loggable_path(path: &str) -> String {
+    let lower = path.to_ascii_lowercase();
+    let after_prefix = secret_prefixes().iter().find(|p| lower.starts_with(p.as_str())).map(|p| p.len());
+    let mut out = String::with_capacity(path.len());
+    let mut offset = 0;
+    for (i, segment) in path.split('/').enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        let secret = after_prefix == Some(offset)
+            || (segment.len() >= HEX_TOKEN_MIN && segment.bytes().all(|b| b.is_ascii_hexdigit()));
+        out.push_str(if secret && !segment.is_empty() { REDACTED } else { segment });
+        offset += segment.len() + 1;
+    }
+    clean(&out)
+}
+
 fn is_unsafe(m: &Method) -> bool {
     !matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE)
 }
@@ -223,7 +267,7 @@ fn fail(req: ServiceRequest, e: AppError) -> ServiceResponse<BoxBody> {
 }
 
 pub async fn session(
-    mut req: ServiceRequest,
+    req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
@@ -264,77 +308,7 @@ pub async fn session(
             format!("anon:{anon}")
         }
     };
-    let csrf = hmac_hex(&state.secret, &format!("csrf|{seed}"));
-    req.extensions_mut().insert(CsrfToken(csrf.clone()));
-
-    if is_unsafe(req.method()) && !CSRF_EXEMPT.contains(&req.path()) {
-        if !same_origin(&req, &state.config.base_origin()) {
-            tracing::warn!(path = %clean(req.path()), "CSRF: cross-origin request refused");
-            return Ok(fail(req, AppError::Csrf("cross-origin")));
-        }
-        let content_type =
-            req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-        let is_form = content_type.starts_with("application/x-www-form-urlencoded");
-        let multipart = if takes_upload(req.path()) { super::multipart::boundary(&content_type) } else { None };
-        if !is_form && multipart.is_none() {
-            return Ok(fail(req, AppError::Csrf("not a form post")));
-        }
-        let mut payload = req.take_payload();
-        let mut body = web::BytesMut::new();
-        let mut reader = multipart.as_deref().map(|b| {
-            super::multipart::Reader::new(
-                b,
-                super::multipart::Limits {
-                    file_keep: crate::domain::help::IMAGE_MAX_BYTES + 1,
-                    text_total: MAX_UPLOAD_TEXT,
-                },
-            )
-        });
-        let limit = body_limit(req.path());
-        let mut read = 0usize;
-        let mut cut_short = false;
-        while let Some(chunk) = payload.next().await {
-            let Ok(chunk) = chunk else {
-                return Ok(fail(req, AppError::BadRequest("The request body could not be read.".into())));
-            };
-            read += chunk.len();
-            match reader.as_mut() {
-                Some(r) if read > MAX_UPLOAD => {
-                    cut_short = true;
-                    r.feed(&chunk[..chunk.len().saturating_sub(read - MAX_UPLOAD)]);
-                    break;
-                }
-                Some(r) => r.feed(&chunk),
-                None if read > limit => {
-                    return Ok(fail(
-                        req,
-                        AppError::BadRequest("What you sent is larger than this form accepts.".into()),
-                    ));
-                }
-                None => body.extend_from_slice(&chunk),
-            }
-        }
-        let upload = reader.and_then(|r| r.finish(cut_short));
-        let sent = match (&multipart, &upload) {
-            (Some(_), Some(u)) => super::multipart::field(&u.parts, "csrf_token"),
-            (Some(_), None) => String::new(),
-            (None, _) => url::form_urlencoded::parse(&body)
-                .find(|(k, _)| k == "csrf_token")
-                .map(|(_, v)| v.into_owned())
-                .unwrap_or_default(),
-        };
-        if !ct_eq(&sent, &csrf) {
-            tracing::warn!(path = %clean(req.path()), "CSRF: missing or wrong token");
-            return Ok(fail(req, AppError::Csrf("token")));
-        }
-        if let Some(u) = upload {
-            // The handler takes the form from here; the body has been read.
-            req.extensions_mut().insert(u);
-        }
-        let (_, mut replay) = actix_http::h1::Payload::create(true);
-        replay.unread_data(body.freeze());
-        req.set_payload(replay.into());
-    }
+    req.extensions_mut().insert(CsrfToken(hmac_hex(&state.secret, &format!("csrf|{seed}"))));
 
     let had_flash = req.cookie(FLASH_COOKIE).is_some();
     let mut res = next.call(req).await?.map_into_boxed_body();
@@ -347,35 +321,142 @@ pub async fn session(
     if drop_session_cookie && !res.response().headers().contains_key(header::SET_COOKIE) {
         res.response_mut().add_cookie(&expired_cookie(session_name, https)).ok();
     }
+    if https {
+        secure_flash(&mut res);
+    }
     if had_flash && !res.status().is_redirection() {
-        res.response_mut().add_cookie(&expired_cookie(FLASH_COOKIE, false)).ok();
+        res.response_mut().add_cookie(&expired_cookie(FLASH_COOKIE, https)).ok();
     }
     Ok(res)
 }
 
+/// Under https the flash cookie a handler set (`ctx::redirect`, which does not know the scheme)
+/// is sent as `Secure`, like the session cookie.
+fn secure_flash(res: &mut ServiceResponse<BoxBody>) {
+    let flashes: Vec<Cookie<'static>> = res
+        .response()
+        .cookies()
+        .filter(|c| c.name() == FLASH_COOKIE && c.secure() != Some(true))
+        .map(|c| c.into_owned())
+        .collect();
+    if flashes.is_empty() {
+        return;
+    }
+    let r = res.response_mut();
+    r.del_cookie(FLASH_COOKIE);
+    for mut c in flashes {
+        c.set_secure(true);
+        r.add_cookie(&c).ok();
+    }
+}
+
 /// The per-route gate: anonymous visitors of a signed-in route go to the login page; signed-in
-/// users whose role may not take the route's action get the 403 page.
+/// users whose role may not take the route's action get the 403 page; then the CSRF check of an
+/// unsafe method, which reads the body. In that order, so that a request the route refuses anyway
+/// is answered without reading (or waiting for) its body.
 pub async fn check_gate(g: Gate, req: ServiceRequest, next: Next<BoxBody>) -> Result<ServiceResponse<BoxBody>, Error> {
-    let Gate::Signed(action) = g else {
-        return call_catching_panics(req, next).await;
-    };
-    let current = req.extensions().get::<CurrentUser>().cloned();
-    match current {
-        None => {
-            let target = match req.query_string() {
-                "" => req.path().to_string(),
-                q => format!("{}?{}", req.path(), q),
-            };
-            let next_param: String = url::form_urlencoded::byte_serialize(target.as_bytes()).collect();
-            let to = if target == "/" { "/login".to_string() } else { format!("/login?next={next_param}") };
-            Ok(req.into_response(redirect(&to, None)))
-        }
-        Some(cu) if policy::role_may(cu.role(), action) => call_catching_panics(req, next).await,
-        Some(cu) => {
-            tracing::warn!(user_id = cu.user.id, path = %clean(req.path()), action = ?action, "access denied");
-            Ok(req.into_response(AppError::Forbidden.error_response()))
+    if let Gate::Signed(action) = g {
+        let current = req.extensions().get::<CurrentUser>().cloned();
+        match current {
+            None => {
+                let target = match req.query_string() {
+                    "" => req.path().to_string(),
+                    q => format!("{}?{}", req.path(), q),
+                };
+                let next_param: String = url::form_urlencoded::byte_serialize(target.as_bytes()).collect();
+                let to = if target == "/" { "/login".to_string() } else { format!("/login?next={next_param}") };
+                return Ok(req.into_response(redirect(&to, None)));
+            }
+            Some(cu) if policy::role_may(cu.role(), action) => {}
+            Some(cu) => {
+                tracing::warn!(user_id = cu.user.id, path = %loggable_path(req.path()), action = ?action, "access denied");
+                return Ok(req.into_response(AppError::Forbidden.error_response()));
+            }
         }
     }
+    match csrf_check(req).await {
+        Ok(req) => call_catching_panics(req, next).await,
+        Err(refused) => Ok(refused),
+    }
+}
+
+/// The CSRF checks of an unsafe method (see the module list): same origin, a form body, and the
+/// session's token in it. The body read is replayed for the handler (or, for an upload, handed
+/// over parsed in the request's extensions).
+async fn csrf_check(mut req: ServiceRequest) -> Result<ServiceRequest, ServiceResponse<BoxBody>> {
+    if !is_unsafe(req.method()) || CSRF_EXEMPT.contains(&req.path()) {
+        return Ok(req);
+    }
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return Err(fail(req, AppError::Internal("application state missing".into())));
+    };
+    // Set by `session`, which wraps every route.
+    let Some(CsrfToken(csrf)) = req.extensions().get::<CsrfToken>().cloned() else {
+        return Err(fail(req, AppError::Csrf("token")));
+    };
+    if !same_origin(&req, &state.config.base_origin()) {
+        tracing::warn!(path = %loggable_path(req.path()), "CSRF: cross-origin request refused");
+        return Err(fail(req, AppError::Csrf("cross-origin")));
+    }
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let is_form = content_type.starts_with("application/x-www-form-urlencoded");
+    let multipart = if takes_upload(req.path()) { super::multipart::boundary(&content_type) } else { None };
+    if !is_form && multipart.is_none() {
+        return Err(fail(req, AppError::Csrf("not a form post")));
+    }
+    let mut payload = req.take_payload();
+    let mut body = web::BytesMut::new();
+    let mut reader = multipart.as_deref().map(|b| {
+        super::multipart::Reader::new(
+            b,
+            super::multipart::Limits {
+                file_keep: crate::domain::help::IMAGE_MAX_BYTES + 1,
+                text_total: MAX_UPLOAD_TEXT,
+            },
+        )
+    });
+    let limit = body_limit(req.path());
+    let mut read = 0usize;
+    let mut cut_short = false;
+    while let Some(chunk) = payload.next().await {
+        let Ok(chunk) = chunk else {
+            return Err(fail(req, AppError::BadRequest("The request body could not be read.".into())));
+        };
+        read += chunk.len();
+        match reader.as_mut() {
+            Some(r) if read > MAX_UPLOAD => {
+                cut_short = true;
+                r.feed(&chunk[..chunk.len().saturating_sub(read - MAX_UPLOAD)]);
+                break;
+            }
+            Some(r) => r.feed(&chunk),
+            None if read > limit => {
+                return Err(fail(req, AppError::BadRequest("What you sent is larger than this form accepts.".into())));
+            }
+            None => body.extend_from_slice(&chunk),
+        }
+    }
+    let upload = reader.and_then(|r| r.finish(cut_short));
+    let sent = match (&multipart, &upload) {
+        (Some(_), Some(u)) => super::multipart::field(&u.parts, "csrf_token"),
+        (Some(_), None) => String::new(),
+        (None, _) => url::form_urlencoded::parse(&body)
+            .find(|(k, _)| k == "csrf_token")
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default(),
+    };
+    if !ct_eq(&sent, &csrf) {
+        tracing::warn!(path = %loggable_path(req.path()), "CSRF: missing or wrong token");
+        return Err(fail(req, AppError::Csrf("token")));
+    }
+    if let Some(u) = upload {
+        // The handler takes the form from here; the body has been read.
+        req.extensions_mut().insert(u);
+    }
+    let (_, mut replay) = actix_http::h1::Payload::create(true);
+    replay.unread_data(body.freeze());
+    req.set_payload(replay.into());
+    Ok(req)
 }
 
 /// Calls the handler; a panic becomes the 500 page (with the request id in the log) and the
@@ -394,6 +475,45 @@ async fn call_catching_panics(req: ServiceRequest, next: Next<BoxBody>) -> Resul
             let request_id = http_req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
             tracing::error!(request_id = %request_id, panic = %clean(&what), "handler panicked");
             Ok(ServiceResponse::new(http_req, AppError::Internal("panic".into()).error_response()))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_time_tokens_never_reach_the_log() {
+        let t = "0123456789abcdef0123456789abcdef";
+        assert_eq!(loggable_path(&format!("/password-reset/{t}")), "/password-reset/[redacted]");
+        assert_eq!(loggable_path(&format!("/status/confirm/{t}")), "/status/confirm/[redacted]");
+        // Whatever the token looks like, and however the rest of the path is mistyped.
+        assert_eq!(loggable_path("/password-reset/not-hex-at-all"), "/password-reset/[redacted]");
+        assert_eq!(loggable_path("/Password-Reset/abc/extra"), "/Password-Reset/[redacted]/extra");
+        assert_eq!(loggable_path("/status/confirm/abc/"), "/status/confirm/[redacted]/");
+        // A token-shaped segment anywhere else.
+        assert_eq!(loggable_path(&format!("/anything/{t}/x")), "/anything/[redacted]/x");
+        // Ordinary paths stay as they are.
+        for p in ["/", "/password-reset/", "/incidents/INC-42", "/help/articles/reset-your-password", "/status"] {
+            assert_eq!(loggable_path(p), p);
+        }
+        assert_eq!(loggable_path("/a\nb"), "/a\u{fffd}b");
+    }
+
+    #[test]
+    fn every_route_with_a_token_segment_is_redacted() {
+        let routes = crate::web::routes::table();
+        let secret: Vec<&str> = routes.iter().map(|r| r.path).filter(|p| p.contains("{token}")).collect();
+        assert!(secret.contains(&"/password-reset/{token}") && secret.contains(&"/status/confirm/{token}"));
+        for p in secret {
+            let logged = loggable_path(&p.replace("{token}", "s3cret-value"));
+            assert!(!logged.contains("s3cret-value") && logged.contains(REDACTED), "{p}: {logged}");
+        }
+        // Other parameters are no secret.
+        for r in routes.iter().filter(|r| !r.path.contains("{token}")) {
+            let p = r.path.replace("{key}", "INC-7").replace("{slug}", "printing").replace("{id}", "12");
+            assert!(!loggable_path(&p).contains(REDACTED), "{}", r.path);
         }
     }
 }

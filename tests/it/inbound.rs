@@ -7,7 +7,7 @@ use crate::incidents::{act, incident, login_as, quick, reply, service};
 use crate::support::*;
 use serde_json::Value;
 
-pub(crate) const TOKEN: &str = "inbound-secret-for-tests-2026";
+pub(crate) const TOKEN: &str = "inbound-secret-for-tests-2026-a1b2c3d4";
 
 pub(crate) async fn with_token(app: TestApp, tweak: impl FnOnce(&mut firewatch::config::Config)) -> TestApp {
     let db = app.db;

@@ -10,6 +10,7 @@ mod bugs;
 mod cli;
 mod concurrency;
 mod escalation;
+mod hardening;
 mod help;
 mod help_fixes;
 mod inbound;

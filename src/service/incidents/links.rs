@@ -3,8 +3,11 @@ use super::{event, load_for, load_visible, status_of};
 use crate::db::DbConnection;
 use crate::db::incidents::{self, IncidentChanges};
 use crate::db::models::{Incident, User};
-use crate::domain::incident::{LinkKind, Status, key, parse_key};
-use crate::domain::policy::Action;
+use crate::db::users;
+use crate::domain::incident::{
+    DUPLICATE_HIDDEN, LinkKind, Status, duplicate_original, duplicate_resolution, key, parse_key,
+};
+use crate::domain::policy::{Action, Actor};
 use crate::service::{AppState, FieldErrors, RequestMeta, ServiceError, ServiceResult, actor_of};
 
 /// Links this incident to another by key. `kind` is duplicate_of, related_to, parent_of or
@@ -111,7 +114,7 @@ fn close_as_duplicate(
     user: &User,
 ) -> ServiceResult<()> {
     let now = state.clock.now_naive();
-    let resolution = format!("Duplicate of {}.", key(original.id));
+    let resolution = duplicate_resolution(original.id);
     let changes = IncidentChanges {
         status: Some(Status::Closed.as_str().into()),
         is_open: Some(false),
@@ -135,7 +138,47 @@ fn close_as_duplicate(
     )?;
     event(conn, &inc, Some(user.id), "field_changed", "resolution", &dup.resolution, &resolution, false, None, now)?;
     crate::service::sla::refresh(state, conn, inc.id)?;
-    crate::mail::compose::status(state, conn, &inc, Status::Closed.as_str(), Some(user.id))?;
+    let told = as_reporter_sees(conn, &inc)?;
+    crate::mail::compose::status(state, conn, &told, Status::Closed.as_str(), Some(user.id))?;
+    Ok(())
+}
+
+/// The incident with its resolution as its reporter may read it: for the status mails, which go
+/// to the reporter.
+pub(crate) fn as_reporter_sees(conn: &mut DbConnection, inc: &Incident) -> ServiceResult<Incident> {
+    let mut told = inc.clone();
+    let reporter = actor_of(&users::find(conn, inc.reporter_id)?);
+    hide_unseen_originals(conn, &reporter, [&mut told.resolution])?;
+    Ok(told)
+}
+
+/// The resolution texts in events (old and new), which may name a duplicate's original.
+pub(crate) fn resolution_texts(events: &mut [crate::db::models::IncidentEvent]) -> impl Iterator<Item = &mut String> {
+    events
+        .iter_mut()
+        .filter(|e| e.kind == "field_changed" && e.field == "resolution")
+        .flat_map(|e| [&mut e.old_value, &mut e.new_value])
+}
+
+/// A duplicate's resolution names its original ("Duplicate of INC-3."). A viewer who may not see
+/// the original reads `DUPLICATE_HIDDEN` instead: the key would tell them that the other incident
+/// exists, and where to look for it.
+pub(crate) fn hide_unseen_originals<'a>(
+    conn: &mut DbConnection,
+    viewer: &Actor,
+    texts: impl IntoIterator<Item = &'a mut String>,
+) -> ServiceResult<()> {
+    if viewer.role.is_staff() {
+        return Ok(());
+    }
+    for text in texts {
+        let Some(original) = duplicate_original(text) else { continue };
+        match load_visible(conn, viewer, original) {
+            Ok(_) => {}
+            Err(ServiceError::NotFound) => *text = DUPLICATE_HIDDEN.to_string(),
+            Err(e) => return Err(e),
+        }
+    }
     Ok(())
 }
 

@@ -1,5 +1,6 @@
 //! Read models for the incident pages: the queue, one incident, the dashboard.
 
+use super::links::{hide_unseen_originals, resolution_texts};
 use super::{load_visible, mover, status_of};
 use crate::db::models::{Comment, Incident, IncidentEvent, QueueItem, Service, User};
 use crate::db::queue::{self, AssigneeFilter, Cursor, QueueFilter, Sort, Visibility};
@@ -55,6 +56,7 @@ pub struct QueueView {
     pub count_at_least: bool,
     pub next: Option<String>,
     pub sort: String,
+    /// Staff see (and filter and sort by) severity, priority, tags, assignees, organizations.
     pub staff: bool,
     pub services: Vec<Service>,
     /// (id, name) of the staff who work incidents, for the assignee filter.
@@ -98,8 +100,10 @@ pub fn queue(state: &AppState, user: &User, p: &QueueParams) -> ServiceResult<Qu
         statuses: p.statuses.iter().filter(|s| Status::parse(s).is_some()).cloned().collect(),
         // Staff work open incidents unless they pick statuses; a search looks at everything.
         open_only: staff && p.statuses.is_empty() && words.is_empty(),
-        severities: p.severities.clone(),
-        priorities: p.priorities.clone(),
+        // Severity and priority are staff's triage, as on the incident page: a customer's filter
+        // by them would tell what the page does not show.
+        severities: if staff { p.severities.clone() } else { Vec::new() },
+        priorities: if staff { p.priorities.clone() } else { Vec::new() },
         service_id: p.service,
         assignee: match p.assignee.as_str() {
             "" => AssigneeFilter::Any,
@@ -123,7 +127,12 @@ pub fn queue(state: &AppState, user: &User, p: &QueueParams) -> ServiceResult<Qu
     };
     // Searching shows the newest matches first; otherwise staff work by priority.
     let default_sort = if staff && words.is_empty() { "priority" } else { "created" };
-    let sort_name = if p.sort.is_empty() { default_sort.to_string() } else { p.sort.clone() };
+    let sort_name = match p.sort.as_str() {
+        "" => default_sort.to_string(),
+        // An order by severity or priority would tell them too.
+        "priority" | "severity" if !staff => default_sort.to_string(),
+        other => other.to_string(),
+    };
 
     let scope = search::Scope::new(internal, &f.visibility);
     let base = f.clone();
@@ -353,10 +362,11 @@ pub fn incident_page(state: &AppState, user: &User, id: i64) -> ServiceResult<In
     let actor = actor_of(user);
     let mut conn = state.conn()?;
     let conn = &mut *conn;
-    let (inc, res) = load_visible(conn, &actor, id)?;
+    let (mut inc, res) = load_visible(conn, &actor, id)?;
     let can_internal = policy::allows(Some(&actor), Action::UseInternalNotes, res);
     let can_work = policy::allows(Some(&actor), Action::WorkIncident, res);
-    let events = incidents::events_for(conn, inc.id, can_internal)?;
+    let mut events = incidents::events_for(conn, inc.id, can_internal)?;
+    hide_unseen_originals(conn, &actor, resolution_texts(&mut events).chain([&mut inc.resolution]))?;
     let attachments = crate::db::attachments::list_for(conn, inc.id, can_internal)?;
     let can_view_problems = policy::allows(Some(&actor), Action::ViewProblems, Resource::None);
     let problems = if can_view_problems { crate::db::problems::for_incident(conn, inc.id)? } else { Vec::new() };
@@ -589,9 +599,10 @@ pub fn changes_since(
 ) -> ServiceResult<(Incident, Vec<IncidentEvent>)> {
     let actor = actor_of(user);
     let mut conn = state.conn()?;
-    let (inc, res) = load_visible(&mut conn, &actor, id)?;
+    let (mut inc, res) = load_visible(&mut conn, &actor, id)?;
     let internal = policy::allows(Some(&actor), Action::UseInternalNotes, res);
-    let events = incidents::events_since(&mut conn, id, version, internal)?;
+    let mut events = incidents::events_since(&mut conn, id, version, internal)?;
+    hide_unseen_originals(&mut conn, &actor, resolution_texts(&mut events).chain([&mut inc.resolution]))?;
     Ok((inc, events))
 }
 
@@ -611,13 +622,16 @@ pub fn dashboard(state: &AppState, user: &User) -> ServiceResult<Dashboard> {
     let mut conn = state.conn()?;
     let conn = &mut *conn;
     let vis = visibility(conn, &actor)?;
+    let staff = actor.role.is_staff();
     let (by_status, mut by_severity) = queue::open_counts(conn, &vis)?;
+    if !staff {
+        by_severity.clear();
+    }
     by_severity.sort();
     let by_status = Status::OPEN
         .into_iter()
         .map(|s| (s, by_status.iter().find(|(n, _)| n == s.as_str()).map(|(_, c)| *c).unwrap_or(0)))
         .collect();
-    let staff = actor.role.is_staff();
     let lists = lists(state, conn)?;
     let base = QueueFilter { visibility: vis, ..Default::default() };
     let (mine, unassigned_new) = if staff {

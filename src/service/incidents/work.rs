@@ -145,7 +145,8 @@ pub(crate) fn change_status_in(
     if !from.is_open() && to.is_open() {
         crate::mail::compose::reopened(state, conn, &inc, Some(user.id))?;
     } else {
-        crate::mail::compose::status(state, conn, &inc, to.as_str(), Some(user.id))?;
+        let told = super::links::as_reporter_sees(conn, &inc)?;
+        crate::mail::compose::status(state, conn, &told, to.as_str(), Some(user.id))?;
     }
     if to == Status::InProgress {
         return Ok(acknowledge_once(state, conn, &inc, &actor, "moved to in progress")?.unwrap_or(inc));

@@ -30,9 +30,9 @@ pub async fn home(state: web::Data<AppState>, ctx: PageCtx, cu: CurrentUser) -> 
         staff: d.staff,
         by_status: d.by_status.iter().map(|(s, n)| (s.as_str(), s.label(), *n)).collect(),
         by_severity: d.by_severity.clone(),
-        mine: rows(&ctx, now, d.mine),
-        unassigned: rows(&ctx, now, d.unassigned_new),
-        recent: rows(&ctx, now, d.recent),
+        mine: rows(&ctx, now, d.mine, d.staff),
+        unassigned: rows(&ctx, now, d.unassigned_new, d.staff),
+        recent: rows(&ctx, now, d.recent, d.staff),
         ctx,
     })
 }

@@ -53,14 +53,15 @@ pub struct Row {
     pub overdue: bool,
 }
 
-pub fn rows(ctx: &PageCtx, now: NaiveDateTime, list: Vec<QueueRow>) -> Vec<Row> {
+/// Table rows; severity and priority stay empty unless `triage` (staff: see `QueueView::staff`).
+pub fn rows(ctx: &PageCtx, now: NaiveDateTime, list: Vec<QueueRow>, triage: bool) -> Vec<Row> {
     list.into_iter()
         .map(|r| Row {
             key: key(r.incident.id),
             status: status_label(&r.incident.status),
             status_code: r.incident.status.clone(),
-            severity: r.incident.severity.clone(),
-            priority: r.incident.priority.clone(),
+            severity: if triage { r.incident.severity.clone() } else { String::new() },
+            priority: if triage { r.incident.priority.clone() } else { String::new() },
             age: age(now, r.incident.created_at),
             due: r.incident.resolution_due_at.map(|d| crate::domain::sla::due_text(now, d)).unwrap_or_default(),
             overdue: r.incident.resolution_due_at.is_some_and(|d| d <= now),
@@ -159,11 +160,19 @@ pub async fn queue(
     cu: CurrentUser,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
-    let (params, kept) = parse_params(req.query_string());
+    let (params, mut kept) = parse_params(req.query_string());
     let p = params.clone();
     let user = cu.user.clone();
     let st = state.clone();
     let view: QueueView = run(move || incidents::queue(&st, &user, &p)).await?;
+    if !view.staff {
+        // What the service ignored for a customer does not travel on in the next-page link.
+        kept.retain(|(k, v)| match k.as_str() {
+            "severity" | "priority" => false,
+            "sort" => !matches!(v.as_str(), "severity" | "priority"),
+            _ => true,
+        });
+    }
     let now = state.clock.now_naive();
     let base: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(kept.iter()).finish();
     let next = view.next.as_ref().map(|after| {
@@ -188,22 +197,22 @@ pub async fn queue(
     organizations.extend(view.organizations.iter().map(|(id, n)| (id.to_string(), n.clone())));
     let mut tiers = vec![("".to_string(), "Any tier".to_string()), ("mine".into(), "My tiers".into())];
     tiers.extend(view.tiers.iter().map(|t| (t.id.to_string(), t.name.clone())));
-    let mut sorts = vec![
-        ("priority", "Priority, then oldest"),
-        ("severity", "Severity, then oldest"),
-        ("created", "Newest first"),
-        ("updated", "Recently updated"),
-        ("due", "Resolution due soonest"),
-    ];
+    let mut sorts = if view.staff {
+        vec![("priority", "Priority, then oldest"), ("severity", "Severity, then oldest")]
+    } else {
+        Vec::new()
+    };
+    sorts.extend([("created", "Newest first"), ("updated", "Recently updated"), ("due", "Resolution due soonest")]);
     if !params.text.trim().is_empty() {
         sorts.push(("relevance", "Best match"));
     }
     page(&QueuePage {
         staff: view.staff,
-        rows: rows(&ctx, now, view.rows),
+        rows: rows(&ctx, now, view.rows, view.staff),
         count_text,
         next,
         statuses: checks(&Status::ALL, &params.statuses, Status::as_str, Status::label),
+        // Shown to staff only (the template); the service ignores them for customers.
         severities: checks(&Severity::ALL, &params.severities, Severity::as_str, Severity::as_str),
         priorities: checks(&Priority::ALL, &params.priorities, Priority::as_str, Priority::as_str),
         services: SelectOption::list(services, &params.service.map(|s| s.to_string()).unwrap_or_default()),

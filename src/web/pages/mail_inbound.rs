@@ -32,8 +32,17 @@ pub async fn receive(req: HttpRequest, state: web::Data<AppState>, mut body: web
     let Some(expected) = state.config.inbound_token.clone() else {
         return error(StatusCode::NOT_FOUND, "inbound mail is off: set FIREWATCH_INBOUND_TOKEN");
     };
+    // An address that keeps sending wrong tokens is refused unheard for a while: guessing stops.
+    let ip = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
+    let now = state.clock.now_naive();
+    if let Some(wait) = state.inbound_failures.blocked_for(&ip, now) {
+        return HttpResponse::TooManyRequests()
+            .insert_header((actix_web::http::header::RETRY_AFTER, wait.to_string()))
+            .json(json!({ "error": "too many wrong tokens from this address; try again later" }));
+    }
     if !token_ok(&req, &expected) {
-        tracing::warn!("inbound mail: wrong or missing token");
+        state.inbound_failures.record(&ip, now);
+        tracing::warn!(ip = %ip, "inbound mail: wrong or missing token");
         return error(StatusCode::UNAUTHORIZED, "wrong or missing token");
     }
     let limit = state.config.inbound_max_bytes();
