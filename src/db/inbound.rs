@@ -50,7 +50,20 @@ pub fn find(conn: &mut DbConnection, id: i64) -> DbResult<InboundMessage> {
 }
 
 pub fn raw(conn: &mut DbConnection, id: i64) -> DbResult<Option<Vec<u8>>> {
-    Ok(inbound_messages::table.find(id).select(inbound_messages::raw).first(conn)?)
+    let (stored, encoding): (Option<Vec<u8>>, String) =
+        inbound_messages::table.find(id).select((inbound_messages::raw, inbound_messages::raw_encoding)).first(conn)?;
+    stored.map(|s| decode(s, &encoding)).transpose()
+}
+
+/// The messages filed on an incident whose original is still kept, oldest first.
+pub fn originals_for(conn: &mut DbConnection, incident_id: i64) -> DbResult<Vec<InboundMessage>> {
+    Ok(inbound_messages::table
+        .filter(inbound_messages::incident_id.eq(incident_id))
+        .filter(inbound_messages::raw.is_not_null())
+        .order(inbound_messages::id.asc())
+        .limit(500)
+        .select(InboundMessage::as_select())
+        .load(conn)?)
 }
 
 /// Newest first, optionally one status, before an id (keyset pagination).
@@ -93,10 +106,25 @@ pub fn record_fate(
             inbound_messages::reason.eq(reason),
             inbound_messages::incident_id.eq(incident_id),
             inbound_messages::comment_id.eq(comment_id),
-            inbound_messages::raw.eq(raw),
+            inbound_messages::raw.eq(raw.map(compress)),
+            inbound_messages::raw_encoding.eq(if raw.is_some() { "zstd" } else { "plain" }),
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// Mail compresses about fivefold; level 3 is zstd's default balance of speed and size.
+fn compress(raw: &[u8]) -> Vec<u8> {
+    zstd::bulk::compress(raw, 3).unwrap_or_else(|_| raw.to_vec())
+}
+
+/// The stored bytes as received. Rows written before compression (and a row that failed to
+/// compress) are plain.
+fn decode(stored: Vec<u8>, encoding: &str) -> DbResult<Vec<u8>> {
+    if encoding != "zstd" {
+        return Ok(stored);
+    }
+    zstd::stream::decode_all(stored.as_slice()).map_err(|e| super::DbError::Corrupt(format!("stored mail: {e}")))
 }
 
 /// Records what an admin did with a message in review; the raw copy is dropped once handled.
@@ -119,9 +147,15 @@ pub fn settle(
             inbound_messages::comment_id.eq(comment_id),
             inbound_messages::handled_by.eq(Some(by)),
             inbound_messages::handled_at.eq(Some(now)),
-            inbound_messages::raw.eq(None::<Vec<u8>>),
         ))
         .execute(conn)?;
+    // An accepted message keeps its original (for the incident's staff); a dismissed one has
+    // nothing left to act on.
+    if status != "accepted" {
+        diesel::update(inbound_messages::table.find(id))
+            .set(inbound_messages::raw.eq(None::<Vec<u8>>))
+            .execute(conn)?;
+    }
     Ok(())
 }
 
@@ -160,11 +194,11 @@ pub fn is_ours(conn: &mut DbConnection, message_id: &str) -> DbResult<bool> {
     Ok(diesel::select(diesel::dsl::exists(outbox::table.filter(outbox::message_id.eq(message_id)))).get_result(conn)?)
 }
 
-/// Drops the raw bytes of refused and dismissed messages received before `cutoff`.
-pub fn forget_raw_before(conn: &mut DbConnection, cutoff: NaiveDateTime) -> DbResult<usize> {
+/// Drops the raw bytes of messages of these statuses received before `cutoff`.
+pub fn forget_raw_before(conn: &mut DbConnection, statuses: &[&str], cutoff: NaiveDateTime) -> DbResult<usize> {
     Ok(diesel::update(
         inbound_messages::table
-            .filter(inbound_messages::status.eq_any(["refused", "dismissed"]))
+            .filter(inbound_messages::status.eq_any(statuses))
             .filter(inbound_messages::received_at.lt(cutoff))
             .filter(inbound_messages::raw.is_not_null()),
     )

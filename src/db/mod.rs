@@ -75,6 +75,8 @@ pub enum DbError {
     Connection(String),
     #[error("migrations: {0}")]
     Migration(String),
+    #[error("stored data cannot be read: {0}")]
+    Corrupt(String),
 }
 
 impl From<diesel::result::Error> for DbError {

@@ -22,6 +22,8 @@ pub struct NewMessage<'a> {
     pub body_html: &'a str,
     pub message_id: &'a str,
     pub in_reply_to: &'a str,
+    /// auto-generated, or auto-replied when an incoming mail caused it.
+    pub auto_submitted: &'a str,
     pub now: NaiveDateTime,
 }
 
@@ -30,6 +32,7 @@ pub fn insert(conn: &mut DbConnection, m: &NewMessage<'_>) -> DbResult<()> {
         .values((
             outbox::created_at.eq(m.now),
             outbox::kind.eq(m.kind),
+            outbox::auto_submitted.eq(m.auto_submitted),
             outbox::user_id.eq(m.user_id),
             outbox::incident_id.eq(m.incident_id),
             outbox::to_address.eq(m.to_address),

@@ -66,6 +66,9 @@ impl Mailer {
                 .header(ListUnsubscribe(super::clean_header(&m.list_unsubscribe)))
                 .header(ListUnsubscribePost("List-Unsubscribe=One-Click".into()));
         }
+        // RFC 3834: automatic mail, so auto-responders stay quiet and mail loops end here.
+        let auto = if m.auto_submitted == "auto-replied" { "auto-replied" } else { "auto-generated" };
+        b = b.header(AutoSubmitted(auto.into())).header(XAutoResponseSuppress("All".into()));
         if let Some(r) = c.mail_reply_to.as_deref().filter(|r| !r.is_empty()) {
             b = b.reply_to(r.parse().map_err(|e| permanent(format!("mail_reply_to: {e}")))?);
         }
@@ -113,6 +116,8 @@ macro_rules! text_header {
 // Status page mail: one-click unsubscription (RFC 2369, RFC 8058).
 text_header!(ListUnsubscribe, "List-Unsubscribe");
 text_header!(ListUnsubscribePost, "List-Unsubscribe-Post");
+text_header!(AutoSubmitted, "Auto-Submitted");
+text_header!(XAutoResponseSuppress, "X-Auto-Response-Suppress");
 
 /// When to try again after `attempts` failed attempts: 1, 2, 4 … minutes, at most an hour;
 /// None once the message is older than the retry window.

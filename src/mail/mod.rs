@@ -7,7 +7,7 @@ mod html_text;
 pub mod inbound;
 mod queue;
 
-pub use queue::withheld;
+pub use queue::{caused_by_mail, withheld};
 pub mod status_page;
 pub mod templates;
 

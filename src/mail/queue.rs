@@ -11,6 +11,24 @@ use crate::domain::notify::{may_receive, thread_prefix};
 use crate::domain::policy::{self, Action};
 use crate::service::{AppState, actor_of};
 
+thread_local! {
+    /// Set while an incoming mail is being filed on this thread: what it queues is a reply to
+    /// mail (RFC 3834 `Auto-Submitted: auto-replied`), not news of its own.
+    static CAUSED_BY_MAIL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` with every mail it queues marked as caused by an incoming mail.
+pub fn caused_by_mail<T>(f: impl FnOnce() -> T) -> T {
+    struct Reset(bool);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            CAUSED_BY_MAIL.set(self.0);
+        }
+    }
+    let _reset = Reset(CAUSED_BY_MAIL.replace(true));
+    f()
+}
+
 /// Renders one kind's facts for one recipient.
 pub(super) type Render<'r> = dyn Fn(&Frame<'_>) -> askama::Result<Rendered> + 'r;
 
@@ -78,6 +96,7 @@ fn queue(
             body_html: &parts.html,
             message_id: &message_id,
             in_reply_to: &in_reply_to,
+            auto_submitted: if CAUSED_BY_MAIL.get() { "auto-replied" } else { "auto-generated" },
             now: state.clock.now_naive(),
         },
     )?;

@@ -118,42 +118,44 @@ pub fn receive(state: &AppState, raw: &[u8]) -> ServiceResult<Receipt> {
         message_id: format!("sha256-{}@firewatch", hex::encode(<sha2::Sha256 as sha2::Digest>::digest(raw))),
         ..Default::default()
     });
-    let result = state.tx(|conn| {
-        if inbound::exists(conn, &mail.message_id)? {
-            return Ok(None);
-        }
-        // Claim the Message-ID first: a second delivery running at the same time waits here
-        // and then finds it taken (in a savepoint, so the transaction survives the refusal).
-        let claimed = diesel::Connection::transaction(conn, |conn| {
-            inbound::insert(
-                conn,
-                &inbound::NewInbound {
-                    message_id: &mail.message_id,
-                    from_address: &mail.from_address,
-                    from_name: &mail.from_name,
-                    subject: &mail.subject,
-                    status: "review",
-                    outcome: "",
-                    reason: "",
-                    incident_id: None,
-                    comment_id: None,
-                    raw: None,
-                    now: state.clock.now_naive(),
-                },
-            )
-        });
-        let row = match claimed {
-            Ok(id) => id,
-            Err(crate::db::DbError::Conflict) => return Ok(None),
-            Err(e) => return Err(e.into()),
-        };
-        let fate = if mail.from_address.is_empty() && mail.body.is_empty() && mail.subject.is_empty() {
-            Fate::Refused("not a mail message".into())
-        } else {
-            decide(state, conn, &mail)?
-        };
-        let receipt = finish(conn, row, &fate, raw)?;
-        Ok(Some(receipt))
+    let result = crate::mail::caused_by_mail(|| {
+        state.tx(|conn| {
+            if inbound::exists(conn, &mail.message_id)? {
+                return Ok(None);
+            }
+            // Claim the Message-ID first: a second delivery running at the same time waits here
+            // and then finds it taken (in a savepoint, so the transaction survives the refusal).
+            let claimed = diesel::Connection::transaction(conn, |conn| {
+                inbound::insert(
+                    conn,
+                    &inbound::NewInbound {
+                        message_id: &mail.message_id,
+                        from_address: &mail.from_address,
+                        from_name: &mail.from_name,
+                        subject: &mail.subject,
+                        status: "review",
+                        outcome: "",
+                        reason: "",
+                        incident_id: None,
+                        comment_id: None,
+                        raw: None,
+                        now: state.clock.now_naive(),
+                    },
+                )
+            });
+            let row = match claimed {
+                Ok(id) => id,
+                Err(crate::db::DbError::Conflict) => return Ok(None),
+                Err(e) => return Err(e.into()),
+            };
+            let fate = if mail.from_address.is_empty() && mail.body.is_empty() && mail.subject.is_empty() {
+                Fate::Refused("not a mail message".into())
+            } else {
+                decide(state, conn, &mail)?
+            };
+            let receipt = finish(conn, row, &fate, raw)?;
+            Ok(Some(receipt))
+        })
     });
     match result {
         Ok(Some(r)) => {
@@ -180,8 +182,7 @@ fn finish(conn: &mut DbConnection, row: i64, fate: &Fate, raw: &[u8]) -> Service
         Fate::Review(r) => ("review", "", r.as_str(), None, None),
         Fate::Refused(r) | Fate::Malformed(r) => ("refused", "", r.as_str(), None, None),
     };
-    let keep = (status != "accepted").then_some(raw);
-    inbound::record_fate(conn, row, status, outcome, reason, incident_id, comment_id, keep)?;
+    inbound::record_fate(conn, row, status, outcome, reason, incident_id, comment_id, Some(raw))?;
     Ok(Receipt {
         status,
         outcome,
@@ -586,6 +587,33 @@ pub fn show(state: &AppState, admin: &User, id: i64) -> ServiceResult<(InboundMe
     let m = inbound::find(&mut conn, id)?;
     let parsed = inbound::raw(&mut conn, id)?.and_then(|raw| parse(&raw));
     Ok((m, parsed))
+}
+
+/// The incident's messages whose original is still kept (for staff who read internal details).
+pub fn originals(state: &AppState, user: &User, incident_id: i64) -> ServiceResult<Vec<InboundMessage>> {
+    let actor = actor_of(user);
+    let mut conn = state.conn()?;
+    let (inc, res) = load_visible(&mut conn, &actor, incident_id)?;
+    if !policy::allows(Some(&actor), Action::UseInternalNotes, res) {
+        return Ok(Vec::new());
+    }
+    Ok(inbound::originals_for(&mut conn, inc.id)?)
+}
+
+/// One original message of the incident, as received: (Message-ID, bytes).
+pub fn original(state: &AppState, user: &User, incident_id: i64, message: i64) -> ServiceResult<(String, Vec<u8>)> {
+    let actor = actor_of(user);
+    let mut conn = state.conn()?;
+    let (inc, res) = load_visible(&mut conn, &actor, incident_id)?;
+    if !policy::allows(Some(&actor), Action::UseInternalNotes, res) {
+        return Err(ServiceError::NotFound);
+    }
+    let m = inbound::find(&mut conn, message)?;
+    if m.incident_id != Some(inc.id) {
+        return Err(ServiceError::NotFound);
+    }
+    let raw = inbound::raw(&mut conn, m.id)?.ok_or(ServiceError::NotFound)?;
+    Ok((m.message_id, raw))
 }
 
 /// What an admin does with a message in review (or a refused one).

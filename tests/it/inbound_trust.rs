@@ -3,7 +3,7 @@
 
 use crate::both;
 use crate::inbound::{field, last_mail_id_to, mail, post_mail, with_token};
-use crate::incidents::{act, customer_in, incident, organization, quick, reply, service, set_sharing};
+use crate::incidents::{act, between, customer_in, incident, organization, quick, reply, service, set_sharing};
 use crate::support::*;
 use firewatch::db::models::OutboxMessage;
 
@@ -275,4 +275,85 @@ both!(plain_text_mail_is_shown_as_text_not_markdown, |app| {
     let again = mail("cora@acme.example", &format!("Re: [{key}] Crash"), "plain-2@x.example", "", "<still> broken");
     assert_eq!(field(&post_mail(&app, &again).await, "outcome"), "replied");
     assert!(incident(&customer, &key).await.contains("&lt;still&gt; broken"));
+});
+
+/// The .eml files the delivery job wrote (no SMTP host in tests), by name.
+fn delivered(app: &TestApp) -> Vec<(String, String)> {
+    let dir = app.dir.path().join("mail");
+    let mut out: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .map(|e| {
+                    (
+                        e.file_name().to_string_lossy().into_owned(),
+                        std::fs::read_to_string(e.path()).unwrap_or_default(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+both!(outgoing_mail_is_marked_automatic_and_mail_caused_replies_say_so, |app| {
+    let app = with_token(app, |_| {}).await;
+    let admin = app.signed_in("admin").await;
+    let svc = service(&admin, "Portal").await;
+    let acme = organization(&admin, "Acme", false).await;
+    let customer = customer_in(&app, &admin, "Cora", "cora@acme.example", &acme).await;
+    let key = quick(&customer, &svc, "Portal shows an error").await;
+    let agent = crate::incidents::login_as(&app, "support", "sam@example.com").await;
+    assert_eq!(act(&agent, &key, "/watch", &[("watch", "on")]).await.status, 303);
+    assert_eq!(reply(&agent, &key, "Which browser?").await.status, 303);
+    app.run_jobs().await;
+    let to_customer = delivered(&app);
+    let (_, first) = to_customer.iter().find(|(n, _)| n.ends_with("public_reply.eml")).expect("reply mailed");
+    assert!(first.contains("Auto-Submitted: auto-generated"), "{first}");
+    assert!(first.contains("X-Auto-Response-Suppress: All"), "{first}");
+
+    // Cora answers by mail: Sam's notification of it is a reply caused by mail.
+    let ours = crate::inbound::last_mail_id_to(&app, "cora@acme.example").await;
+    let answer =
+        mail("cora@acme.example", "Re: Portal", "cora-1@x.example", &format!("In-Reply-To: {ours}\r\n"), "Firefox.");
+    assert_eq!(field(&post_mail(&app, &answer).await, "outcome"), "replied");
+    app.run_jobs().await;
+    let to_sam = delivered(&app)
+        .into_iter()
+        .filter(|(_, m)| m.contains("sam@example.com") && m.contains("Firefox."))
+        .collect::<Vec<_>>();
+    assert_eq!(to_sam.len(), 1);
+    assert!(to_sam[0].1.contains("Auto-Submitted: auto-replied"), "{}", to_sam[0].1);
+});
+
+both!(the_original_of_every_filed_mail_is_kept_for_staff_and_forgotten_after_the_retention, |app| {
+    let app = with_token(app, |c| c.inbound_raw_days = 90).await;
+    let admin = app.signed_in("admin").await;
+    let _svc = service(&admin, "Portal").await;
+    let acme = organization(&admin, "Acme", false).await;
+    let customer = customer_in(&app, &admin, "Cora", "cora@acme.example", &acme).await;
+    let raw = mail("cora@acme.example", "Crash report", "orig-1@x.example", "X-Mailer: Odd/1.0\r\n", "It crashed.");
+    let v = post_mail(&app, &raw).await;
+    let key = field(&v, "incident").to_string();
+    let agent = crate::incidents::login_as(&app, "support", "sam@example.com").await;
+    let page = incident(&agent, &key).await;
+    assert!(page.contains("Original mail"), "{}", page.body);
+    let href = between(&page.body, "href=\"/incidents/INC-1/mail/", "\"");
+    let path = format!("/incidents/{key}/mail/{href}");
+    let file = agent.get(&path).await;
+    assert_eq!(file.status, 200);
+    assert_eq!(file.body, raw, "byte for byte as received");
+    assert_eq!(file.header("content-type"), "message/rfc822");
+    assert!(file.header("content-disposition").starts_with("attachment"));
+    // Not for the customer, though it is her own incident.
+    assert!(!incident(&customer, &key).await.contains("Original mail"));
+    assert!(matches!(customer.get(&path).await.status, 403 | 404));
+
+    // After the retention the original goes; the incident stays.
+    app.advance(chrono::Duration::days(91));
+    app.run_jobs().await;
+    assert_eq!(agent.login("sam@example.com", PASSWORD).await.status, 303);
+    assert_eq!(agent.get(&path).await.status, 404);
+    assert!(!incident(&agent, &key).await.contains("Original mail"));
+    assert!(incident(&agent, &key).await.contains("It crashed."));
 });

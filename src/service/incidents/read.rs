@@ -356,6 +356,8 @@ pub struct IncidentPage {
     pub similar_problems: Vec<SimilarProblem>,
     /// The status page section: publication, state and public updates (those who may publish).
     pub status_page: Option<crate::service::status_page::Panel>,
+    /// Incoming mail filed on the incident whose original is still kept (internal readers only).
+    pub originals: Vec<crate::db::models::InboundMessage>,
 }
 
 pub fn incident_page(state: &AppState, user: &User, id: i64) -> ServiceResult<IncidentPage> {
@@ -481,6 +483,7 @@ pub fn incident_page(state: &AppState, user: &User, id: i64) -> ServiceResult<In
         similar,
         similar_problems,
         status_page,
+        originals: if can_internal { crate::db::inbound::originals_for(conn, inc.id)? } else { Vec::new() },
         incident: inc,
     })
 }

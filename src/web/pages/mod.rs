@@ -17,6 +17,7 @@ pub mod help;
 pub mod help_manage;
 pub mod home;
 pub mod incident_actions;
+pub mod incident_mail;
 pub mod incidents;
 pub mod mail_inbound;
 pub mod notifications;
