@@ -15,6 +15,7 @@ mod help_fixes;
 mod inbound;
 mod incidents;
 mod mail;
+mod mail_fixtures;
 mod mail_templates;
 mod platform;
 mod problems;
