@@ -17,6 +17,7 @@ mod inbound;
 mod inbound_trust;
 mod incidents;
 mod mail;
+mod mail_fixtures;
 mod mail_templates;
 mod platform;
 mod problems;
