@@ -90,7 +90,9 @@ fn skip_leading_junk(mut raw: &[u8]) -> &[u8] {
 }
 
 fn parse_depth(raw: &[u8], depth: usize) -> Option<ParsedMail> {
-    let msg = MessageParser::default().parse(raw)?;
+    // mail-parser has debug assertions that hostile input can reach (nested message/rfc822
+    // parts); a message it cannot take apart is refused like any unreadable one, never a crash.
+    let msg = std::panic::catch_unwind(|| MessageParser::default().parse(raw)).ok().flatten()?;
     let count = |name: &str| msg.headers().iter().filter(|h| h.name().eq_ignore_ascii_case(name)).count();
     let mut malformed =
         SINGLE.iter().find(|h| count(h) > 1).map(|h| format!("the message has more than one {h} header"));
@@ -225,10 +227,14 @@ fn parse_depth(raw: &[u8], depth: usize) -> Option<ParsedMail> {
 /// A multipart body whose declared boundary matched nothing, read with the boundary its first
 /// line actually uses.
 fn reparse_multipart(contents: &[u8], depth: usize) -> Option<ParsedMail> {
-    let first = contents.split(|b| *b == b'\n').next()?;
-    let first = std::str::from_utf8(first).ok()?.trim_end();
-    let boundary = first.strip_prefix("--")?;
-    if boundary.is_empty() || boundary.len() > 70 || boundary.contains('"') {
+    // The first delimiter line, after any preamble ("This is a multi-part message in MIME format.").
+    let boundary = contents
+        .split(|b| *b == b'\n')
+        .take(50)
+        .filter_map(|l| std::str::from_utf8(l).ok())
+        .map(str::trim_end)
+        .find_map(|l| l.strip_prefix("--").filter(|b| !b.is_empty()))?;
+    if boundary.len() > 70 || boundary.contains('"') {
         return None;
     }
     let mut raw = format!("Content-Type: multipart/mixed; boundary=\"{boundary}\"\r\n\r\n").into_bytes();

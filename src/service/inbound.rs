@@ -268,7 +268,7 @@ fn decide(state: &AppState, conn: &mut DbConnection, mail: &ParsedMail) -> Servi
         return Ok(Fate::Refused(format!("{} belongs to a deactivated account", mail.from_address)));
     }
     if sender.is_none() && mail.list_mail {
-        return Ok(Fate::Refused(format!("mailing-list mail from {}, who has no account", mail.from_address)));
+        return Ok(Fate::Refused(format!("mailing-list mail from an unknown sender ({})", mail.from_address)));
     }
     if let (Some(_), Some(authserv)) = (&sender, &state.config.inbound_authserv_id)
         && !crate::domain::inbound::authenticated(&mail.auth_results, authserv)
