@@ -518,6 +518,9 @@ pub fn load(state: &AppState, opts: &DemoOptions) -> anyhow::Result<DemoReport> 
             );
         }
     }
+    if let Some((customer, _)) = people.customers.first() {
+        crate::demo_mail::load(state, *customer)?;
+    }
     crate::db::analyze(&mut *state.db.get()?)?;
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)

@@ -8,6 +8,7 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod demo;
+pub mod demo_mail;
 pub mod domain;
 pub mod error;
 pub mod jobs;

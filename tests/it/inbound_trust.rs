@@ -357,3 +357,20 @@ both!(the_original_of_every_filed_mail_is_kept_for_staff_and_forgotten_after_the
     assert!(!incident(&agent, &key).await.contains("Original mail"));
     assert!(incident(&agent, &key).await.contains("It crashed."));
 });
+
+both!(demo_data_shows_what_incoming_mail_becomes, |app| {
+    let state = app.state.clone();
+    let opts = firewatch::demo::DemoOptions { incidents: 20, seed: 7, password: Some(PASSWORD.into()) };
+    tokio::task::spawn_blocking(move || firewatch::demo::load(&state, &opts).map(|_| ()).expect("demo data"))
+        .await
+        .expect("join");
+    let admin = app.signed_in("admin").await;
+    let refused = admin.get("/admin/inbound?status=refused").await;
+    assert!(refused.contains("Please close all my incidents") && refused.contains("more than one From"));
+    let accepted = admin.get("/admin/inbound?status=accepted").await;
+    assert!(accepted.contains("Export job crashes every night"), "{}", accepted.body);
+    let key = format!("INC-{}", between(&accepted.body, "/incidents/INC-", "\""));
+    let page = incident(&admin, &key).await;
+    assert!(page.contains("&lt;NullPointerException&gt;") || page.contains("Certificate"), "{}", page.body);
+    assert!(page.contains("Original mail"));
+});
