@@ -75,3 +75,56 @@ async fn login_writer(app: &TestApp, i: usize) -> Browser {
     assert_eq!(b.login(&email, PASSWORD).await.status, 303);
     b
 }
+
+both!(parallel_incoming_mail_is_all_filed, |app| {
+    let app = crate::inbound::with_token(app, |_| {}).await;
+    let admin = app.signed_in("admin").await;
+    let _svc = service(&admin, "Payments API").await;
+    let acme = crate::incidents::organization(&admin, "Acme", false).await;
+    let _ = crate::incidents::customer_in(&app, &admin, "Cora", "cora@acme.example", &acme).await;
+    let mut tasks = Vec::new();
+    for i in 0..16 {
+        let raw = crate::inbound::mail(
+            "cora@acme.example",
+            &format!("Outage {i}"),
+            &format!("par-{i}@x.example"),
+            "",
+            "Down.",
+        );
+        let base = app.base.clone();
+        tasks.push(tokio::spawn(async move {
+            let resp = reqwest::Client::new()
+                .post(format!("{base}/mail/inbound"))
+                .header("authorization", format!("Bearer {}", crate::inbound::TOKEN))
+                .body(raw)
+                .send()
+                .await
+                .expect("post");
+            resp.status().as_u16()
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.expect("task"), 200, "every message is filed, none answers 500");
+    }
+});
+
+/// The journal mode is switched once, before the pool opens its connections side by side: a
+/// fresh database never fails its first start with "database is locked".
+#[test]
+fn a_fresh_sqlite_database_starts_cleanly_every_time() {
+    for _ in 0..20 {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = dir.path().join("fw.db").to_string_lossy().into_owned();
+        let db = firewatch::db::Database::connect(&url, 8).expect("connect");
+        db.migrate().expect("migrate");
+        use diesel::prelude::*;
+        #[derive(diesel::QueryableByName)]
+        struct Mode {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            journal_mode: String,
+        }
+        let mut conn = db.get().expect("conn");
+        let mode: Mode = diesel::sql_query("PRAGMA journal_mode").get_result(&mut *conn).expect("pragma");
+        assert_eq!(mode.journal_mode, "wal");
+    }
+}
