@@ -682,8 +682,11 @@ pub fn settle(
                 };
                 let (body, keep) = with_attachment_notes(state, &mail.body, &mail.attachments);
                 let body = format!("{preface}{}", if body.trim().is_empty() { "(attachments only)" } else { &body });
-                let c = add_comment_in(state, conn, &author, inc.id, &body, (false, BodyFormat::Text))?;
-                store(state, conn, inc.id, Some(c.id), &keep, author.id, false)?;
+                // A staff member's own mail may quote staff-only mail: it stays internal.
+                let internal =
+                    preface.is_empty() && policy::allows(Some(&actor_of(&author)), Action::UseInternalNotes, res);
+                let c = add_comment_in(state, conn, &author, inc.id, &body, (internal, BodyFormat::Text))?;
+                store(state, conn, inc.id, Some(c.id), &keep, author.id, internal)?;
                 ("replied", inc.id, Some(c.id))
             }
             ReviewAction::Create => {

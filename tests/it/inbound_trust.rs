@@ -232,7 +232,7 @@ both!(authentication_results_are_required_when_configured, |app| {
     let admin = app.signed_in("admin").await;
     let _svc = service(&admin, "Portal").await;
     let acme = organization(&admin, "Acme", false).await;
-    let _customer = customer_in(&app, &admin, "Cora", "cora@acme.example", &acme).await;
+    let customer = customer_in(&app, &admin, "Cora", "cora@acme.example", &acme).await;
     let forged = mail(
         "cora@acme.example",
         "Printer",
@@ -250,7 +250,26 @@ both!(authentication_results_are_required_when_configured, |app| {
         "Authentication-Results: mx.firewatch.test; spf=pass smtp.mailfrom=acme.example; dmarc=pass header.from=acme.example\r\n",
         "The printer is jammed.",
     );
-    assert_eq!(field(&post_mail(&app, &genuine).await, "status"), "accepted");
+    let v = post_mail(&app, &genuine).await;
+    assert_eq!(field(&v, "status"), "accepted");
+    let key = field(&v, "incident").to_string();
+
+    // A staff member's unauthenticated mail waits in review; added by an admin, it is internal.
+    let _sam_account = crate::incidents::login_as(&app, "support", "sam@example.com").await;
+    let staff = mail("sam@example.com", "Re: Printer", "ar-3@x.example", "", "SAM-INTERNAL-ANSWER");
+    let v = post_mail(&app, &staff).await;
+    assert_eq!(field(&v, "status"), "review", "{v}");
+    let queue = admin.get("/admin/inbound?status=review").await;
+    let id = between(&queue.body, "href=\"/admin/inbound/", "\"").to_string();
+    let path = format!("/admin/inbound/{id}");
+    assert!(admin.get(&path).await.contains("SAM-INTERNAL-ANSWER"));
+    let ok = admin.submit(&path, &path, &[("action", "add"), ("key", &key)]).await;
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    assert!(incident(&admin, &key).await.contains("SAM-INTERNAL-ANSWER"));
+    assert!(
+        !incident(&customer, &key).await.contains("SAM-INTERNAL-ANSWER"),
+        "staff mail added from review is internal"
+    );
 });
 
 both!(plain_text_mail_is_shown_as_text_not_markdown, |app| {
