@@ -206,7 +206,7 @@ pub fn title_from_subject(subject: &str) -> String {
 /// Whether a subject says the message is a forward: its quoted history is its content.
 pub fn is_forward_subject(subject: &str) -> bool {
     let lower = subject.trim_start().to_lowercase();
-    ["fw:", "fwd:", "wg:", "tr:", "vs:", "rv:", "i:"].iter().any(|p| lower.starts_with(p))
+    ["fw:", "fwd:", "wg:", "tr:", "rv:", "enc:"].iter().any(|p| lower.starts_with(p))
 }
 
 /// The line that opens an inline forward (Gmail, Apple Mail, Thunderbird, Outlook.com).
