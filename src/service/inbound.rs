@@ -2,12 +2,12 @@
 //! incident it answers, a message in the review queue, or a refusal with its reason; each in one
 //! transaction together with the record of the message, which is taken once per Message-ID.
 
-use super::incidents::{NewIncidentInput, add_comment_in, change_status_in, create_in, load_visible, record_link};
+use super::incidents::{NewIncidentInput, add_comment_in, change_status_in, create_in, record_link};
 use super::{AppState, FieldErrors, RequestMeta, ServiceError, ServiceResult, actor_of, authorize};
-use crate::db::models::{InboundMessage, Incident, User};
+use crate::db::models::{Incident, User};
 use crate::db::{DbConnection, attachments, inbound, incidents, organizations, services, settings, users};
 use crate::domain::inbound::{ClosedReply, UnknownSender, domain_of, subject_key, title_from_subject};
-use crate::domain::incident::{BodyFormat, LinkKind, Mover, Status, key, parse_key};
+use crate::domain::incident::{BodyFormat, LinkKind, Mover, Status, key};
 use crate::domain::notify::{Thread, reaches_customers, thread_of};
 use crate::domain::policy::{self, Action, Resource};
 use crate::domain::role::Role;
@@ -392,7 +392,7 @@ fn new_incident(
     })
 }
 
-fn filing_service(conn: &mut DbConnection, cfg: &InboundSettings) -> ServiceResult<Option<i64>> {
+pub(super) fn filing_service(conn: &mut DbConnection, cfg: &InboundSettings) -> ServiceResult<Option<i64>> {
     let all = services::all(conn)?;
     Ok(cfg
         .service_id
@@ -402,7 +402,7 @@ fn filing_service(conn: &mut DbConnection, cfg: &InboundSettings) -> ServiceResu
 }
 
 /// Creates the incident, as `reporter`, with the mail's attachments on it.
-fn file(
+pub(super) fn file(
     state: &AppState,
     conn: &mut DbConnection,
     mail: &ParsedMail,
@@ -435,7 +435,7 @@ fn file(
     Ok(inc)
 }
 
-fn create_customer(
+pub(super) fn create_customer(
     state: &AppState,
     conn: &mut DbConnection,
     mail: &ParsedMail,
@@ -477,7 +477,7 @@ const FULL_TEXT_NAME: &str = "message.txt";
 /// Splits attachments into those kept and, for those over the limit, a note added to the text.
 /// A text too long for a comment is cut, and kept whole as `message.txt` (under the same size
 /// limit as any attachment), so nothing of it is lost.
-fn with_attachment_notes<'a>(
+pub(super) fn with_attachment_notes<'a>(
     state: &AppState,
     body: &str,
     all: &'a [crate::mail::inbound::Attachment],
@@ -530,7 +530,7 @@ fn with_attachment_notes<'a>(
     (text, keep)
 }
 
-fn store(
+pub(super) fn store(
     state: &AppState,
     conn: &mut DbConnection,
     incident_id: i64,
@@ -566,169 +566,4 @@ pub fn human_size(bytes: u64) -> String {
     }
 }
 
-/// The review queue and the record of refused and accepted messages.
-pub fn list(
-    state: &AppState,
-    admin: &User,
-    status: Option<&str>,
-    before: Option<i64>,
-) -> ServiceResult<(Vec<InboundMessage>, i64)> {
-    authorize(&actor_of(admin), Action::ManageInbound, Resource::None)?;
-    let mut conn = state.conn()?;
-    let rows = inbound::list(&mut conn, status, before, 50)?;
-    let waiting = inbound::count_status(&mut conn, "review")?;
-    Ok((rows, waiting))
-}
-
-/// One message with its text, for the admin to decide.
-pub fn show(state: &AppState, admin: &User, id: i64) -> ServiceResult<(InboundMessage, Option<ParsedMail>)> {
-    authorize(&actor_of(admin), Action::ManageInbound, Resource::None)?;
-    let mut conn = state.conn()?;
-    let m = inbound::find(&mut conn, id)?;
-    let parsed = inbound::raw(&mut conn, id)?.and_then(|raw| parse(&raw));
-    Ok((m, parsed))
-}
-
-/// The incident's messages whose original is still kept (for staff who read internal details).
-pub fn originals(state: &AppState, user: &User, incident_id: i64) -> ServiceResult<Vec<InboundMessage>> {
-    let actor = actor_of(user);
-    let mut conn = state.conn()?;
-    let (inc, res) = load_visible(&mut conn, &actor, incident_id)?;
-    if !policy::allows(Some(&actor), Action::UseInternalNotes, res) {
-        return Ok(Vec::new());
-    }
-    Ok(inbound::originals_for(&mut conn, inc.id)?)
-}
-
-/// One original message of the incident, as received: (Message-ID, bytes).
-pub fn original(state: &AppState, user: &User, incident_id: i64, message: i64) -> ServiceResult<(String, Vec<u8>)> {
-    let actor = actor_of(user);
-    let mut conn = state.conn()?;
-    let (inc, res) = load_visible(&mut conn, &actor, incident_id)?;
-    if !policy::allows(Some(&actor), Action::UseInternalNotes, res) {
-        return Err(ServiceError::NotFound);
-    }
-    let m = inbound::find(&mut conn, message)?;
-    if m.incident_id != Some(inc.id) {
-        return Err(ServiceError::NotFound);
-    }
-    let raw = inbound::raw(&mut conn, m.id)?.ok_or(ServiceError::NotFound)?;
-    Ok((m.message_id, raw))
-}
-
-/// What an admin does with a message in review (or a refused one).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ReviewAction {
-    /// Add it as a public reply to this incident (key).
-    AddTo(String),
-    /// File it as a new incident from its sender.
-    Create,
-    Dismiss,
-}
-
-pub fn settle(
-    state: &AppState,
-    meta: &RequestMeta,
-    admin: &User,
-    id: i64,
-    action: &ReviewAction,
-) -> ServiceResult<Receipt> {
-    let actor = actor_of(admin);
-    authorize(&actor, Action::ManageInbound, Resource::None)?;
-    state.tx(|conn| {
-        let m = inbound::find(conn, id)?;
-        if !matches!(m.status.as_str(), "review" | "refused") {
-            return Err(ServiceError::Conflict("This message was handled already.".into()));
-        }
-        let now = state.clock.now_naive();
-        if *action == ReviewAction::Dismiss {
-            inbound::settle(conn, id, "dismissed", "", None, None, admin.id, now)?;
-            state.audit(conn, meta, Some(admin), "inbound.dismiss", &m.message_id, &m.subject)?;
-            return Ok(Receipt {
-                status: "dismissed",
-                outcome: "",
-                reason: String::new(),
-                incident: None,
-                malformed: false,
-            });
-        }
-        let raw = inbound::raw(conn, id)?.unwrap_or_default();
-        let Some(mail) = parse(&raw) else {
-            return Err(ServiceError::Conflict("The original message is no longer kept; dismiss it instead.".into()));
-        };
-        let sender = users::find_by_email(conn, &mail.from_address)?.filter(|u| u.active);
-        let (outcome, incident_id, comment_id) = match action {
-            ReviewAction::AddTo(k) => {
-                let Some(target) = parse_key(k.trim().to_uppercase().as_str()) else {
-                    return Err(ServiceError::Invalid(FieldErrors::single(
-                        "key",
-                        "Enter an incident key like INC-42.",
-                    )));
-                };
-                let inc = match load_visible(conn, &actor, target) {
-                    Ok((i, _)) => i,
-                    Err(ServiceError::NotFound) => {
-                        return Err(ServiceError::Invalid(FieldErrors::single(
-                            "key",
-                            "There is no incident with that key.",
-                        )));
-                    }
-                    Err(e) => return Err(e),
-                };
-                let res = super::incidents::resource_of(conn, &inc)?;
-                let (author, preface) = match sender {
-                    Some(s) if policy::allows(Some(&actor_of(&s)), Action::CommentPublic, res) => (s, String::new()),
-                    _ => (admin.clone(), format!("Mail from {} <{}>:\n\n", mail.from_name, mail.from_address)),
-                };
-                let (body, keep) = with_attachment_notes(state, &mail.body, &mail.attachments);
-                let body = format!("{preface}{}", if body.trim().is_empty() { "(attachments only)" } else { &body });
-                // A staff member's own mail may quote staff-only mail: it stays internal.
-                let internal =
-                    preface.is_empty() && policy::allows(Some(&actor_of(&author)), Action::UseInternalNotes, res);
-                let c = add_comment_in(state, conn, &author, inc.id, &body, (internal, BodyFormat::Text))?;
-                store(state, conn, inc.id, Some(c.id), &keep, author.id, internal)?;
-                ("replied", inc.id, Some(c.id))
-            }
-            ReviewAction::Create => {
-                let reporter = match sender {
-                    Some(u) => u,
-                    None => match users::find_by_email(conn, &mail.from_address)? {
-                        Some(_) => {
-                            return Err(ServiceError::Conflict(
-                                "The sender's account is deactivated; reactivate it first.".into(),
-                            ));
-                        }
-                        None => {
-                            let org =
-                                organizations::by_domain(conn, &domain_of(&mail.from_address).unwrap_or_default())?;
-                            create_customer(state, conn, &mail, org.map(|o| o.id))?
-                        }
-                    },
-                };
-                let cfg = settings(conn)?;
-                let Some(service_id) = filing_service(conn, &cfg)? else {
-                    return Err(ServiceError::Conflict("Create an active service first.".into()));
-                };
-                let inc = file(state, conn, &mail, &reporter, service_id, None)?;
-                ("created", inc.id, None)
-            }
-            ReviewAction::Dismiss => return Err(ServiceError::Internal("dismiss is handled above".into())),
-        };
-        inbound::settle(conn, id, "accepted", outcome, Some(incident_id), comment_id, admin.id, now)?;
-        state.audit(
-            conn,
-            meta,
-            Some(admin),
-            "inbound.accept",
-            &m.message_id,
-            &format!("{outcome} {}", key(incident_id)),
-        )?;
-        Ok(Receipt {
-            status: "accepted",
-            outcome,
-            reason: String::new(),
-            incident: Some(key(incident_id)),
-            malformed: false,
-        })
-    })
-}
+pub use super::inbound_review::{ReviewAction, list, original, originals, settle, show};

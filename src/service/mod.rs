@@ -10,6 +10,7 @@ pub mod bugs;
 pub mod escalation;
 pub mod help;
 pub mod inbound;
+pub mod inbound_review;
 pub mod incidents;
 pub mod mail;
 pub mod problems;
