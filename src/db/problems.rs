@@ -171,6 +171,16 @@ pub fn links_of_many(conn: &mut DbConnection, problem_ids: &[i64]) -> DbResult<V
         .load(conn)?)
 }
 
+/// (problem, the linked incident's creation time) for the links of many problems: recurrence
+/// counts go by the incidents' own dates.
+pub fn incident_dates_of_many(conn: &mut DbConnection, problem_ids: &[i64]) -> DbResult<Vec<(i64, NaiveDateTime)>> {
+    Ok(problem_incidents::table
+        .inner_join(incidents::table.on(incidents::id.eq(problem_incidents::incident_id)))
+        .filter(problem_incidents::problem_id.eq_any(problem_ids))
+        .select((problem_incidents::problem_id, incidents::created_at))
+        .load(conn)?)
+}
+
 /// The problems an incident is linked to.
 pub fn for_incident(conn: &mut DbConnection, incident_id: i64) -> DbResult<Vec<Problem>> {
     Ok(problems::table

@@ -192,6 +192,13 @@ pub fn list_lines(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// Whether an incident linked to a problem is a recurrence: the problem's fix is out and the
+/// incident was *created* after the fix was released (not before it). When it was linked does not matter: an
+/// incident from before the fix, linked late, is history, not a recurrence.
+pub fn is_recurrence(status: ProblemStatus, fix_released_at: Option<NaiveDateTime>, created_at: NaiveDateTime) -> bool {
+    status.fix_is_out() && fix_released_at.is_some_and(|released| created_at >= released)
+}
+
 /// The median of durations (the mean of the middle two for an even count).
 pub fn median(mut values: Vec<Duration>) -> Option<Duration> {
     if values.is_empty() {
@@ -202,8 +209,8 @@ pub fn median(mut values: Vec<Duration>) -> Option<Duration> {
     Some(if n % 2 == 1 { values[n / 2] } else { (values[n / 2 - 1] + values[n / 2]) / 2 })
 }
 
-/// How many of the given link times fall in each of the last `periods` windows of `days` days,
-/// newest window first.
+/// How many of the given incident creation times fall in each of the last `periods` windows of
+/// `days` days, newest window first (by the incidents' own dates, never by when they were linked).
 pub fn recurrence(linked_at: &[NaiveDateTime], now: NaiveDateTime, days: i64, periods: usize) -> Vec<usize> {
     let mut out = vec![0; periods];
     for t in linked_at {
@@ -223,6 +230,18 @@ pub fn recurrence(linked_at: &[NaiveDateTime], now: NaiveDateTime, days: i64, pe
 mod tests {
     use super::*;
     use ProblemStatus::*;
+
+    #[test]
+    fn a_recurrence_is_an_incident_created_after_the_fix() {
+        let t = |h: i64| NaiveDateTime::default() + Duration::hours(h);
+        assert!(is_recurrence(FixReleased, Some(t(10)), t(11)));
+        assert!(is_recurrence(Verified, Some(t(10)), t(500)));
+        assert!(is_recurrence(Recurred, Some(t(10)), t(11)));
+        assert!(!is_recurrence(FixReleased, Some(t(10)), t(9)), "created before the fix, linked late");
+        assert!(is_recurrence(FixReleased, Some(t(10)), t(10)), "opened as the fix went out: not before it");
+        assert!(!is_recurrence(FixReleased, None, t(11)));
+        assert!(!is_recurrence(FixInProgress, Some(t(10)), t(11)), "work resumed: the fix is not out");
+    }
 
     #[test]
     fn keys_round_trip() {

@@ -311,6 +311,30 @@ pub fn problem_recurred(
 }
 
 /// An action's owner hears once that it is overdue.
+pub fn problem_recurrence_withdrawn(
+    state: &AppState,
+    conn: &mut DbConnection,
+    owner: &User,
+    problem: &crate::db::models::Problem,
+    inc: &Incident,
+    status_label: &str,
+) -> DbResult<()> {
+    let pk = crate::domain::problem::key(problem.id);
+    let f = templates::RecurrenceWithdrawn {
+        name: owner.display_name.clone(),
+        problem_key: pk.clone(),
+        problem_title: problem.title.clone(),
+        incident_key: key(inc.id),
+        incident_title: inc.title.clone(),
+        status: status_label.to_string(),
+    };
+    let subject = format!("[{pk}] No longer recurred: {}", problem.title);
+    let link = format!("{}/problems/{pk}", state.config.base());
+    account_mail(state, conn, owner, ("problem_recurrence_withdrawn", &subject), (&link, &format!("Open {pk}")), &|m| {
+        templates::problem_recurrence_withdrawn(&f, m)
+    })
+}
+
 pub fn action_overdue(
     state: &AppState,
     conn: &mut DbConnection,

@@ -151,6 +151,17 @@ pub struct ProblemRecurred {
     pub fix_released_at: Option<NaiveDateTime>,
 }
 
+/// The incident that made a problem recurred was unlinked: the recurrence is withdrawn.
+pub struct RecurrenceWithdrawn {
+    pub name: String,
+    pub problem_key: String,
+    pub problem_title: String,
+    pub incident_key: String,
+    pub incident_title: String,
+    /// The status label the problem is back to.
+    pub status: String,
+}
+
 /// A corrective or preventive action passed its due date.
 pub struct ActionOverdue {
     pub name: String,
@@ -197,6 +208,7 @@ email_templates! {
     digest(Digest) => "email/digest.txt", "email/digest.html";
     problem_recurred(ProblemRecurred) => "email/problem_recurred.txt", "email/problem_recurred.html";
     action_overdue(ActionOverdue) => "email/action_overdue.txt", "email/action_overdue.html";
+    problem_recurrence_withdrawn(RecurrenceWithdrawn) => "email/problem_recurrence_withdrawn.txt", "email/problem_recurrence_withdrawn.html";
 }
 
 #[cfg(test)]

@@ -10,7 +10,8 @@ use crate::db::{DbConnection, incidents, organizations, services, users};
 use crate::domain::incident::{key as inc_key, parse_key as parse_inc_key};
 use crate::domain::policy::{self, Action, Resource};
 use crate::domain::problem::{
-    ActionStatus, CATEGORIES, ProblemStatus, check_transition, key, list_lines, median, parse_key, recurrence,
+    ActionStatus, CATEGORIES, ProblemStatus, check_transition, is_recurrence, key, list_lines, median, parse_key,
+    recurrence,
 };
 use chrono::{NaiveDate, NaiveDateTime};
 use std::collections::HashMap;
@@ -314,7 +315,7 @@ fn link_in(
         return Err(invalid("This incident is linked to the problem already."));
     }
     let now = state.clock.now_naive();
-    let after_fix = status_of(p).fix_is_out();
+    let after_fix = is_recurrence(status_of(p), p.fix_released_at, inc.created_at);
     problems::link_incident(conn, p.id, inc.id, user.id, after_fix, now)?;
     event(conn, p.id, Some(user.id), "incident_linked", ("", "", &inc_key(inc.id)), now)?;
     super::incidents::event(
@@ -363,14 +364,62 @@ pub fn unlink_incident(
     authorize(&actor_of(user), Action::ManageProblems, Resource::None)?;
     state.tx(|conn| {
         let p = problems::find(conn, problem_id)?;
-        if problems::unlink_incident(conn, p.id, incident_id)? == 0 {
+        let links = problems::links_of(conn, p.id)?;
+        let Some(link) = links.iter().find(|l| l.incident_id == incident_id) else {
             return Err(ServiceError::NotFound);
-        }
+        };
+        problems::unlink_incident(conn, p.id, incident_id)?;
         let now = state.clock.now_naive();
         event(conn, p.id, Some(user.id), "incident_unlinked", ("", &inc_key(incident_id), ""), now)?;
         problems::touch(conn, p.id, now)?;
+        let others_recur = links.iter().any(|l| l.incident_id != incident_id && l.after_fix);
+        if link.after_fix && !others_recur && status_of(&p) == ProblemStatus::Recurred {
+            withdraw_recurrence(state, conn, user, &p, incident_id, now)?;
+        }
         Ok(())
     })
+}
+
+/// The only incident that made the problem recurred is gone: back to the status it had before
+/// (from its history), its bugs' fixes count again, and the owner hears it.
+fn withdraw_recurrence(
+    state: &AppState,
+    conn: &mut DbConnection,
+    user: &User,
+    p: &Problem,
+    incident_id: i64,
+    now: NaiveDateTime,
+) -> ServiceResult<()> {
+    let before = history::of(conn, Record::Problem(p.id))?
+        .into_iter()
+        .rev()
+        .find(|e| e.kind == "recurred")
+        .and_then(|e| ProblemStatus::parse(&e.old_value))
+        .filter(|s| *s != ProblemStatus::Recurred)
+        .unwrap_or(ProblemStatus::FixReleased);
+    let after = problems::set_status(conn, p.id, p.version, before.as_str(), None, None, None, now)?
+        .ok_or(ServiceError::Stale { current_version: p.version + 1 })?;
+    event(
+        conn,
+        p.id,
+        Some(user.id),
+        "recurrence_withdrawn",
+        ("status", ProblemStatus::Recurred.as_str(), before.as_str()),
+        now,
+    )?;
+    let why = format!("{}: the incident that recurred ({}) was unlinked", key(p.id), inc_key(incident_id));
+    crate::service::help::problem_changed(state, conn, &after, &why, Some(user.id))?;
+    for b in crate::db::bugs::for_problem(conn, p.id)? {
+        if b.fix_ineffective {
+            crate::db::bugs::set_ineffective(conn, b.id, false, now)?;
+            history::write(conn, Record::Bug(b.id), Some(user.id), "fix_effective_again", ("", "", &key(p.id)), now)?;
+        }
+    }
+    if let Some(owner) = p.owner_id.map(|o| users::find(conn, o)).transpose()?.filter(|u| u.active) {
+        let inc = crate::db::incidents::find(conn, incident_id)?;
+        crate::mail::compose::problem_recurrence_withdrawn(state, conn, &owner, p, &inc, before.label())?;
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, Default)]
@@ -531,6 +580,7 @@ pub fn list(
     let rows = problems::list(conn, status, after, 50)?;
     let ids: Vec<i64> = rows.iter().map(|p| p.id).collect();
     let links = problems::links_of_many(conn, &ids)?;
+    let dates = problems::incident_dates_of_many(conn, &ids)?;
     let owners: HashMap<i64, String> =
         users::list_by_ids(conn, &rows.iter().filter_map(|p| p.owner_id).collect::<Vec<_>>())?
             .into_iter()
@@ -541,7 +591,7 @@ pub fn list(
         .into_iter()
         .map(|p| {
             let mine: Vec<_> = links.iter().filter(|l| l.problem_id == p.id).collect();
-            let times: Vec<NaiveDateTime> = mine.iter().map(|l| l.linked_at).collect();
+            let times: Vec<NaiveDateTime> = dates.iter().filter(|(pid, _)| *pid == p.id).map(|(_, t)| *t).collect();
             ListRow {
                 owner: p.owner_id.and_then(|o| owners.get(&o).cloned()).unwrap_or_default(),
                 incidents: mine.len(),
@@ -668,7 +718,7 @@ pub fn page(state: &AppState, user: &User, id: i64) -> ServiceResult<ProblemPage
     let all_services = services::all(conn)?;
     let svc_names =
         all_services.iter().filter(|s| service_ids.contains(&s.id)).map(|s| (s.id, s.name.clone())).collect();
-    let times: Vec<NaiveDateTime> = links.iter().map(|l| l.linked_at).collect();
+    let times: Vec<NaiveDateTime> = incidents.iter().map(|l| l.incident.created_at).collect();
     let staff =
         if can_manage { users::active_with_roles(conn, &super::incidents::working_roles(), 500)? } else { Vec::new() };
     let bugs = if policy::allows(Some(&actor), Action::ViewBugs, Resource::None) {
@@ -707,7 +757,10 @@ pub fn describe(e: &crate::db::models::HistoryEntry) -> String {
     match e.kind.as_str() {
         "created" => "Problem recorded".to_string(),
         "status_changed" => format!("Status {} → {}", label(&e.old_value), label(&e.new_value)),
-        "recurred" => "Recurred: an incident was linked after the fix was released".to_string(),
+        "recurred" => "Recurred: an incident created after the fix was released was linked".to_string(),
+        "recurrence_withdrawn" => {
+            format!("No longer recurred: the incident that recurred was unlinked; back to {}", label(&e.new_value))
+        }
         "fix_released" => format!("The fix shipped in release {}", e.new_value),
         "fix_partly_released" => {
             format!("Release {} shipped part of the fix; still waiting for {}", e.old_value, e.new_value)

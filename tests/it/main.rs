@@ -21,6 +21,7 @@ mod mail_fixtures;
 mod mail_templates;
 mod platform;
 mod problems;
+mod recurrence;
 mod releases;
 mod routes;
 mod security;

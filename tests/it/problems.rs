@@ -7,7 +7,7 @@ use crate::incidents::{act, incident, login_as, quick, reply, service};
 use crate::support::*;
 
 /// Creates a problem through the form (from an incident when `from` is a key); returns its key.
-async fn new_problem(b: &Browser, from: &str, fields: &[(&str, &str)]) -> String {
+pub(crate) async fn new_problem(b: &Browser, from: &str, fields: &[(&str, &str)]) -> String {
     let form = if from.is_empty() { "/problems/new".to_string() } else { format!("/problems/new?incident={from}") };
     let mut all: Vec<(&str, &str)> = vec![("from_incident", from)];
     all.extend_from_slice(fields);
@@ -16,7 +16,7 @@ async fn new_problem(b: &Browser, from: &str, fields: &[(&str, &str)]) -> String
     r.location().rsplit('/').next().unwrap_or_default().to_string()
 }
 
-async fn problem_act(b: &Browser, key: &str, action: &str, fields: &[(&str, &str)]) -> Page {
+pub(crate) async fn problem_act(b: &Browser, key: &str, action: &str, fields: &[(&str, &str)]) -> Page {
     let page = b.get(&format!("/problems/{key}")).await;
     let mut all: Vec<(String, String)> = vec![("csrf_token".into(), page.csrf())];
     if let Some(v) = form_value(&page.body, "version").filter(|_| !fields.iter().any(|(k, _)| *k == "version")) {
@@ -250,7 +250,7 @@ both!(an_incident_linked_after_the_fix_is_a_recurrence, |app| {
     assert_eq!(r.status, 303, "{}", r.body);
     let page = devops2.get(&format!("/problems/{pk}")).await;
     assert!(page.contains("problem-recurred") && page.contains("after the fix"), "{}", page.body);
-    assert!(page.contains("Recurred: an incident was linked after the fix was released"));
+    assert!(page.contains("Recurred: an incident created after the fix was released was linked"));
     let list = devops2.get("/problems?status=recurred").await;
     assert!(list.contains(&pk) && list.contains("recurrence"));
     // Another incident on the recurred problem is a recurrence too.
@@ -259,7 +259,7 @@ both!(an_incident_linked_after_the_fix_is_a_recurrence, |app| {
     assert_eq!(r.status, 303, "{}", r.body);
     let page = devops2.get(&format!("/problems/{pk}")).await;
     assert_eq!(page.body.matches("badge badge-internal\">after the fix</span>").count(), 2, "{}", page.body);
-    assert_eq!(page.body.matches("Recurred: an incident was linked").count(), 1, "the status flipped once");
+    assert_eq!(page.body.matches("Recurred: an incident created after the fix").count(), 1, "the status flipped once");
     let admin = login_as(&app, "admin", "admin2@example.com").await;
     let outbox = admin.get("/admin/outbox").await;
     assert!(

@@ -335,7 +335,7 @@ fn show_page(ctx: PageCtx, p: ProblemPage, form: Option<ProblemInput>, kept: Kep
         dur(p.median_to_resolve)
     );
     let recurrence = format!(
-        "Linked incidents, last 30 days: {} · 30–60 days ago: {} · 60–90 days ago: {}",
+        "Linked incidents by the date they were opened, last 30 days: {} · 30–60 days ago: {} · 60–90 days ago: {}",
         p.recurrence.first().copied().unwrap_or(0),
         p.recurrence.get(1).copied().unwrap_or(0),
         p.recurrence.get(2).copied().unwrap_or(0)
