@@ -11,6 +11,7 @@ pub mod password_rules;
 pub mod policy;
 pub mod problem;
 pub mod release;
+pub mod report;
 pub mod role;
 pub mod sla;
 pub mod status_page;

@@ -71,6 +71,8 @@ pub enum Action {
     DecideReleaseSuspect,
     /// Edit the readiness checklist template.
     ManageChecklist,
+    /// Read the management reports and their definitions (never customers).
+    ViewReports,
     /// Show an incident on the public status page, set its public title and state, and post
     /// customer-safe updates (which mail the status subscribers).
     PublishStatus,
@@ -84,7 +86,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 32] = [
+    pub const ALL: [Action; 33] = [
         Action::ViewHome,
         Action::ManageOwnAccount,
         Action::RevokeSession,
@@ -113,6 +115,7 @@ impl Action {
         Action::ApproveRelease,
         Action::DecideReleaseSuspect,
         Action::ManageChecklist,
+        Action::ViewReports,
         Action::PublishStatus,
         Action::ReadHelp,
         Action::ViewHelpFeedback,
@@ -149,6 +152,7 @@ impl Action {
             Action::ApproveRelease => "approve releases",
             Action::DecideReleaseSuspect => "confirm or dismiss a release's suspect incidents",
             Action::ManageChecklist => "edit the release readiness checklist",
+            Action::ViewReports => "read the management reports",
             Action::PublishStatus => "publish incidents and updates on the status page",
             Action::ReadHelp => "read help articles",
             Action::ViewHelpFeedback => "see help article ratings and deflections",
@@ -202,7 +206,9 @@ fn roles_for(action: Action) -> &'static [Role] {
         Action::WorkIncident | Action::ManageProblems | Action::ManageBugs | Action::DecideReleaseSuspect => {
             &[Support, Devops, Manager, Admin]
         }
-        Action::ViewProblems | Action::ViewBugs | Action::ViewReleases => &[Support, Devops, Sales, Manager, Admin],
+        Action::ViewProblems | Action::ViewBugs | Action::ViewReleases | Action::ViewReports => {
+            &[Support, Devops, Sales, Manager, Admin]
+        }
         Action::PublishStatus => &[Support, Devops, Manager, Admin],
         Action::ReadHelp => EVERYONE,
         Action::ViewHelpFeedback => &[Support, Devops, Sales, Manager, Admin],

@@ -5,7 +5,7 @@
 use super::pages::{
     account, admin_audit, admin_inbound, admin_orgs, admin_outbox, admin_services, admin_sla, admin_tiers, admin_users,
     auth, bugs, health, help, help_manage, home, incident_actions, incident_mail, incidents, mail_inbound,
-    notifications, problems, releases, setup, status_page,
+    notifications, problems, releases, reports, setup, status_page,
 };
 use super::{assets, middleware};
 use crate::domain::policy::Action;
@@ -149,6 +149,7 @@ pub fn define(r: &mut impl RouteSink) {
     r.add(post(), "/bugs/{key}/links", Signed(Action::ManageBugs), bugs::link);
     r.add(post(), "/bugs/{key}/links/{target}/delete", Signed(Action::ManageBugs), bugs::unlink);
 
+    r.add(get(), "/reports/definitions", Signed(Action::ViewReports), reports::definitions);
     r.add(get(), "/releases", Signed(Action::ViewReleases), releases::list);
     r.add(post(), "/releases", Signed(Action::ManageReleases), releases::create);
     r.add(get(), "/releases/new", Signed(Action::ManageReleases), releases::new_form);

@@ -23,6 +23,7 @@ mod platform;
 mod problems;
 mod recurrence;
 mod releases;
+mod reports;
 mod routes;
 mod security;
 mod similar;

@@ -23,6 +23,7 @@ pub mod mail_inbound;
 pub mod notifications;
 pub mod problems;
 pub mod releases;
+pub mod reports;
 pub mod setup;
 pub mod status_page;
 
