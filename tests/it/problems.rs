@@ -16,6 +16,15 @@ pub(crate) async fn new_problem(b: &Browser, from: &str, fields: &[(&str, &str)]
     r.location().rsplit('/').next().unwrap_or_default().to_string()
 }
 
+/// The value of the first `<option>` whose label starts with `label`, or "".
+pub(crate) fn option_value(html: &str, label: &str) -> String {
+    html.split("<option value=\"")
+        .filter_map(|s| s.split_once("\">"))
+        .find(|(_, l)| l.starts_with(label))
+        .map(|(v, _)| v.to_string())
+        .unwrap_or_default()
+}
+
 pub(crate) async fn problem_act(b: &Browser, key: &str, action: &str, fields: &[(&str, &str)]) -> Page {
     let page = b.get(&format!("/problems/{key}")).await;
     let mut all: Vec<(String, String)> = vec![("csrf_token".into(), page.csrf())];
@@ -222,13 +231,7 @@ both!(an_incident_linked_after_the_fix_is_a_recurrence, |app| {
     let first = quick(&customer, &svc, "Search returns nothing").await;
     let devops = login_as(&app, "devops", "dev@example.com").await;
     let page = devops.get("/problems/new").await;
-    let owner_id = page
-        .body
-        .split("<option value=\"")
-        .filter_map(|s| s.split_once("\">"))
-        .find(|(_, l)| l.starts_with("Test devops"))
-        .map(|(v, _)| v.to_string())
-        .unwrap_or_default();
+    let owner_id = option_value(&page.body, "Test devops");
     assert!(!owner_id.is_empty(), "the owner list offers staff: {}", page.body);
     let pk = new_problem(
         &devops,

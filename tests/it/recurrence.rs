@@ -3,7 +3,7 @@
 
 use crate::both;
 use crate::incidents::{login_as, quick, service};
-use crate::problems::{new_problem, problem_act};
+use crate::problems::{new_problem, option_value, problem_act};
 use crate::support::*;
 
 both!(only_incidents_created_after_the_fix_are_recurrences_and_unlinking_one_withdraws_it, |app| {
@@ -15,13 +15,7 @@ both!(only_incidents_created_after_the_fix_are_recurrences_and_unlinking_one_wit
     let old = quick(&customer, &svc, "Search was empty last spring").await;
     let devops = login_as(&app, "devops", "dev@example.com").await;
     let page = devops.get("/problems/new").await;
-    let owner_id = page
-        .body
-        .split("<option value=\"")
-        .filter_map(|s| s.split_once("\">"))
-        .find(|(_, l)| l.starts_with("Test devops"))
-        .map(|(v, _)| v.to_string())
-        .unwrap_or_default();
+    let owner_id = option_value(&page.body, "Test devops");
     let pk = new_problem(
         &devops,
         &first,
