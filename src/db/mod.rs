@@ -16,6 +16,7 @@ pub mod password_resets;
 pub mod problems;
 pub mod queue;
 pub mod releases;
+pub mod reports;
 pub mod schema;
 pub mod search;
 pub mod services;

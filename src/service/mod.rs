@@ -17,6 +17,7 @@ pub mod problems;
 pub mod rate_limit;
 pub mod read_cache;
 pub mod releases;
+pub mod reports;
 pub mod services;
 pub mod setup;
 pub mod sla;

@@ -17,3 +17,77 @@ both!(report_definitions_are_written_down_for_staff_and_hidden_from_customers, |
     assert!(matches!(r.status, 403 | 404), "{}", r.status);
     assert!(!r.contains("MTTA"));
 });
+
+/// The text of the cell marked `data-figure="name"`.
+fn figure(html: &str, name: &str) -> String {
+    let marker = format!("data-figure=\"{name}\">");
+    html.split(&marker).nth(1).and_then(|s| s.split('<').next()).unwrap_or("(missing)").to_string()
+}
+
+both!(response_and_resolution_figures_follow_their_definitions, |app| {
+    let db = app.db;
+    drop(app);
+    let app = crate::support::TestApp::spawn_with(db, |c| c.session_idle_minutes = 24 * 60).await;
+    let admin = app.signed_in("admin").await;
+    let svc = crate::incidents::service(&admin, "Checkout").await;
+    let customer = crate::incidents::login_as(&app, "customer", "cora@example.com").await;
+    let agent = crate::incidents::login_as(&app, "support", "sam@example.com").await;
+    let status = |key: String, s: &'static str| {
+        let agent = agent.clone();
+        async move {
+            let r = crate::incidents::act(&agent, &key, "/status", &[("status", s), ("resolution", "Fixed")]).await;
+            assert_eq!(r.status, 303, "{s}: {}", r.body);
+        }
+    };
+    let min = chrono::Duration::minutes;
+    // 09:00 A is reported; acknowledged (in progress) 10 min later, resolved at 11:00.
+    let a = crate::incidents::quick(&customer, &svc, "Checkout fails").await;
+    app.advance(min(10));
+    status(a.clone(), "in_progress").await;
+    // 10:00 B is reported; acknowledged 30 min later, resolved at 12:00, reopened at 13:00.
+    app.advance(min(50));
+    let b = crate::incidents::quick(&customer, &svc, "Checkout slow").await;
+    app.advance(min(30));
+    status(b.clone(), "in_progress").await;
+    app.advance(min(30));
+    status(a.clone(), "resolved").await;
+    app.advance(min(60));
+    status(b.clone(), "resolved").await;
+    app.advance(min(60));
+    status(b.clone(), "in_progress").await;
+    // 14:00 C is reported and never acknowledged.
+    app.advance(min(60));
+    let _c = crate::incidents::quick(&customer, &svc, "Checkout odd").await;
+
+    let manager = app.signed_in("manager").await;
+    let page = manager.get("/reports/response?period=custom&from=2026-03-02&to=2026-03-02").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    // Recomputed by hand from the story above: acknowledgements 10 and 30 min; first
+    // resolutions 2 h (A, 09:00→11:00) and 2 h (B, 10:00→12:00); B reopened afterwards.
+    assert_eq!(figure(&page.body, "all-acknowledged"), "2");
+    assert_eq!(figure(&page.body, "all-mtta-mean"), "20 min");
+    assert_eq!(figure(&page.body, "all-mtta-median"), "10 min", "nearest rank: ⌈0.5·2⌉ = 1st");
+    assert_eq!(figure(&page.body, "all-mtta-p90"), "30 min", "nearest rank: ⌈0.9·2⌉ = 2nd");
+    assert_eq!(figure(&page.body, "all-resolved"), "2");
+    assert_eq!(figure(&page.body, "all-mttr-mean"), "2 h 0 min");
+    assert_eq!(figure(&page.body, "all-mttr-p90"), "2 h 0 min");
+    assert_eq!(figure(&page.body, "reopen-rate"), "50 %");
+    assert_eq!(figure(&page.body, "reopened"), "1");
+    // Nothing in the previous period: "—", never 0.
+    assert_eq!(figure(&page.body, "previous-period-mtta-mean"), "—");
+    // The first resolution counts: B resolved again later would not move MTTR.
+    app.advance(min(60));
+    status(b.clone(), "resolved").await;
+    let again = manager.get("/reports/response?period=custom&from=2026-03-02&to=2026-03-02").await;
+    assert_eq!(figure(&again.body, "all-mttr-mean"), "2 h 0 min");
+    assert_eq!(figure(&again.body, "all-resolved"), "2");
+    // Another day shows nothing; a bad custom period says so and shows the last 30 days.
+    let empty = manager.get("/reports/response?period=custom&from=2026-03-03&to=2026-03-03").await;
+    assert_eq!(figure(&empty.body, "all-mtta-mean"), "—");
+    assert_eq!(figure(&empty.body, "reopen-rate"), "—");
+    let bad = manager.get("/reports/response?period=custom&from=2026-03-05&to=2026-03-01").await;
+    assert_eq!(bad.status, 200);
+    assert!(bad.contains("The end date is before the start date."));
+    // Customers never see it.
+    assert!(matches!(customer.get("/reports/response").await.status, 403 | 404));
+});

@@ -1,0 +1,2 @@
+DROP INDEX incident_events_status_left;
+DROP INDEX incident_events_status_changes;

@@ -1,0 +1,125 @@
+//! The rows reports are computed from. Each function loads only the columns a figure needs, for
+//! one period and filter; the arithmetic is in `domain::report` and the service.
+
+use super::schema::{incident_events, incidents};
+use super::{DbConnection, DbResult};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+/// The filter bar's choices; None: all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub service_id: Option<i64>,
+    pub organization_id: Option<i64>,
+    pub severity: Option<String>,
+    pub tier_id: Option<i64>,
+}
+
+/// The most incidents one report reads for a period.
+pub const MAX_ROWS: i64 = 500_000;
+
+#[derive(Debug, Clone, Queryable)]
+pub struct Timing {
+    pub id: i64,
+    pub created_at: NaiveDateTime,
+    pub acknowledged_at: Option<NaiveDateTime>,
+    pub severity: String,
+}
+
+type Boxed<'a> = incidents::BoxedQuery<'a, super::MultiBackend>;
+
+fn filtered(f: &Filter) -> Boxed<'_> {
+    let mut q = incidents::table.into_boxed();
+    if let Some(s) = f.service_id {
+        q = q.filter(incidents::service_id.eq(s));
+    }
+    if let Some(o) = f.organization_id {
+        q = q.filter(incidents::organization_id.eq(o));
+    }
+    if let Some(s) = &f.severity {
+        q = q.filter(incidents::severity.eq(s.as_str()));
+    }
+    if let Some(t) = f.tier_id {
+        q = q.filter(incidents::tier_id.eq(t));
+    }
+    q
+}
+
+/// Incidents created in [from, to) that pass the filter.
+pub fn created_between(
+    conn: &mut DbConnection,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+    f: &Filter,
+) -> DbResult<Vec<Timing>> {
+    Ok(filtered(f)
+        .filter(incidents::created_at.ge(from))
+        .filter(incidents::created_at.lt(to))
+        .select((incidents::id, incidents::created_at, incidents::acknowledged_at, incidents::severity))
+        .limit(MAX_ROWS)
+        .load(conn)?)
+}
+
+/// Incidents whose *first* resolution falls in [from, to) and that pass the filter, with that
+/// first resolution time.
+pub fn first_resolved_between(
+    conn: &mut DbConnection,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+    f: &Filter,
+) -> DbResult<Vec<(Timing, NaiveDateTime)>> {
+    let resolved = || {
+        incident_events::table
+            .filter(incident_events::kind.eq("status_changed"))
+            .filter(incident_events::new_value.eq("resolved"))
+    };
+    let in_period: Vec<(i64, NaiveDateTime)> = resolved()
+        .filter(incident_events::at.ge(from))
+        .filter(incident_events::at.lt(to))
+        .select((incident_events::incident_id, incident_events::at))
+        .limit(MAX_ROWS)
+        .load(conn)?;
+    let mut first: std::collections::HashMap<i64, NaiveDateTime> = std::collections::HashMap::new();
+    for (id, at) in in_period {
+        first.entry(id).and_modify(|t| *t = (*t).min(at)).or_insert(at);
+    }
+    let ids: Vec<i64> = first.keys().copied().collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let earlier: Vec<i64> = resolved()
+        .filter(incident_events::at.lt(from))
+        .filter(super::in_ids(conn, "incident_events.incident_id", &ids))
+        .select(incident_events::incident_id)
+        .load(conn)?;
+    for id in earlier {
+        first.remove(&id);
+    }
+    let ids: Vec<i64> = first.keys().copied().collect();
+    let rows: Vec<Timing> = filtered(f)
+        .filter(super::in_ids(conn, "incidents.id", &ids))
+        .select((incidents::id, incidents::created_at, incidents::acknowledged_at, incidents::severity))
+        .load(conn)?;
+    Ok(rows.into_iter().filter_map(|r| first.get(&r.id).copied().map(|t| (r, t))).collect())
+}
+
+/// Of these incidents, each with the time it was resolved, those moved out of resolved to
+/// anything but closed later on (reopened).
+pub fn reopened_after(conn: &mut DbConnection, resolved: &[(i64, NaiveDateTime)]) -> DbResult<Vec<i64>> {
+    let ids: Vec<i64> = resolved.iter().map(|(id, _)| *id).collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let moves: Vec<(i64, NaiveDateTime)> = incident_events::table
+        .filter(incident_events::kind.eq("status_changed"))
+        .filter(incident_events::old_value.eq("resolved"))
+        .filter(incident_events::new_value.ne("closed"))
+        .filter(super::in_ids(conn, "incident_events.incident_id", &ids))
+        .select((incident_events::incident_id, incident_events::at))
+        .load(conn)?;
+    let mut out: Vec<i64> =
+        resolved.iter().filter(|(id, at)| moves.iter().any(|(m, t)| m == id && t > at)).map(|(id, _)| *id).collect();
+    out.sort_unstable();
+    out.dedup();
+    Ok(out)
+}
