@@ -112,6 +112,7 @@ impl PageCtx {
             item("/problems", "Problems", Action::ViewProblems);
             item("/bugs", "Bugs", Action::ViewBugs);
             item("/releases", "Releases", Action::ViewReleases);
+            item("/reports", "Reports", Action::ViewReports);
             item("/help", "Help", Action::ReadHelp);
             item("/admin/users", "Users", Action::ManageUsers);
             item("/admin/organizations", "Organizations", Action::ManageOrganizations);

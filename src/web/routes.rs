@@ -149,6 +149,7 @@ pub fn define(r: &mut impl RouteSink) {
     r.add(post(), "/bugs/{key}/links", Signed(Action::ManageBugs), bugs::link);
     r.add(post(), "/bugs/{key}/links/{target}/delete", Signed(Action::ManageBugs), bugs::unlink);
 
+    r.add(get(), "/reports", Signed(Action::ViewReports), reports::overview);
     r.add(get(), "/reports/definitions", Signed(Action::ViewReports), reports::definitions);
     r.add(get(), "/reports/response", Signed(Action::ViewReports), reports::response);
     r.add(get(), "/releases", Signed(Action::ViewReleases), releases::list);

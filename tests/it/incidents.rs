@@ -80,8 +80,13 @@ pub(crate) async fn service(admin: &Browser, name: &str) -> String {
 
 async fn service_id(admin: &Browser, name: &str) -> String {
     let list = admin.get("/admin/services").await;
-    let end = list.body.find(&format!("\">{name}</a>")).unwrap_or_else(|| panic!("{name} listed: {}", list.body));
-    list.body[..end].rsplit("/admin/services/").next().unwrap_or_default().to_string()
+    // The link of the service's row: `/admin/services/{id}">{name}</a>` (the menu has links too).
+    let tail = format!("\">{name}</a>");
+    list.body
+        .split("/admin/services/")
+        .find_map(|s| s.split_once(&tail).map(|(id, _)| id).filter(|id| id.bytes().all(|b| b.is_ascii_digit())))
+        .unwrap_or_else(|| panic!("{name} listed: {}", list.body))
+        .to_string()
 }
 
 /// Creates an organization through the admin UI; returns its id.

@@ -88,6 +88,17 @@ both!(response_and_resolution_figures_follow_their_definitions, |app| {
     let bad = manager.get("/reports/response?period=custom&from=2026-03-05&to=2026-03-01").await;
     assert_eq!(bad.status, 200);
     assert!(bad.contains("The end date is before the start date."));
+    // The overview's card shows the last 30 days, which hold the same incidents.
+    let overview = manager.get("/reports").await;
+    assert_eq!(overview.status, 200);
+    assert_eq!(figure(&overview.body, "card-mttr-median"), "2 h 0 min");
+    assert_eq!(figure(&overview.body, "card-mtta-median"), "10 min");
+    assert_eq!(figure(&overview.body, "card-mttr-previous"), "—");
+    assert_eq!(figure(&overview.body, "card-reopen-rate"), "50 %");
+    assert!(overview.contains("href=\"/reports\""), "staff have Reports in the menu");
     // Customers never see it.
-    assert!(matches!(customer.get("/reports/response").await.status, 403 | 404));
+    for path in ["/reports", "/reports/response"] {
+        assert!(matches!(customer.get(path).await.status, 403 | 404), "{path}");
+    }
+    assert!(!customer.get("/").await.contains("href=\"/reports\""), "nor a menu entry");
 });

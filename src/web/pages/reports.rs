@@ -102,3 +102,33 @@ pub async fn response(
         q: r.bar.query,
     })
 }
+
+#[derive(Template)]
+#[template(path = "reports/overview.html")]
+struct OverviewPage {
+    ctx: PageCtx,
+    tz: String,
+    first: String,
+    last: String,
+    mttr_median: String,
+    mttr_previous: String,
+    mtta_median: String,
+    reopen_rate: String,
+}
+
+pub async fn overview(state: web::Data<AppState>, ctx: PageCtx, cu: CurrentUser) -> Result<HttpResponse, AppError> {
+    use crate::domain::report::human;
+    let tz = cu.user.time_zone.clone();
+    let q = ReportQuery { period: "30d".into(), ..Default::default() };
+    let r = run(move || crate::service::reports::response(&state, &cu.user, &q)).await?;
+    page(&OverviewPage {
+        ctx,
+        tz,
+        first: r.bar.period.first.to_string(),
+        last: r.bar.period.last.to_string(),
+        mttr_median: human(r.all.mttr.median),
+        mttr_previous: human(r.previous.mttr.median),
+        mtta_median: human(r.all.mtta.median),
+        reopen_rate: r.reopen_rate.map_or_else(|| "—".to_string(), |p| format!("{p} %")),
+    })
+}
