@@ -148,6 +148,11 @@ pub fn rate(part: usize, whole: usize) -> Option<f64> {
     (whole > 0).then(|| (part as f64 * 1000.0 / whole as f64).round() / 10.0)
 }
 
+/// A rate for a report cell: "—" for none, else "33.3 %".
+pub fn percent(rate: Option<f64>) -> String {
+    rate.map_or_else(|| "—".to_string(), |p| format!("{p} %"))
+}
+
 /// A duration for a report cell: "—" for none, else the two largest units ("3 h 20 min").
 pub fn human(d: Option<Duration>) -> String {
     let Some(d) = d else { return "—".into() };

@@ -33,6 +33,8 @@ pub struct ReportQuery {
 /// period was not usable (the last 30 days are shown then).
 pub struct Bar {
     pub query: ReportQuery,
+    /// The viewer's zone, in which the period's days are read.
+    pub tz: chrono_tz::Tz,
     pub period: Period,
     pub filter: Filter,
     pub error: Option<String>,
@@ -58,6 +60,7 @@ fn bar(state: &AppState, user: &User, query: &ReportQuery) -> ServiceResult<Bar>
     let mut conn = state.conn()?;
     Ok(Bar {
         query: query.clone(),
+        tz,
         period,
         filter,
         error,
@@ -90,7 +93,6 @@ pub struct ResponseReport {
 pub fn response(state: &AppState, user: &User, query: &ReportQuery) -> ServiceResult<ResponseReport> {
     authorize(&actor_of(user), Action::ViewReports, Resource::None)?;
     let bar = bar(state, user, query)?;
-    let tz: chrono_tz::Tz = user.time_zone.parse().unwrap_or(chrono_tz::UTC);
     let mut conn = state.conn()?;
     let times = |conn: &mut crate::db::DbConnection, p: &Period, severity: Option<&str>, label: &str| {
         let f = Filter {
@@ -109,7 +111,7 @@ pub fn response(state: &AppState, user: &User, query: &ReportQuery) -> ServiceRe
         ))
     };
     let (all, resolved) = times(&mut conn, &bar.period, None, "All")?;
-    let (previous, _) = times(&mut conn, &bar.period.previous(tz), None, "Previous period")?;
+    let (previous, _) = times(&mut conn, &bar.period.previous(bar.tz), None, "Previous period")?;
     let mut by_severity = Vec::new();
     for s in Severity::ALL {
         if bar.filter.severity.as_deref().is_some_and(|f| f != s.as_str()) {

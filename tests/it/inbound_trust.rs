@@ -7,6 +7,12 @@ use crate::incidents::{act, between, customer_in, incident, organization, quick,
 use crate::support::*;
 use firewatch::db::models::OutboxMessage;
 
+/// Cora, a customer of the organization Acme, signed in.
+async fn cora_at_acme(app: &TestApp, admin: &Browser) -> Browser {
+    let acme = organization(admin, "Acme", false).await;
+    customer_in(app, admin, "Cora", "cora@acme.example", &acme).await
+}
+
 /// Every outgoing mail to `to`, newest first.
 pub(crate) async fn mails_to(app: &TestApp, to: &str) -> Vec<OutboxMessage> {
     let state = app.state.clone();
@@ -24,8 +30,7 @@ both!(staff_replies_to_staff_only_mail_become_internal_notes, |app| {
     let app = with_token(app, |_| {}).await;
     let admin = app.signed_in("admin").await;
     let svc = service(&admin, "Portal").await;
-    let acme = organization(&admin, "Acme", false).await;
-    let customer = customer_in(&app, &admin, "Cora", "cora@acme.example", &acme).await;
+    let customer = cora_at_acme(&app, &admin).await;
     let key = quick(&customer, &svc, "Portal shows an error").await;
     let agent = crate::incidents::login_as(&app, "support", "sam@example.com").await;
     let lead = crate::incidents::login_as(&app, "devops", "dora@example.com").await;
@@ -152,8 +157,7 @@ both!(ambiguous_or_malformed_mail_is_refused_never_filed_and_never_500, |app| {
     let app = with_token(app, |_| {}).await;
     let admin = app.signed_in("admin").await;
     let svc = service(&admin, "Portal").await;
-    let acme = organization(&admin, "Acme", false).await;
-    let customer = customer_in(&app, &admin, "Cora", "cora@acme.example", &acme).await;
+    let customer = cora_at_acme(&app, &admin).await;
     let key = quick(&customer, &svc, "Portal shows an error").await;
     let _ = crate::incidents::login_as(&app, "admin", "root@example.com").await;
 
@@ -231,8 +235,7 @@ both!(authentication_results_are_required_when_configured, |app| {
     let app = with_token(app, |c| c.inbound_authserv_id = Some("mx.firewatch.test".into())).await;
     let admin = app.signed_in("admin").await;
     let _svc = service(&admin, "Portal").await;
-    let acme = organization(&admin, "Acme", false).await;
-    let customer = customer_in(&app, &admin, "Cora", "cora@acme.example", &acme).await;
+    let customer = cora_at_acme(&app, &admin).await;
     let forged = mail(
         "cora@acme.example",
         "Printer",
@@ -276,8 +279,7 @@ both!(plain_text_mail_is_shown_as_text_not_markdown, |app| {
     let app = with_token(app, |_| {}).await;
     let admin = app.signed_in("admin").await;
     let _svc = service(&admin, "Portal").await;
-    let acme = organization(&admin, "Acme", false).await;
-    let customer = customer_in(&app, &admin, "Cora", "cora@acme.example", &acme).await;
+    let customer = cora_at_acme(&app, &admin).await;
     let body = "Crash:\r\n<NullPointerException> in <postmaster@acme.example>\r\n# not a heading\r\n<config><debug>true</debug></config>\r\n*not emphasis*";
     let v = post_mail(&app, &mail("cora@acme.example", "Crash", "plain-1@x.example", "", body)).await;
     let key = field(&v, "incident").to_string();
@@ -319,8 +321,7 @@ both!(outgoing_mail_is_marked_automatic_and_mail_caused_replies_say_so, |app| {
     let app = with_token(app, |_| {}).await;
     let admin = app.signed_in("admin").await;
     let svc = service(&admin, "Portal").await;
-    let acme = organization(&admin, "Acme", false).await;
-    let customer = customer_in(&app, &admin, "Cora", "cora@acme.example", &acme).await;
+    let customer = cora_at_acme(&app, &admin).await;
     let key = quick(&customer, &svc, "Portal shows an error").await;
     let agent = crate::incidents::login_as(&app, "support", "sam@example.com").await;
     assert_eq!(act(&agent, &key, "/watch", &[("watch", "on")]).await.status, 303);
@@ -349,8 +350,7 @@ both!(the_original_of_every_filed_mail_is_kept_for_staff_and_forgotten_after_the
     let app = with_token(app, |c| c.inbound_raw_days = 90).await;
     let admin = app.signed_in("admin").await;
     let _svc = service(&admin, "Portal").await;
-    let acme = organization(&admin, "Acme", false).await;
-    let customer = customer_in(&app, &admin, "Cora", "cora@acme.example", &acme).await;
+    let customer = cora_at_acme(&app, &admin).await;
     let raw = mail("cora@acme.example", "Crash report", "orig-1@x.example", "X-Mailer: Odd/1.0\r\n", "It crashed.");
     let v = post_mail(&app, &raw).await;
     let key = field(&v, "incident").to_string();

@@ -96,7 +96,7 @@ pub async fn response(
         tiers: r.bar.tiers,
         severities: crate::domain::incident::Severity::ALL.iter().map(|s| s.as_str()).collect(),
         rows,
-        reopen_rate: r.reopen_rate.map_or_else(|| "—".to_string(), |p| format!("{p} %")),
+        reopen_rate: crate::domain::report::percent(r.reopen_rate),
         reopened: r.reopened,
         resolved: r.resolved,
         q: r.bar.query,
@@ -129,6 +129,6 @@ pub async fn overview(state: web::Data<AppState>, ctx: PageCtx, cu: CurrentUser)
         mttr_median: human(r.all.mttr.median),
         mttr_previous: human(r.previous.mttr.median),
         mtta_median: human(r.all.mtta.median),
-        reopen_rate: r.reopen_rate.map_or_else(|| "—".to_string(), |p| format!("{p} %")),
+        reopen_rate: crate::domain::report::percent(r.reopen_rate),
     })
 }
