@@ -14,6 +14,7 @@ pub mod inbound_review;
 pub mod incidents;
 pub mod mail;
 pub mod problem_links;
+pub mod problem_pages;
 pub mod problems;
 pub mod rate_limit;
 pub mod read_cache;
