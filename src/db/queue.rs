@@ -1,7 +1,7 @@
 //! The incident queue: filters, allow-listed sorts, keyset pagination and a capped count.
 
 use super::models::QueueItem;
-use super::schema::{incident_tags, incidents};
+use super::schema::{incident_events, incident_tags, incidents};
 use super::{DbConnection, DbResult};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -45,6 +45,23 @@ pub struct QueueFilter {
     pub visibility: Visibility,
     /// Restrict to these ids (the incidents a text search matched).
     pub ids: Option<Vec<i64>>,
+    /// Restrict to these ids too (the incidents a report figure counts, the escalated ones).
+    pub within: Option<Vec<i64>>,
+    /// Only incidents moved from resolved back to work at some time.
+    pub reopened: bool,
+    pub breached: Option<Breached>,
+    /// Only incidents whose first resolution falls in [from, before).
+    pub resolved_from: Option<NaiveDateTime>,
+    pub resolved_before: Option<NaiveDateTime>,
+}
+
+/// Which SLA target the job recorded as breached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Breached {
+    /// The first response came late (or has not come): acknowledged late.
+    Response,
+    Resolution,
+    Either,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -182,6 +199,53 @@ fn filtered<'a>(conn: &DbConnection, f: &QueueFilter, ordered_page: bool) -> Box
     if let Some(ids) = &f.ids {
         q = q.filter(id_in(conn, ids, ordered_page));
     }
+    if let Some(ids) = &f.within {
+        q = q.filter(super::in_ids(conn, "incidents.id", ids));
+    }
+    if f.reopened {
+        q = q.filter(
+            incidents::id.eq_any(
+                incident_events::table
+                    .filter(incident_events::kind.eq("status_changed"))
+                    .filter(incident_events::old_value.eq("resolved"))
+                    .filter(incident_events::new_value.ne("closed"))
+                    .select(incident_events::incident_id),
+            ),
+        );
+    }
+    match f.breached {
+        None => {}
+        Some(Breached::Response) => q = q.filter(incidents::response_breached_at.is_not_null()),
+        Some(Breached::Resolution) => q = q.filter(incidents::resolution_breached_at.is_not_null()),
+        Some(Breached::Either) => {
+            q = q.filter(
+                incidents::response_breached_at.is_not_null().or(incidents::resolution_breached_at.is_not_null()),
+            )
+        }
+    }
+    let resolved = || {
+        incident_events::table
+            .filter(incident_events::kind.eq("status_changed"))
+            .filter(incident_events::new_value.eq("resolved"))
+    };
+    if let Some(from) = f.resolved_from {
+        // First resolved at or after `from`: resolved then, and never before.
+        q = q
+            .filter(
+                incidents::id
+                    .eq_any(resolved().filter(incident_events::at.ge(from)).select(incident_events::incident_id)),
+            )
+            .filter(diesel::dsl::not(
+                incidents::id
+                    .eq_any(resolved().filter(incident_events::at.lt(from)).select(incident_events::incident_id)),
+            ));
+    }
+    if let Some(before) = f.resolved_before {
+        q = q.filter(
+            incidents::id
+                .eq_any(resolved().filter(incident_events::at.lt(before)).select(incident_events::incident_id)),
+        );
+    }
     q
 }
 
@@ -200,6 +264,11 @@ impl QueueFilter {
             && self.created_from.is_none()
             && self.created_before.is_none()
             && self.ids.is_none()
+            && self.within.is_none()
+            && !self.reopened
+            && self.breached.is_none()
+            && self.resolved_from.is_none()
+            && self.resolved_before.is_none()
     }
 }
 

@@ -665,6 +665,16 @@ diesel::table! {
     }
 }
 
+// Migration 2026-12-06-000021_report_data.
+diesel::table! {
+    help_searches (id) {
+        id -> BigInt,
+        at -> Timestamp,
+        query -> Text,
+        results -> Integer,
+    }
+}
+
 diesel::joinable!(help_articles -> help_categories (category_id));
 diesel::joinable!(help_article_tags -> help_articles (article_id));
 diesel::joinable!(help_votes -> help_articles (article_id));
@@ -734,6 +744,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     help_old_slugs,
     help_suggestion_opens,
     help_events,
+    help_searches,
 );
 
 // The status page (migration 2026-12-01-000012_status).

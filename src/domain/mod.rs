@@ -1,6 +1,7 @@
 //! Pure rules: no actix, no diesel. Everything here is unit-testable without a server.
 
 pub mod bug;
+pub mod chart;
 pub mod clock;
 pub mod help;
 pub mod inbound;

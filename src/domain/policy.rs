@@ -73,6 +73,8 @@ pub enum Action {
     ManageChecklist,
     /// Read the management reports and their definitions (never customers).
     ViewReports,
+    /// Read the reports on the support organisation's own working (escalations, recurrence).
+    ViewOperationsReports,
     /// Show an incident on the public status page, set its public title and state, and post
     /// customer-safe updates (which mail the status subscribers).
     PublishStatus,
@@ -86,7 +88,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 33] = [
+    pub const ALL: [Action; 34] = [
         Action::ViewHome,
         Action::ManageOwnAccount,
         Action::RevokeSession,
@@ -116,6 +118,7 @@ impl Action {
         Action::DecideReleaseSuspect,
         Action::ManageChecklist,
         Action::ViewReports,
+        Action::ViewOperationsReports,
         Action::PublishStatus,
         Action::ReadHelp,
         Action::ViewHelpFeedback,
@@ -153,6 +156,7 @@ impl Action {
             Action::DecideReleaseSuspect => "confirm or dismiss a release's suspect incidents",
             Action::ManageChecklist => "edit the release readiness checklist",
             Action::ViewReports => "read the management reports",
+            Action::ViewOperationsReports => "read the escalation and recurrence reports",
             Action::PublishStatus => "publish incidents and updates on the status page",
             Action::ReadHelp => "read help articles",
             Action::ViewHelpFeedback => "see help article ratings and deflections",
@@ -209,7 +213,7 @@ fn roles_for(action: Action) -> &'static [Role] {
         Action::ViewProblems | Action::ViewBugs | Action::ViewReleases | Action::ViewReports => {
             &[Support, Devops, Sales, Manager, Admin]
         }
-        Action::PublishStatus => &[Support, Devops, Manager, Admin],
+        Action::PublishStatus | Action::ViewOperationsReports => &[Support, Devops, Manager, Admin],
         Action::ReadHelp => EVERYONE,
         Action::ViewHelpFeedback => &[Support, Devops, Sales, Manager, Admin],
         Action::WriteHelp => &[Support, Devops, Manager, Admin],

@@ -166,6 +166,100 @@ pub fn human(d: Option<Duration>) -> String {
     }
 }
 
+/// How a report splits its period for trends: local days, ISO weeks (Monday first) or months.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Grouping {
+    #[default]
+    Day,
+    Week,
+    Month,
+}
+
+impl Grouping {
+    pub const ALL: [Grouping; 3] = [Grouping::Day, Grouping::Week, Grouping::Month];
+
+    /// Unknown values read as the default: days for periods up to 31 days, weeks up to 120,
+    /// months beyond.
+    pub fn parse_for(s: &str, p: &Period) -> Grouping {
+        match s {
+            "day" => Grouping::Day,
+            "week" => Grouping::Week,
+            "month" => Grouping::Month,
+            _ => match (p.last - p.first).num_days() {
+                0..=30 => Grouping::Day,
+                31..=119 => Grouping::Week,
+                _ => Grouping::Month,
+            },
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Grouping::Day => "day",
+            Grouping::Week => "week",
+            Grouping::Month => "month",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Grouping::Day => "Day",
+            Grouping::Week => "Week",
+            Grouping::Month => "Month",
+        }
+    }
+}
+
+/// One interval of a grouped period: its first local day (the label) and the UTC instants
+/// [from, to) it covers. The first and last intervals are cut to the period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Interval {
+    pub first: NaiveDate,
+    pub from: NaiveDateTime,
+    pub to: NaiveDateTime,
+}
+
+/// The period split into intervals, in order, covering it exactly.
+pub fn intervals(p: &Period, g: Grouping, tz: Tz) -> Vec<Interval> {
+    let mut out = Vec::new();
+    let mut start = p.first;
+    while start <= p.last {
+        let next = match g {
+            Grouping::Day => start + Duration::days(1),
+            Grouping::Week => start + Duration::days(7 - i64::from(start.weekday().num_days_from_monday())),
+            Grouping::Month => add_months(start, 1),
+        };
+        let end = next.min(p.last + Duration::days(1));
+        out.push(Interval { first: start, from: local_midnight_utc(start, tz), to: local_midnight_utc(end, tz) });
+        start = end;
+    }
+    out
+}
+
+/// The index of the interval holding `t`, if any (intervals in order, contiguous).
+pub fn interval_of(intervals: &[Interval], t: NaiveDateTime) -> Option<usize> {
+    let i = intervals.partition_point(|iv| iv.to <= t);
+    intervals.get(i).filter(|iv| iv.from <= t).map(|_| i)
+}
+
+/// 12345 → "12,345".
+pub fn thousands(n: i64) -> String {
+    let s = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+/// Ratio of part to whole as a fraction (0.0–1.0) for exports; None for an empty whole.
+pub fn fraction(part: usize, whole: usize) -> Option<f64> {
+    (whole > 0).then(|| part as f64 / whole as f64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,6 +324,26 @@ mod tests {
             prop_assert!(at_or_below * 100 >= u64::from(lo) * v.len() as u64);
             prop_assert!(below * 100 < u64::from(lo) * v.len() as u64);
             prop_assert_eq!(nearest_rank(&v, 100), v.last().copied());
+        }
+
+        #[test]
+        fn intervals_cover_the_period_exactly(days in 0i64..3000, len in 0i64..400, g in 0usize..3, zone in 0usize..4) {
+            let zones = ["UTC", "Europe/Berlin", "America/Sao_Paulo", "Australia/Lord_Howe"];
+            let tz: Tz = zones[zone].parse().unwrap_or(chrono_tz::UTC);
+            let first = d(2020, 1, 1) + Duration::days(days);
+            let p = period("custom", &first.to_string(), &(first + Duration::days(len)).to_string(), first, tz)
+                .unwrap_or_else(|e| panic!("{e}"));
+            let iv = intervals(&p, Grouping::ALL[g], tz);
+            prop_assert_eq!(iv.first().map(|i| i.from), Some(p.from));
+            prop_assert_eq!(iv.last().map(|i| i.to), Some(p.to));
+            for w in iv.windows(2) {
+                prop_assert_eq!(w[0].to, w[1].from);
+                prop_assert!(w[0].from < w[0].to);
+            }
+            let t = p.from + (p.to - p.from) / 2;
+            let i = interval_of(&iv, t).unwrap_or(usize::MAX);
+            prop_assert!(iv[i].from <= t && t < iv[i].to);
+            prop_assert_eq!(interval_of(&iv, p.to), None);
         }
 
         #[test]

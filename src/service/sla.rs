@@ -20,8 +20,40 @@ pub struct Clocks {
 
 fn calendar_of(conn: &mut DbConnection, policy: &SlaPolicy) -> ServiceResult<Calendar> {
     let c = sla::calendar(conn, policy.calendar_id)?;
-    // A stored calendar that no longer parses falls back to around the clock, the stricter reading.
-    Ok(calendar_from_parts(c.always, &c.time_zone, &c.week, &c.holidays).unwrap_or(Calendar::Always))
+    Ok(parse_calendar(&c))
+}
+
+// A stored calendar that no longer parses falls back to around the clock, the stricter reading.
+fn parse_calendar(c: &crate::db::models::SlaCalendar) -> Calendar {
+    calendar_from_parts(c.always, &c.time_zone, &c.week, &c.holidays).unwrap_or(Calendar::Always)
+}
+
+/// What the clocks are read from: the incident's severity, organization, start, first public
+/// reply, and its status changes `(at, status)` in time order.
+pub struct ClockInput<'a> {
+    pub severity: &'a str,
+    pub organization_id: Option<i64>,
+    pub created_at: chrono::NaiveDateTime,
+    pub first_response_at: Option<chrono::NaiveDateTime>,
+    pub changes: &'a [(chrono::NaiveDateTime, String)],
+}
+
+fn read_clocks(policy: &SlaPolicy, cal: &Calendar, i: &ClockInput, now: DateTime<Utc>) -> Clocks {
+    let changes: Vec<_> = i.changes.iter().map(|(at, status)| (utc(*at), phase_of_status(status))).collect();
+    let spans = resolution_spans(utc(i.created_at), &changes);
+    let fr = i.first_response_at.map(utc);
+    let fr_spans = first_response_spans(&spans, fr);
+    Clocks {
+        first_response: read(
+            cal,
+            &fr_spans,
+            Duration::minutes(i64::from(policy.first_response_minutes)),
+            now,
+            fr.is_some(),
+        ),
+        resolution: read(cal, &spans, Duration::minutes(i64::from(policy.resolution_minutes)), now, false),
+        auto_escalate: policy.auto_escalate,
+    }
 }
 
 /// Reads the incident's clocks at `now` from its policy (by current severity, from its start)
@@ -31,24 +63,49 @@ pub fn clocks(conn: &mut DbConnection, inc: &Incident, now: DateTime<Utc>) -> Se
         return Ok(None);
     };
     let cal = calendar_of(conn, &policy)?;
-    let changes: Vec<_> = sla::status_changes(conn, inc.id)?
-        .into_iter()
-        .map(|(at, status)| (utc(at), phase_of_status(&status)))
-        .collect();
-    let spans = resolution_spans(utc(inc.created_at), &changes);
-    let fr = inc.first_response_at.map(utc);
-    let fr_spans = first_response_spans(&spans, fr);
-    Ok(Some(Clocks {
-        first_response: read(
-            &cal,
-            &fr_spans,
-            Duration::minutes(i64::from(policy.first_response_minutes)),
-            now,
-            fr.is_some(),
-        ),
-        resolution: read(&cal, &spans, Duration::minutes(i64::from(policy.resolution_minutes)), now, false),
-        auto_escalate: policy.auto_escalate,
-    }))
+    let changes = sla::status_changes(conn, inc.id)?;
+    let input = ClockInput {
+        severity: &inc.severity,
+        organization_id: inc.organization_id,
+        created_at: inc.created_at,
+        first_response_at: inc.first_response_at,
+        changes: &changes,
+    };
+    Ok(Some(read_clocks(&policy, &cal, &input, now)))
+}
+
+/// Every policy and calendar, loaded once to read the clocks of many incidents (reports).
+pub struct SlaBook {
+    policies: Vec<SlaPolicy>,
+    calendars: std::collections::HashMap<i64, Calendar>,
+}
+
+impl SlaBook {
+    pub fn load(conn: &mut DbConnection) -> ServiceResult<SlaBook> {
+        Ok(SlaBook {
+            policies: sla::policies(conn)?,
+            calendars: sla::calendars(conn)?.iter().map(|c| (c.id, parse_calendar(c))).collect(),
+        })
+    }
+
+    /// The organization's override for the severity, else the default policy (as `policy_for`).
+    fn policy(&self, severity: &str, organization_id: Option<i64>) -> Option<&SlaPolicy> {
+        let own = organization_id
+            .and_then(|o| self.policies.iter().find(|p| p.severity == severity && p.organization_id == Some(o)));
+        own.or_else(|| self.policies.iter().find(|p| p.severity == severity && p.organization_id.is_none()))
+    }
+
+    /// The calendar the incident's policy counts in; None without a policy.
+    pub fn calendar(&self, severity: &str, organization_id: Option<i64>) -> Option<&Calendar> {
+        let p = self.policy(severity, organization_id)?;
+        Some(self.calendars.get(&p.calendar_id).unwrap_or(&Calendar::Always))
+    }
+
+    pub fn clocks(&self, input: &ClockInput, now: DateTime<Utc>) -> Option<Clocks> {
+        let policy = self.policy(input.severity, input.organization_id)?;
+        let cal = self.calendars.get(&policy.calendar_id).unwrap_or(&Calendar::Always);
+        Some(read_clocks(policy, cal, input, now))
+    }
 }
 
 /// Recomputes and stores the incident's due times; call it in the transaction of any change

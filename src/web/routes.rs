@@ -151,7 +151,7 @@ pub fn define(r: &mut impl RouteSink) {
 
     r.add(get(), "/reports", Signed(Action::ViewReports), reports::overview);
     r.add(get(), "/reports/definitions", Signed(Action::ViewReports), reports::definitions);
-    r.add(get(), "/reports/response", Signed(Action::ViewReports), reports::response);
+    r.add(get(), "/reports/{slug}", Signed(Action::ViewReports), reports::show);
     r.add(get(), "/releases", Signed(Action::ViewReleases), releases::list);
     r.add(post(), "/releases", Signed(Action::ManageReleases), releases::create);
     r.add(get(), "/releases/new", Signed(Action::ManageReleases), releases::new_form);

@@ -23,6 +23,7 @@ mod platform;
 mod problems;
 mod recurrence;
 mod releases;
+mod report_figures;
 mod reports;
 mod routes;
 mod security;

@@ -19,9 +19,12 @@ both!(report_definitions_are_written_down_for_staff_and_hidden_from_customers, |
 });
 
 /// The text of the cell marked `data-figure="name"`.
-fn figure(html: &str, name: &str) -> String {
+pub(crate) fn figure(html: &str, name: &str) -> String {
     let marker = format!("data-figure=\"{name}\">");
-    html.split(&marker).nth(1).and_then(|s| s.split('<').next()).unwrap_or("(missing)").to_string()
+    let Some(after) = html.split(&marker).nth(1) else { return "(missing)".into() };
+    // A linked figure: the link's text.
+    let after = if after.starts_with("<a ") { after.split_once('>').map_or(after, |(_, rest)| rest) } else { after };
+    after.split('<').next().unwrap_or("(missing)").to_string()
 }
 
 both!(response_and_resolution_figures_follow_their_definitions, |app| {
@@ -64,26 +67,26 @@ both!(response_and_resolution_figures_follow_their_definitions, |app| {
     assert_eq!(page.status, 200, "{}", page.body);
     // Recomputed by hand from the story above: acknowledgements 10 and 30 min; first
     // resolutions 2 h (A, 09:00→11:00) and 2 h (B, 10:00→12:00); B reopened afterwards.
-    assert_eq!(figure(&page.body, "all-acknowledged"), "2");
-    assert_eq!(figure(&page.body, "all-mtta-mean"), "20 min");
-    assert_eq!(figure(&page.body, "all-mtta-median"), "10 min", "nearest rank: ⌈0.5·2⌉ = 1st");
-    assert_eq!(figure(&page.body, "all-mtta-p90"), "30 min", "nearest rank: ⌈0.9·2⌉ = 2nd");
-    assert_eq!(figure(&page.body, "all-resolved"), "2");
-    assert_eq!(figure(&page.body, "all-mttr-mean"), "2 h 0 min");
-    assert_eq!(figure(&page.body, "all-mttr-p90"), "2 h 0 min");
+    assert_eq!(figure(&page.body, "severity/all/acknowledged"), "2");
+    assert_eq!(figure(&page.body, "severity/all/mtta_mean_s"), "20 min");
+    assert_eq!(figure(&page.body, "severity/all/mtta_median_s"), "10 min", "nearest rank: ⌈0.5·2⌉ = 1st");
+    assert_eq!(figure(&page.body, "severity/all/mtta_p90_s"), "30 min", "nearest rank: ⌈0.9·2⌉ = 2nd");
+    assert_eq!(figure(&page.body, "severity/all/resolved"), "2");
+    assert_eq!(figure(&page.body, "severity/all/mttr_mean_s"), "2 h 0 min");
+    assert_eq!(figure(&page.body, "severity/all/mttr_p90_s"), "2 h 0 min");
     assert_eq!(figure(&page.body, "reopen-rate"), "50 %");
-    assert_eq!(figure(&page.body, "reopened"), "1");
+    assert_eq!(figure(&page.body, "reopen/all/reopened"), "1");
     // Nothing in the previous period: "—", never 0.
-    assert_eq!(figure(&page.body, "previous-period-mtta-mean"), "—");
+    assert_eq!(figure(&page.body, "mtta-median/previous"), "—");
     // The first resolution counts: B resolved again later would not move MTTR.
     app.advance(min(60));
     status(b.clone(), "resolved").await;
     let again = manager.get("/reports/response?period=custom&from=2026-03-02&to=2026-03-02").await;
-    assert_eq!(figure(&again.body, "all-mttr-mean"), "2 h 0 min");
-    assert_eq!(figure(&again.body, "all-resolved"), "2");
+    assert_eq!(figure(&again.body, "severity/all/mttr_mean_s"), "2 h 0 min");
+    assert_eq!(figure(&again.body, "severity/all/resolved"), "2");
     // Another day shows nothing; a bad custom period says so and shows the last 30 days.
     let empty = manager.get("/reports/response?period=custom&from=2026-03-03&to=2026-03-03").await;
-    assert_eq!(figure(&empty.body, "all-mtta-mean"), "—");
+    assert_eq!(figure(&empty.body, "severity/all/mtta_mean_s"), "—");
     assert_eq!(figure(&empty.body, "reopen-rate"), "—");
     let bad = manager.get("/reports/response?period=custom&from=2026-03-05&to=2026-03-01").await;
     assert_eq!(bad.status, 200);
@@ -91,10 +94,10 @@ both!(response_and_resolution_figures_follow_their_definitions, |app| {
     // The overview's card shows the last 30 days, which hold the same incidents.
     let overview = manager.get("/reports").await;
     assert_eq!(overview.status, 200);
-    assert_eq!(figure(&overview.body, "card-mttr-median"), "2 h 0 min");
-    assert_eq!(figure(&overview.body, "card-mtta-median"), "10 min");
-    assert_eq!(figure(&overview.body, "card-mttr-previous"), "—");
-    assert_eq!(figure(&overview.body, "card-reopen-rate"), "50 %");
+    assert_eq!(figure(&overview.body, "card-response-mttr-median"), "2 h 0 min");
+    assert_eq!(figure(&overview.body, "card-response-mtta-median"), "10 min");
+    assert_eq!(figure(&overview.body, "card-response-mttr-median-previous"), "—");
+    assert_eq!(figure(&overview.body, "card-response-reopen-rate"), "50 %");
     assert!(overview.contains("href=\"/reports\""), "staff have Reports in the menu");
     // Customers never see it.
     for path in ["/reports", "/reports/response"] {

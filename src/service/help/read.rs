@@ -330,6 +330,13 @@ pub fn search(state: &AppState, user: Option<&User>, q: &str, tag: &str) -> Serv
             return Ok(SearchView { hits: Vec::new(), empty_query: true, more: false });
         }
         let hits = help::search(conn, &words, &r, SEARCH_LIMIT + 1)?;
+        // Self-service reporting counts what end users looked for and did not find; staff
+        // searches would blur it. Only the words are kept.
+        if !actor.is_some_and(|a| a.role.is_staff()) {
+            let query: String = words.join(" ").chars().take(200).collect();
+            let found = i32::try_from(hits.len()).unwrap_or(i32::MAX);
+            crate::db::reports::record_search(conn, state.clock.now_naive(), &query, found)?;
+        }
         (
             hits.iter().map(|(id, _)| *id).collect(),
             hits.into_iter().map(|(id, s)| (id, fts::snippet_html(&s))).collect(),

@@ -5,6 +5,7 @@
 mod comments;
 mod create;
 mod links;
+mod queue_filters;
 mod read;
 mod work;
 

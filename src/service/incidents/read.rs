@@ -34,6 +34,17 @@ pub struct QueueParams {
     /// priority, severity, created, updated or relevance; empty for the default.
     pub sort: String,
     pub after: String,
+    /// Incidents moved to a higher tier at least once.
+    pub escalated: bool,
+    /// Incidents moved from resolved back to work at some time.
+    pub reopened: bool,
+    /// "response" (first response late), "resolution" or "any": SLA targets breached.
+    pub breached: String,
+    /// First resolved within these local days.
+    pub resolved_from: Option<NaiveDate>,
+    pub resolved_to: Option<NaiveDate>,
+    /// Exactly the incidents one report figure counts: (report, figure, the report's filter bar).
+    pub counted_by: Option<(String, String, crate::service::reports::ReportQuery)>,
 }
 
 #[derive(Debug, Clone)]
@@ -63,6 +74,8 @@ pub struct QueueView {
     pub assignees: Vec<(i64, String)>,
     pub organizations: Vec<(i64, String)>,
     pub tiers: Vec<crate::db::models::Tier>,
+    /// The report figure the list is narrowed to, in words.
+    pub counted_by: Option<String>,
 }
 
 /// The roles that work incidents (assignment lists).
@@ -93,13 +106,15 @@ pub fn queue(state: &AppState, user: &User, p: &QueueParams) -> ServiceResult<Qu
     let staff = actor.role.is_staff();
     let internal = policy::allows(Some(&actor), Action::UseInternalNotes, Resource::None);
     let tz: chrono_tz::Tz = user.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let narrowed = super::queue_filters::narrow(state, user, p)?;
+    let counted_by = narrowed.label.clone();
     let mut conn = state.conn()?;
     let conn = &mut *conn;
     let words = search::words(&p.text);
     let mut f = QueueFilter {
         statuses: p.statuses.iter().filter(|s| Status::parse(s).is_some()).cloned().collect(),
         // Staff work open incidents unless they pick statuses; a search looks at everything.
-        open_only: staff && p.statuses.is_empty() && words.is_empty(),
+        open_only: staff && p.statuses.is_empty() && words.is_empty() && !p.any_report_filter(),
         // Severity and priority are staff's triage, as on the incident page: a customer's filter
         // by them would tell what the page does not show.
         severities: if staff { p.severities.clone() } else { Vec::new() },
@@ -124,7 +139,11 @@ pub fn queue(state: &AppState, user: &User, p: &QueueParams) -> ServiceResult<Qu
         created_before: p.created_to.and_then(|d| d.succ_opt()).and_then(|d| local_midnight(d, tz)),
         visibility: visibility(conn, &actor)?,
         ids: None,
+        ..Default::default()
     };
+    if staff {
+        super::queue_filters::apply(p, tz, narrowed, &mut f);
+    }
     // Searching shows the newest matches first; otherwise staff work by priority.
     let default_sort = if staff && words.is_empty() { "priority" } else { "created" };
     let sort_name = match p.sort.as_str() {
@@ -207,6 +226,7 @@ pub fn queue(state: &AppState, user: &User, p: &QueueParams) -> ServiceResult<Qu
         assignees,
         organizations,
         tiers,
+        counted_by,
     })
 }
 

@@ -103,6 +103,15 @@ struct QueuePage {
     created_from: String,
     created_to: String,
     searching: bool,
+    escalated: bool,
+    reopened: bool,
+    breached: Vec<SelectOption>,
+    resolved_from: String,
+    resolved_to: String,
+    /// The report figure the list is narrowed to, in words; its parameters ride along.
+    counted_by: Option<String>,
+    counted_hidden: Vec<(String, String)>,
+    report_filtered: bool,
 }
 
 /// Reads the queue parameters from the query string (repeated keys for multi-selects).
@@ -127,6 +136,13 @@ fn parse_params(query: &str) -> (QueueParams, Vec<(String, String)>) {
             "from" => p.created_from = date(&v),
             "to" => p.created_to = date(&v),
             "q" => p.text = v.chars().take(200).collect(),
+            "escalated" => p.escalated = v == "1",
+            "reopened" => p.reopened = v == "1",
+            "breached" => p.breached = v.clone(),
+            "resolved_from" => p.resolved_from = date(&v),
+            "resolved_to" => p.resolved_to = date(&v),
+            "report" | "figure" => {}
+            r if r.starts_with("r_") => {}
             "sort" => p.sort = v.clone(),
             "after" => {
                 p.after = v.clone();
@@ -136,7 +152,20 @@ fn parse_params(query: &str) -> (QueueParams, Vec<(String, String)>) {
         }
         kept.push((k.into_owned(), v));
     }
+    p.counted_by = counted_by(&kept);
     (p, kept)
+}
+
+/// `report`, `figure` and the report's filter bar (`r_period`, `r_from`, …) of a link from a
+/// report figure.
+fn counted_by(kept: &[(String, String)]) -> Option<(String, String, crate::service::reports::ReportQuery)> {
+    let get = |k: &str| kept.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+    let (report, figure) = (get("report")?, get("figure")?);
+    let bar: String = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(kept.iter().filter_map(|(k, v)| k.strip_prefix("r_").map(|k| (k, v))))
+        .finish();
+    let q = serde_urlencoded::from_str(&bar).unwrap_or_default();
+    Some((report, figure, q))
 }
 
 fn checks<T: Copy>(
@@ -182,11 +211,11 @@ pub async fn queue(
     let count_text = if view.count_capped {
         "10,000+ incidents".to_string()
     } else if view.count_at_least {
-        format!("{}+ incidents among the newest matches", group_thousands(view.count))
+        format!("{}+ incidents among the newest matches", crate::domain::report::thousands(view.count))
     } else if view.count == 1 {
         "1 incident".to_string()
     } else {
-        format!("{} incidents", group_thousands(view.count))
+        format!("{} incidents", crate::domain::report::thousands(view.count))
     };
     let mut assignees =
         vec![("".to_string(), "Anyone".to_string()), ("me".into(), "Me".into()), ("none".into(), "Unassigned".into())];
@@ -228,20 +257,28 @@ pub async fn queue(
         created_from: params.created_from.map(|d| d.to_string()).unwrap_or_default(),
         created_to: params.created_to.map(|d| d.to_string()).unwrap_or_default(),
         searching: !params.text.trim().is_empty(),
+        escalated: params.escalated,
+        reopened: params.reopened,
+        breached: SelectOption::list(
+            vec![
+                (String::new(), "Any".to_string()),
+                ("any".into(), "Either target".into()),
+                ("response".into(), "First response late".into()),
+                ("resolution".into(), "Resolution".into()),
+            ],
+            &params.breached,
+        ),
+        resolved_from: params.resolved_from.map(|d| d.to_string()).unwrap_or_default(),
+        resolved_to: params.resolved_to.map(|d| d.to_string()).unwrap_or_default(),
+        counted_hidden: if view.counted_by.is_some() {
+            kept.iter().filter(|(k, _)| k == "report" || k == "figure" || k.starts_with("r_")).cloned().collect()
+        } else {
+            Vec::new()
+        },
+        counted_by: view.counted_by.clone(),
+        report_filtered: params.any_report_filter(),
         ctx,
     })
-}
-
-pub fn group_thousands(n: i64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 // ---------- new incident ----------

@@ -1,9 +1,11 @@
-//! `/reports`: the management reports. Every figure follows the written definitions served at
-//! `/reports/definitions` (and in the README); the arithmetic is in `domain::report`.
+//! `/reports`: the management reports as pages, CSV and JSON. Every figure follows the written
+//! definitions served at `/reports/definitions` (and in the README); the service computes them,
+//! this module only lays them out.
 
+use crate::domain::chart::{Chart, Layout};
 use crate::error::AppError;
 use crate::service::AppState;
-use crate::service::reports::ReportQuery;
+use crate::service::reports::{self as svc, Cell, Kind, Raw, Report, ReportQuery, Table};
 use crate::web::ctx::{CurrentUser, PageCtx, page};
 use crate::web::run;
 use actix_web::{HttpResponse, web};
@@ -14,93 +16,292 @@ use askama::Template;
 struct DefinitionsPage {
     ctx: PageCtx,
     tz: String,
+    reports: Vec<(&'static str, &'static str)>,
 }
 
 pub async fn definitions(ctx: PageCtx, cu: CurrentUser) -> Result<HttpResponse, AppError> {
-    page(&DefinitionsPage { ctx, tz: cu.user.time_zone.clone() })
+    let reports = svc::readable(&cu.user).into_iter().map(|k| (k.slug(), k.title())).collect();
+    page(&DefinitionsPage { ctx, tz: cu.user.time_zone.clone(), reports })
 }
 
-struct TimesRow {
+/// A figure as a page shows it.
+struct CellView {
+    text: String,
+    /// `data-figure`: table/row/column, for tests and scripts.
+    name: String,
+    /// The queue filtered to the incidents it counts.
+    link: Option<String>,
+}
+
+struct RowView {
+    cells: Vec<CellView>,
+}
+
+struct TableView {
+    key: &'static str,
+    title: String,
+    note: String,
+    headings: Vec<&'static str>,
+    rows: Vec<RowView>,
+    csv: String,
+}
+
+struct HeadlineView {
+    key: &'static str,
+    label: &'static str,
+    definition: &'static str,
+    now: CellView,
+    previous: String,
+}
+
+struct ChartView {
     key: String,
-    label: String,
-    acknowledged: usize,
-    mtta_mean: String,
-    mtta_median: String,
-    mtta_p90: String,
-    resolved: usize,
-    mttr_mean: String,
-    mttr_median: String,
-    mttr_p90: String,
+    title: String,
+    layout: Layout,
+    /// The chart's numbers as a table, for screen readers and for reading exact values.
+    headings: Vec<String>,
+    rows: Vec<(String, Vec<String>)>,
 }
 
-impl TimesRow {
-    fn of(t: &crate::service::reports::Times) -> Self {
-        use crate::domain::report::human;
-        Self {
-            key: t.label.to_lowercase().replace(' ', "-"),
-            label: t.label.clone(),
-            acknowledged: t.mtta.count,
-            mtta_mean: human(t.mtta.mean),
-            mtta_median: human(t.mtta.median),
-            mtta_p90: human(t.mtta.p90),
-            resolved: t.mttr.count,
-            mttr_mean: human(t.mttr.mean),
-            mttr_median: human(t.mttr.median),
-            mttr_p90: human(t.mttr.p90),
+impl ChartView {
+    fn of(c: &Chart) -> ChartView {
+        let fmt = |v: f64| if v.is_finite() { format!("{}", (v * 10.0).round() / 10.0) } else { "—".into() };
+        ChartView {
+            key: c.key.clone(),
+            title: c.title.clone(),
+            layout: c.layout(),
+            headings: c.series.iter().map(|s| s.name.clone()).collect(),
+            rows: c
+                .labels
+                .iter()
+                .enumerate()
+                .map(|(i, l)| {
+                    (l.clone(), c.series.iter().map(|s| s.values.get(i).map_or("—".into(), |v| fmt(*v))).collect())
+                })
+                .collect(),
         }
     }
 }
 
+fn queue_link(r: &Report, figure: &str) -> String {
+    let mut s = url::form_urlencoded::Serializer::new(String::new());
+    s.append_pair("report", r.slug).append_pair("figure", figure);
+    for (k, v) in url::form_urlencoded::parse(r.bar.query.encode().as_bytes()) {
+        s.append_pair(&format!("r_{k}"), &v);
+    }
+    format!("/incidents?{}", s.finish())
+}
+
+fn cell_view(r: &Report, c: &Cell, name: String) -> CellView {
+    let link =
+        c.figure.as_ref().filter(|f| r.sets.get(*f).is_some_and(|ids| !ids.is_empty())).map(|f| queue_link(r, f));
+    CellView { text: c.text.clone(), name, link }
+}
+
+fn table_view(r: &Report, t: &Table) -> TableView {
+    let base = r.bar.query.encode();
+    TableView {
+        key: t.key,
+        title: t.title.clone(),
+        note: t.note.clone(),
+        headings: t.columns.iter().map(|c| c.label).collect(),
+        rows: t
+            .rows
+            .iter()
+            .map(|row| RowView {
+                cells: row
+                    .cells
+                    .iter()
+                    .zip(t.columns.iter())
+                    .map(|(c, col)| cell_view(r, c, format!("{}/{}/{}", t.key, row.key, col.key)))
+                    .collect(),
+            })
+            .collect(),
+        csv: format!(
+            "/reports/{}?{}{}format=csv&table={}",
+            r.slug,
+            base,
+            if base.is_empty() { "" } else { "&" },
+            t.key
+        ),
+    }
+}
+
 #[derive(Template)]
-#[template(path = "reports/response.html")]
-struct ResponsePage {
+#[template(path = "reports/report.html")]
+struct ReportPage {
     ctx: PageCtx,
     tz: String,
+    title: &'static str,
     first: String,
     last: String,
     q: ReportQuery,
     preset: &'static str,
+    group: &'static str,
+    groups: Vec<(&'static str, &'static str)>,
     presets: Vec<(&'static str, &'static str)>,
     bar_error: Option<String>,
     services: Vec<(i64, String)>,
     organizations: Vec<(i64, String)>,
     tiers: Vec<(i64, String)>,
     severities: Vec<&'static str>,
-    rows: Vec<TimesRow>,
-    reopen_rate: String,
-    reopened: usize,
-    resolved: usize,
+    headlines: Vec<HeadlineView>,
+    charts: Vec<ChartView>,
+    tables: Vec<TableView>,
+    json: String,
 }
 
-pub async fn response(
+/// `?format=csv|json` and, for CSV, which table (or `figure` for the incidents behind one).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Export {
+    #[serde(default)]
+    format: String,
+    #[serde(default)]
+    table: String,
+    #[serde(default)]
+    figure: String,
+}
+
+fn raw_json(raw: &Raw) -> serde_json::Value {
+    match raw {
+        Raw::None => serde_json::Value::Null,
+        Raw::Int(n) => (*n).into(),
+        Raw::Fraction(f) => serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, serde_json::Value::Number),
+        Raw::Seconds(s) => (*s).into(),
+        Raw::Text(t) => t.clone().into(),
+    }
+}
+
+fn raw_csv(raw: &Raw) -> String {
+    match raw {
+        Raw::None => String::new(),
+        Raw::Int(n) | Raw::Seconds(n) => n.to_string(),
+        Raw::Fraction(f) => format!("{f:.4}"),
+        Raw::Text(t) => t.clone(),
+    }
+}
+
+fn csv_response(name: &str, rows: Vec<Vec<String>>) -> Result<HttpResponse, AppError> {
+    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
+    for row in rows {
+        w.write_record(&row).map_err(|e| AppError::Internal(format!("csv: {e}")))?;
+    }
+    let body = w.into_inner().map_err(|e| AppError::Internal(format!("csv: {e}")))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(("Content-Disposition", format!("attachment; filename=\"{name}.csv\"")))
+        .body(body))
+}
+
+fn json_of(r: &Report) -> serde_json::Value {
+    let cell_obj = |t: &Table, row: &svc::Row| {
+        let mut m = serde_json::Map::new();
+        for (c, col) in row.cells.iter().zip(t.columns.iter()) {
+            m.insert(col.key.to_string(), raw_json(&c.raw));
+        }
+        serde_json::Value::Object(m)
+    };
+    serde_json::json!({
+        "report": r.slug,
+        "title": r.title,
+        "period": {
+            "first_day": r.bar.period.first.to_string(),
+            "last_day": r.bar.period.last.to_string(),
+            "from_utc": r.bar.period.from.and_utc().to_rfc3339(),
+            "to_utc": r.bar.period.to.and_utc().to_rfc3339(),
+            "time_zone": r.bar.tz.name(),
+            "grouping": r.bar.grouping.as_str(),
+        },
+        "filters": {
+            "service": r.bar.filter.service_id,
+            "organization": r.bar.filter.organization_id,
+            "severity": r.bar.filter.severity,
+            "tier": r.bar.filter.tier_id,
+        },
+        "headlines": r.headlines.iter().map(|h| serde_json::json!({
+            "key": h.key, "label": h.label, "value": raw_json(&h.now.raw), "previous": raw_json(&h.previous.raw),
+        })).collect::<Vec<_>>(),
+        "tables": r.tables.iter().map(|t| serde_json::json!({
+            "key": t.key, "title": t.title,
+            "rows": t.rows.iter().map(|row| cell_obj(t, row)).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+pub async fn show(
     state: web::Data<AppState>,
     ctx: PageCtx,
     cu: CurrentUser,
+    slug: web::Path<String>,
     q: web::Query<ReportQuery>,
+    export: web::Query<Export>,
 ) -> Result<HttpResponse, AppError> {
+    let kind = Kind::parse(&slug).ok_or(AppError::NotFound)?;
     let tz = cu.user.time_zone.clone();
-    let r = run(move || crate::service::reports::response(&state, &cu.user, &q)).await?;
-    let mut rows = vec![TimesRow::of(&r.all)];
-    rows.extend(r.by_severity.iter().map(TimesRow::of));
-    rows.push(TimesRow::of(&r.previous));
-    page(&ResponsePage {
+    let q = q.into_inner();
+    let user = cu.user.clone();
+    let st = state.clone();
+    let r = run(move || svc::report(&st, &user, kind, &q)).await?;
+    match export.format.as_str() {
+        "json" => return Ok(HttpResponse::Ok().json(json_of(&r))),
+        "csv" if !export.figure.is_empty() => {
+            let ids = r.sets.get(&export.figure).cloned().ok_or(AppError::NotFound)?;
+            let user = cu.user.clone();
+            let rows = run(move || svc::incident_rows(&state, &user, &ids)).await?;
+            return csv_response(&format!("{}-incidents", r.slug), rows);
+        }
+        "csv" => {
+            let t = if export.table.is_empty() {
+                r.tables.first()
+            } else {
+                r.tables.iter().find(|t| t.key == export.table)
+            };
+            let t = t.ok_or(AppError::NotFound)?;
+            let mut rows = vec![t.columns.iter().map(|c| c.key.to_string()).collect::<Vec<_>>()];
+            rows.extend(t.rows.iter().map(|row| row.cells.iter().map(|c| raw_csv(&c.raw)).collect()));
+            return csv_response(&format!("{}-{}", r.slug, t.key), rows);
+        }
+        _ => {}
+    }
+    let base = r.bar.query.encode();
+    page(&ReportPage {
         ctx,
         tz,
+        title: r.title,
         first: r.bar.period.first.to_string(),
         last: r.bar.period.last.to_string(),
         preset: r.bar.period.preset,
+        group: r.bar.grouping.as_str(),
+        groups: crate::domain::report::Grouping::ALL.iter().map(|g| (g.as_str(), g.label())).collect(),
         presets: crate::domain::report::PRESETS.to_vec(),
-        bar_error: r.bar.error,
-        services: r.bar.services,
-        organizations: r.bar.organizations,
-        tiers: r.bar.tiers,
+        bar_error: r.bar.error.clone(),
+        services: r.bar.services.clone(),
+        organizations: r.bar.organizations.clone(),
+        tiers: r.bar.tiers.clone(),
         severities: crate::domain::incident::Severity::ALL.iter().map(|s| s.as_str()).collect(),
-        rows,
-        reopen_rate: crate::domain::report::percent(r.reopen_rate),
-        reopened: r.reopened,
-        resolved: r.resolved,
-        q: r.bar.query,
+        headlines: r
+            .headlines
+            .iter()
+            .map(|h| HeadlineView {
+                key: h.key,
+                label: h.label,
+                definition: h.definition,
+                now: cell_view(&r, &h.now, h.key.to_string()),
+                previous: h.previous.text.clone(),
+            })
+            .collect(),
+        charts: r.charts.iter().map(ChartView::of).collect(),
+        tables: r.tables.iter().map(|t| table_view(&r, t)).collect(),
+        json: format!("/reports/{}?{}{}format=json", r.slug, base, if base.is_empty() { "" } else { "&" }),
+        q: r.bar.query.clone(),
     })
+}
+
+struct Card {
+    slug: &'static str,
+    title: &'static str,
+    headlines: Vec<HeadlineView>,
+    chart: Option<ChartView>,
 }
 
 #[derive(Template)]
@@ -110,25 +311,37 @@ struct OverviewPage {
     tz: String,
     first: String,
     last: String,
-    mttr_median: String,
-    mttr_previous: String,
-    mtta_median: String,
-    reopen_rate: String,
+    cards: Vec<Card>,
 }
 
 pub async fn overview(state: web::Data<AppState>, ctx: PageCtx, cu: CurrentUser) -> Result<HttpResponse, AppError> {
-    use crate::domain::report::human;
     let tz = cu.user.time_zone.clone();
-    let q = ReportQuery { period: "30d".into(), ..Default::default() };
-    let r = run(move || crate::service::reports::response(&state, &cu.user, &q)).await?;
-    page(&OverviewPage {
-        ctx,
-        tz,
-        first: r.bar.period.first.to_string(),
-        last: r.bar.period.last.to_string(),
-        mttr_median: human(r.all.mttr.median),
-        mttr_previous: human(r.previous.mttr.median),
-        mtta_median: human(r.all.mtta.median),
-        reopen_rate: crate::domain::report::percent(r.reopen_rate),
-    })
+    let user = cu.user.clone();
+    let reports = run(move || svc::overview(&state, &user)).await?;
+    let (first, last) =
+        reports.first().map(|r| (r.bar.period.first.to_string(), r.bar.period.last.to_string())).unwrap_or_default();
+    let cards = reports
+        .iter()
+        .map(|r| Card {
+            slug: r.slug,
+            title: r.title,
+            headlines: r
+                .headlines
+                .iter()
+                .map(|h| HeadlineView {
+                    key: h.key,
+                    label: h.label,
+                    definition: h.definition,
+                    now: cell_view(r, &h.now, format!("card-{}-{}", r.slug, h.key)),
+                    previous: h.previous.text.clone(),
+                })
+                .collect(),
+            chart: r.charts.first().map(|c| {
+                let mut v = ChartView::of(c);
+                v.key = format!("{}-{}", r.slug, v.key);
+                v
+            }),
+        })
+        .collect();
+    page(&OverviewPage { ctx, tz, first, last, cards })
 }

@@ -1,6 +1,14 @@
 //! The rows reports are computed from. Each function loads only the columns a figure needs, for
 //! one period and filter; the arithmetic is in `domain::report` and the service.
 
+mod escalations;
+mod problems;
+mod releases;
+
+pub use escalations::*;
+pub use problems::*;
+pub use releases::*;
+
 use super::schema::{incident_events, incidents};
 use super::{DbConnection, DbResult};
 use chrono::NaiveDateTime;
@@ -18,17 +26,56 @@ pub struct Filter {
 /// The most incidents one report reads for a period.
 pub const MAX_ROWS: i64 = 500_000;
 
+/// What reports read of an incident.
 #[derive(Debug, Clone, Queryable)]
 pub struct Timing {
     pub id: i64,
     pub created_at: NaiveDateTime,
     pub acknowledged_at: Option<NaiveDateTime>,
     pub severity: String,
+    pub service_id: i64,
+    pub organization_id: Option<i64>,
+    pub assignee_id: Option<i64>,
+    pub tier_id: i64,
+    pub is_open: bool,
+    pub status: String,
+    pub first_response_at: Option<NaiveDateTime>,
+    pub title: String,
 }
+
+type TimingColumns = (
+    incidents::id,
+    incidents::created_at,
+    incidents::acknowledged_at,
+    incidents::severity,
+    incidents::service_id,
+    incidents::organization_id,
+    incidents::assignee_id,
+    incidents::tier_id,
+    incidents::is_open,
+    incidents::status,
+    incidents::first_response_at,
+    incidents::title,
+);
+
+const TIMING: TimingColumns = (
+    incidents::id,
+    incidents::created_at,
+    incidents::acknowledged_at,
+    incidents::severity,
+    incidents::service_id,
+    incidents::organization_id,
+    incidents::assignee_id,
+    incidents::tier_id,
+    incidents::is_open,
+    incidents::status,
+    incidents::first_response_at,
+    incidents::title,
+);
 
 type Boxed<'a> = incidents::BoxedQuery<'a, super::MultiBackend>;
 
-fn filtered(f: &Filter) -> Boxed<'_> {
+pub(super) fn filtered(f: &Filter) -> Boxed<'_> {
     let mut q = incidents::table.into_boxed();
     if let Some(s) = f.service_id {
         q = q.filter(incidents::service_id.eq(s));
@@ -55,7 +102,7 @@ pub fn created_between(
     Ok(filtered(f)
         .filter(incidents::created_at.ge(from))
         .filter(incidents::created_at.lt(to))
-        .select((incidents::id, incidents::created_at, incidents::acknowledged_at, incidents::severity))
+        .select(TIMING)
         .limit(MAX_ROWS)
         .load(conn)?)
 }
@@ -96,10 +143,7 @@ pub fn first_resolved_between(
         first.remove(&id);
     }
     let ids: Vec<i64> = first.keys().copied().collect();
-    let rows: Vec<Timing> = filtered(f)
-        .filter(super::in_ids(conn, "incidents.id", &ids))
-        .select((incidents::id, incidents::created_at, incidents::acknowledged_at, incidents::severity))
-        .load(conn)?;
+    let rows: Vec<Timing> = filtered(f).filter(super::in_ids(conn, "incidents.id", &ids)).select(TIMING).load(conn)?;
     Ok(rows.into_iter().filter_map(|r| first.get(&r.id).copied().map(|t| (r, t))).collect())
 }
 
@@ -122,4 +166,42 @@ pub fn reopened_after(conn: &mut DbConnection, resolved: &[(i64, NaiveDateTime)]
     out.sort_unstable();
     out.dedup();
     Ok(out)
+}
+
+/// Incidents that may have been open at some moment of [from, to): created before `to`, and
+/// open now or changed since `from` (an incident done before `from` and untouched since was
+/// done throughout).
+pub fn maybe_open_between(
+    conn: &mut DbConnection,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+    f: &Filter,
+) -> DbResult<Vec<Timing>> {
+    Ok(filtered(f)
+        .filter(incidents::created_at.lt(to))
+        .filter(incidents::is_open.eq(true).or(incidents::updated_at.ge(from)))
+        .select(TIMING)
+        .limit(MAX_ROWS)
+        .load(conn)?)
+}
+
+/// The status changes of these incidents, (incident, at, new status), in time order.
+pub fn status_changes_of(conn: &mut DbConnection, ids: &[i64]) -> DbResult<Vec<(i64, NaiveDateTime, String)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(incident_events::table
+        .filter(incident_events::kind.eq("status_changed"))
+        .filter(super::in_ids(conn, "incident_events.incident_id", ids))
+        .order((incident_events::at.asc(), incident_events::id.asc()))
+        .select((incident_events::incident_id, incident_events::at, incident_events::new_value))
+        .load(conn)?)
+}
+
+/// These incidents as reports read them.
+pub fn timings_of(conn: &mut DbConnection, ids: &[i64], f: &Filter) -> DbResult<Vec<Timing>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(filtered(f).filter(super::in_ids(conn, "incidents.id", ids)).select(TIMING).load(conn)?)
 }

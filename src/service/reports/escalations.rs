@@ -1,0 +1,361 @@
+//! Escalations: the rate and funnel over incidents created in the period, the tier moves made
+//! in the period by reason, kind, service and organization, and the time spent in each tier.
+
+use super::{Cell, Headline, Report, Row, Sets, Table, col};
+use crate::db::DbConnection;
+use crate::db::reports::{self, EscalationRow, Timing};
+use crate::db::tiers;
+use crate::domain::chart::{Chart, Series, Style};
+use crate::domain::oncall::reason_label;
+use crate::domain::report::{interval_of, summarize};
+use crate::service::ServiceResult;
+use chrono::NaiveDateTime;
+use std::collections::{BTreeSet, HashMap};
+
+fn distinct(ids: impl Iterator<Item = i64>) -> Vec<i64> {
+    ids.collect::<BTreeSet<_>>().into_iter().collect()
+}
+
+/// Grouped counts of upward moves: (key, label) → moves; one row per group, biggest first.
+fn moves_table(
+    sets: &mut Sets,
+    key: &'static str,
+    title: &str,
+    moves: &[(&EscalationRow, &Timing)],
+    group: impl Fn(&EscalationRow, &Timing) -> (String, String),
+) -> Table {
+    type Group<'a> = ((String, String), Vec<(&'a EscalationRow, &'a Timing)>);
+    let mut groups: Vec<Group> = Vec::new();
+    for m in moves {
+        let g = group(m.0, m.1);
+        match groups.iter_mut().find(|(k, _)| *k == g) {
+            Some((_, v)) => v.push(*m),
+            None => groups.push((g, vec![*m])),
+        }
+    }
+    groups.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.1.cmp(&b.0.1)));
+    let rows = groups
+        .into_iter()
+        .map(|((gk, label), ms)| {
+            let k = |c: &str| format!("{key}/{gk}/{c}");
+            let auto = ms.iter().filter(|(e, _)| e.automatic).count();
+            let incidents = distinct(ms.iter().map(|(e, _)| e.incident_id));
+            Row {
+                key: gk.clone(),
+                cells: vec![
+                    Cell::text(label),
+                    Cell::int(ms.len()).counts(sets, k("escalations"), incidents.clone()),
+                    Cell::int(incidents.len()),
+                    Cell::int(ms.len() - auto).counts(
+                        sets,
+                        k("manual"),
+                        distinct(ms.iter().filter(|(e, _)| !e.automatic).map(|(e, _)| e.incident_id)),
+                    ),
+                    Cell::int(auto).counts(
+                        sets,
+                        k("automatic"),
+                        distinct(ms.iter().filter(|(e, _)| e.automatic).map(|(e, _)| e.incident_id)),
+                    ),
+                ],
+            }
+        })
+        .collect();
+    Table {
+        key,
+        title: title.to_string(),
+        note: String::new(),
+        columns: vec![
+            col("group", "Group"),
+            col("escalations", "Escalations"),
+            col("incidents", "Incidents"),
+            col("manual", "Manual"),
+            col("automatic", "Automatic (SLA breach)"),
+        ],
+        rows,
+    }
+}
+
+/// Time in each tier, from creation to the first resolution: (tier, duration) stints.
+fn stints(inc: &Timing, resolved_at: NaiveDateTime, moves: &[&EscalationRow]) -> Vec<(i64, chrono::Duration)> {
+    let mut out = Vec::new();
+    let mut tier = moves.first().map_or(inc.tier_id, |m| m.from_tier_id);
+    let mut since = inc.created_at;
+    for m in moves.iter().filter(|m| m.at < resolved_at) {
+        out.push((tier, m.at - since));
+        tier = m.to_tier_id;
+        since = m.at;
+    }
+    out.push((tier, resolved_at - since));
+    out
+}
+
+pub(super) fn build(conn: &mut DbConnection, r: &mut Report) -> ServiceResult<()> {
+    let b = &r.bar;
+    let p = &b.period;
+    let prev = p.previous(b.tz);
+    let tier_list = tiers::all(conn)?;
+    let position: HashMap<i64, i32> = tier_list.iter().map(|t| (t.id, t.position)).collect();
+    let pos = |id: i64| position.get(&id).copied().unwrap_or(0);
+    let upward = |e: &EscalationRow| pos(e.to_tier_id) > pos(e.from_tier_id);
+
+    // Rate and funnel: incidents created in the period, each with its highest tier reached.
+    let created = reports::created_between(conn, p.from, p.to, &b.filter)?;
+    let created_prev = reports::created_between(conn, prev.from, prev.to, &b.filter)?;
+    let ids: Vec<i64> = created.iter().chain(created_prev.iter()).map(|t| t.id).collect();
+    let mut of_incident: HashMap<i64, Vec<EscalationRow>> = HashMap::new();
+    for e in reports::escalations_of(conn, &ids)? {
+        of_incident.entry(e.incident_id).or_default().push(e);
+    }
+    let highest = |id: i64| -> Option<i64> {
+        of_incident.get(&id)?.iter().filter(|e| upward(e)).map(|e| e.to_tier_id).max_by_key(|t| pos(*t))
+    };
+    let escalated: Vec<i64> = created.iter().filter(|t| highest(t.id).is_some()).map(|t| t.id).collect();
+    let escalated_prev = created_prev.iter().filter(|t| highest(t.id).is_some()).count();
+
+    // Moves made in the period, of incidents that pass the filter.
+    let moves_all = reports::escalations_between(conn, p.from, p.to)?;
+    let moved_ids = distinct(moves_all.iter().map(|e| e.incident_id));
+    let moved: HashMap<i64, Timing> =
+        reports::timings_of(conn, &moved_ids, &b.filter)?.into_iter().map(|t| (t.id, t)).collect();
+    let in_filter: Vec<(&EscalationRow, &Timing)> =
+        moves_all.iter().filter_map(|e| moved.get(&e.incident_id).map(|t| (e, t))).collect();
+    let ups: Vec<(&EscalationRow, &Timing)> = in_filter.iter().filter(|(e, _)| upward(e)).copied().collect();
+    let downs: Vec<(&EscalationRow, &Timing)> = in_filter.iter().filter(|(e, _)| !upward(e)).copied().collect();
+    let prev_moves = reports::escalations_between(conn, prev.from, prev.to)?;
+    let prev_ids = distinct(prev_moves.iter().map(|e| e.incident_id));
+    let prev_in: BTreeSet<i64> = reports::timings_of(conn, &prev_ids, &b.filter)?.iter().map(|t| t.id).collect();
+    let prev_ups = prev_moves.iter().filter(|e| prev_in.contains(&e.incident_id) && upward(e)).count();
+
+    let sets = &mut r.sets;
+    let created_ids: Vec<i64> = created.iter().map(|t| t.id).collect();
+    sets.insert("headline/created".into(), created_ids.clone());
+    r.headlines = vec![
+        Headline {
+            key: "escalation-rate",
+            label: "Escalation rate",
+            definition: "escalation",
+            now: Cell::share(escalated.len(), created.len()).counts(sets, "headline/escalated", escalated.clone()),
+            previous: Cell::share(escalated_prev, created_prev.len()),
+        },
+        Headline {
+            key: "escalations",
+            label: "Escalations made",
+            definition: "escalation",
+            now: Cell::int(ups.len()).counts(
+                sets,
+                "headline/escalations",
+                distinct(ups.iter().map(|(e, _)| e.incident_id)),
+            ),
+            previous: Cell::int(prev_ups),
+        },
+        Headline {
+            key: "automatic",
+            label: "Automatic (SLA breach)",
+            definition: "escalation",
+            now: Cell::share(ups.iter().filter(|(e, _)| e.automatic).count(), ups.len()),
+            previous: Cell::share(
+                prev_moves.iter().filter(|e| prev_in.contains(&e.incident_id) && upward(e) && e.automatic).count(),
+                prev_ups,
+            ),
+        },
+        Headline {
+            key: "deescalations",
+            label: "De-escalations",
+            definition: "escalation",
+            now: Cell::int(downs.len()).counts(
+                sets,
+                "headline/deescalations",
+                distinct(downs.iter().map(|(e, _)| e.incident_id)),
+            ),
+            previous: Cell::int(prev_moves.iter().filter(|e| prev_in.contains(&e.incident_id) && !upward(e)).count()),
+        },
+    ];
+
+    // The funnel, over tiers in order.
+    let mut funnel_rows = Vec::new();
+    let mut funnel_values = Vec::new();
+    for t in &tier_list {
+        let at_least: Vec<i64> = created
+            .iter()
+            .filter(|c| match highest(c.id) {
+                Some(h) => pos(h) >= t.position,
+                None => pos(c_start(&of_incident, c)) >= t.position,
+            })
+            .map(|c| c.id)
+            .collect();
+        let top: Vec<i64> = escalated.iter().copied().filter(|id| highest(*id) == Some(t.id)).collect();
+        funnel_values.push(at_least.len() as f64);
+        let k = |c: &str| format!("funnel/{}/{c}", t.id);
+        funnel_rows.push(Row {
+            key: t.id.to_string(),
+            cells: vec![
+                Cell::text(t.name.clone()),
+                Cell::int(at_least.len()).counts(sets, k("reached"), at_least),
+                Cell::int(top.len()).counts(sets, k("highest"), top),
+            ],
+        });
+    }
+    let mut tables = vec![Table {
+        key: "funnel",
+        title: "Funnel: incidents created in the period by tier reached".into(),
+        note: "Reached: the incident was in this tier or a higher one at some point. Highest: the highest tier an escalation took it to.".into(),
+        columns: vec![col("tier", "Tier"), col("reached", "Reached"), col("highest", "Highest tier reached")],
+        rows: funnel_rows,
+    }];
+    tables.push(moves_table(sets, "reason", "Escalations made in the period by reason", &ups, |e, _| {
+        (e.reason_code.clone(), reason_label(&e.reason_code).unwrap_or(&e.reason_code).to_string())
+    }));
+    tables.push(moves_table(sets, "to_tier", "Escalations made in the period by tier reached", &ups, |e, _| {
+        (e.to_tier_id.to_string(), b.tier_name(e.to_tier_id))
+    }));
+    tables.push(moves_table(
+        sets,
+        "service",
+        "Escalations made in the period by service (top escalated first)",
+        &ups,
+        |_, t| (t.service_id.to_string(), b.service_name(t.service_id)),
+    ));
+    tables.push(moves_table(sets, "organization", "Escalations made in the period by organization", &ups, |_, t| {
+        (t.organization_id.map_or("none".into(), |o| o.to_string()), b.organization_name(t.organization_id))
+    }));
+    tables.push(moves_table(
+        sets,
+        "deescalation",
+        "De-escalations made in the period, by tier left",
+        &downs,
+        |e, _| (e.from_tier_id.to_string(), b.tier_name(e.from_tier_id)),
+    ));
+
+    // Time in each tier, over incidents first resolved in the period.
+    let resolved = reports::first_resolved_between(conn, p.from, p.to, &b.filter)?;
+    let rids: Vec<i64> = resolved.iter().map(|(t, _)| t.id).collect();
+    let mut moves_of: HashMap<i64, Vec<EscalationRow>> = HashMap::new();
+    for e in reports::escalations_of(conn, &rids)? {
+        moves_of.entry(e.incident_id).or_default().push(e);
+    }
+    let mut per_tier: HashMap<i64, Vec<(i64, chrono::Duration)>> = HashMap::new();
+    for (inc, at) in &resolved {
+        let moves: Vec<&EscalationRow> = moves_of.get(&inc.id).map(|v| v.iter().collect()).unwrap_or_default();
+        let mut sum: HashMap<i64, chrono::Duration> = HashMap::new();
+        for (tier, d) in stints(inc, *at, &moves) {
+            *sum.entry(tier).or_insert_with(chrono::Duration::zero) += d;
+        }
+        for (tier, d) in sum {
+            per_tier.entry(tier).or_default().push((inc.id, d));
+        }
+    }
+    let mut tier_rows = Vec::new();
+    for t in &tier_list {
+        let v = per_tier.remove(&t.id).unwrap_or_default();
+        let s = summarize(v.iter().map(|(_, d)| *d).collect());
+        tier_rows.push(Row {
+            key: t.id.to_string(),
+            cells: vec![
+                Cell::text(t.name.clone()),
+                Cell::int(s.count).counts(
+                    sets,
+                    format!("time_in_tier/{}/incidents", t.id),
+                    v.iter().map(|(i, _)| *i).collect(),
+                ),
+                Cell::duration(s.median),
+                Cell::duration(s.p90),
+            ],
+        });
+    }
+    tables.push(Table {
+        key: "time_in_tier",
+        title: "Time spent in each tier".into(),
+        note: "Over incidents first resolved in the period: the time from creation to that resolution, split at each tier move, summed per tier.".into(),
+        columns: vec![col("tier", "Tier"), col("incidents", "Incidents"), col("median_s", "Median"), col("p90_s", "p90")],
+        rows: tier_rows,
+    });
+
+    // Trend: moves per interval.
+    let mut series = [Vec::new(), Vec::new(), Vec::new()];
+    let mut trend_rows = Vec::new();
+    for (i, iv) in b.intervals.iter().enumerate() {
+        let here = |pred: &dyn Fn(&EscalationRow) -> bool| -> Vec<i64> {
+            in_filter
+                .iter()
+                .filter(|(e, _)| interval_of(&b.intervals, e.at) == Some(i) && pred(e))
+                .map(|(e, _)| e.incident_id)
+                .collect()
+        };
+        let manual = here(&|e| upward(e) && !e.automatic);
+        let automatic = here(&|e| upward(e) && e.automatic);
+        let down = here(&|e| !upward(e));
+        series[0].push(manual.len() as f64);
+        series[1].push(automatic.len() as f64);
+        series[2].push(down.len() as f64);
+        let key = iv.first.to_string();
+        trend_rows.push(Row {
+            key: key.clone(),
+            cells: vec![
+                Cell::text(key.clone()),
+                Cell::int(manual.len()).counts(sets, format!("trend/{key}/manual"), distinct(manual.into_iter())),
+                Cell::int(automatic.len()).counts(
+                    sets,
+                    format!("trend/{key}/automatic"),
+                    distinct(automatic.into_iter()),
+                ),
+                Cell::int(down.len()).counts(sets, format!("trend/{key}/deescalations"), distinct(down.into_iter())),
+            ],
+        });
+    }
+    tables.push(Table {
+        key: "trend",
+        title: format!("Tier moves by {}", b.grouping.as_str()),
+        note: String::new(),
+        columns: vec![
+            col("interval", b.grouping.label()),
+            col("manual", "Manual escalations"),
+            col("automatic", "Automatic escalations"),
+            col("deescalations", "De-escalations"),
+        ],
+        rows: trend_rows,
+    });
+    let [manual, automatic, down] = series;
+    let top: Vec<&Row> =
+        tables.iter().find(|t| t.key == "service").map(|t| t.rows.iter().take(5).collect()).unwrap_or_default();
+    let top_chart = Chart {
+        key: "top_services".into(),
+        title: "Top escalated services".into(),
+        style: Style::Funnel,
+        labels: top.iter().map(|r| r.cells[0].text.clone()).collect(),
+        series: vec![Series {
+            name: "Escalations".into(),
+            values: top.iter().map(|r| if let super::Raw::Int(n) = r.cells[1].raw { n as f64 } else { 0.0 }).collect(),
+        }],
+        unit: "escalations".into(),
+    };
+    r.charts = vec![
+        Chart {
+            key: "trend".into(),
+            title: "Tier moves".into(),
+            style: Style::StackedBars,
+            labels: b.interval_labels(),
+            series: vec![
+                Series { name: "Manual".into(), values: manual },
+                Series { name: "Automatic".into(), values: automatic },
+                Series { name: "De-escalations".into(), values: down },
+            ],
+            unit: "moves".into(),
+        },
+        Chart {
+            key: "funnel".into(),
+            title: "Funnel".into(),
+            style: Style::Funnel,
+            labels: tier_list.iter().map(|t| t.name.clone()).collect(),
+            series: vec![Series { name: "Reached".into(), values: funnel_values }],
+            unit: "incidents".into(),
+        },
+        top_chart,
+    ];
+    r.tables = tables;
+    Ok(())
+}
+
+/// The tier an incident started in: the first move's origin, or where it still is.
+fn c_start(of_incident: &HashMap<i64, Vec<EscalationRow>>, c: &Timing) -> i64 {
+    of_incident.get(&c.id).and_then(|v| v.first()).map_or(c.tier_id, |e| e.from_tier_id)
+}

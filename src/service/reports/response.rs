@@ -1,0 +1,355 @@
+//! Response and resolution: MTTA and MTTR (mean, median, p90) by severity, service, assignee
+//! and tier; the reopen rate; the backlog per interval and the age of what is open.
+
+use super::{Cell, Headline, Report, Row, Sets, Table, col};
+use crate::db::DbConnection;
+use crate::db::reports::{self, Timing};
+use crate::db::users;
+use crate::domain::chart::{Chart, Series, Style};
+use crate::domain::incident::Severity;
+use crate::domain::report::{Period, interval_of, summarize};
+use crate::domain::sla::{Phase, phase_of_status};
+use crate::service::ServiceResult;
+use chrono::{Duration, NaiveDateTime};
+use std::collections::HashMap;
+
+type Resolved = (Timing, NaiveDateTime);
+
+const TIMES: [super::Column; 9] = [
+    col("group", "Incidents"),
+    col("acknowledged", "Acknowledged"),
+    col("mtta_mean_s", "MTTA mean"),
+    col("mtta_median_s", "MTTA median"),
+    col("mtta_p90_s", "MTTA p90"),
+    col("resolved", "Resolved (first time)"),
+    col("mttr_mean_s", "MTTR mean"),
+    col("mttr_median_s", "MTTR median"),
+    col("mttr_p90_s", "MTTR p90"),
+];
+
+/// One row of MTTA/MTTR figures over the incidents of one group.
+fn times_row(sets: &mut Sets, table: &str, key: &str, label: &str, created: &[&Timing], resolved: &[&Resolved]) -> Row {
+    let acked: Vec<&&Timing> = created.iter().filter(|i| i.acknowledged_at.is_some()).collect();
+    let mtta = summarize(acked.iter().filter_map(|i| i.acknowledged_at.map(|a| a - i.created_at)).collect());
+    let mttr = summarize(resolved.iter().map(|(i, at)| *at - i.created_at).collect());
+    let k = |c: &str| format!("{table}/{key}/{c}");
+    let acked_ids: Vec<i64> = acked.iter().map(|i| i.id).collect();
+    let resolved_ids: Vec<i64> = resolved.iter().map(|(i, _)| i.id).collect();
+    Row {
+        key: key.to_string(),
+        cells: vec![
+            Cell::text(label),
+            Cell::int(mtta.count).counts(sets, k("acknowledged"), acked_ids),
+            Cell::duration(mtta.mean),
+            Cell::duration(mtta.median),
+            Cell::duration(mtta.p90),
+            Cell::int(mttr.count).counts(sets, k("resolved"), resolved_ids),
+            Cell::duration(mttr.mean),
+            Cell::duration(mttr.median),
+            Cell::duration(mttr.p90),
+        ],
+    }
+}
+
+/// A times table grouped by `group` (key, label); groups in `order` first, then by size.
+fn times_table(
+    sets: &mut Sets,
+    key: &'static str,
+    title: &str,
+    created: &[Timing],
+    resolved: &[Resolved],
+    group: impl Fn(&Timing) -> (String, String),
+    order: &[String],
+) -> Table {
+    let mut groups: Vec<(String, String)> = Vec::new();
+    for t in created.iter().chain(resolved.iter().map(|(t, _)| t)) {
+        let g = group(t);
+        if !groups.contains(&g) {
+            groups.push(g);
+        }
+    }
+    let rank = |k: &str| order.iter().position(|o| o == k).unwrap_or(usize::MAX);
+    let size = |k: &str| created.iter().filter(|t| group(t).0 == k).count();
+    groups.sort_by(|a, b| rank(&a.0).cmp(&rank(&b.0)).then(size(&b.0).cmp(&size(&a.0))).then(a.1.cmp(&b.1)));
+    let mut rows = Vec::new();
+    let all_c: Vec<&Timing> = created.iter().collect();
+    let all_r: Vec<&Resolved> = resolved.iter().collect();
+    rows.push(times_row(sets, key, "all", "All", &all_c, &all_r));
+    for (gk, label) in groups {
+        let c: Vec<&Timing> = created.iter().filter(|t| group(t).0 == gk).collect();
+        let r: Vec<&Resolved> = resolved.iter().filter(|(t, _)| group(t).0 == gk).collect();
+        rows.push(times_row(sets, key, &gk, &label, &c, &r));
+    }
+    Table { key, title: title.to_string(), note: String::new(), columns: TIMES.to_vec(), rows }
+}
+
+/// Whether each incident was open at `t`: created by then and its status at `t` (from its
+/// status changes, in time order) not resolved or closed.
+fn open_at(inc: &Timing, changes: &[(NaiveDateTime, String)], t: NaiveDateTime) -> bool {
+    if inc.created_at >= t {
+        return false;
+    }
+    let status = changes.iter().take_while(|(at, _)| *at < t).last().map_or("new", |(_, s)| s.as_str());
+    phase_of_status(status) != Phase::Done
+}
+
+/// Age buckets of open incidents, (key, label, lower bound, upper bound).
+const AGES: [(&str, &str, i64, i64); 5] = [
+    ("lt1d", "Under 1 day", 0, 1),
+    ("1to3d", "1–3 days", 1, 3),
+    ("3to7d", "3–7 days", 3, 7),
+    ("7to30d", "7–30 days", 7, 30),
+    ("gt30d", "30 days and more", 30, i64::MAX),
+];
+
+pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime) -> ServiceResult<()> {
+    let b = &r.bar;
+    let p = &b.period;
+    let prev = p.previous(b.tz);
+    let created = reports::created_between(conn, p.from, p.to, &b.filter)?;
+    let resolved = reports::first_resolved_between(conn, p.from, p.to, &b.filter)?;
+    let created_prev = reports::created_between(conn, prev.from, prev.to, &b.filter)?;
+    let resolved_prev = reports::first_resolved_between(conn, prev.from, prev.to, &b.filter)?;
+    let firsts = |rs: &[Resolved]| rs.iter().map(|(i, at)| (i.id, *at)).collect::<Vec<_>>();
+    let reopened = reports::reopened_after(conn, &firsts(&resolved))?;
+    let reopened_prev = reports::reopened_after(conn, &firsts(&resolved_prev))?;
+
+    // Backlog: which incidents were open at each interval's end.
+    let candidates = reports::maybe_open_between(conn, p.from, p.to, &b.filter)?;
+    let ids: Vec<i64> = candidates.iter().map(|c| c.id).collect();
+    let mut changes: HashMap<i64, Vec<(NaiveDateTime, String)>> = HashMap::new();
+    for (id, at, s) in reports::status_changes_of(conn, &ids)? {
+        changes.entry(id).or_default().push((at, s));
+    }
+    let none = Vec::new();
+    let open_ids_at = |t: NaiveDateTime| -> Vec<i64> {
+        candidates.iter().filter(|c| open_at(c, changes.get(&c.id).unwrap_or(&none), t)).map(|c| c.id).collect()
+    };
+    let end = p.to.min(now);
+    let open_at_end = open_ids_at(end);
+
+    let assignee_ids: Vec<i64> =
+        created.iter().chain(resolved.iter().map(|(t, _)| t)).filter_map(|t| t.assignee_id).collect();
+    let names: HashMap<i64, String> = users::names_by_ids(conn, &assignee_ids)?.into_iter().collect();
+
+    let sets = &mut r.sets;
+    let mtta_now = summarize(created.iter().filter_map(|i| i.acknowledged_at.map(|a| a - i.created_at)).collect());
+    let mtta_prev =
+        summarize(created_prev.iter().filter_map(|i| i.acknowledged_at.map(|a| a - i.created_at)).collect());
+    let mttr_now = summarize(resolved.iter().map(|(i, at)| *at - i.created_at).collect());
+    let mttr_prev = summarize(resolved_prev.iter().map(|(i, at)| *at - i.created_at).collect());
+    r.headlines = vec![
+        Headline {
+            key: "mttr-median",
+            label: "MTTR median",
+            definition: "mttr",
+            now: Cell::duration(mttr_now.median).counts(
+                sets,
+                "headline/mttr",
+                resolved.iter().map(|(i, _)| i.id).collect(),
+            ),
+            previous: Cell::duration(mttr_prev.median),
+        },
+        Headline {
+            key: "mtta-median",
+            label: "MTTA median",
+            definition: "mtta",
+            now: Cell::duration(mtta_now.median).counts(
+                sets,
+                "headline/mtta",
+                created.iter().filter(|i| i.acknowledged_at.is_some()).map(|i| i.id).collect(),
+            ),
+            previous: Cell::duration(mtta_prev.median),
+        },
+        Headline {
+            key: "reopen-rate",
+            label: "Reopen rate",
+            definition: "reopen",
+            now: Cell::share(reopened.len(), resolved.len()).counts(sets, "headline/reopened", reopened.clone()),
+            previous: Cell::share(reopened_prev.len(), resolved_prev.len()),
+        },
+        Headline {
+            key: "backlog",
+            label: "Open at the end",
+            definition: "backlog",
+            now: Cell::int(open_at_end.len()).counts(sets, "headline/backlog", open_at_end.clone()),
+            previous: Cell::int(open_ids_at(prev.to).len()),
+        },
+    ];
+
+    let severity_order: Vec<String> = Severity::ALL.iter().map(|s| s.as_str().to_string()).collect();
+    let mut tables = vec![
+        times_table(
+            sets,
+            "severity",
+            "By severity",
+            &created,
+            &resolved,
+            |t| (t.severity.clone(), t.severity.clone()),
+            &severity_order,
+        ),
+        times_table(
+            sets,
+            "service",
+            "By service",
+            &created,
+            &resolved,
+            |t| (t.service_id.to_string(), b.service_name(t.service_id)),
+            &[],
+        ),
+        times_table(
+            sets,
+            "assignee",
+            "By assignee (current)",
+            &created,
+            &resolved,
+            |t| match t.assignee_id {
+                Some(a) => (a.to_string(), names.get(&a).cloned().unwrap_or_else(|| format!("#{a}"))),
+                None => ("none".into(), "Unassigned".into()),
+            },
+            &[],
+        ),
+        times_table(
+            sets,
+            "tier",
+            "By tier (current)",
+            &created,
+            &resolved,
+            |t| (t.tier_id.to_string(), b.tier_name(t.tier_id)),
+            &b.tiers.iter().map(|(id, _)| id.to_string()).collect::<Vec<_>>(),
+        ),
+    ];
+
+    // Reopened, per the definition.
+    tables.push(Table {
+        key: "reopen",
+        title: "Reopen rate".into(),
+        note: "Incidents first resolved in the period, and of those the ones reopened afterwards.".into(),
+        columns: vec![
+            col("group", "Incidents"),
+            col("resolved", "Resolved"),
+            col("reopened", "Reopened"),
+            col("reopen_rate", "Reopen rate"),
+        ],
+        rows: vec![Row {
+            key: "all".into(),
+            cells: vec![
+                Cell::text("All"),
+                Cell::int(resolved.len()).counts(
+                    sets,
+                    "reopen/all/resolved",
+                    resolved.iter().map(|(i, _)| i.id).collect(),
+                ),
+                Cell::int(reopened.len()).counts(sets, "reopen/all/reopened", reopened.clone()),
+                Cell::share(reopened.len(), resolved.len()),
+            ],
+        }],
+    });
+
+    // Created vs resolved and the backlog per interval.
+    let mut trend_rows = Vec::new();
+    let (mut c_series, mut r_series, mut o_series) = (Vec::new(), Vec::new(), Vec::new());
+    for (i, iv) in b.intervals.iter().enumerate() {
+        let c: Vec<i64> =
+            created.iter().filter(|t| interval_of(&b.intervals, t.created_at) == Some(i)).map(|t| t.id).collect();
+        let rs: Vec<i64> =
+            resolved.iter().filter(|(_, at)| interval_of(&b.intervals, *at) == Some(i)).map(|(t, _)| t.id).collect();
+        let open = if iv.from <= now { open_ids_at(iv.to.min(now)) } else { Vec::new() };
+        c_series.push(c.len() as f64);
+        r_series.push(rs.len() as f64);
+        o_series.push(open.len() as f64);
+        let key = iv.first.to_string();
+        trend_rows.push(Row {
+            key: key.clone(),
+            cells: vec![
+                Cell::text(key.clone()),
+                Cell::int(c.len()).counts(sets, format!("trend/{key}/created"), c),
+                Cell::int(rs.len()).counts(sets, format!("trend/{key}/resolved"), rs),
+                Cell::int(open.len()).counts(sets, format!("trend/{key}/open_at_end"), open),
+            ],
+        });
+    }
+    tables.push(Table {
+        key: "trend",
+        title: format!("Created, resolved and open, by {}", b.grouping.as_str()),
+        note: "Resolved: first resolutions. Open at end: open at the end of the interval (or now).".into(),
+        columns: vec![
+            col("interval", b.grouping.label()),
+            col("created", "Created"),
+            col("resolved", "Resolved (first time)"),
+            col("open_at_end", "Open at end"),
+        ],
+        rows: trend_rows,
+    });
+
+    // Age of what is open at the end of the period.
+    let by_id: HashMap<i64, &Timing> = candidates.iter().map(|c| (c.id, c)).collect();
+    let mut age_rows = Vec::new();
+    let mut age_values = Vec::new();
+    for (key, label, lo, hi) in AGES {
+        let ids: Vec<i64> = open_at_end
+            .iter()
+            .filter(|id| {
+                by_id.get(id).is_some_and(|t| {
+                    let age = end - t.created_at;
+                    age >= Duration::days(lo) && (hi == i64::MAX || age < Duration::days(hi))
+                })
+            })
+            .copied()
+            .collect();
+        age_values.push(ids.len() as f64);
+        age_rows.push(Row {
+            key: key.into(),
+            cells: vec![Cell::text(label), Cell::int(ids.len()).counts(sets, format!("age/{key}/open"), ids)],
+        });
+    }
+    tables.push(Table {
+        key: "age",
+        title: "Age of open incidents at the end of the period".into(),
+        note: "Age: end of the period (or now) − created at.".into(),
+        columns: vec![col("age", "Age"), col("open", "Open incidents")],
+        rows: age_rows,
+    });
+    r.tables = tables;
+
+    let labels = b.interval_labels();
+    r.charts = vec![
+        Chart {
+            key: "trend".into(),
+            title: "Created, resolved and open".into(),
+            style: Style::Lines,
+            labels: labels.clone(),
+            series: vec![
+                Series { name: "Created".into(), values: c_series },
+                Series { name: "Resolved".into(), values: r_series },
+                Series { name: "Open at end".into(), values: o_series },
+            ],
+            unit: "incidents".into(),
+        },
+        Chart {
+            key: "age".into(),
+            title: "Age of open incidents".into(),
+            style: Style::Funnel,
+            labels: AGES.iter().map(|a| a.1.to_string()).collect(),
+            series: vec![Series { name: "Open".into(), values: age_values }],
+            unit: "incidents".into(),
+        },
+    ];
+    Ok(())
+}
+
+/// MTTA and MTTR summaries over one period (for the weekly summary mail).
+#[derive(Debug, Clone, Default)]
+pub struct Times {
+    pub mtta: crate::domain::report::Summary,
+    pub mttr: crate::domain::report::Summary,
+}
+
+pub fn response_times(conn: &mut DbConnection, p: &Period, f: &reports::Filter) -> ServiceResult<Times> {
+    let created = reports::created_between(conn, p.from, p.to, f)?;
+    let resolved = reports::first_resolved_between(conn, p.from, p.to, f)?;
+    Ok(Times {
+        mtta: summarize(created.iter().filter_map(|i| i.acknowledged_at.map(|a| a - i.created_at)).collect()),
+        mttr: summarize(resolved.iter().map(|(i, at)| *at - i.created_at).collect()),
+    })
+}

@@ -1,0 +1,441 @@
+//! SLA compliance: each target (first response, resolution) counted once, in the period of its
+//! outcome (met when it was met, breached when it fell due), with paused time excluded as the
+//! SLA clock excludes it; the breaches with by how long; what is at risk now.
+
+use super::{Cell, Headline, Report, Row, Sets, Table, col};
+use crate::db::DbConnection;
+use crate::db::reports::{self, Timing};
+use crate::domain::chart::{Chart, Series, Style};
+use crate::domain::incident::{Severity, key};
+use crate::domain::report::{Period, interval_of};
+use crate::domain::sla::{ClockState, Phase, phase_of_status, utc};
+use crate::service::ServiceResult;
+use crate::service::sla::{ClockInput, SlaBook};
+use chrono::{Duration, NaiveDateTime};
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    FirstResponse,
+    Resolution,
+}
+
+impl Target {
+    fn key(self) -> &'static str {
+        match self {
+            Target::FirstResponse => "first_response",
+            Target::Resolution => "resolution",
+        }
+    }
+    fn label(self) -> &'static str {
+        match self {
+            Target::FirstResponse => "First response",
+            Target::Resolution => "Resolution",
+        }
+    }
+}
+
+/// How one target of one incident came out, and when.
+#[derive(Debug, Clone)]
+struct Outcome {
+    incident: i64,
+    target: Target,
+    met: bool,
+    /// When it was met, or when it fell due (breached).
+    at: NaiveDateTime,
+    /// Breached: how late (the moment it was met, or now, minus the due moment).
+    late_by: Duration,
+}
+
+/// Time spent waiting on the customer, up to `now`.
+fn paused(changes: &[(NaiveDateTime, String)], now: NaiveDateTime) -> Duration {
+    let mut total = Duration::zero();
+    let mut since: Option<NaiveDateTime> = None;
+    for (at, s) in changes {
+        let waiting = phase_of_status(s) == Phase::Waiting;
+        match (waiting, since) {
+            (true, None) => since = Some(*at),
+            (false, Some(w)) => {
+                total += *at - w;
+                since = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(w) = since {
+        total += now - w;
+    }
+    total
+}
+
+struct Read {
+    outcomes: Vec<Outcome>,
+    paused: HashMap<i64, Duration>,
+    /// Open incidents whose running clock passed its warning point and not yet its target.
+    at_risk: Vec<(i64, Target, NaiveDateTime)>,
+}
+
+fn read_all(
+    book: &SlaBook,
+    incidents: &[Timing],
+    changes: &HashMap<i64, Vec<(NaiveDateTime, String)>>,
+    now: NaiveDateTime,
+) -> Read {
+    let none = Vec::new();
+    let mut out = Read { outcomes: Vec::new(), paused: HashMap::new(), at_risk: Vec::new() };
+    for inc in incidents {
+        let ch = changes.get(&inc.id).unwrap_or(&none);
+        let input = ClockInput {
+            severity: &inc.severity,
+            organization_id: inc.organization_id,
+            created_at: inc.created_at,
+            first_response_at: inc.first_response_at,
+            changes: ch,
+        };
+        let Some(c) = book.clocks(&input, utc(now)) else { continue };
+        out.paused.insert(inc.id, paused(ch, now));
+        // Met when the clock last stopped: the start of the final run of resolved/closed.
+        let done_at = if phase_of_status(&inc.status) == Phase::Done {
+            ch.iter().rev().take_while(|(_, s)| phase_of_status(s) == Phase::Done).last().map(|(at, _)| *at)
+        } else {
+            None
+        };
+        for (target, reading, met_at) in [
+            (Target::FirstResponse, c.first_response, inc.first_response_at),
+            (Target::Resolution, c.resolution, done_at),
+        ] {
+            match (reading.state, reading.breached_at) {
+                (ClockState::Breached, Some(due)) => {
+                    let due = due.naive_utc();
+                    out.outcomes.push(Outcome {
+                        incident: inc.id,
+                        target,
+                        met: false,
+                        at: due,
+                        late_by: met_at.unwrap_or(now) - due,
+                    });
+                }
+                _ => match met_at {
+                    Some(at) => out.outcomes.push(Outcome {
+                        incident: inc.id,
+                        target,
+                        met: true,
+                        at,
+                        late_by: Duration::zero(),
+                    }),
+                    None => {
+                        let warned = reading.warn_at.is_some_and(|w| w.naive_utc() <= now);
+                        if reading.state == ClockState::Running
+                            && warned
+                            && inc.is_open
+                            && let Some(due) = reading.due
+                        {
+                            out.at_risk.push((inc.id, target, due.naive_utc()));
+                        }
+                    }
+                },
+            }
+        }
+    }
+    out
+}
+
+fn compliance_cells(sets: &mut Sets, prefix: &str, outcomes: &[&Outcome], target: Target) -> [Cell; 3] {
+    let of: Vec<&&Outcome> = outcomes.iter().filter(|o| o.target == target).collect();
+    let met: Vec<i64> = of.iter().filter(|o| o.met).map(|o| o.incident).collect();
+    let breached: Vec<i64> = of.iter().filter(|o| !o.met).map(|o| o.incident).collect();
+    let t = target.key();
+    [
+        Cell::int(met.len()).counts(sets, format!("{prefix}/{t}_met"), met.clone()),
+        Cell::int(breached.len()).counts(sets, format!("{prefix}/{t}_breached"), breached.clone()),
+        Cell::share(met.len(), met.len() + breached.len()),
+    ]
+}
+
+#[allow(clippy::too_many_arguments)]
+fn group_table(
+    sets: &mut Sets,
+    key: &'static str,
+    title: &str,
+    outcomes: &[&Outcome],
+    by_id: &HashMap<i64, &Timing>,
+    paused: &HashMap<i64, Duration>,
+    group: impl Fn(&Timing) -> (String, String),
+    order: &[String],
+) -> Table {
+    let mut groups: Vec<(String, String)> = Vec::new();
+    for o in outcomes {
+        if let Some(t) = by_id.get(&o.incident) {
+            let g = group(t);
+            if !groups.contains(&g) {
+                groups.push(g);
+            }
+        }
+    }
+    let rank = |k: &str| order.iter().position(|o| o == k).unwrap_or(usize::MAX);
+    groups.sort_by(|a, b| rank(&a.0).cmp(&rank(&b.0)).then(a.1.cmp(&b.1)));
+    let mut all = vec![("all".to_string(), "All".to_string())];
+    all.extend(groups);
+    let rows = all
+        .into_iter()
+        .map(|(gk, label)| {
+            let here: Vec<&Outcome> = outcomes
+                .iter()
+                .filter(|o| gk == "all" || by_id.get(&o.incident).is_some_and(|t| group(t).0 == gk))
+                .copied()
+                .collect();
+            let prefix = format!("{key}/{gk}");
+            let mut ids: Vec<i64> = here.iter().map(|o| o.incident).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let paused_total = ids.iter().filter_map(|i| paused.get(i)).fold(Duration::zero(), |a, b| a + *b);
+            let mut cells = vec![Cell::text(label)];
+            cells.extend(compliance_cells(sets, &prefix, &here, Target::FirstResponse));
+            cells.extend(compliance_cells(sets, &prefix, &here, Target::Resolution));
+            cells.push(Cell::duration((!ids.is_empty()).then_some(paused_total)));
+            Row { key: gk, cells }
+        })
+        .collect();
+    Table {
+        key,
+        title: title.to_string(),
+        note: String::new(),
+        columns: vec![
+            col("group", "Group"),
+            col("first_response_met", "First response met"),
+            col("first_response_breached", "First response breached"),
+            col("first_response_compliance", "First response compliance"),
+            col("resolution_met", "Resolution met"),
+            col("resolution_breached", "Resolution breached"),
+            col("resolution_compliance", "Resolution compliance"),
+            col("paused_s", "Paused (total)"),
+        ],
+        rows,
+    }
+}
+
+/// Outcomes in the period (of incidents that pass the filter), for the headline of one period.
+fn in_period<'a>(read: &'a Read, p: &Period) -> Vec<&'a Outcome> {
+    read.outcomes.iter().filter(|o| p.contains(o.at)).collect()
+}
+
+pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime) -> ServiceResult<()> {
+    let b = &r.bar;
+    let p = &b.period;
+    let prev = p.previous(b.tz);
+    let book = SlaBook::load(conn)?;
+    let incidents = reports::maybe_open_between(conn, prev.from, p.to, &b.filter)?;
+    let ids: Vec<i64> = incidents.iter().map(|i| i.id).collect();
+    let mut changes: HashMap<i64, Vec<(NaiveDateTime, String)>> = HashMap::new();
+    for (id, at, s) in reports::status_changes_of(conn, &ids)? {
+        changes.entry(id).or_default().push((at, s));
+    }
+    let read = read_all(&book, &incidents, &changes, now);
+    let by_id: HashMap<i64, &Timing> = incidents.iter().map(|i| (i.id, i)).collect();
+    let now_outcomes = in_period(&read, p);
+    let prev_outcomes = in_period(&read, &prev);
+
+    let sets = &mut r.sets;
+    let share = |os: &[&Outcome], t: Target| {
+        let met = os.iter().filter(|o| o.target == t && o.met).count();
+        let all = os.iter().filter(|o| o.target == t).count();
+        Cell::share(met, all)
+    };
+    let breached: Vec<&Outcome> = now_outcomes.iter().filter(|o| !o.met).copied().collect();
+    r.headlines = vec![
+        Headline {
+            key: "first-response-compliance",
+            label: "First response compliance",
+            definition: "sla",
+            now: share(&now_outcomes, Target::FirstResponse),
+            previous: share(&prev_outcomes, Target::FirstResponse),
+        },
+        Headline {
+            key: "resolution-compliance",
+            label: "Resolution compliance",
+            definition: "sla",
+            now: share(&now_outcomes, Target::Resolution),
+            previous: share(&prev_outcomes, Target::Resolution),
+        },
+        Headline {
+            key: "breaches",
+            label: "Targets breached",
+            definition: "sla",
+            now: Cell::int(breached.len()).counts(sets, "headline/breached", {
+                let mut v: Vec<i64> = breached.iter().map(|o| o.incident).collect();
+                v.sort_unstable();
+                v.dedup();
+                v
+            }),
+            previous: Cell::int(prev_outcomes.iter().filter(|o| !o.met).count()),
+        },
+        Headline {
+            key: "at-risk",
+            label: "At risk now",
+            definition: "sla",
+            now: Cell::int(read.at_risk.len()).counts(
+                sets,
+                "headline/at_risk",
+                read.at_risk.iter().map(|a| a.0).collect(),
+            ),
+            previous: Cell::text(""),
+        },
+    ];
+
+    let severity_order: Vec<String> = Severity::ALL.iter().map(|s| s.as_str().to_string()).collect();
+    let tier_order: Vec<String> = b.tiers.iter().map(|(id, _)| id.to_string()).collect();
+    let mut tables = vec![
+        group_table(
+            sets,
+            "severity",
+            "By severity",
+            &now_outcomes,
+            &by_id,
+            &read.paused,
+            |t| (t.severity.clone(), t.severity.clone()),
+            &severity_order,
+        ),
+        group_table(
+            sets,
+            "service",
+            "By service",
+            &now_outcomes,
+            &by_id,
+            &read.paused,
+            |t| (t.service_id.to_string(), b.service_name(t.service_id)),
+            &[],
+        ),
+        group_table(
+            sets,
+            "organization",
+            "By organization",
+            &now_outcomes,
+            &by_id,
+            &read.paused,
+            |t| (t.organization_id.map_or("none".into(), |o| o.to_string()), b.organization_name(t.organization_id)),
+            &[],
+        ),
+        group_table(
+            sets,
+            "tier",
+            "By tier (current)",
+            &now_outcomes,
+            &by_id,
+            &read.paused,
+            |t| (t.tier_id.to_string(), b.tier_name(t.tier_id)),
+            &tier_order,
+        ),
+    ];
+
+    // The breaches, latest due first.
+    let mut list = breached.clone();
+    list.sort_by(|a, b| b.at.cmp(&a.at).then(a.incident.cmp(&b.incident)));
+    let tz = b.tz;
+    let local = |t: NaiveDateTime| utc(t).with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string();
+    tables.push(Table {
+        key: "breaches",
+        title: "Breaches in the period".into(),
+        note: "Late by: from the moment the target fell due to the moment it was met (or now, if it is not met yet)."
+            .into(),
+        columns: vec![
+            col("incident", "Incident"),
+            col("title", "Title"),
+            col("target", "Target"),
+            col("due_at", "Fell due"),
+            col("late_by_s", "Late by"),
+            col("paused_s", "Paused"),
+        ],
+        rows: list
+            .iter()
+            .map(|o| {
+                let t = by_id.get(&o.incident);
+                Row {
+                    key: format!("{}-{}", o.incident, o.target.key()),
+                    cells: vec![
+                        Cell::text(key(o.incident)).counts(
+                            sets,
+                            format!("breaches/{}-{}/incident", o.incident, o.target.key()),
+                            vec![o.incident],
+                        ),
+                        Cell::text(t.map(|t| t.title.clone()).unwrap_or_default()),
+                        Cell::text(o.target.label()),
+                        Cell::text(local(o.at)),
+                        Cell::duration(Some(o.late_by)),
+                        Cell::duration(read.paused.get(&o.incident).copied()),
+                    ],
+                }
+            })
+            .collect(),
+    });
+    tables.push(Table {
+        key: "at_risk",
+        title: "At risk now".into(),
+        note: "Open incidents whose clock runs and has passed 80 % of its target, not yet the target.".into(),
+        columns: vec![
+            col("incident", "Incident"),
+            col("title", "Title"),
+            col("target", "Target"),
+            col("due_at", "Due"),
+        ],
+        rows: read
+            .at_risk
+            .iter()
+            .filter(|(id, _, _)| by_id.contains_key(id))
+            .map(|(id, target, due)| Row {
+                key: format!("{id}-{}", target.key()),
+                cells: vec![
+                    Cell::text(key(*id)),
+                    Cell::text(by_id.get(id).map(|t| t.title.clone()).unwrap_or_default()),
+                    Cell::text(target.label()),
+                    Cell::text(local(*due)),
+                ],
+            })
+            .collect(),
+    });
+
+    // Compliance per interval.
+    let (mut fr, mut res) = (Vec::new(), Vec::new());
+    let mut trend_rows = Vec::new();
+    for (i, iv) in b.intervals.iter().enumerate() {
+        let here: Vec<&Outcome> =
+            now_outcomes.iter().filter(|o| interval_of(&b.intervals, o.at) == Some(i)).copied().collect();
+        let key = iv.first.to_string();
+        let mut cells = vec![Cell::text(key.clone())];
+        let f = compliance_cells(sets, &format!("trend/{key}"), &here, Target::FirstResponse);
+        let rr = compliance_cells(sets, &format!("trend/{key}"), &here, Target::Resolution);
+        let pct = |c: &Cell| if let super::Raw::Fraction(x) = c.raw { x * 100.0 } else { f64::NAN };
+        fr.push(pct(&f[2]));
+        res.push(pct(&rr[2]));
+        cells.extend(f);
+        cells.extend(rr);
+        trend_rows.push(Row { key, cells });
+    }
+    tables.push(Table {
+        key: "trend",
+        title: format!("Compliance by {}", b.grouping.as_str()),
+        note: String::new(),
+        columns: vec![
+            col("interval", b.grouping.label()),
+            col("first_response_met", "First response met"),
+            col("first_response_breached", "First response breached"),
+            col("first_response_compliance", "First response compliance"),
+            col("resolution_met", "Resolution met"),
+            col("resolution_breached", "Resolution breached"),
+            col("resolution_compliance", "Resolution compliance"),
+        ],
+        rows: trend_rows,
+    });
+    r.tables = tables;
+    r.charts = vec![Chart {
+        key: "trend".into(),
+        title: "SLA compliance".into(),
+        style: Style::Lines,
+        labels: b.interval_labels(),
+        series: vec![
+            Series { name: "First response".into(), values: fr },
+            Series { name: "Resolution".into(), values: res },
+        ],
+        unit: "%".into(),
+    }];
+    Ok(())
+}
