@@ -24,6 +24,7 @@ mod problems;
 mod recurrence;
 mod releases;
 mod report_figures;
+mod report_loops;
 mod reports;
 mod routes;
 mod security;

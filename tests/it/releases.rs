@@ -370,7 +370,7 @@ both!(the_checklist_template_shapes_new_releases, |app| {
 });
 
 /// Ticks the checklist, has a manager approve, and deploys the release.
-async fn approve_and_deploy(app: &TestApp, devops: &Browser, release: &str) {
+pub(crate) async fn approve_and_deploy(app: &TestApp, devops: &Browser, release: &str) {
     tick_all(devops, release).await;
     let manager = login_as(app, "manager", &format!("max-{}@example.com", firewatch::crypto::random_token(3))).await;
     let r = post_on(&manager, release, &format!("{release}/approve"), &[("override_reason", "")]).await;
