@@ -224,3 +224,22 @@ pub fn set_last_digest(conn: &mut DbConnection, user_id: i64, day: chrono::Naive
     diesel::insert_into(d::table).values((d::user_id.eq(user_id), d::last_date.eq(day))).execute(conn)?;
     Ok(())
 }
+
+/// Users who chose this mode for this kind.
+pub fn users_with_pref(conn: &mut DbConnection, kind: &str, mode: &str) -> DbResult<Vec<i64>> {
+    use super::schema::notification_prefs as p;
+    Ok(p::table.filter(p::kind.eq(kind)).filter(p::mode.eq(mode)).select(p::user_id).load(conn)?)
+}
+
+/// The Monday of the last weekly report summary mailed to the user.
+pub fn last_report_mail(conn: &mut DbConnection, user_id: i64) -> DbResult<Option<chrono::NaiveDate>> {
+    use super::schema::report_mail_runs as r;
+    Ok(r::table.find(user_id).select(r::last_date).first(conn).optional()?)
+}
+
+pub fn set_last_report_mail(conn: &mut DbConnection, user_id: i64, day: chrono::NaiveDate) -> DbResult<()> {
+    use super::schema::report_mail_runs as r;
+    diesel::delete(r::table.find(user_id)).execute(conn)?;
+    diesel::insert_into(r::table).values((r::user_id.eq(user_id), r::last_date.eq(day))).execute(conn)?;
+    Ok(())
+}

@@ -665,6 +665,14 @@ diesel::table! {
     }
 }
 
+// Migration 2026-12-06-000022_weekly_report.
+diesel::table! {
+    report_mail_runs (user_id) {
+        user_id -> BigInt,
+        last_date -> Date,
+    }
+}
+
 // Migration 2026-12-06-000021_report_data.
 diesel::table! {
     help_searches (id) {
@@ -745,6 +753,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     help_suggestion_opens,
     help_events,
     help_searches,
+    report_mail_runs,
 );
 
 // The status page (migration 2026-12-01-000012_status).

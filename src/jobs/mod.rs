@@ -30,6 +30,8 @@ pub struct JobReport {
     pub problems_verified: usize,
     /// Status page mail copied into the outbox, one per subscriber.
     pub status_mails: usize,
+    /// Weekly report summaries queued.
+    pub weekly_reports: usize,
     /// The jobs that failed this time (their errors are in the log).
     pub failed: Vec<&'static str>,
 }
@@ -38,7 +40,7 @@ pub struct JobReport {
 type Job<S> = (&'static str, fn(&S, &mut JobReport) -> ServiceResult<()>);
 
 /// Every job, in order. Delivery comes last so it sends what the others just queued.
-const JOBS: [Job<AppState>; 8] = [
+const JOBS: [Job<AppState>; 9] = [
     ("sla_check", |s, r| {
         let x = sla_check::run(s)?;
         (r.sla_warnings, r.sla_breaches, r.escalations) = (x.sla_warnings, x.sla_breaches, x.escalations);
@@ -66,6 +68,10 @@ const JOBS: [Job<AppState>; 8] = [
     }),
     ("status_mail", |s, r| {
         r.status_mails = crate::service::status_page::fan_out(s)?;
+        Ok(())
+    }),
+    ("weekly_report", |s, r| {
+        r.weekly_reports = crate::service::reports::mail_weekly(s)?;
         Ok(())
     }),
     ("deliver", |s, r| {

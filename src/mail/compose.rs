@@ -11,6 +11,7 @@ use crate::service::AppState;
 use chrono::NaiveDateTime;
 
 pub use super::queue::{staff_only, thread_id};
+pub use super::templates::WeeklySection;
 
 /// The user's name, or "Firewatch" when the system acted.
 fn name_of(conn: &mut DbConnection, id: Option<i64>) -> DbResult<String> {
@@ -283,6 +284,22 @@ pub fn digest(
     let subject = format!("Your Firewatch digest for {day}");
     account_mail(state, conn, user, ("digest", &subject), (&format!("{base}/"), "Open Firewatch"), &|m| {
         templates::digest(&f, m)
+    })
+}
+
+/// The weekly report summary for `week` (first and last local day).
+pub fn weekly_report(
+    state: &AppState,
+    conn: &mut DbConnection,
+    user: &User,
+    (first, last): (chrono::NaiveDate, chrono::NaiveDate),
+    sections: &[WeeklySection],
+) -> DbResult<()> {
+    let f = templates::WeeklyReport { name: user.display_name.clone(), first, last, sections: sections.to_vec() };
+    let subject = format!("Firewatch reports for the week of {first}");
+    let link = format!("{}/reports", state.config.base());
+    account_mail(state, conn, user, ("weekly_report", &subject), (&link, "Open the reports"), &|m| {
+        templates::weekly_report(&f, m)
     })
 }
 

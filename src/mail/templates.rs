@@ -171,6 +171,22 @@ pub struct ActionOverdue {
     pub due: NaiveDate,
 }
 
+/// The weekly report summary.
+pub struct WeeklyReport {
+    pub name: String,
+    pub first: NaiveDate,
+    pub last: NaiveDate,
+    pub sections: Vec<WeeklySection>,
+}
+
+/// One report in the weekly summary: its headline figures (label, this week, the week before).
+#[derive(Debug, Clone)]
+pub struct WeeklySection {
+    pub title: String,
+    pub link: String,
+    pub figures: Vec<(String, String, String)>,
+}
+
 macro_rules! email_templates {
     ($($name:ident($facts:ty) => $txt:tt, $html:tt;)*) => {$(
         pub fn $name(f: &$facts, m: &Frame<'_>) -> askama::Result<Rendered> {
@@ -208,6 +224,7 @@ email_templates! {
     digest(Digest) => "email/digest.txt", "email/digest.html";
     problem_recurred(ProblemRecurred) => "email/problem_recurred.txt", "email/problem_recurred.html";
     action_overdue(ActionOverdue) => "email/action_overdue.txt", "email/action_overdue.html";
+    weekly_report(WeeklyReport) => "email/weekly_report.txt", "email/weekly_report.html";
     problem_recurrence_withdrawn(RecurrenceWithdrawn) => "email/problem_recurrence_withdrawn.txt", "email/problem_recurrence_withdrawn.html";
 }
 

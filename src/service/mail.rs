@@ -18,6 +18,12 @@ pub fn set_preferences(state: &AppState, user: &User, choices: &[(String, String
                 outbox::set_pref(conn, user.id, kind, mode)?;
             }
         }
+        // The weekly report summary is opt-in: a checkbox, sent (on) or absent (off).
+        if super::reports::may_get_weekly(user) {
+            let (kind, on) = super::reports::WEEKLY_PREF;
+            let wanted = choices.iter().any(|(k, _)| k == kind);
+            outbox::set_pref(conn, user.id, kind, if wanted { on } else { "immediate" })?;
+        }
         Ok(())
     })
 }

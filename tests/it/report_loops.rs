@@ -187,3 +187,57 @@ both!(the_queue_filters_reports_link_to, |app| {
         page.contains("<option value=\"response\" selected>") && page.contains("name=\"reopened\" value=\"1\" checked")
     );
 });
+
+both!(readers_who_opt_in_get_the_weekly_summary_on_monday_morning, |app| {
+    let db = app.db;
+    drop(app);
+    let app = TestApp::spawn_with(db, |c| c.session_idle_minutes = 30 * 24 * 60).await;
+    let admin = app.signed_in("admin").await;
+    let svc = service(&admin, "Checkout").await;
+    let customer = login_as(&app, "customer", "cora@example.com").await;
+    let agent = login_as(&app, "support", "sam@example.com").await;
+    let manager = login_as(&app, "manager", "max@example.com").await;
+    let page = manager.get("/account/notifications").await;
+    assert!(page.contains("Weekly report summary") && !page.contains("name=\"weekly_report\" value=\"on\" checked"));
+    let r = manager.submit("/account/notifications", "/account/notifications", &[("weekly_report", "on")]).await;
+    assert_eq!(r.status, 303);
+    assert!(manager.get("/account/notifications").await.contains("name=\"weekly_report\" value=\"on\" checked"));
+    // Customers are not offered it, and asking for it does nothing.
+    assert!(!customer.get("/account/notifications").await.contains("Weekly report summary"));
+    customer.submit("/account/notifications", "/account/notifications", &[("weekly_report", "on")]).await;
+
+    // This week: an incident acknowledged after 10 minutes and resolved after an hour.
+    app.advance(chrono::Duration::hours(1));
+    app.run_jobs().await;
+    let k = quick(&customer, &svc, "Checkout fails").await;
+    app.advance(chrono::Duration::minutes(10));
+    assert_eq!(act(&agent, &k, "/status", &[("status", "in_progress"), ("resolution", "")]).await.status, 303);
+    app.advance(chrono::Duration::minutes(50));
+    assert_eq!(act(&agent, &k, "/status", &[("status", "resolved"), ("resolution", "Fixed")]).await.status, 303);
+    let before: Vec<_> = crate::sla::outbox(&app).await.into_iter().filter(|m| m.kind == "weekly_report").collect();
+    assert_eq!(before.len(), 1, "the opt-in on a Monday after 08:00 sends that Monday's summary");
+
+    // Sunday night: nothing yet. Monday 07:59: nothing. Monday 08:00: the summary, once.
+    app.advance(chrono::Duration::days(6) + chrono::Duration::hours(20) + chrono::Duration::minutes(59));
+    assert_eq!(app.run_jobs().await.weekly_reports, 0, "Monday 07:59");
+    app.advance(chrono::Duration::minutes(1));
+    assert_eq!(app.run_jobs().await.weekly_reports, 1, "Monday 08:00");
+    assert_eq!(app.run_jobs().await.weekly_reports, 0, "once a week");
+    let all = crate::sla::outbox(&app).await;
+    let mails = crate::sla::mails_to(&all, "weekly_report", "max@example.com");
+    let mail = mails
+        .iter()
+        .find(|m| m.subject == "Firewatch reports for the week of 2026-03-02")
+        .unwrap_or_else(|| panic!("{mails:?}"));
+    for text in [
+        "Response and resolution",
+        "MTTR median: 1 h 0 min",
+        "MTTA median: 10 min",
+        "Escalations",
+        "/reports/response?period=custom&from=2026-03-02&to=2026-03-08",
+    ] {
+        assert!(mail.body_text.contains(text), "{text}: {}", mail.body_text);
+    }
+    assert!(mail.body_html.contains("MTTR median"));
+    assert!(crate::sla::mails_to(&all, "weekly_report", "cora@example.com").is_empty());
+});

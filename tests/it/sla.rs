@@ -216,7 +216,7 @@ async fn run_jobs(app: &TestApp) -> firewatch::jobs::JobReport {
 }
 
 /// Every message the outbox holds (queued, written or sent).
-async fn outbox(app: &TestApp) -> Vec<firewatch::db::models::OutboxMessage> {
+pub(crate) async fn outbox(app: &TestApp) -> Vec<firewatch::db::models::OutboxMessage> {
     let state = app.state.clone();
     tokio::task::spawn_blocking(move || {
         let mut conn = state.conn().expect("conn");
@@ -227,7 +227,7 @@ async fn outbox(app: &TestApp) -> Vec<firewatch::db::models::OutboxMessage> {
 }
 
 /// The mails of this kind to this address.
-fn mails_to<'a>(
+pub(crate) fn mails_to<'a>(
     all: &'a [firewatch::db::models::OutboxMessage],
     kind: &str,
     to: &str,

@@ -10,8 +10,10 @@ mod releases;
 mod response;
 mod self_service;
 mod sla;
+mod weekly;
 
 pub use response::{Times, response_times};
+pub use weekly::{PREF as WEEKLY_PREF, mail_due as mail_weekly, may_subscribe as may_get_weekly};
 
 use super::{AppState, ServiceError, ServiceResult, actor_of, authorize};
 use crate::db::models::User;

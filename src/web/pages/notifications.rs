@@ -18,6 +18,8 @@ pub struct PrefRow {
 struct PrefsPage {
     ctx: PageCtx,
     rows: Vec<PrefRow>,
+    /// Offered to those who read reports: (offered, chosen).
+    weekly: (bool, bool),
 }
 
 pub async fn show(state: web::Data<AppState>, ctx: PageCtx, cu: CurrentUser) -> Result<HttpResponse, AppError> {
@@ -35,7 +37,10 @@ pub async fn show(state: web::Data<AppState>, ctx: PageCtx, cu: CurrentUser) -> 
                 .unwrap_or_else(|| "immediate".into()),
         })
         .collect();
-    page(&PrefsPage { ctx, rows })
+    let (kind, on) = crate::service::reports::WEEKLY_PREF;
+    let chosen = prefs.iter().any(|(_, k, m)| k == kind && m == on);
+    let weekly = (crate::service::reports::may_get_weekly(&cu.user), chosen);
+    page(&PrefsPage { ctx, rows, weekly })
 }
 
 /// One radio group per kind.
