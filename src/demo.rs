@@ -28,6 +28,8 @@ pub struct DemoReport {
     pub incidents: u64,
     pub comments: u64,
     pub events: u64,
+    /// Root-cause problems, releases and help articles made for the loops and their reports.
+    pub loops: crate::demo_loops::LoopReport,
     pub password: String,
     pub seconds: f64,
 }
@@ -263,6 +265,13 @@ struct Draft {
     tags: Vec<String>,
     comments: Vec<CommentRow>,
     events: Vec<EventRow>,
+    escalations: Vec<crate::db::bulk::EscalationRow>,
+}
+
+/// What every draft reads: the SLA policies and the tiers, in order.
+struct History {
+    book: crate::service::sla::SlaBook,
+    tiers: Vec<crate::db::models::Tier>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -290,7 +299,13 @@ fn ev(
     }
 }
 
-fn draft(rng: &mut StdRng, people: &People, services: &[i64], created: NaiveDateTime, now: NaiveDateTime) -> Draft {
+fn draft(
+    rng: &mut StdRng,
+    people: &People,
+    services: &[i64],
+    (created, now): (NaiveDateTime, NaiveDateTime),
+    history: &History,
+) -> Draft {
     let service_idx = rng.random_range(0..services.len());
     let title = format!("{} {} {}", SERVICES[service_idx].0, pick(rng, SYMPTOMS), pick(rng, WHO));
     let description = format!(
@@ -331,14 +346,23 @@ fn draft(rng: &mut StdRng, people: &People, services: &[i64], created: NaiveDate
         events.push(ev(at, Some(a), "acknowledged", "", "", "assigned to themselves", true, version));
         acknowledged = Some(at);
     }
-    let path: &[Status] = match status {
-        Status::New => &[],
-        Status::Triaged => &[Status::Triaged],
-        Status::InProgress => &[Status::Triaged, Status::InProgress],
-        Status::WaitingOnCustomer => &[Status::Triaged, Status::InProgress, Status::WaitingOnCustomer],
-        Status::Resolved => &[Status::Triaged, Status::InProgress, Status::Resolved],
-        Status::Closed => &[Status::Triaged, Status::InProgress, Status::Resolved, Status::Closed],
+    let mut path: Vec<Status> = match status {
+        Status::New => vec![],
+        Status::Triaged => vec![Status::Triaged],
+        Status::InProgress => vec![Status::Triaged, Status::InProgress],
+        Status::WaitingOnCustomer => vec![Status::Triaged, Status::InProgress, Status::WaitingOnCustomer],
+        Status::Resolved => vec![Status::Triaged, Status::InProgress, Status::Resolved],
+        Status::Closed => vec![Status::Triaged, Status::InProgress, Status::Resolved, Status::Closed],
     };
+    // Some waited on the customer on the way (the SLA clocks pause), and some were reopened once.
+    if let Some(i) = path.iter().position(|s| *s == Status::Resolved) {
+        if rng.random_bool(0.07) {
+            path.splice(i + 1..i + 1, [Status::InProgress, Status::Resolved]);
+        }
+        if rng.random_bool(0.25) {
+            path.splice(i..i, [Status::WaitingOnCustomer, Status::InProgress]);
+        }
+    }
     let n_comments = rng.random_range(0..4);
     let staff = assignee.unwrap_or(*pick(rng, &people.workers));
     for _ in 0..n_comments {
@@ -356,7 +380,7 @@ fn draft(rng: &mut StdRng, people: &People, services: &[i64], created: NaiveDate
     let mut resolved_at = None;
     let mut closed_at = None;
     let mut resolution = String::new();
-    for to in path {
+    for to in &path {
         let at = step(rng);
         version += 1;
         events.push(ev(
@@ -388,38 +412,74 @@ fn draft(rng: &mut StdRng, people: &People, services: &[i64], created: NaiveDate
         }
         from = *to;
     }
+    // The first public reply by staff stops the first-response clock.
+    let first_response_at =
+        comments.iter().filter(|c| !c.internal && c.author_id != reporter).map(|c| c.created_at).min();
+    let changes: Vec<(NaiveDateTime, String)> =
+        events.iter().filter(|e| e.kind == "status_changed").map(|e| (e.at, e.new_value.clone())).collect();
+    let first_resolved = changes.iter().find(|(_, s)| s == "resolved").map(|(at, _)| *at);
+    let mut row = IncidentRow {
+        title,
+        description,
+        service_id: services[service_idx],
+        impact: impact.as_str().into(),
+        urgency: urgency.as_str().into(),
+        priority: prio.as_str().into(),
+        severity: severity.as_str().into(),
+        status: status.as_str().into(),
+        is_open: status.is_open(),
+        reporter_id: reporter,
+        organization_id: org,
+        assignee_id: assignee,
+        created_at: created,
+        updated_at: created,
+        acknowledged_at: acknowledged,
+        resolved_at,
+        closed_at,
+        resolution,
+        version,
+        tier_id: history.tiers.first().map_or(1, |t| t.id),
+        first_response_at,
+        response_due_at: None,
+        resolution_due_at: None,
+        response_warn_at: None,
+        resolution_warn_at: None,
+        response_warned_at: None,
+        resolution_warned_at: None,
+        response_breached_at: None,
+        resolution_breached_at: None,
+    };
+    let breach = crate::demo_history::first_response_breach(&history.book, &row, &changes, now);
+    let moves = crate::demo_history::moves(
+        rng,
+        history.tiers.len(),
+        &row.severity,
+        created,
+        first_resolved.unwrap_or(now),
+        breach,
+    );
+    for m in &moves {
+        version += 1;
+        let (from, to) = (&history.tiers[m.from], &history.tiers[m.to]);
+        let kind = if m.to > m.from { "escalated" } else { "deescalated" };
+        let how = if m.automatic { "automatic" } else { "manual" };
+        let reason = crate::domain::oncall::reason_label(m.reason).unwrap_or(m.reason);
+        let actor = (!m.automatic).then_some(staff);
+        events.push(ev(m.at, actor, kind, how, &from.name, &format!("{} ({reason})", to.name), true, version));
+        row.tier_id = to.id;
+    }
+    events.sort_by_key(|e| e.at);
+    row.version = version;
+    crate::demo_history::sla_times(&history.book, &mut row, &changes, now);
+    let escalations = crate::demo_history::escalation_rows(&moves, &history.tiers, staff);
     let updated = events
         .last()
         .map(|e| e.at)
         .unwrap_or(created)
         .max(comments.iter().map(|c| c.created_at).max().unwrap_or(created));
     let tags = (0..rng.random_range(0..3)).map(|_| pick(rng, TAGS).to_string()).collect::<Vec<_>>();
-    Draft {
-        row: IncidentRow {
-            title,
-            description,
-            service_id: services[service_idx],
-            impact: impact.as_str().into(),
-            urgency: urgency.as_str().into(),
-            priority: prio.as_str().into(),
-            severity: severity.as_str().into(),
-            status: status.as_str().into(),
-            is_open: status.is_open(),
-            reporter_id: reporter,
-            organization_id: org,
-            assignee_id: assignee,
-            created_at: created,
-            updated_at: updated,
-            acknowledged_at: acknowledged,
-            resolved_at,
-            closed_at,
-            resolution,
-            version,
-        },
-        tags,
-        comments,
-        events,
-    }
+    row.updated_at = updated;
+    Draft { row, tags, comments, events, escalations }
 }
 
 /// Loads the demo data. Progress goes to the log.
@@ -431,6 +491,10 @@ pub fn load(state: &AppState, opts: &DemoOptions) -> anyhow::Result<DemoReport> 
     let mut report = DemoReport { password, ..Default::default() };
     let (people, service_ids) = base_data(state, &mut rng, &hash, &mut report)?;
     let now = state.clock.now_naive();
+    let history = {
+        let mut conn = state.db.get()?;
+        History { book: crate::service::sla::SlaBook::load(&mut conn)?, tiers: crate::db::tiers::all(&mut conn)? }
+    };
     let span_minutes = 730 * 24 * 60;
     let start = now - Duration::minutes(span_minutes);
     const CHUNK: u64 = 2_000;
@@ -442,7 +506,7 @@ pub fn load(state: &AppState, opts: &DemoOptions) -> anyhow::Result<DemoReport> 
                 let pos = done + i;
                 let offset = (span_minutes as f64 * pos as f64 / opts.incidents.max(1) as f64) as i64;
                 let created = start + Duration::minutes(offset) + Duration::seconds(rng.random_range(0..59));
-                draft(&mut rng, &people, &service_ids, created.min(now), now)
+                draft(&mut rng, &people, &service_ids, (created.min(now), now), &history)
             })
             .collect();
         let mut conn = state.db.get()?;
@@ -501,6 +565,12 @@ pub fn load(state: &AppState, opts: &DemoOptions) -> anyhow::Result<DemoReport> 
                 }
             }
             bulk::events(conn, &events)?;
+            let escalations: Vec<_> = drafts
+                .iter()
+                .zip(&ids)
+                .flat_map(|(d, id)| d.escalations.iter().map(|e| bulk::EscalationRow { incident_id: *id, ..e.clone() }))
+                .collect();
+            bulk::escalations(conn, &escalations)?;
             bulk::search_docs(conn, &docs)?;
             bulk::tags(conn, &tags)?;
             report.comments += comment_rows.len() as u64;
@@ -518,6 +588,7 @@ pub fn load(state: &AppState, opts: &DemoOptions) -> anyhow::Result<DemoReport> 
             );
         }
     }
+    report.loops = crate::demo_loops::load(state, opts.seed, &people.workers, &service_ids)?;
     if let Some((customer, _)) = people.customers.first() {
         crate::demo_mail::load(state, *customer)?;
     }

@@ -8,6 +8,8 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod demo;
+mod demo_history;
+mod demo_loops;
 pub mod demo_mail;
 pub mod domain;
 pub mod error;

@@ -143,6 +143,10 @@ fn demo_data(config: Config, incidents: u64, seed: u64, password: Option<String>
         "Loaded {} incidents ({} comments, {} timeline events) in {:.1} s; created {} organizations, {} users, {} services.",
         r.incidents, r.comments, r.events, r.seconds, r.organizations, r.users, r.services
     );
+    println!(
+        "Made {} root-cause problems, {} releases and {} help articles with their history.",
+        r.loops.problems, r.loops.releases, r.loops.articles
+    );
     println!("Demo users sign in with the password: {}", r.password);
     println!("For example admin1@firewatch.example (admin), support1@firewatch.example (support).");
     Ok(())

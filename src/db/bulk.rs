@@ -2,7 +2,7 @@
 //! transaction. Only the demo loader uses this; the application writes through the other
 //! modules one change at a time.
 
-use super::schema::{comments, incident_events, incident_tags, incidents, search_docs};
+use super::schema::{comments, escalations, incident_events, incident_tags, incidents, search_docs};
 use super::{DbConnection, DbResult};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -44,6 +44,30 @@ pub struct IncidentRow {
     pub closed_at: Option<NaiveDateTime>,
     pub resolution: String,
     pub version: i32,
+    pub tier_id: i64,
+    pub first_response_at: Option<NaiveDateTime>,
+    pub response_due_at: Option<NaiveDateTime>,
+    pub resolution_due_at: Option<NaiveDateTime>,
+    pub response_warn_at: Option<NaiveDateTime>,
+    pub resolution_warn_at: Option<NaiveDateTime>,
+    pub response_warned_at: Option<NaiveDateTime>,
+    pub resolution_warned_at: Option<NaiveDateTime>,
+    pub response_breached_at: Option<NaiveDateTime>,
+    pub resolution_breached_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(treat_none_as_default_value = false)]
+#[diesel(table_name = escalations)]
+pub struct EscalationRow {
+    pub incident_id: i64,
+    pub at: NaiveDateTime,
+    pub actor_id: Option<i64>,
+    pub from_tier_id: i64,
+    pub to_tier_id: i64,
+    pub reason_code: String,
+    pub reason_text: String,
+    pub automatic: bool,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -134,6 +158,13 @@ pub fn tags(conn: &mut DbConnection, rows: &[(i64, String)]) -> DbResult<()> {
         let values: Vec<_> =
             chunk.iter().map(|(id, t)| (incident_tags::incident_id.eq(*id), incident_tags::tag.eq(t))).collect();
         per_backend!(&mut *conn, |c| diesel::insert_into(incident_tags::table).values(&values).execute(c)?);
+    }
+    Ok(())
+}
+
+pub fn escalations(conn: &mut DbConnection, rows: &[EscalationRow]) -> DbResult<()> {
+    for chunk in rows.chunks(BATCH) {
+        per_backend!(&mut *conn, |c| diesel::insert_into(escalations::table).values(chunk).execute(c)?);
     }
     Ok(())
 }

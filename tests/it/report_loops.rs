@@ -241,3 +241,33 @@ both!(readers_who_opt_in_get_the_weekly_summary_on_monday_morning, |app| {
     assert!(mail.body_html.contains("MTTR median"));
     assert!(crate::sla::mails_to(&all, "weekly_report", "cora@example.com").is_empty());
 });
+
+both!(demo_data_fills_every_report, |app| {
+    let state = app.state.clone();
+    let opts = firewatch::demo::DemoOptions { incidents: 3000, seed: 7, password: Some(PASSWORD.into()) };
+    let r = tokio::task::spawn_blocking(move || firewatch::demo::load(&state, &opts).expect("demo data"))
+        .await
+        .expect("join");
+    assert!(r.loops.problems > 5 && r.loops.releases > 20 && r.loops.articles == 6, "{:?}", r.loops);
+    let manager = app.browser();
+    assert_eq!(manager.login("manager1@firewatch.example", PASSWORD).await.status, 303);
+    // Demo history ends today (the test clock's day); a year holds every kind of event.
+    let year = "period=custom&from=2025-03-03&to=2026-03-02";
+    for (report, figures) in [
+        ("escalations", &["escalation-rate", "escalations", "automatic", "deescalations"][..]),
+        ("sla", &["first-response-compliance", "resolution-compliance", "breaches"][..]),
+        ("response", &["mttr-median", "mtta-median", "reopen-rate", "backlog"][..]),
+        ("recurrence", &["recurrences", "fix-effectiveness", "repeats", "overdue-actions"][..]),
+        ("releases", &["deployed", "change-failure-rate", "rolled-back", "problem-to-fix"][..]),
+        ("self-service", &["helpful", "deflections", "no-result", "searches"][..]),
+    ] {
+        let j = json(&manager, &format!("/reports/{report}?{year}&format=json")).await;
+        for f in figures {
+            let v = headline(&j, f);
+            assert!(v.as_f64().is_some_and(|x| x > 0.0), "{report}/{f} is {v}");
+        }
+        let page = manager.get(&format!("/reports/{report}?{year}")).await;
+        assert_eq!(page.status, 200);
+        assert!(page.contains("<svg class=\"chart-svg\""), "{report}");
+    }
+});

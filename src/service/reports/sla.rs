@@ -14,6 +14,9 @@ use crate::service::sla::{ClockInput, SlaBook};
 use chrono::{Duration, NaiveDateTime};
 use std::collections::HashMap;
 
+/// The most breaches the list shows.
+const BREACH_ROWS: usize = 500;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Target {
     FirstResponse,
@@ -347,6 +350,7 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime)
         ],
         rows: list
             .iter()
+            .take(BREACH_ROWS)
             .map(|o| {
                 let t = by_id.get(&o.incident);
                 Row {
