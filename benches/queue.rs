@@ -209,5 +209,45 @@ async fn main() {
             errors
         );
     }
+    reports(&client, &base, a.only.as_deref()).await;
     handle.stop(false).await;
+}
+
+/// The report pages, one request at a time (the speed target is for a single warm request):
+/// each report over the last 90 days and over the last year.
+async fn reports(client: &reqwest::Client, base: &str, only: Option<&str>) {
+    if only.is_some_and(|o| !"report".contains(o) && !o.contains("report")) {
+        return;
+    }
+    let today = chrono::Utc::now().date_naive();
+    let year = format!("period=custom&from={}&to={today}", today - chrono::Duration::days(364));
+    println!("{:<34} {:>9} {:>9} {:>9}", "report (one request, warm)", "min ms", "median ms", "max ms");
+    for kind in ["", "/escalations", "/recurrence", "/sla", "/response", "/releases", "/self-service"] {
+        for (label, q) in [("90 days", "period=90d".to_string()), ("1 year", year.clone())] {
+            // The overview always shows the last 30 days.
+            if kind.is_empty() && label == "1 year" {
+                continue;
+            }
+            let url = format!("{base}/reports{kind}?{q}");
+            let mut times = Vec::new();
+            for i in 0..6 {
+                let t = Instant::now();
+                let r = client.get(&url).send().await.expect("report");
+                assert!(r.status().is_success(), "{url}: {}", r.status());
+                let _ = r.bytes().await;
+                if i > 0 {
+                    times.push(t.elapsed());
+                }
+            }
+            times.sort();
+            let name = format!("{} {label}", if kind.is_empty() { "overview" } else { &kind[1..] });
+            println!(
+                "{:<34} {:>9.1} {:>9.1} {:>9.1}",
+                name,
+                ms(times[0]),
+                ms(times[times.len() / 2]),
+                ms(times[times.len() - 1])
+            );
+        }
+    }
 }

@@ -319,6 +319,7 @@ both!(every_report_figure_equals_an_independent_recomputation, |app| {
         assert_eq!(all["mttr_mean_s"], mttr_mean);
         assert_eq!(all["mttr_median_s"], mttr_median);
         assert_eq!(all["mttr_p90_s"], mttr_p90);
+        assert_eq!(all["mttr_business_median_s"], Value::Null, "SEV1 and SEV2 count around the clock");
         let reopened = resolved
             .iter()
             .filter(|(id, _, first)| {
@@ -445,7 +446,9 @@ both!(every_report_figure_equals_an_independent_recomputation, |app| {
     let mut lines = csv.body.split("\r\n");
     assert_eq!(
         lines.next(),
-        Some("group,acknowledged,mtta_mean_s,mtta_median_s,mtta_p90_s,resolved,mttr_mean_s,mttr_median_s,mttr_p90_s")
+        Some(
+            "group,acknowledged,mtta_mean_s,mtta_median_s,mtta_p90_s,resolved,mttr_mean_s,mttr_median_s,mttr_p90_s,mttr_business_median_s"
+        )
     );
     let all_line = lines.next().unwrap_or_default();
     let r = json("response", "").await;

@@ -74,6 +74,8 @@ both!(response_and_resolution_figures_follow_their_definitions, |app| {
     assert_eq!(figure(&page.body, "severity/all/resolved"), "2");
     assert_eq!(figure(&page.body, "severity/all/mttr_mean_s"), "2 h 0 min");
     assert_eq!(figure(&page.body, "severity/all/mttr_p90_s"), "2 h 0 min");
+    // Their policy counts business hours (Monday 09:00–17:00): the same two hours.
+    assert_eq!(figure(&page.body, "severity/all/mttr_business_median_s"), "2 h 0 min");
     assert_eq!(figure(&page.body, "reopen-rate"), "50 %");
     assert_eq!(figure(&page.body, "reopen/all/reopened"), "1");
     // Nothing in the previous period: "—", never 0.

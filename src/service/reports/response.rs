@@ -8,14 +8,14 @@ use crate::db::users;
 use crate::domain::chart::{Chart, Series, Style};
 use crate::domain::incident::Severity;
 use crate::domain::report::{Period, interval_of, summarize};
-use crate::domain::sla::{Phase, phase_of_status};
+use crate::domain::sla::{Phase, phase_of_status, utc};
 use crate::service::ServiceResult;
 use chrono::{Duration, NaiveDateTime};
 use std::collections::HashMap;
 
 type Resolved = (Timing, NaiveDateTime);
 
-const TIMES: [super::Column; 9] = [
+const TIMES: [super::Column; 10] = [
     col("group", "Incidents"),
     col("acknowledged", "Acknowledged"),
     col("mtta_mean_s", "MTTA mean"),
@@ -25,10 +25,20 @@ const TIMES: [super::Column; 9] = [
     col("mttr_mean_s", "MTTR mean"),
     col("mttr_median_s", "MTTR median"),
     col("mttr_p90_s", "MTTR p90"),
+    col("mttr_business_median_s", "MTTR median, business hours"),
 ];
 
+/// Time to first resolution in business hours, for incidents whose SLA policy counts them.
+type Business = HashMap<i64, Duration>;
+
 /// One row of MTTA/MTTR figures over the incidents of one group.
-fn times_row(sets: &mut Sets, table: &str, key: &str, label: &str, created: &[&Timing], resolved: &[&Resolved]) -> Row {
+fn times_row(
+    sets: &mut Sets,
+    (table, key, label): (&str, &str, &str),
+    created: &[&Timing],
+    resolved: &[&Resolved],
+    business: &Business,
+) -> Row {
     let acked: Vec<&&Timing> = created.iter().filter(|i| i.acknowledged_at.is_some()).collect();
     let mtta = summarize(acked.iter().filter_map(|i| i.acknowledged_at.map(|a| a - i.created_at)).collect());
     let mttr = summarize(resolved.iter().map(|(i, at)| *at - i.created_at).collect());
@@ -47,6 +57,9 @@ fn times_row(sets: &mut Sets, table: &str, key: &str, label: &str, created: &[&T
             Cell::duration(mttr.mean),
             Cell::duration(mttr.median),
             Cell::duration(mttr.p90),
+            Cell::duration(
+                summarize(resolved.iter().filter_map(|(i, _)| business.get(&i.id).copied()).collect()).median,
+            ),
         ],
     }
 }
@@ -54,10 +67,8 @@ fn times_row(sets: &mut Sets, table: &str, key: &str, label: &str, created: &[&T
 /// A times table grouped by `group` (key, label); groups in `order` first, then by size.
 fn times_table(
     sets: &mut Sets,
-    key: &'static str,
-    title: &str,
-    created: &[Timing],
-    resolved: &[Resolved],
+    (key, title): (&'static str, &str),
+    (created, resolved, business): (&[Timing], &[Resolved], &Business),
     group: impl Fn(&Timing) -> (String, String),
     order: &[String],
 ) -> Table {
@@ -74,11 +85,11 @@ fn times_table(
     let mut rows = Vec::new();
     let all_c: Vec<&Timing> = created.iter().collect();
     let all_r: Vec<&Resolved> = resolved.iter().collect();
-    rows.push(times_row(sets, key, "all", "All", &all_c, &all_r));
+    rows.push(times_row(sets, (key, "all", "All"), &all_c, &all_r, business));
     for (gk, label) in groups {
         let c: Vec<&Timing> = created.iter().filter(|t| group(t).0 == gk).collect();
         let r: Vec<&Resolved> = resolved.iter().filter(|(t, _)| group(t).0 == gk).collect();
-        rows.push(times_row(sets, key, &gk, &label, &c, &r));
+        rows.push(times_row(sets, (key, &gk, &label), &c, &r, business));
     }
     Table { key, title: title.to_string(), note: String::new(), columns: TIMES.to_vec(), rows }
 }
@@ -128,6 +139,16 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime)
     let end = p.to.min(now);
     let open_at_end = open_ids_at(end);
 
+    let book = crate::service::sla::SlaBook::load(conn)?;
+    let business: Business = resolved
+        .iter()
+        .filter_map(|(t, at)| match book.calendar(&t.severity, t.organization_id)? {
+            cal @ crate::domain::sla::Calendar::Business { .. } => {
+                Some((t.id, cal.business_time(utc(t.created_at), utc(*at))))
+            }
+            crate::domain::sla::Calendar::Always => None,
+        })
+        .collect();
     let assignee_ids: Vec<i64> =
         created.iter().chain(resolved.iter().map(|(t, _)| t)).filter_map(|t| t.assignee_id).collect();
     let names: HashMap<i64, String> = users::names_by_ids(conn, &assignee_ids)?.into_iter().collect();
@@ -178,31 +199,26 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime)
     ];
 
     let severity_order: Vec<String> = Severity::ALL.iter().map(|s| s.as_str().to_string()).collect();
+    let data = (&created[..], &resolved[..], &business);
     let mut tables = vec![
         times_table(
             sets,
-            "severity",
-            "By severity",
-            &created,
-            &resolved,
+            ("severity", "By severity"),
+            data,
             |t| (t.severity.clone(), t.severity.clone()),
             &severity_order,
         ),
         times_table(
             sets,
-            "service",
-            "By service",
-            &created,
-            &resolved,
+            ("service", "By service"),
+            data,
             |t| (t.service_id.to_string(), b.service_name(t.service_id)),
             &[],
         ),
         times_table(
             sets,
-            "assignee",
-            "By assignee (current)",
-            &created,
-            &resolved,
+            ("assignee", "By assignee (current)"),
+            data,
             |t| match t.assignee_id {
                 Some(a) => (a.to_string(), names.get(&a).cloned().unwrap_or_else(|| format!("#{a}"))),
                 None => ("none".into(), "Unassigned".into()),
@@ -211,10 +227,8 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime)
         ),
         times_table(
             sets,
-            "tier",
-            "By tier (current)",
-            &created,
-            &resolved,
+            ("tier", "By tier (current)"),
+            data,
             |t| (t.tier_id.to_string(), b.tier_name(t.tier_id)),
             &b.tiers.iter().map(|(id, _)| id.to_string()).collect::<Vec<_>>(),
         ),
