@@ -72,24 +72,33 @@ fn times_table(
     group: impl Fn(&Timing) -> (String, String),
     order: &[String],
 ) -> Table {
-    let mut groups: Vec<(String, String)> = Vec::new();
-    for t in created.iter().chain(resolved.iter().map(|(t, _)| t)) {
-        let g = group(t);
-        if !groups.contains(&g) {
-            groups.push(g);
-        }
+    // Each row's group is worked out once; rows go to their group's bucket.
+    let mut labels: HashMap<String, String> = HashMap::new();
+    let mut by_c: HashMap<String, Vec<&Timing>> = HashMap::new();
+    let mut by_r: HashMap<String, Vec<&Resolved>> = HashMap::new();
+    for t in created {
+        let (k, l) = group(t);
+        labels.entry(k.clone()).or_insert(l);
+        by_c.entry(k).or_default().push(t);
+    }
+    for r in resolved {
+        let (k, l) = group(&r.0);
+        labels.entry(k.clone()).or_insert(l);
+        by_r.entry(k).or_default().push(r);
     }
     let rank = |k: &str| order.iter().position(|o| o == k).unwrap_or(usize::MAX);
-    let size = |k: &str| created.iter().filter(|t| group(t).0 == k).count();
+    let size = |k: &str| by_c.get(k).map_or(0, Vec::len);
+    let mut groups: Vec<(String, String)> = labels.into_iter().collect();
     groups.sort_by(|a, b| rank(&a.0).cmp(&rank(&b.0)).then(size(&b.0).cmp(&size(&a.0))).then(a.1.cmp(&b.1)));
     let mut rows = Vec::new();
     let all_c: Vec<&Timing> = created.iter().collect();
     let all_r: Vec<&Resolved> = resolved.iter().collect();
     rows.push(times_row(sets, (key, "all", "All"), &all_c, &all_r, business));
+    let none = (Vec::new(), Vec::new());
     for (gk, label) in groups {
-        let c: Vec<&Timing> = created.iter().filter(|t| group(t).0 == gk).collect();
-        let r: Vec<&Resolved> = resolved.iter().filter(|(t, _)| group(t).0 == gk).collect();
-        rows.push(times_row(sets, (key, &gk, &label), &c, &r, business));
+        let c = by_c.get(&gk).unwrap_or(&none.0);
+        let r = by_r.get(&gk).unwrap_or(&none.1);
+        rows.push(times_row(sets, (key, &gk, &label), c, r, business));
     }
     Table { key, title: title.to_string(), note: String::new(), columns: TIMES.to_vec(), rows }
 }

@@ -166,27 +166,26 @@ fn group_table(
     group: impl Fn(&Timing) -> (String, String),
     order: &[String],
 ) -> Table {
-    let mut groups: Vec<(String, String)> = Vec::new();
+    // Each outcome's group is worked out once; outcomes go to their group's bucket.
+    let mut labels: HashMap<String, String> = HashMap::new();
+    let mut buckets: HashMap<String, Vec<&Outcome>> = HashMap::new();
     for o in outcomes {
         if let Some(t) = by_id.get(&o.incident) {
-            let g = group(t);
-            if !groups.contains(&g) {
-                groups.push(g);
-            }
+            let (k, l) = group(t);
+            labels.entry(k.clone()).or_insert(l);
+            buckets.entry(k).or_default().push(*o);
         }
     }
     let rank = |k: &str| order.iter().position(|o| o == k).unwrap_or(usize::MAX);
+    let mut groups: Vec<(String, String)> = labels.into_iter().collect();
     groups.sort_by(|a, b| rank(&a.0).cmp(&rank(&b.0)).then(a.1.cmp(&b.1)));
     let mut all = vec![("all".to_string(), "All".to_string())];
     all.extend(groups);
+    buckets.insert("all".into(), outcomes.to_vec());
     let rows = all
         .into_iter()
         .map(|(gk, label)| {
-            let here: Vec<&Outcome> = outcomes
-                .iter()
-                .filter(|o| gk == "all" || by_id.get(&o.incident).is_some_and(|t| group(t).0 == gk))
-                .copied()
-                .collect();
+            let here: Vec<&Outcome> = buckets.remove(&gk).unwrap_or_default();
             let prefix = format!("{key}/{gk}");
             let mut ids: Vec<i64> = here.iter().map(|o| o.incident).collect();
             ids.sort_unstable();
