@@ -61,7 +61,8 @@ both!(the_loop_reports_count_recurrences_fixes_changes_and_self_service, |app| {
     // Sessions have an absolute lifetime too: sign in again.
     assert_eq!(customer.login("cora@example.com", PASSWORD).await.status, 303);
     assert_eq!(devops.login("dev@example.com", PASSWORD).await.status, 303);
-    let again = quick(&customer, &svc, "Checkout fails again").await;
+    // Its reporter typed a spreadsheet formula as the title.
+    let again = quick(&customer, &svc, "=HYPERLINK(\"http://evil.example\") Checkout fails again").await;
     assert_eq!(problem_act(&devops, "PRB-1", "/incidents", &[("incident", &again)]).await.status, 303);
     assert_eq!(problem_act(&devops, "PRB-1", "/incidents", &[("incident", &other)]).await.status, 303);
 
@@ -103,6 +104,10 @@ both!(the_loop_reports_count_recurrences_fixes_changes_and_self_service, |app| {
     let queue = manager.get(&html_unescape(link)).await;
     assert_eq!(keys(&queue.body), [again.clone()].into_iter().collect(), "{link}");
 
+    // The incidents behind the figure as CSV: a formula is defused, never run by a spreadsheet.
+    let csv = manager.get(&format!("/reports/recurrence?{bar}&format=csv&figure=headline%2Frecurrences")).await;
+    assert_eq!(csv.status, 200);
+    assert!(csv.contains("'=HYPERLINK(") && csv.contains(&again), "{}", csv.body);
     let rel = json(&manager, &format!("/reports/releases?{bar}&format=json")).await;
     assert_eq!(headline(&rel, "deployed"), &Value::from(2));
     assert_eq!(headline(&rel, "change-failure-rate"), &Value::from(0.5));

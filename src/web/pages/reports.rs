@@ -181,9 +181,17 @@ fn raw_csv(raw: &Raw) -> String {
     }
 }
 
+/// A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, carriage return first)
+/// gets a leading apostrophe, unless it is a plain number: incident titles are typed by anyone.
+fn defuse(cell: String) -> String {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && cell.parse::<f64>().is_err() { format!("'{cell}") } else { cell }
+}
+
 fn csv_response(name: &str, rows: Vec<Vec<String>>) -> Result<HttpResponse, AppError> {
     let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
     for row in rows {
+        let row: Vec<String> = row.into_iter().map(defuse).collect();
         w.write_record(&row).map_err(|e| AppError::Internal(format!("csv: {e}")))?;
     }
     let body = w.into_inner().map_err(|e| AppError::Internal(format!("csv: {e}")))?;
