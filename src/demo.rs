@@ -589,6 +589,16 @@ pub fn load(state: &AppState, opts: &DemoOptions) -> anyhow::Result<DemoReport> 
         }
     }
     report.loops = crate::demo_loops::load(state, opts.seed, &people.workers, &service_ids)?;
+    // The report facts of everything just loaded, a batch per transaction.
+    loop {
+        let mut conn = state.db.get()?;
+        let n = crate::db::write_transaction::<_, anyhow::Error, _>(&mut conn, |conn| {
+            Ok(crate::service::reports::facts::refresh(conn, Some(20_000))?)
+        })?;
+        if n == 0 {
+            break;
+        }
+    }
     if let Some((customer, _)) = people.customers.first() {
         crate::demo_mail::load(state, *customer)?;
     }

@@ -665,6 +665,31 @@ diesel::table! {
     }
 }
 
+// Migration 2026-12-06-000023_report_facts.
+diesel::table! {
+    incident_facts (incident_id) {
+        incident_id -> BigInt,
+        created_s -> BigInt,
+        acknowledged_s -> Nullable<BigInt>,
+        first_resolved_s -> Nullable<BigInt>,
+        reopened_s -> Nullable<BigInt>,
+        done_since_s -> Nullable<BigInt>,
+        done_spans -> Text,
+        service_id -> BigInt,
+        organization_id -> Nullable<BigInt>,
+        assignee_id -> Nullable<BigInt>,
+        tier_id -> BigInt,
+        severity -> Text,
+        business_mttr_s -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    report_dirty (incident_id) {
+        incident_id -> BigInt,
+    }
+}
+
 // Migration 2026-12-06-000022_weekly_report.
 diesel::table! {
     report_mail_runs (user_id) {
@@ -754,6 +779,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     help_events,
     help_searches,
     report_mail_runs,
+    incident_facts,
+    report_dirty,
 );
 
 // The status page (migration 2026-12-01-000012_status).

@@ -32,6 +32,8 @@ pub struct JobReport {
     pub status_mails: usize,
     /// Weekly report summaries queued.
     pub weekly_reports: usize,
+    /// Incidents whose report facts were brought up to date.
+    pub report_facts: usize,
     /// The jobs that failed this time (their errors are in the log).
     pub failed: Vec<&'static str>,
 }
@@ -40,7 +42,7 @@ pub struct JobReport {
 type Job<S> = (&'static str, fn(&S, &mut JobReport) -> ServiceResult<()>);
 
 /// Every job, in order. Delivery comes last so it sends what the others just queued.
-const JOBS: [Job<AppState>; 9] = [
+const JOBS: [Job<AppState>; 10] = [
     ("sla_check", |s, r| {
         let x = sla_check::run(s)?;
         (r.sla_warnings, r.sla_breaches, r.escalations) = (x.sla_warnings, x.sla_breaches, x.escalations);
@@ -68,6 +70,10 @@ const JOBS: [Job<AppState>; 9] = [
     }),
     ("status_mail", |s, r| {
         r.status_mails = crate::service::status_page::fan_out(s)?;
+        Ok(())
+    }),
+    ("report_facts", |s, r| {
+        r.report_facts = s.tx(|conn| crate::service::reports::facts::refresh(conn, Some(50_000)))?;
         Ok(())
     }),
     ("weekly_report", |s, r| {

@@ -88,6 +88,11 @@ impl SlaBook {
         })
     }
 
+    /// No policies: no clocks.
+    pub fn empty() -> SlaBook {
+        SlaBook { policies: Vec::new(), calendars: std::collections::HashMap::new() }
+    }
+
     /// The organization's override for the severity, else the default policy (as `policy_for`).
     fn policy(&self, severity: &str, organization_id: Option<i64>) -> Option<&SlaPolicy> {
         let own = organization_id

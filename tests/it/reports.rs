@@ -107,3 +107,37 @@ both!(response_and_resolution_figures_follow_their_definitions, |app| {
     }
     assert!(!customer.get("/").await.contains("href=\"/reports\""), "nor a menu entry");
 });
+
+both!(report_figures_follow_every_change_at_once, |app| {
+    let admin = app.signed_in("admin").await;
+    let svc = crate::incidents::service(&admin, "Checkout").await;
+    let customer = crate::incidents::login_as(&app, "customer", "cora@example.com").await;
+    let agent = crate::incidents::login_as(&app, "support", "sam@example.com").await;
+    let manager = app.signed_in("manager").await;
+    let k = crate::incidents::quick(&customer, &svc, "Checkout fails").await;
+    let rate = |manager: crate::support::Browser| async move {
+        figure(&manager.get("/reports/response?period=7d").await.body, "reopen-rate")
+    };
+    assert_eq!(rate(manager.clone()).await, "—", "nothing resolved yet");
+    for s in ["in_progress", "resolved"] {
+        let r = crate::incidents::act(&agent, &k, "/status", &[("status", s), ("resolution", "Fixed")]).await;
+        assert_eq!(r.status, 303);
+    }
+    assert_eq!(rate(manager.clone()).await, "0 %", "the resolution counts on the next view");
+    app.advance(chrono::Duration::minutes(5));
+    let r = crate::incidents::act(&customer, &k, "/status", &[("status", "in_progress"), ("resolution", "")]).await;
+    assert_eq!(r.status, 303, "the customer reopens it: {}", r.body);
+    assert_eq!(rate(manager.clone()).await, "100 %");
+    // Moving it up a tier changes the escalation report at once too.
+    let before = manager.get("/reports/escalations?period=7d").await;
+    assert_eq!(figure(&before.body, "escalation-rate"), "0 %");
+    let r = crate::incidents::act(
+        &agent,
+        &k,
+        "/escalate",
+        &[("tier", "next"), ("reason", "needs_expertise"), ("reason_text", "")],
+    )
+    .await;
+    assert_eq!(r.status, 303);
+    assert_eq!(figure(&manager.get("/reports/escalations?period=7d").await.body, "escalation-rate"), "100 %");
+});

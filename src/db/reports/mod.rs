@@ -2,10 +2,12 @@
 //! one period and filter; the arithmetic is in `domain::report` and the service.
 
 mod escalations;
+mod facts;
 mod problems;
 mod releases;
 
 pub use escalations::*;
+pub use facts::*;
 pub use problems::*;
 pub use releases::*;
 

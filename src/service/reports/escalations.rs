@@ -99,8 +99,8 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report) -> ServiceResult<()
     let upward = |e: &EscalationRow| pos(e.to_tier_id) > pos(e.from_tier_id);
 
     // Rate and funnel: incidents created in the period, each with its highest tier reached.
-    let created = reports::created_between(conn, p.from, p.to, &b.filter)?;
-    let created_prev = reports::created_between(conn, prev.from, prev.to, &b.filter)?;
+    let created = super::facts::created(conn, p, &b.filter)?;
+    let created_prev = super::facts::created(conn, &prev, &b.filter)?;
     let ids: Vec<i64> = created.iter().chain(created_prev.iter()).map(|t| t.id).collect();
     let mut of_incident: HashMap<i64, Vec<EscalationRow>> = HashMap::new();
     for e in reports::escalations_of(conn, &ids)? {
@@ -227,7 +227,8 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report) -> ServiceResult<()
     ));
 
     // Time in each tier, over incidents first resolved in the period.
-    let resolved = reports::first_resolved_between(conn, p.from, p.to, &b.filter)?;
+    let resolved: Vec<(Timing, NaiveDateTime)> =
+        super::facts::resolved(conn, p, &b.filter)?.into_iter().map(|r| (r.incident, r.at)).collect();
     let rids: Vec<i64> = resolved.iter().map(|(t, _)| t.id).collect();
     let mut moves_of: HashMap<i64, Vec<EscalationRow>> = HashMap::new();
     for e in reports::escalations_of(conn, &rids)? {

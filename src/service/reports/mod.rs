@@ -5,6 +5,7 @@
 //! CSV, JSON and the queue's "counted by this figure" filter all read the same numbers.
 
 mod escalations;
+pub mod facts;
 mod recurrence;
 mod releases;
 mod response;
@@ -79,6 +80,8 @@ pub struct Bar {
     pub services: Vec<(i64, String)>,
     pub organizations: Vec<(i64, String)>,
     pub tiers: Vec<(i64, String)>,
+    /// Incidents changed lately whose report facts are not up to date yet.
+    pub pending: usize,
 }
 
 impl Bar {
@@ -128,6 +131,7 @@ fn bar(state: &AppState, user: &User, query: &ReportQuery) -> ServiceResult<Bar>
         services: services::all(&mut conn)?.into_iter().map(|s| (s.id, s.name)).collect(),
         organizations: organizations::names(&mut conn)?,
         tiers: tiers::all(&mut conn)?.into_iter().map(|t| (t.id, t.name)).collect(),
+        pending: 0,
     })
 }
 
@@ -310,7 +314,14 @@ pub fn readable(user: &User) -> Vec<Kind> {
 /// One report, computed for the filter bar.
 pub fn report(state: &AppState, user: &User, kind: Kind, query: &ReportQuery) -> ServiceResult<Report> {
     authorize(&actor_of(user), kind.action(), Resource::None)?;
-    let bar = bar(state, user, query)?;
+    // What changed since the facts were last brought up to date counts too, up to a bound per
+    // request; a larger backlog (a bulk load, a migration) is the job's, and the page says so.
+    let pending = state.tx(|conn| {
+        facts::refresh(conn, Some(facts::PER_REQUEST))?;
+        Ok(crate::db::reports::dirty_count(conn)?)
+    })?;
+    let mut bar = bar(state, user, query)?;
+    bar.pending = usize::try_from(pending).unwrap_or(usize::MAX);
     let now = state.clock.now_naive();
     let mut conn = state.conn()?;
     let conn = &mut *conn;

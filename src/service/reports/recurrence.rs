@@ -37,7 +37,7 @@ struct Linked {
 }
 
 fn linked(conn: &mut DbConnection, p: &Period, f: &reports::Filter) -> ServiceResult<Linked> {
-    let created = reports::created_between(conn, p.from, p.to, f)?;
+    let created = super::facts::created(conn, p, f)?;
     let ids: Vec<i64> = created.iter().map(|t| t.id).collect();
     let links = reports::problem_links_of(conn, &ids)?;
     let pids = distinct(links.iter().map(|(p, _)| *p));

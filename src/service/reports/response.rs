@@ -1,14 +1,13 @@
 //! Response and resolution: MTTA and MTTR (mean, median, p90) by severity, service, assignee
 //! and tier; the reopen rate; the backlog per interval and the age of what is open.
 
-use super::{Cell, Headline, Report, Row, Sets, Table, col};
+use super::{Cell, Headline, Report, Row, Sets, Table, col, facts};
 use crate::db::DbConnection;
 use crate::db::reports::{self, Timing};
 use crate::db::users;
 use crate::domain::chart::{Chart, Series, Style};
 use crate::domain::incident::Severity;
 use crate::domain::report::{Period, interval_of, summarize};
-use crate::domain::sla::{Phase, phase_of_status, utc};
 use crate::service::ServiceResult;
 use chrono::{Duration, NaiveDateTime};
 use std::collections::HashMap;
@@ -103,16 +102,6 @@ fn times_table(
     Table { key, title: title.to_string(), note: String::new(), columns: TIMES.to_vec(), rows }
 }
 
-/// Whether each incident was open at `t`: created by then and its status at `t` (from its
-/// status changes, in time order) not resolved or closed.
-fn open_at(inc: &Timing, changes: &[(NaiveDateTime, String)], t: NaiveDateTime) -> bool {
-    if inc.created_at >= t {
-        return false;
-    }
-    let status = changes.iter().take_while(|(at, _)| *at < t).last().map_or("new", |(_, s)| s.as_str());
-    phase_of_status(status) != Phase::Done
-}
-
 /// Age buckets of open incidents, (key, label, lower bound, upper bound).
 const AGES: [(&str, &str, i64, i64); 5] = [
     ("lt1d", "Under 1 day", 0, 1),
@@ -126,38 +115,24 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime)
     let b = &r.bar;
     let p = &b.period;
     let prev = p.previous(b.tz);
-    let created = reports::created_between(conn, p.from, p.to, &b.filter)?;
-    let resolved = reports::first_resolved_between(conn, p.from, p.to, &b.filter)?;
-    let created_prev = reports::created_between(conn, prev.from, prev.to, &b.filter)?;
-    let resolved_prev = reports::first_resolved_between(conn, prev.from, prev.to, &b.filter)?;
-    let firsts = |rs: &[Resolved]| rs.iter().map(|(i, at)| (i.id, *at)).collect::<Vec<_>>();
-    let reopened = reports::reopened_after(conn, &firsts(&resolved))?;
-    let reopened_prev = reports::reopened_after(conn, &firsts(&resolved_prev))?;
+    // Everything here reads the report facts (one narrow row per incident), not timelines.
+    let split = |rs: Vec<facts::Resolved>| -> (Vec<Resolved>, Vec<i64>, Business) {
+        let reopened = rs.iter().filter(|r| r.reopened).map(|r| r.incident.id).collect();
+        let business = rs.iter().filter_map(|r| r.business.map(|d| (r.incident.id, d))).collect();
+        (rs.into_iter().map(|r| (r.incident, r.at)).collect(), reopened, business)
+    };
+    let created = facts::created(conn, p, &b.filter)?;
+    let (resolved, reopened, business) = split(facts::resolved(conn, p, &b.filter)?);
+    let created_prev = facts::created(conn, &prev, &b.filter)?;
+    let (resolved_prev, reopened_prev, _) = split(facts::resolved(conn, &prev, &b.filter)?);
 
     // Backlog: which incidents were open at each interval's end.
-    let candidates = reports::maybe_open_between(conn, p.from, p.to, &b.filter)?;
-    let ids: Vec<i64> = candidates.iter().map(|c| c.id).collect();
-    let mut changes: HashMap<i64, Vec<(NaiveDateTime, String)>> = HashMap::new();
-    for (id, at, s) in reports::status_changes_of(conn, &ids)? {
-        changes.entry(id).or_default().push((at, s));
-    }
-    let none = Vec::new();
-    let open_ids_at = |t: NaiveDateTime| -> Vec<i64> {
-        candidates.iter().filter(|c| open_at(c, changes.get(&c.id).unwrap_or(&none), t)).map(|c| c.id).collect()
-    };
+    let candidates = facts::maybe_open(conn, p, &b.filter)?;
+    let open_ids_at =
+        |t: NaiveDateTime| -> Vec<i64> { candidates.iter().filter(|c| c.open_at(t)).map(|c| c.incident.id).collect() };
     let end = p.to.min(now);
     let open_at_end = open_ids_at(end);
 
-    let book = crate::service::sla::SlaBook::load(conn)?;
-    let business: Business = resolved
-        .iter()
-        .filter_map(|(t, at)| match book.calendar(&t.severity, t.organization_id)? {
-            cal @ crate::domain::sla::Calendar::Business { .. } => {
-                Some((t.id, cal.business_time(utc(t.created_at), utc(*at))))
-            }
-            crate::domain::sla::Calendar::Always => None,
-        })
-        .collect();
     let assignee_ids: Vec<i64> =
         created.iter().chain(resolved.iter().map(|(t, _)| t)).filter_map(|t| t.assignee_id).collect();
     let names: HashMap<i64, String> = users::names_by_ids(conn, &assignee_ids)?.into_iter().collect();
@@ -306,7 +281,7 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime)
     });
 
     // Age of what is open at the end of the period.
-    let by_id: HashMap<i64, &Timing> = candidates.iter().map(|c| (c.id, c)).collect();
+    let by_id: HashMap<i64, &Timing> = candidates.iter().map(|c| (c.incident.id, &c.incident)).collect();
     let mut age_rows = Vec::new();
     let mut age_values = Vec::new();
     for (key, label, lo, hi) in AGES {

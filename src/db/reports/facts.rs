@@ -1,0 +1,115 @@
+//! The report facts: one narrow row per incident (`incident_facts`), recomputed for the
+//! incidents that triggers marked dirty (`report_dirty`).
+
+use super::super::schema::{incident_facts, report_dirty};
+use super::super::{DbConnection, DbResult};
+use super::Filter;
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Insertable)]
+#[diesel(table_name = incident_facts)]
+#[diesel(treat_none_as_default_value = false)]
+pub struct FactRow {
+    pub incident_id: i64,
+    pub created_s: i64,
+    pub acknowledged_s: Option<i64>,
+    pub first_resolved_s: Option<i64>,
+    pub reopened_s: Option<i64>,
+    pub done_since_s: Option<i64>,
+    pub done_spans: String,
+    pub service_id: i64,
+    pub organization_id: Option<i64>,
+    pub assignee_id: Option<i64>,
+    pub tier_id: i64,
+    pub severity: String,
+    pub business_mttr_s: Option<i64>,
+}
+
+/// Up to `limit` incidents whose facts are out of date.
+pub fn dirty_ids(conn: &mut DbConnection, limit: i64) -> DbResult<Vec<i64>> {
+    Ok(report_dirty::table
+        .select(report_dirty::incident_id)
+        .order(report_dirty::incident_id)
+        .limit(limit)
+        .load(conn)?)
+}
+
+/// How many incidents wait for their facts.
+pub fn dirty_count(conn: &mut DbConnection) -> DbResult<i64> {
+    Ok(report_dirty::table.count().get_result(conn)?)
+}
+
+/// Replaces the facts of `ids` with `rows` (an id without a row: the incident is gone) and
+/// clears their dirty marks.
+pub fn write_facts(conn: &mut DbConnection, ids: &[i64], rows: &[FactRow]) -> DbResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    diesel::delete(incident_facts::table.filter(super::super::in_ids(conn, "incident_facts.incident_id", ids)))
+        .execute(conn)?;
+    for chunk in rows.chunks(200) {
+        // Batch inserts do not go through the MultiConnection enum.
+        match &mut *conn {
+            DbConnection::Sqlite(c) => diesel::insert_into(incident_facts::table).values(chunk).execute(c)?,
+            DbConnection::Pg(c) => diesel::insert_into(incident_facts::table).values(chunk).execute(c)?,
+        };
+    }
+    diesel::delete(report_dirty::table.filter(super::super::in_ids(conn, "report_dirty.incident_id", ids)))
+        .execute(conn)?;
+    Ok(())
+}
+
+type Boxed<'a> = incident_facts::BoxedQuery<'a, super::super::MultiBackend>;
+
+fn filtered(f: &Filter) -> Boxed<'_> {
+    let mut q = incident_facts::table.into_boxed();
+    if let Some(s) = f.service_id {
+        q = q.filter(incident_facts::service_id.eq(s));
+    }
+    if let Some(o) = f.organization_id {
+        q = q.filter(incident_facts::organization_id.eq(o));
+    }
+    if let Some(s) = &f.severity {
+        q = q.filter(incident_facts::severity.eq(s.as_str()));
+    }
+    if let Some(t) = f.tier_id {
+        q = q.filter(incident_facts::tier_id.eq(t));
+    }
+    q
+}
+
+/// Facts of incidents created in [from, to) (Unix seconds) that pass the filter.
+pub fn facts_created(conn: &mut DbConnection, from: i64, to: i64, f: &Filter) -> DbResult<Vec<FactRow>> {
+    Ok(filtered(f)
+        .filter(incident_facts::created_s.ge(from))
+        .filter(incident_facts::created_s.lt(to))
+        .limit(super::MAX_ROWS)
+        .load(conn)?)
+}
+
+/// Facts of incidents first resolved in [from, to) that pass the filter.
+pub fn facts_resolved(conn: &mut DbConnection, from: i64, to: i64, f: &Filter) -> DbResult<Vec<FactRow>> {
+    Ok(filtered(f)
+        .filter(incident_facts::first_resolved_s.ge(from))
+        .filter(incident_facts::first_resolved_s.lt(to))
+        .limit(super::MAX_ROWS)
+        .load(conn)?)
+}
+
+/// Facts of incidents that may have been open at some moment of [from, to): created before
+/// `to` and open now or done only since `from`.
+pub fn facts_maybe_open(conn: &mut DbConnection, from: i64, to: i64, f: &Filter) -> DbResult<Vec<FactRow>> {
+    let mut rows: Vec<FactRow> = filtered(f)
+        .filter(incident_facts::done_since_s.is_null())
+        .filter(incident_facts::created_s.lt(to))
+        .limit(super::MAX_ROWS)
+        .load(conn)?;
+    rows.extend(
+        filtered(f)
+            .filter(incident_facts::done_since_s.ge(from))
+            .filter(incident_facts::created_s.lt(to))
+            .limit(super::MAX_ROWS)
+            .load::<FactRow>(conn)?,
+    );
+    Ok(rows)
+}
