@@ -199,6 +199,7 @@ pub fn update_policy(
             return Err(ServiceError::Internal("validated fields missing".into()));
         };
         sla::update_policy(conn, id, fr, res, cal, input.auto_escalate)?;
+        crate::db::reports::mark_all_dirty(conn)?;
         state.audit(
             conn,
             meta,
@@ -244,6 +245,7 @@ pub fn add_override(
             )));
         }
         let id = sla::insert_override(conn, severity, org.id, &base)?;
+        crate::db::reports::mark_all_dirty(conn)?;
         state.audit(
             conn,
             meta,
@@ -284,6 +286,7 @@ pub fn update_calendar(
         errors.into_result()?;
         let name = name.unwrap_or_default();
         sla::update_calendar(conn, id, &name, input.always, input.time_zone.trim(), &week, input.holidays.trim())?;
+        crate::db::reports::mark_all_dirty(conn)?;
         state.audit(conn, meta, Some(admin), "sla.calendar_update", &format!("sla_calendar:{id}"), &name)
     })
 }

@@ -76,6 +76,18 @@ both!(response_and_resolution_figures_follow_their_definitions, |app| {
     assert_eq!(figure(&page.body, "severity/all/mttr_p90_s"), "2 h 0 min");
     // Their policy counts business hours (Monday 09:00–17:00): the same two hours.
     assert_eq!(figure(&page.body, "severity/all/mttr_business_median_s"), "2 h 0 min");
+    // Once that calendar runs around the clock there is no business-hours figure.
+    let cal = admin
+        .submit(
+            "/admin/sla/calendars/2",
+            "/admin/sla/calendars/2",
+            &[("name", "Business hours"), ("always", "on"), ("time_zone", "UTC")],
+        )
+        .await;
+    assert_eq!(cal.status, 303, "{}", cal.body);
+    let around = manager.get("/reports/response?period=custom&from=2026-03-02&to=2026-03-02").await;
+    assert_eq!(figure(&around.body, "severity/all/mttr_business_median_s"), "—");
+    assert_eq!(figure(&around.body, "severity/all/mttr_mean_s"), "2 h 0 min");
     assert_eq!(figure(&page.body, "reopen-rate"), "50 %");
     assert_eq!(figure(&page.body, "reopen/all/reopened"), "1");
     // Nothing in the previous period: "—", never 0.

@@ -34,6 +34,25 @@ pub fn dirty_ids(conn: &mut DbConnection, limit: i64) -> DbResult<Vec<i64>> {
         .load(conn)?)
 }
 
+/// Marks every incident's facts out of date (an SLA policy or calendar changed: business-hours
+/// figures are computed again).
+pub fn mark_all_dirty(conn: &mut DbConnection) -> DbResult<()> {
+    use super::super::schema::incidents;
+    let ids = incidents::table.select(incidents::id);
+    match &mut *conn {
+        DbConnection::Sqlite(c) => diesel::insert_or_ignore_into(report_dirty::table)
+            .values(ids)
+            .into_columns(report_dirty::incident_id)
+            .execute(c)?,
+        DbConnection::Pg(c) => diesel::insert_into(report_dirty::table)
+            .values(ids)
+            .into_columns(report_dirty::incident_id)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+    };
+    Ok(())
+}
+
 /// How many incidents wait for their facts.
 pub fn dirty_count(conn: &mut DbConnection) -> DbResult<i64> {
     Ok(report_dirty::table.count().get_result(conn)?)
