@@ -29,7 +29,8 @@ pub struct Filter {
 pub const MAX_ROWS: i64 = 500_000;
 
 /// What reports read of an incident.
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = incidents)]
 pub struct Timing {
     pub id: i64,
     pub created_at: NaiveDateTime,
@@ -44,36 +45,6 @@ pub struct Timing {
     pub first_response_at: Option<NaiveDateTime>,
     pub title: String,
 }
-
-type TimingColumns = (
-    incidents::id,
-    incidents::created_at,
-    incidents::acknowledged_at,
-    incidents::severity,
-    incidents::service_id,
-    incidents::organization_id,
-    incidents::assignee_id,
-    incidents::tier_id,
-    incidents::is_open,
-    incidents::status,
-    incidents::first_response_at,
-    incidents::title,
-);
-
-const TIMING: TimingColumns = (
-    incidents::id,
-    incidents::created_at,
-    incidents::acknowledged_at,
-    incidents::severity,
-    incidents::service_id,
-    incidents::organization_id,
-    incidents::assignee_id,
-    incidents::tier_id,
-    incidents::is_open,
-    incidents::status,
-    incidents::first_response_at,
-    incidents::title,
-);
 
 type Boxed<'a> = incidents::BoxedQuery<'a, super::MultiBackend>;
 
@@ -104,7 +75,7 @@ pub fn created_between(
     Ok(filtered(f)
         .filter(incidents::created_at.ge(from))
         .filter(incidents::created_at.lt(to))
-        .select(TIMING)
+        .select(Timing::as_select())
         .limit(MAX_ROWS)
         .load(conn)?)
 }
@@ -145,7 +116,8 @@ pub fn first_resolved_between(
         first.remove(&id);
     }
     let ids: Vec<i64> = first.keys().copied().collect();
-    let rows: Vec<Timing> = filtered(f).filter(super::in_ids(conn, "incidents.id", &ids)).select(TIMING).load(conn)?;
+    let rows: Vec<Timing> =
+        filtered(f).filter(super::in_ids(conn, "incidents.id", &ids)).select(Timing::as_select()).load(conn)?;
     Ok(rows.into_iter().filter_map(|r| first.get(&r.id).copied().map(|t| (r, t))).collect())
 }
 
@@ -188,14 +160,14 @@ pub fn maybe_open_between(
     let mut rows: Vec<Timing> = filtered(f)
         .filter(incidents::is_open.eq(true))
         .filter(incidents::created_at.lt(to))
-        .select(TIMING)
+        .select(Timing::as_select())
         .limit(MAX_ROWS)
         .load(conn)?;
     let changed: Vec<Timing> = filtered(f)
         .filter(incidents::updated_at.ge(from))
         .filter(incidents::created_at.lt(to))
         .filter(incidents::is_open.eq(false))
-        .select(TIMING)
+        .select(Timing::as_select())
         .limit(MAX_ROWS)
         .load(conn)?;
     rows.extend(changed);
@@ -220,5 +192,5 @@ pub fn timings_of(conn: &mut DbConnection, ids: &[i64], f: &Filter) -> DbResult<
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(filtered(f).filter(super::in_ids(conn, "incidents.id", ids)).select(TIMING).load(conn)?)
+    Ok(filtered(f).filter(super::in_ids(conn, "incidents.id", ids)).select(Timing::as_select()).load(conn)?)
 }

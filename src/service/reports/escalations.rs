@@ -1,7 +1,7 @@
 //! Escalations: the rate and funnel over incidents created in the period, the tier moves made
 //! in the period by reason, kind, service and organization, and the time spent in each tier.
 
-use super::{Cell, Headline, Report, Row, Sets, Table, col};
+use super::{Cell, Headline, Report, Row, Sets, Table, col, distinct};
 use crate::db::DbConnection;
 use crate::db::reports::{self, EscalationRow, Timing};
 use crate::db::tiers;
@@ -11,10 +11,6 @@ use crate::domain::report::{interval_of, summarize};
 use crate::service::ServiceResult;
 use chrono::NaiveDateTime;
 use std::collections::{BTreeSet, HashMap};
-
-fn distinct(ids: impl Iterator<Item = i64>) -> Vec<i64> {
-    ids.collect::<BTreeSet<_>>().into_iter().collect()
-}
 
 /// Grouped counts of upward moves: (key, label) → moves; one row per group, biggest first.
 fn moves_table(

@@ -189,6 +189,11 @@ impl Cell {
     }
 }
 
+/// Each id once, in order.
+fn distinct(ids: impl Iterator<Item = i64>) -> Vec<i64> {
+    ids.collect::<std::collections::BTreeSet<_>>().into_iter().collect()
+}
+
 /// The incidents behind each figure, by figure key.
 pub type Sets = BTreeMap<String, Vec<i64>>;
 

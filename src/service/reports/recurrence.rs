@@ -3,7 +3,7 @@
 //! root-cause categories, and the corrective actions still open. Every count goes by the
 //! incidents' own creation dates, never by when a link was made.
 
-use super::{Cell, Headline, Report, Row, Sets, Table, col};
+use super::{Cell, Headline, Report, Row, Sets, Table, col, distinct};
 use crate::db::DbConnection;
 use crate::db::models::Problem;
 use crate::db::reports::{self, Timing};
@@ -14,10 +14,6 @@ use crate::domain::report::{Period, interval_of};
 use crate::service::ServiceResult;
 use chrono::{Duration, NaiveDateTime};
 use std::collections::{BTreeSet, HashMap};
-
-fn distinct(ids: impl Iterator<Item = i64>) -> Vec<i64> {
-    ids.collect::<BTreeSet<_>>().into_iter().collect()
-}
 
 /// The end of a problem's watch period, if its fix was released.
 fn watch_end(p: &Problem) -> Option<NaiveDateTime> {

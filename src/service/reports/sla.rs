@@ -14,6 +14,16 @@ use crate::service::sla::{ClockInput, SlaBook};
 use chrono::{Duration, NaiveDateTime};
 use std::collections::HashMap;
 
+/// The columns of one row of compliance figures, after its group.
+const COMPLIANCE: [super::Column; 6] = [
+    col("first_response_met", "First response met"),
+    col("first_response_breached", "First response breached"),
+    col("first_response_compliance", "First response compliance"),
+    col("resolution_met", "Resolution met"),
+    col("resolution_breached", "Resolution breached"),
+    col("resolution_compliance", "Resolution compliance"),
+];
+
 /// The most breaches the list shows.
 const BREACH_ROWS: usize = 500;
 
@@ -202,16 +212,7 @@ fn group_table(
         key,
         title: title.to_string(),
         note: String::new(),
-        columns: vec![
-            col("group", "Group"),
-            col("first_response_met", "First response met"),
-            col("first_response_breached", "First response breached"),
-            col("first_response_compliance", "First response compliance"),
-            col("resolution_met", "Resolution met"),
-            col("resolution_breached", "Resolution breached"),
-            col("resolution_compliance", "Resolution compliance"),
-            col("paused_s", "Paused (total)"),
-        ],
+        columns: [&[col("group", "Group")][..], &COMPLIANCE, &[col("paused_s", "Paused (total)")]].concat(),
         rows,
     }
 }
@@ -417,15 +418,7 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime)
         key: "trend",
         title: format!("Compliance by {}", b.grouping.as_str()),
         note: String::new(),
-        columns: vec![
-            col("interval", b.grouping.label()),
-            col("first_response_met", "First response met"),
-            col("first_response_breached", "First response breached"),
-            col("first_response_compliance", "First response compliance"),
-            col("resolution_met", "Resolution met"),
-            col("resolution_breached", "Resolution breached"),
-            col("resolution_compliance", "Resolution compliance"),
-        ],
+        columns: [&[col("interval", b.grouping.label())][..], &COMPLIANCE].concat(),
         rows: trend_rows,
     });
     r.tables = tables;
