@@ -11,6 +11,7 @@ pub mod demo;
 mod demo_history;
 mod demo_loops;
 pub mod demo_mail;
+mod demo_words;
 pub mod domain;
 pub mod error;
 pub mod jobs;

@@ -1,4 +1,4 @@
-//! Pure rules: no actix, no diesel. Everything here is unit-testable without a server.
+//! Pure rules: plain Rust, no web framework and no database. Everything here is unit-testable without a server.
 
 pub mod bug;
 pub mod chart;

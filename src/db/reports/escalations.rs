@@ -5,7 +5,8 @@ use super::super::{DbConnection, DbResult};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = escalations)]
 pub struct EscalationRow {
     pub id: i64,
     pub incident_id: i64,
@@ -15,26 +16,6 @@ pub struct EscalationRow {
     pub reason_code: String,
     pub automatic: bool,
 }
-
-type Columns = (
-    escalations::id,
-    escalations::incident_id,
-    escalations::at,
-    escalations::from_tier_id,
-    escalations::to_tier_id,
-    escalations::reason_code,
-    escalations::automatic,
-);
-
-const COLUMNS: Columns = (
-    escalations::id,
-    escalations::incident_id,
-    escalations::at,
-    escalations::from_tier_id,
-    escalations::to_tier_id,
-    escalations::reason_code,
-    escalations::automatic,
-);
 
 /// Tier moves (up or down) made in [from, to), in time order.
 pub fn escalations_between(
@@ -46,7 +27,7 @@ pub fn escalations_between(
         .filter(escalations::at.ge(from))
         .filter(escalations::at.lt(to))
         .order((escalations::at.asc(), escalations::id.asc()))
-        .select(COLUMNS)
+        .select(EscalationRow::as_select())
         .limit(super::MAX_ROWS)
         .load(conn)?)
 }
@@ -59,7 +40,7 @@ pub fn escalations_of(conn: &mut DbConnection, ids: &[i64]) -> DbResult<Vec<Esca
     Ok(escalations::table
         .filter(super::super::in_ids(conn, "escalations.incident_id", ids))
         .order((escalations::at.asc(), escalations::id.asc()))
-        .select(COLUMNS)
+        .select(EscalationRow::as_select())
         .load(conn)?)
 }
 

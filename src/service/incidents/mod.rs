@@ -5,6 +5,7 @@
 mod comments;
 mod create;
 mod links;
+mod queue;
 mod queue_filters;
 mod read;
 mod work;
@@ -15,10 +16,10 @@ pub(crate) use create::create_in;
 pub use create::{NewIncidentInput, create};
 pub(crate) use links::record_link;
 pub use links::{link, unlink, watch};
+pub use queue::{QueueParams, QueueRow, QueueView, form_lists, queue, working_roles};
 pub use read::{
-    Dashboard, IncidentPage, LinkView, QueueParams, QueueRow, QueueView, SUGGESTIONS, SimilarIncident, SimilarProblem,
-    TimelineItem, attachment, changes_since, dashboard, describe_event, incident_page, queue, similar_titles,
-    working_roles,
+    Dashboard, IncidentPage, LinkView, SUGGESTIONS, SimilarIncident, SimilarProblem, TimelineItem, attachment,
+    changes_since, dashboard, describe_event, incident_page, similar_titles,
 };
 pub use work::{AssignTarget, FieldsInput, assign, change_status, update_fields};
 pub(crate) use work::{apply, change_status_in};

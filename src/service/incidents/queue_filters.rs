@@ -2,7 +2,7 @@
 //! first resolved in a date range, and "counted by" one report figure (exactly the incidents
 //! the figure counts, recomputed for the same filter bar).
 
-use super::read::QueueParams;
+use super::queue::QueueParams;
 use crate::db::models::User;
 use crate::db::queue::{Breached, QueueFilter};
 use crate::domain::report::local_midnight_utc;

@@ -72,12 +72,7 @@ async fn lists(
     state: &web::Data<AppState>,
 ) -> Result<(Vec<crate::db::models::Service>, Vec<crate::db::models::User>), AppError> {
     let st = state.clone();
-    run(move || {
-        let mut conn = st.conn()?;
-        let staff = crate::db::users::active_with_roles(&mut conn, &crate::service::incidents::working_roles(), 500)?;
-        Ok((crate::db::services::all(&mut conn)?, staff))
-    })
-    .await
+    run(move || crate::service::incidents::form_lists(&st, true)).await
 }
 
 // ---------- list ----------

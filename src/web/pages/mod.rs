@@ -18,6 +18,7 @@ pub mod help_manage;
 pub mod home;
 pub mod incident_actions;
 pub mod incident_mail;
+pub mod incident_queue;
 pub mod incidents;
 pub mod mail_inbound;
 pub mod notifications;

@@ -1,6 +1,4 @@
-use crate::db::outbox;
 use crate::error::AppError;
-use crate::mail::compose::KINDS;
 use crate::service::AppState;
 use crate::web::ctx::{CurrentUser, PageCtx, page, redirect};
 use crate::web::run;
@@ -23,24 +21,9 @@ struct PrefsPage {
 }
 
 pub async fn show(state: web::Data<AppState>, ctx: PageCtx, cu: CurrentUser) -> Result<HttpResponse, AppError> {
-    let uid = cu.user.id;
-    let prefs = run(move || Ok(outbox::prefs_for(&mut *state.conn()?, &[uid])?)).await?;
-    let rows = KINDS
-        .iter()
-        .map(|(kind, label)| PrefRow {
-            kind,
-            label,
-            mode: prefs
-                .iter()
-                .find(|(_, k, _)| k == kind)
-                .map(|(_, _, m)| m.clone())
-                .unwrap_or_else(|| "immediate".into()),
-        })
-        .collect();
-    let (kind, on) = crate::service::reports::WEEKLY_PREF;
-    let chosen = prefs.iter().any(|(_, k, m)| k == kind && m == on);
-    let weekly = (crate::service::reports::may_get_weekly(&cu.user), chosen);
-    page(&PrefsPage { ctx, rows, weekly })
+    let p = run(move || crate::service::mail::preferences(&state, &cu.user)).await?;
+    let rows = p.kinds.into_iter().map(|(kind, label, mode)| PrefRow { kind, label, mode }).collect();
+    page(&PrefsPage { ctx, rows, weekly: p.weekly })
 }
 
 /// One radio group per kind.

@@ -166,12 +166,7 @@ async fn new_page(
     errors: FieldErrors,
 ) -> Result<NewPage, AppError> {
     let st = state.clone();
-    let (staff, all) = run(move || {
-        let mut conn = st.conn()?;
-        let staff = crate::db::users::active_with_roles(&mut conn, &crate::service::incidents::working_roles(), 500)?;
-        Ok((staff, crate::db::services::all(&mut conn)?))
-    })
-    .await?;
+    let (all, staff) = run(move || crate::service::incidents::form_lists(&st, true)).await?;
     Ok(NewPage { ctx, form: form_view(input, &staff, &all), from_incident, errors })
 }
 

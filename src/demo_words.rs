@@ -1,0 +1,127 @@
+//! The words demo incidents are made of: organizations, people, services, symptoms, replies.
+
+pub const ORGS: &[&str] = &[
+    "Acme Corp",
+    "Globex",
+    "Initech",
+    "Umbrella Health",
+    "Stark Logistics",
+    "Wayne Retail",
+    "Hooli",
+    "Vandelay Imports",
+    "Soylent Foods",
+    "Tyrell Systems",
+    "Wonka Confectionery",
+    "Cyberdyne Labs",
+    "Oceanic Air",
+    "Monarch Energy",
+    "Aperture Science",
+    "Massive Dynamic",
+    "Gringotts Bank",
+    "Duff Beverages",
+    "Pied Piper",
+    "Prestige Worldwide",
+];
+pub const FIRST: &[&str] = &[
+    "Ada", "Ben", "Chloe", "Dev", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas", "Kira", "Liam", "Maya", "Noah",
+    "Olga", "Priya", "Quinn", "Rosa", "Sam", "Tariq", "Uma", "Victor", "Wen", "Ximena", "Yusuf", "Zoe",
+];
+pub const LAST: &[&str] = &[
+    "Andersen", "Baptiste", "Chen", "Dubois", "Eriksen", "Fischer", "Garcia", "Haddad", "Ivanova", "Jensen",
+    "Kowalski", "Lopez", "Moreau", "Nakamura", "Okafor", "Petrov", "Quispe", "Rossi", "Silva", "Tanaka", "Umarov",
+    "Varga",
+];
+pub const SERVICES: &[(&str, &str)] = &[
+    ("Checkout API", "Cart, order placement and payment hand-off"),
+    ("Payments", "Card processing and refunds"),
+    ("Customer Portal", "The web portal customers sign in to"),
+    ("Mobile App", "iOS and Android apps"),
+    ("Search", "Product and document search"),
+    ("Email Delivery", "Transactional and notification mail"),
+    ("Data Warehouse", "Reporting and analytics pipeline"),
+    ("Authentication", "Single sign-on and login"),
+    ("Notifications", "Push and SMS notifications"),
+    ("Billing", "Invoices and subscriptions"),
+    ("CDN", "Static assets and media delivery"),
+    ("Internal Tools", "Back-office tools"),
+];
+pub const SYMPTOMS: &[&str] = &[
+    "returns 502 errors",
+    "is slow to respond",
+    "times out under load",
+    "rejects valid requests",
+    "shows stale data",
+    "fails after the latest deploy",
+    "drops connections",
+    "returns empty results",
+    "double-charges some orders",
+    "sends duplicate messages",
+    "is unreachable",
+    "logs out users at random",
+    "leaks memory on worker nodes",
+    "hits database connection limits",
+    "fails TLS handshakes",
+    "shows wrong currency",
+    "loses uploaded files",
+    "has a broken layout",
+    "queues jobs that never run",
+    "throws an internal server error",
+];
+pub const WHO: &[&str] = &[
+    "for EU customers",
+    "for some users",
+    "on Android",
+    "on iOS",
+    "during peak hours",
+    "for new accounts",
+    "in the staging region",
+    "for enterprise tenants",
+    "since this morning",
+    "intermittently",
+    "for all users",
+    "after password reset",
+    "for large orders",
+    "in Safari",
+    "behind corporate proxies",
+];
+pub const DETAIL: &[&str] = &[
+    "Customers report the problem through the portal and by phone.",
+    "Monitoring shows error rates above the alert threshold.",
+    "It started shortly after the 14:00 deployment.",
+    "Retrying sometimes works, which suggests a race condition.",
+    "The load balancer health checks are still green.",
+    "Only requests routed through the secondary region seem affected.",
+    "Database CPU is at 95 percent on the primary.",
+    "A certificate on one of the edge nodes may have expired.",
+    "Queue depth keeps growing and workers restart every few minutes.",
+    "The third-party provider's status page reports degraded performance.",
+    "Logs contain repeated connection reset by peer messages.",
+    "Rolling back the feature flag did not help.",
+];
+pub const PUBLIC_REPLIES: &[&str] = &[
+    "Thanks for the report, we are looking into it now.",
+    "We have identified the cause and are deploying a fix.",
+    "Could you tell us roughly when this first happened and which account is affected?",
+    "The fix is deployed; please let us know if you still see the problem.",
+    "It happens again for us this morning, same error as before.",
+    "Confirmed working again on our side, thank you.",
+    "We applied a workaround while the permanent fix is prepared.",
+];
+pub const INTERNAL_NOTES: &[&str] = &[
+    "Looks like the connection pool is exhausted; raising the limit as a stopgap.",
+    "Escalating to the database team; replication lag is over a minute.",
+    "Root cause is a missing index on the orders table.",
+    "Customer is on the enterprise plan, keep them updated every hour.",
+    "Related to the certificate rotation script failing silently.",
+    "Rolled back the config change from yesterday; watching the graphs.",
+];
+pub const TAGS: &[&str] =
+    &["database", "network", "deploy", "third-party", "performance", "security", "customer-facing", "regression"];
+pub const RESOLUTIONS: &[&str] = &[
+    "Restarted the affected workers and raised the pool size.",
+    "Rolled back the faulty deployment.",
+    "Renewed the expired certificate.",
+    "Added the missing index and backfilled data.",
+    "Provider fixed the upstream outage.",
+    "Configuration corrected and documented.",
+];

@@ -1,0 +1,305 @@
+//! The queue's read model: filters (the report filters too), keyset pages, capped counts, and
+//! the rows with names, tags and search snippets that queue and dashboard show.
+
+use crate::db::models::{QueueItem, Service, User};
+use crate::db::queue::{self, AssigneeFilter, Cursor, QueueFilter, Sort, Visibility};
+use crate::db::{DbConnection, incidents, organizations, search, services, users};
+use crate::domain::incident::Status;
+use crate::domain::policy::{self, Action, Actor, Resource};
+use crate::domain::role::Role;
+use crate::service::read_cache::{Count, Lists};
+use crate::service::{AppState, ServiceError, ServiceResult, actor_of, authorize};
+use chrono::{NaiveDate, NaiveDateTime, TimeZone};
+use std::collections::HashMap;
+
+pub const PAGE_SIZE: i64 = 50;
+
+/// The queue's parameters as the URL carries them.
+#[derive(Debug, Clone, Default)]
+pub struct QueueParams {
+    pub statuses: Vec<String>,
+    pub severities: Vec<String>,
+    pub priorities: Vec<String>,
+    pub service: Option<i64>,
+    /// "", "me", "none" or a user id.
+    pub assignee: String,
+    pub organization: Option<i64>,
+    /// "", "mine" (the viewer's tiers) or a tier id.
+    pub tier: String,
+    pub tag: String,
+    pub created_from: Option<NaiveDate>,
+    pub created_to: Option<NaiveDate>,
+    pub text: String,
+    /// priority, severity, created, updated or relevance; empty for the default.
+    pub sort: String,
+    pub after: String,
+    /// Incidents moved to a higher tier at least once.
+    pub escalated: bool,
+    /// Incidents moved from resolved back to work at some time.
+    pub reopened: bool,
+    /// "response" (first response late), "resolution" or "any": SLA targets breached.
+    pub breached: String,
+    /// First resolved within these local days.
+    pub resolved_from: Option<NaiveDate>,
+    pub resolved_to: Option<NaiveDate>,
+    /// Exactly the incidents one report figure counts: (report, figure, the report's filter bar).
+    pub counted_by: Option<(String, String, crate::service::reports::ReportQuery)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct QueueRow {
+    pub incident: QueueItem,
+    pub service: String,
+    pub assignee: String,
+    pub organization: String,
+    pub tags: Vec<String>,
+    /// Highlighted HTML (already escaped) when searching.
+    pub snippet: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct QueueView {
+    pub rows: Vec<QueueRow>,
+    pub count: i64,
+    pub count_capped: bool,
+    /// A search with filters counted only the newest matches: there may be more.
+    pub count_at_least: bool,
+    pub next: Option<String>,
+    pub sort: String,
+    /// Staff see (and filter and sort by) severity, priority, tags, assignees, organizations.
+    pub staff: bool,
+    pub services: Vec<Service>,
+    /// (id, name) of the staff who work incidents, for the assignee filter.
+    pub assignees: Vec<(i64, String)>,
+    pub organizations: Vec<(i64, String)>,
+    pub tiers: Vec<crate::db::models::Tier>,
+    /// The report figure the list is narrowed to, in words.
+    pub counted_by: Option<String>,
+}
+
+/// The lists forms offer: every service and, when `with_staff`, the staff who work incidents.
+pub fn form_lists(state: &AppState, with_staff: bool) -> ServiceResult<(Vec<Service>, Vec<User>)> {
+    let mut conn = state.conn()?;
+    let staff = if with_staff { users::active_with_roles(&mut conn, &working_roles(), 500)? } else { Vec::new() };
+    Ok((services::all(&mut conn)?, staff))
+}
+
+/// The roles that work incidents (assignment lists).
+pub fn working_roles() -> Vec<&'static str> {
+    Role::ALL.into_iter().filter(|r| policy::role_may(*r, Action::WorkIncident)).map(Role::as_str).collect()
+}
+
+pub(super) fn visibility(conn: &mut DbConnection, actor: &Actor) -> ServiceResult<Visibility> {
+    if actor.role.is_staff() {
+        return Ok(Visibility::Everything);
+    }
+    let shared_org = match actor.organization_id {
+        Some(o) if organizations::find(conn, o)?.share_incidents => Some(o),
+        _ => None,
+    };
+    Ok(Visibility::Reporter { user_id: actor.user_id, shared_org })
+}
+
+/// Local midnight of a date in the user's zone, as UTC.
+fn local_midnight(d: NaiveDate, tz: chrono_tz::Tz) -> Option<NaiveDateTime> {
+    let naive = d.and_hms_opt(0, 0, 0)?;
+    tz.from_local_datetime(&naive).earliest().map(|t| t.naive_utc())
+}
+
+pub fn queue(state: &AppState, user: &User, p: &QueueParams) -> ServiceResult<QueueView> {
+    let actor = actor_of(user);
+    authorize(&actor, Action::ViewIncidents, Resource::None)?;
+    let staff = actor.role.is_staff();
+    let internal = policy::allows(Some(&actor), Action::UseInternalNotes, Resource::None);
+    let tz: chrono_tz::Tz = user.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let narrowed = super::queue_filters::narrow(state, user, p)?;
+    let counted_by = narrowed.label.clone();
+    let mut conn = state.conn()?;
+    let conn = &mut *conn;
+    let words = search::words(&p.text);
+    let mut f = QueueFilter {
+        statuses: p.statuses.iter().filter(|s| Status::parse(s).is_some()).cloned().collect(),
+        // Staff work open incidents unless they pick statuses; a search looks at everything.
+        open_only: staff && p.statuses.is_empty() && words.is_empty() && !p.any_report_filter(),
+        // Severity and priority are staff's triage, as on the incident page: a customer's filter
+        // by them would tell what the page does not show.
+        severities: if staff { p.severities.clone() } else { Vec::new() },
+        priorities: if staff { p.priorities.clone() } else { Vec::new() },
+        service_id: p.service,
+        assignee: match p.assignee.as_str() {
+            "" => AssigneeFilter::Any,
+            "me" => AssigneeFilter::User(user.id),
+            "none" => AssigneeFilter::Unassigned,
+            other => other.parse().map(AssigneeFilter::User).unwrap_or(AssigneeFilter::Any),
+        },
+        organization_id: if staff { p.organization } else { None },
+        tier_ids: match (staff, p.tier.as_str()) {
+            (false, _) | (_, "") => None,
+            (true, "mine") => Some(crate::db::tiers::tiers_of(conn, user.id)?),
+            (true, other) => other.parse().ok().map(|t| vec![t]),
+        },
+        // Tags are internal triage vocabulary: a customer's tag filter would tell them which of
+        // their incidents carry a tag they cannot see.
+        tag: Some(p.tag.trim().to_lowercase()).filter(|t| staff && !t.is_empty()),
+        created_from: p.created_from.and_then(|d| local_midnight(d, tz)),
+        created_before: p.created_to.and_then(|d| d.succ_opt()).and_then(|d| local_midnight(d, tz)),
+        visibility: visibility(conn, &actor)?,
+        ids: None,
+        ..Default::default()
+    };
+    if staff {
+        super::queue_filters::apply(p, tz, narrowed, &mut f);
+    }
+    // Searching shows the newest matches first; otherwise staff work by priority.
+    let default_sort = if staff && words.is_empty() { "priority" } else { "created" };
+    let sort_name = match p.sort.as_str() {
+        "" => default_sort.to_string(),
+        // An order by severity or priority would tell them too.
+        "priority" | "severity" if !staff => default_sort.to_string(),
+        other => other.to_string(),
+    };
+
+    let scope = search::Scope::new(internal, &f.visibility);
+    let base = f.clone();
+    // The matching document of each row, when the search walk found them.
+    let mut matched: Option<Vec<i64>> = None;
+    let (incidents_page, next) = if words.is_empty() {
+        keyset_page(
+            conn,
+            &f,
+            Sort::parse(&sort_name).unwrap_or(if staff { Sort::Priority } else { Sort::Created }),
+            &p.after,
+        )?
+    } else if sort_name == "relevance" {
+        let ranked = search::ranked_incident_ids(conn, &words, &scope)?;
+        f.ids = Some(ranked.clone());
+        let found: HashMap<i64, QueueItem> = queue::page(conn, &f, Sort::Created, None, search::RANK_CANDIDATES)?
+            .into_iter()
+            .map(|i| (i.id, i))
+            .collect();
+        let ordered: Vec<QueueItem> = ranked.iter().filter_map(|id| found.get(id).cloned()).collect();
+        let offset: usize = p.after.parse().unwrap_or(0);
+        let end = (offset + PAGE_SIZE as usize).min(ordered.len());
+        let next = (end < ordered.len()).then(|| end.to_string());
+        (ordered.get(offset.min(end)..end).map(<[QueueItem]>::to_vec).unwrap_or_default(), next)
+    } else if sort_name == "created" {
+        // Newest first is the order of the search index itself: the page comes from walking it.
+        let after = Cursor::decode(&p.after).map(|c| c.id);
+        let mut found = queue::search_page(conn, &f, &words, &scope, after, PAGE_SIZE as usize + 1)?;
+        let more = found.len() as i64 > PAGE_SIZE;
+        found.truncate(PAGE_SIZE as usize);
+        let next = if more { found.last().map(|(i, _)| Cursor::of(Sort::Created, i).encode()) } else { None };
+        matched = Some(found.iter().map(|(_, key)| *key).collect());
+        (found.into_iter().map(|(i, _)| i).collect(), next)
+    } else {
+        f.ids = Some(search::window_incident_ids(conn, &words, &scope)?);
+        keyset_page(conn, &f, Sort::parse(&sort_name).unwrap_or(Sort::Created), &p.after)?
+    };
+    let key = format!("{words:?} {internal} {base:?}");
+    let count = state.cache.get_or(key, || {
+        if words.is_empty() {
+            return Ok::<_, ServiceError>(Count::exact(queue::count_capped(conn, &base)?));
+        }
+        if base.is_unfiltered() {
+            return Ok(Count::exact(search::count_matching(conn, &words, &scope)?));
+        }
+        // Filters apply within the newest matches: when those fill the window, older ones may
+        // pass too.
+        let window = search::window_incident_ids(conn, &words, &scope)?;
+        let full = window.len() as i64 >= search::SEARCH_WINDOW;
+        let n = queue::count_capped(conn, &QueueFilter { ids: Some(window), ..base.clone() })?;
+        Ok(Count { n, at_least: full && n <= queue::COUNT_CAP })
+    })?;
+    let lists = lists(state, conn)?;
+    let rows = decorate(conn, &lists, incidents_page, &words, matched.as_deref(), internal, staff)?;
+    let (services, (assignees, organizations, tiers)) = (
+        lists.services.clone(),
+        if staff {
+            (lists.staff.clone(), lists.organizations.clone(), lists.tiers.clone())
+        } else {
+            (Vec::new(), Vec::new(), Vec::new())
+        },
+    );
+    Ok(QueueView {
+        rows,
+        count: count.n.min(queue::COUNT_CAP),
+        count_capped: count.n > queue::COUNT_CAP,
+        count_at_least: count.at_least,
+        next,
+        sort: sort_name,
+        staff,
+        services,
+        assignees,
+        organizations,
+        tiers,
+        counted_by,
+    })
+}
+
+/// One page in a keyset order, starting after the encoded cursor.
+fn keyset_page(
+    conn: &mut DbConnection,
+    f: &QueueFilter,
+    sort: Sort,
+    after: &str,
+) -> ServiceResult<(Vec<QueueItem>, Option<String>)> {
+    let after = Cursor::decode(after);
+    let mut rows = queue::page(conn, f, sort, after.as_ref(), PAGE_SIZE + 1)?;
+    let more = rows.len() as i64 > PAGE_SIZE;
+    rows.truncate(PAGE_SIZE as usize);
+    let next = if more { rows.last().map(|i| Cursor::of(sort, i).encode()) } else { None };
+    Ok((rows, next))
+}
+
+/// The short lists incident pages show and filter by (remembered between requests).
+pub(super) fn lists(state: &AppState, conn: &mut DbConnection) -> ServiceResult<std::sync::Arc<Lists>> {
+    state.cache.lists(|| {
+        Ok(Lists {
+            services: services::all(conn)?,
+            organizations: organizations::names(conn)?,
+            staff: users::names_with_roles(conn, &working_roles(), 500)?,
+            tiers: crate::db::tiers::all(conn)?,
+        })
+    })
+}
+
+/// Adds names, tags (for staff: tags are internal) and snippets to a page of incidents: a fixed
+/// handful of queries, however many rows.
+pub(super) fn decorate(
+    conn: &mut DbConnection,
+    lists: &Lists,
+    list: Vec<QueueItem>,
+    words: &[String],
+    matched: Option<&[i64]>,
+    internal: bool,
+    staff: bool,
+) -> ServiceResult<Vec<QueueRow>> {
+    let ids: Vec<i64> = list.iter().map(|i| i.id).collect();
+    let services: HashMap<i64, &str> = lists.services.iter().map(|s| (s.id, s.name.as_str())).collect();
+    let orgs: HashMap<i64, &str> = lists.organizations.iter().map(|(id, n)| (*id, n.as_str())).collect();
+    let user_ids: Vec<i64> = list.iter().filter_map(|i| i.assignee_id).collect();
+    let names: HashMap<i64, String> = users::names_by_ids(conn, &user_ids)?.into_iter().collect();
+    let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
+    if staff {
+        for (id, t) in incidents::tags_for(conn, &ids)? {
+            tags.entry(id).or_default().push(t);
+        }
+    }
+    let snippets: HashMap<i64, String> = match matched {
+        Some(keys) => search::snippets_of_docs(conn, words, keys)?,
+        None => search::snippets(conn, words, &ids, internal)?,
+    }
+    .into_iter()
+    .collect();
+    Ok(list
+        .into_iter()
+        .map(|i| QueueRow {
+            service: services.get(&i.service_id).map(|s| s.to_string()).unwrap_or_default(),
+            assignee: i.assignee_id.and_then(|a| names.get(&a).cloned()).unwrap_or_default(),
+            organization: i.organization_id.and_then(|o| orgs.get(&o).map(|s| s.to_string())).unwrap_or_default(),
+            tags: tags.remove(&i.id).unwrap_or_default(),
+            snippet: snippets.get(&i.id).cloned(),
+            incident: i,
+        })
+        .collect())
+}

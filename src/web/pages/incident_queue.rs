@@ -1,0 +1,260 @@
+//! `/incidents`: the queue, its filters (the report filters too) and keyset pages.
+
+use super::SelectOption;
+use super::incidents::{age, status_label};
+use crate::domain::incident::{Priority, Severity, Status, key};
+use crate::error::AppError;
+use crate::service::AppState;
+use crate::service::incidents::{self, QueueParams, QueueRow, QueueView};
+use crate::web::ctx::{CurrentUser, PageCtx, page};
+use crate::web::run;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use chrono::{NaiveDate, NaiveDateTime};
+
+pub struct Row {
+    pub key: String,
+    pub title: String,
+    pub snippet: Option<String>,
+    pub severity: String,
+    pub priority: String,
+    pub status: &'static str,
+    pub status_code: String,
+    pub service: String,
+    pub assignee: String,
+    pub organization: String,
+    pub age: String,
+    pub updated: String,
+    pub tags: Vec<String>,
+    /// "due in …" / "overdue by …" for the resolution target, while its clock runs.
+    pub due: String,
+    pub overdue: bool,
+}
+
+/// Table rows; severity and priority stay empty unless `triage` (staff: see `QueueView::staff`).
+pub fn rows(ctx: &PageCtx, now: NaiveDateTime, list: Vec<QueueRow>, triage: bool) -> Vec<Row> {
+    list.into_iter()
+        .map(|r| Row {
+            key: key(r.incident.id),
+            status: status_label(&r.incident.status),
+            status_code: r.incident.status.clone(),
+            severity: if triage { r.incident.severity.clone() } else { String::new() },
+            priority: if triage { r.incident.priority.clone() } else { String::new() },
+            age: age(now, r.incident.created_at),
+            due: r.incident.resolution_due_at.map(|d| crate::domain::sla::due_text(now, d)).unwrap_or_default(),
+            overdue: r.incident.resolution_due_at.is_some_and(|d| d <= now),
+            updated: ctx.time(&r.incident.updated_at),
+            title: r.incident.title,
+            snippet: r.snippet,
+            service: r.service,
+            assignee: r.assignee,
+            organization: r.organization,
+            tags: r.tags,
+        })
+        .collect()
+}
+
+pub struct Check {
+    pub value: String,
+    pub label: String,
+    pub checked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "incidents/queue.html")]
+struct QueuePage {
+    ctx: PageCtx,
+    staff: bool,
+    rows: Vec<Row>,
+    count_text: String,
+    next: Option<String>,
+    statuses: Vec<Check>,
+    severities: Vec<Check>,
+    priorities: Vec<Check>,
+    services: Vec<SelectOption>,
+    assignees: Vec<SelectOption>,
+    organizations: Vec<SelectOption>,
+    tiers: Vec<SelectOption>,
+    sorts: Vec<SelectOption>,
+    tag: String,
+    text: String,
+    created_from: String,
+    created_to: String,
+    searching: bool,
+    escalated: bool,
+    reopened: bool,
+    breached: Vec<SelectOption>,
+    resolved_from: String,
+    resolved_to: String,
+    /// The report figure the list is narrowed to, in words; its parameters ride along.
+    counted_by: Option<String>,
+    counted_hidden: Vec<(String, String)>,
+    report_filtered: bool,
+}
+
+/// Reads the queue parameters from the query string (repeated keys for multi-selects).
+fn parse_params(query: &str) -> (QueueParams, Vec<(String, String)>) {
+    let mut p = QueueParams::default();
+    let mut kept = Vec::new();
+    for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+        let v = v.trim().to_string();
+        if v.is_empty() {
+            continue;
+        }
+        let date = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+        match k.as_ref() {
+            "status" => p.statuses.push(v.clone()),
+            "severity" if Severity::parse(&v).is_some() => p.severities.push(v.clone()),
+            "priority" if Priority::parse(&v).is_some() => p.priorities.push(v.clone()),
+            "service" => p.service = v.parse().ok(),
+            "assignee" => p.assignee = v.clone(),
+            "organization" => p.organization = v.parse().ok(),
+            "tier" => p.tier = v.clone(),
+            "tag" => p.tag = v.clone(),
+            "from" => p.created_from = date(&v),
+            "to" => p.created_to = date(&v),
+            "q" => p.text = v.chars().take(200).collect(),
+            "escalated" => p.escalated = v == "1",
+            "reopened" => p.reopened = v == "1",
+            "breached" => p.breached = v.clone(),
+            "resolved_from" => p.resolved_from = date(&v),
+            "resolved_to" => p.resolved_to = date(&v),
+            "report" | "figure" => {}
+            r if r.starts_with("r_") => {}
+            "sort" => p.sort = v.clone(),
+            "after" => {
+                p.after = v.clone();
+                continue;
+            }
+            _ => continue,
+        }
+        kept.push((k.into_owned(), v));
+    }
+    p.counted_by = counted_by(&kept);
+    (p, kept)
+}
+
+/// `report`, `figure` and the report's filter bar (`r_period`, `r_from`, …) of a link from a
+/// report figure.
+fn counted_by(kept: &[(String, String)]) -> Option<(String, String, crate::service::reports::ReportQuery)> {
+    let get = |k: &str| kept.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+    let (report, figure) = (get("report")?, get("figure")?);
+    let bar: String = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(kept.iter().filter_map(|(k, v)| k.strip_prefix("r_").map(|k| (k, v))))
+        .finish();
+    let q = serde_urlencoded::from_str(&bar).unwrap_or_default();
+    Some((report, figure, q))
+}
+
+fn checks<T: Copy>(
+    all: &[T],
+    chosen: &[String],
+    value: impl Fn(T) -> &'static str,
+    label: impl Fn(T) -> &'static str,
+) -> Vec<Check> {
+    all.iter()
+        .map(|t| Check {
+            value: value(*t).to_string(),
+            label: label(*t).to_string(),
+            checked: chosen.iter().any(|c| c == value(*t)),
+        })
+        .collect()
+}
+
+pub async fn queue(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    cu: CurrentUser,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let (params, mut kept) = parse_params(req.query_string());
+    let p = params.clone();
+    let user = cu.user.clone();
+    let st = state.clone();
+    let view: QueueView = run(move || incidents::queue(&st, &user, &p)).await?;
+    if !view.staff {
+        // What the service ignored for a customer does not travel on in the next-page link.
+        kept.retain(|(k, v)| match k.as_str() {
+            "severity" | "priority" => false,
+            "sort" => !matches!(v.as_str(), "severity" | "priority"),
+            _ => true,
+        });
+    }
+    let now = state.clock.now_naive();
+    let base: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(kept.iter()).finish();
+    let next = view.next.as_ref().map(|after| {
+        let a: String = url::form_urlencoded::byte_serialize(after.as_bytes()).collect();
+        if base.is_empty() { format!("/incidents?after={a}") } else { format!("/incidents?{base}&after={a}") }
+    });
+    let count_text = if view.count_capped {
+        "10,000+ incidents".to_string()
+    } else if view.count_at_least {
+        format!("{}+ incidents among the newest matches", crate::domain::report::thousands(view.count))
+    } else if view.count == 1 {
+        "1 incident".to_string()
+    } else {
+        format!("{} incidents", crate::domain::report::thousands(view.count))
+    };
+    let mut assignees =
+        vec![("".to_string(), "Anyone".to_string()), ("me".into(), "Me".into()), ("none".into(), "Unassigned".into())];
+    assignees.extend(view.assignees.iter().map(|(id, name)| (id.to_string(), name.clone())));
+    let mut services = vec![(String::new(), "Any service".to_string())];
+    services.extend(view.services.iter().map(|s| (s.id.to_string(), s.name.clone())));
+    let mut organizations = vec![(String::new(), "Any organization".to_string())];
+    organizations.extend(view.organizations.iter().map(|(id, n)| (id.to_string(), n.clone())));
+    let mut tiers = vec![("".to_string(), "Any tier".to_string()), ("mine".into(), "My tiers".into())];
+    tiers.extend(view.tiers.iter().map(|t| (t.id.to_string(), t.name.clone())));
+    let mut sorts = if view.staff {
+        vec![("priority", "Priority, then oldest"), ("severity", "Severity, then oldest")]
+    } else {
+        Vec::new()
+    };
+    sorts.extend([("created", "Newest first"), ("updated", "Recently updated"), ("due", "Resolution due soonest")]);
+    if !params.text.trim().is_empty() {
+        sorts.push(("relevance", "Best match"));
+    }
+    page(&QueuePage {
+        staff: view.staff,
+        rows: rows(&ctx, now, view.rows, view.staff),
+        count_text,
+        next,
+        statuses: checks(&Status::ALL, &params.statuses, Status::as_str, Status::label),
+        // Shown to staff only (the template); the service ignores them for customers.
+        severities: checks(&Severity::ALL, &params.severities, Severity::as_str, Severity::as_str),
+        priorities: checks(&Priority::ALL, &params.priorities, Priority::as_str, Priority::as_str),
+        services: SelectOption::list(services, &params.service.map(|s| s.to_string()).unwrap_or_default()),
+        assignees: SelectOption::list(assignees, &params.assignee),
+        organizations: SelectOption::list(
+            organizations,
+            &params.organization.map(|s| s.to_string()).unwrap_or_default(),
+        ),
+        sorts: SelectOption::list(sorts, &view.sort),
+        tiers: SelectOption::list(tiers, &params.tier),
+        tag: params.tag.clone(),
+        text: params.text.clone(),
+        created_from: params.created_from.map(|d| d.to_string()).unwrap_or_default(),
+        created_to: params.created_to.map(|d| d.to_string()).unwrap_or_default(),
+        searching: !params.text.trim().is_empty(),
+        escalated: params.escalated,
+        reopened: params.reopened,
+        breached: SelectOption::list(
+            vec![
+                (String::new(), "Any".to_string()),
+                ("any".into(), "Either target".into()),
+                ("response".into(), "First response late".into()),
+                ("resolution".into(), "Resolution".into()),
+            ],
+            &params.breached,
+        ),
+        resolved_from: params.resolved_from.map(|d| d.to_string()).unwrap_or_default(),
+        resolved_to: params.resolved_to.map(|d| d.to_string()).unwrap_or_default(),
+        counted_hidden: if view.counted_by.is_some() {
+            kept.iter().filter(|(k, _)| k == "report" || k == "figure" || k.starts_with("r_")).cloned().collect()
+        } else {
+            Vec::new()
+        },
+        counted_by: view.counted_by.clone(),
+        report_filtered: params.any_report_filter(),
+        ctx,
+    })
+}
