@@ -22,6 +22,7 @@ pub mod incident_queue;
 pub mod incidents;
 pub mod mail_inbound;
 pub mod notifications;
+pub mod problem_list;
 pub mod problems;
 pub mod releases;
 pub mod reports;
