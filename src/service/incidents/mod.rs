@@ -10,6 +10,8 @@ mod queue_filters;
 mod read;
 mod work;
 
+/// The rows the form lists are made of.
+pub use crate::db::models::{Service, User};
 pub(crate) use comments::add_comment_in;
 pub use comments::{COMMENT_EDIT_MINUTES, add_comment, edit_comment};
 pub(crate) use create::create_in;
@@ -25,7 +27,7 @@ pub use work::{AssignTarget, FieldsInput, assign, change_status, update_fields};
 pub(crate) use work::{apply, change_status_in};
 
 use super::{AppState, FieldErrors, ServiceError, ServiceResult, actor_of};
-use crate::db::models::{Incident, User};
+use crate::db::models::Incident;
 use crate::db::{DbConnection, incidents, users};
 use crate::domain::incident::{Mover, Status};
 use crate::domain::policy::{self, Action, Actor, Resource};

@@ -56,7 +56,11 @@ pub struct Choices {
     pub assignees: Vec<SelectOption>,
 }
 
-fn choices(f: &BugForm, services: &[crate::db::models::Service], staff: &[crate::db::models::User]) -> Choices {
+fn choices(
+    f: &BugForm,
+    services: &[crate::service::incidents::Service],
+    staff: &[crate::service::incidents::User],
+) -> Choices {
     let mut svc = vec![(String::new(), "No particular service".to_string())];
     svc.extend(services.iter().map(|s| (s.id.to_string(), s.name.clone())));
     let mut people = vec![(String::new(), "Nobody yet".to_string())];
@@ -70,7 +74,7 @@ fn choices(f: &BugForm, services: &[crate::db::models::Service], staff: &[crate:
 
 async fn lists(
     state: &web::Data<AppState>,
-) -> Result<(Vec<crate::db::models::Service>, Vec<crate::db::models::User>), AppError> {
+) -> Result<(Vec<crate::service::incidents::Service>, Vec<crate::service::incidents::User>), AppError> {
     let st = state.clone();
     run(move || crate::service::incidents::form_lists(&st, true)).await
 }

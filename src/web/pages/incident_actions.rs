@@ -75,7 +75,7 @@ async fn finish<T: Send + 'static>(
                         .and_then(|a| names.iter().find(|u| u.id == a))
                         .map(|u| u.display_name.clone())
                         .unwrap_or_else(|| "Firewatch".into());
-                    (ctx.time(&e.at), who, super::incidents::describe(e))
+                    (ctx.time(&e.at), who, crate::service::incidents::describe_event(e))
                 })
                 .collect();
             let (action, mut hidden, summary) = match outcome.resubmit {

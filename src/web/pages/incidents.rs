@@ -246,10 +246,6 @@ pub struct Kept {
     pub status_page: super::status_page::StatusKept,
 }
 
-pub fn describe(e: &crate::db::models::IncidentEvent) -> String {
-    incidents::describe_event(e)
-}
-
 fn attachment_links(p: &IncidentPage, comment_id: Option<i64>) -> Vec<AttachmentLink> {
     let k = key(p.incident.id);
     p.attachments
@@ -272,7 +268,7 @@ pub fn show_page(ctx: PageCtx, p: IncidentPage, kept: Kept, errors: FieldErrors)
         .map(|t| TimelineRow {
             at: ctx.time(&t.event.at),
             actor: t.actor.clone(),
-            text: describe(&t.event),
+            text: incidents::describe_event(&t.event),
             internal: t.event.internal,
             comment_html: (t.event.kind == "comment_added")
                 .then(|| t.comment.as_ref().map(|c| crate::markdown::body_html(&c.body, &c.format)))
