@@ -326,20 +326,32 @@ pub fn attachment(
     Ok((a, data))
 }
 
-/// Events after `version` that the viewer may see (the stale-edit page).
+/// Events after `version` that the viewer may see, each with who made it (the stale-edit page).
 pub fn changes_since(
     state: &AppState,
     user: &User,
     id: i64,
     version: i32,
-) -> ServiceResult<(Incident, Vec<IncidentEvent>)> {
+) -> ServiceResult<(Incident, Vec<(IncidentEvent, String)>)> {
     let actor = actor_of(user);
     let mut conn = state.conn()?;
     let (mut inc, res) = load_visible(&mut conn, &actor, id)?;
     let internal = policy::allows(Some(&actor), Action::UseInternalNotes, res);
     let mut events = incidents::events_since(&mut conn, id, version, internal)?;
     hide_unseen_originals(&mut conn, &actor, resolution_texts(&mut events).chain([&mut inc.resolution]))?;
-    Ok((inc, events))
+    let ids: Vec<i64> = events.iter().filter_map(|e| e.actor_id).collect();
+    let names: HashMap<i64, String> = users::names_by_ids(&mut conn, &ids)?.into_iter().collect();
+    let who = |e: &IncidentEvent| e.actor_id.and_then(|a| names.get(&a).cloned()).unwrap_or_else(|| "Firewatch".into());
+    Ok((
+        inc,
+        events
+            .into_iter()
+            .map(|e| {
+                let name = who(&e);
+                (e, name)
+            })
+            .collect(),
+    ))
 }
 
 #[derive(Debug, Clone, Default)]

@@ -65,18 +65,9 @@ async fn finish<T: Send + 'static>(
             let since = outcome.resubmit.as_ref().map(|r| r.version).unwrap_or(0);
             let (st, user) = (state.clone(), cu.user.clone());
             let (inc, events) = run(move || incidents::changes_since(&st, &user, id, since)).await?;
-            let (st, ids) = (state.clone(), events.iter().filter_map(|e| e.actor_id).collect::<Vec<_>>());
-            let names = run(move || Ok(crate::db::users::list_by_ids(&mut *st.conn()?, &ids)?)).await?;
             let changes = events
                 .iter()
-                .map(|e| {
-                    let who = e
-                        .actor_id
-                        .and_then(|a| names.iter().find(|u| u.id == a))
-                        .map(|u| u.display_name.clone())
-                        .unwrap_or_else(|| "Firewatch".into());
-                    (ctx.time(&e.at), who, crate::service::incidents::describe_event(e))
-                })
+                .map(|(e, who)| (ctx.time(&e.at), who.clone(), crate::service::incidents::describe_event(e)))
                 .collect();
             let (action, mut hidden, summary) = match outcome.resubmit {
                 Some(r) => (format!("/incidents/{}{}", key(id), r.action), r.hidden, r.summary),

@@ -43,7 +43,11 @@ pub struct FormView {
     pub services: Vec<Check>,
 }
 
-fn form_view(input: ProblemInput, staff: &[crate::db::models::User], all: &[crate::db::models::Service]) -> FormView {
+fn form_view(
+    input: ProblemInput,
+    staff: &[crate::service::incidents::User],
+    all: &[crate::service::incidents::Service],
+) -> FormView {
     let mut owners = vec![("".to_string(), "Nobody yet".to_string())];
     owners.extend(staff.iter().map(|u| (u.id.to_string(), u.display_name.clone())));
     FormView {
