@@ -468,7 +468,7 @@ pub fn load(state: &AppState, opts: &DemoOptions) -> anyhow::Result<DemoReport> 
     loop {
         let mut conn = state.db.get()?;
         let n = crate::db::write_transaction::<_, anyhow::Error, _>(&mut conn, |conn| {
-            Ok(crate::service::reports::facts::refresh(conn, Some(20_000))?)
+            Ok(crate::service::reports::facts::refresh(conn, Some(20_000), state.clock.now_naive())?)
         })?;
         if n == 0 {
             break;

@@ -681,6 +681,21 @@ diesel::table! {
         tier_id -> BigInt,
         severity -> Text,
         business_mttr_s -> Nullable<BigInt>,
+        fr_met_s -> Nullable<BigInt>,
+        fr_breach_s -> Nullable<BigInt>,
+        fr_due_s -> Nullable<BigInt>,
+        fr_warn_s -> Nullable<BigInt>,
+        fr_outcome_s -> Nullable<BigInt>,
+        res_met_s -> Nullable<BigInt>,
+        res_breach_s -> Nullable<BigInt>,
+        res_due_s -> Nullable<BigInt>,
+        res_warn_s -> Nullable<BigInt>,
+        res_outcome_s -> Nullable<BigInt>,
+        paused_s -> BigInt,
+        waiting_since_s -> Nullable<BigInt>,
+        start_tier_id -> Nullable<BigInt>,
+        top_tier_id -> Nullable<BigInt>,
+        tier_stints -> Text,
     }
 }
 

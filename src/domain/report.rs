@@ -242,6 +242,22 @@ pub fn interval_of(intervals: &[Interval], t: NaiveDateTime) -> Option<usize> {
     intervals.get(i).filter(|iv| iv.from <= t).map(|_| i)
 }
 
+/// The items of each interval, each item's moment looked up once; items outside every
+/// interval are left out.
+pub fn by_interval<'a, T>(
+    intervals: &[Interval],
+    items: impl IntoIterator<Item = &'a T>,
+    at: impl Fn(&T) -> NaiveDateTime,
+) -> Vec<Vec<&'a T>> {
+    let mut out: Vec<Vec<&T>> = intervals.iter().map(|_| Vec::new()).collect();
+    for item in items {
+        if let Some(v) = interval_of(intervals, at(item)).and_then(|i| out.get_mut(i)) {
+            v.push(item);
+        }
+    }
+    out
+}
+
 /// 12345 → "12,345".
 pub fn thousands(n: i64) -> String {
     let s = n.unsigned_abs().to_string();

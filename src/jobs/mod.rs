@@ -73,7 +73,8 @@ const JOBS: [Job<AppState>; 10] = [
         Ok(())
     }),
     ("report_facts", |s, r| {
-        r.report_facts = s.tx(|conn| crate::service::reports::facts::refresh(conn, Some(50_000)))?;
+        r.report_facts =
+            s.tx(|conn| crate::service::reports::facts::refresh(conn, Some(50_000), s.clock.now_naive()))?;
         Ok(())
     }),
     ("weekly_report", |s, r| {

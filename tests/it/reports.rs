@@ -153,3 +153,51 @@ both!(report_figures_follow_every_change_at_once, |app| {
     assert_eq!(r.status, 303);
     assert_eq!(figure(&manager.get("/reports/escalations?period=7d").await.body, "escalation-rate"), "100 %");
 });
+
+// The SLA report reads stored clock outcomes; time passing with no change at all still turns a
+// running clock into at risk, then breached, and makes a waiting incident's paused time grow.
+both!(sla_figures_follow_the_clock_between_changes, |app| {
+    let db = app.db;
+    drop(app);
+    let app = crate::support::TestApp::spawn_with(db, |c| c.session_idle_minutes = 24 * 60).await;
+    let admin = app.signed_in("admin").await;
+    let svc = crate::incidents::service(&admin, "Checkout").await;
+    let customer = crate::incidents::login_as(&app, "customer", "cora@example.com").await;
+    let agent = crate::incidents::login_as(&app, "support", "sam@example.com").await;
+    let manager = app.signed_in("manager").await;
+    // SEV3: first response within 4 business hours (09:00–17:00 UTC); filed Monday 09:00.
+    let k = crate::incidents::quick(&customer, &svc, "Checkout slow").await;
+    let sla = |manager: crate::support::Browser| async move {
+        let r = manager.get("/reports/sla?period=7d&format=json").await;
+        serde_json::from_str::<serde_json::Value>(&r.body).unwrap_or_default()
+    };
+    let headline = |v: &serde_json::Value, key: &str| {
+        v["headlines"].as_array().and_then(|hs| hs.iter().find(|h| h["key"] == key)).map(|h| h["value"].clone())
+    };
+    let all = |v: &serde_json::Value, col: &str| {
+        v["tables"].as_array().and_then(|ts| ts.iter().find(|t| t["key"] == "severity")).and_then(|t| {
+            t["rows"].as_array().and_then(|rows| rows.iter().find(|r| r["group"] == "All")).map(|r| r[col].clone())
+        })
+    };
+    let s = sla(manager.clone()).await;
+    assert_eq!(headline(&s, "at-risk"), Some(0.into()), "{s}");
+    app.advance(chrono::Duration::minutes(200));
+    let s = sla(manager.clone()).await;
+    assert_eq!(headline(&s, "at-risk"), Some(1.into()), "past 80 % of the target at 12:12: {s}");
+    assert_eq!(all(&s, "first_response_breached"), Some(0.into()), "no outcome yet: {s}");
+    app.advance(chrono::Duration::minutes(60));
+    let s = sla(manager.clone()).await;
+    assert_eq!(headline(&s, "at-risk"), Some(0.into()));
+    assert_eq!(all(&s, "first_response_breached"), Some(1.into()), "due at 13:00, nothing changed since: {s}");
+    let breach = s["tables"].as_array().and_then(|ts| ts.iter().find(|t| t["key"] == "breaches")).cloned();
+    let late = breach.as_ref().and_then(|t| t["rows"][0]["late_by_s"].as_i64());
+    assert_eq!(late, Some(20 * 60), "late by 20 minutes so far: {breach:?}");
+    for status in ["in_progress", "waiting_on_customer"] {
+        let r = crate::incidents::act(&agent, &k, "/status", &[("status", status), ("resolution", "")]).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+    }
+    app.advance(chrono::Duration::hours(2));
+    assert_eq!(all(&sla(manager.clone()).await, "paused_s"), Some(7200.into()));
+    app.advance(chrono::Duration::hours(1));
+    assert_eq!(all(&sla(manager.clone()).await, "paused_s"), Some(10800.into()), "still waiting: paused time grows");
+});

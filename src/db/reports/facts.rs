@@ -23,6 +23,21 @@ pub struct FactRow {
     pub tier_id: i64,
     pub severity: String,
     pub business_mttr_s: Option<i64>,
+    pub fr_met_s: Option<i64>,
+    pub fr_breach_s: Option<i64>,
+    pub fr_due_s: Option<i64>,
+    pub fr_warn_s: Option<i64>,
+    pub fr_outcome_s: Option<i64>,
+    pub res_met_s: Option<i64>,
+    pub res_breach_s: Option<i64>,
+    pub res_due_s: Option<i64>,
+    pub res_warn_s: Option<i64>,
+    pub res_outcome_s: Option<i64>,
+    pub paused_s: i64,
+    pub waiting_since_s: Option<i64>,
+    pub start_tier_id: Option<i64>,
+    pub top_tier_id: Option<i64>,
+    pub tier_stints: String,
 }
 
 /// Up to `limit` incidents whose facts are out of date.
@@ -113,6 +128,24 @@ pub fn facts_resolved(conn: &mut DbConnection, from: i64, to: i64, f: &Filter) -
         .filter(incident_facts::first_resolved_s.lt(to))
         .limit(super::MAX_ROWS)
         .load(conn)?)
+}
+
+/// Facts of incidents with an SLA outcome (or, for a running clock, its due moment) in
+/// [from, to): two index walks, each incident once.
+pub fn facts_sla_between(conn: &mut DbConnection, from: i64, to: i64, f: &Filter) -> DbResult<Vec<FactRow>> {
+    let mut rows: Vec<FactRow> = filtered(f)
+        .filter(incident_facts::fr_outcome_s.ge(from))
+        .filter(incident_facts::fr_outcome_s.lt(to))
+        .limit(super::MAX_ROWS)
+        .load(conn)?;
+    let seen: std::collections::HashSet<i64> = rows.iter().map(|r| r.incident_id).collect();
+    let more: Vec<FactRow> = filtered(f)
+        .filter(incident_facts::res_outcome_s.ge(from))
+        .filter(incident_facts::res_outcome_s.lt(to))
+        .limit(super::MAX_ROWS)
+        .load(conn)?;
+    rows.extend(more.into_iter().filter(|r| !seen.contains(&r.incident_id)));
+    Ok(rows)
 }
 
 /// Facts of incidents that may have been open at some moment of [from, to): created before

@@ -7,9 +7,8 @@ use crate::db::reports::{self, EscalationRow, Timing};
 use crate::db::tiers;
 use crate::domain::chart::{Chart, Series, Style};
 use crate::domain::oncall::reason_label;
-use crate::domain::report::{interval_of, summarize};
+use crate::domain::report::{by_interval, summarize};
 use crate::service::ServiceResult;
-use chrono::NaiveDateTime;
 use std::collections::{BTreeSet, HashMap};
 
 /// Grouped counts of upward moves: (key, label) → moves; one row per group, biggest first.
@@ -71,20 +70,6 @@ fn moves_table(
     }
 }
 
-/// Time in each tier, from creation to the first resolution: (tier, duration) stints.
-fn stints(inc: &Timing, resolved_at: NaiveDateTime, moves: &[&EscalationRow]) -> Vec<(i64, chrono::Duration)> {
-    let mut out = Vec::new();
-    let mut tier = moves.first().map_or(inc.tier_id, |m| m.from_tier_id);
-    let mut since = inc.created_at;
-    for m in moves.iter().filter(|m| m.at < resolved_at) {
-        out.push((tier, m.at - since));
-        tier = m.to_tier_id;
-        since = m.at;
-    }
-    out.push((tier, resolved_at - since));
-    out
-}
-
 pub(super) fn build(conn: &mut DbConnection, r: &mut Report) -> ServiceResult<()> {
     let b = &r.bar;
     let p = &b.period;
@@ -95,16 +80,15 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report) -> ServiceResult<()
     let upward = |e: &EscalationRow| pos(e.to_tier_id) > pos(e.from_tier_id);
 
     // Rate and funnel: incidents created in the period, each with its highest tier reached.
-    let created = super::facts::created(conn, p, &b.filter)?;
-    let created_prev = super::facts::created(conn, &prev, &b.filter)?;
-    let ids: Vec<i64> = created.iter().chain(created_prev.iter()).map(|t| t.id).collect();
-    let mut of_incident: HashMap<i64, Vec<EscalationRow>> = HashMap::new();
-    for e in reports::escalations_of(conn, &ids)? {
-        of_incident.entry(e.incident_id).or_default().push(e);
-    }
-    let highest = |id: i64| -> Option<i64> {
-        of_incident.get(&id)?.iter().filter(|e| upward(e)).map(|e| e.to_tier_id).max_by_key(|t| pos(*t))
-    };
+    // The facts hold each incident's starting tier and the highest an upward move took it to.
+    let rows = super::facts::created_rows(conn, p, &b.filter)?;
+    let rows_prev = super::facts::created_rows(conn, &prev, &b.filter)?;
+    let created: Vec<Timing> = rows.iter().map(super::facts::timing).collect();
+    let created_prev: Vec<Timing> = rows_prev.iter().map(super::facts::timing).collect();
+    let top: HashMap<i64, i64> =
+        rows.iter().chain(&rows_prev).filter_map(|r| r.top_tier_id.map(|t| (r.incident_id, t))).collect();
+    let start: HashMap<i64, i64> = rows.iter().filter_map(|r| r.start_tier_id.map(|t| (r.incident_id, t))).collect();
+    let highest = |id: i64| -> Option<i64> { top.get(&id).copied() };
     let escalated: Vec<i64> = created.iter().filter(|t| highest(t.id).is_some()).map(|t| t.id).collect();
     let escalated_prev = created_prev.iter().filter(|t| highest(t.id).is_some()).count();
 
@@ -175,7 +159,7 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report) -> ServiceResult<()
             .iter()
             .filter(|c| match highest(c.id) {
                 Some(h) => pos(h) >= t.position,
-                None => pos(c_start(&of_incident, c)) >= t.position,
+                None => pos(start.get(&c.id).copied().unwrap_or(c.tier_id)) >= t.position,
             })
             .map(|c| c.id)
             .collect();
@@ -223,22 +207,12 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report) -> ServiceResult<()
     ));
 
     // Time in each tier, over incidents first resolved in the period.
-    let resolved: Vec<(Timing, NaiveDateTime)> =
-        super::facts::resolved(conn, p, &b.filter)?.into_iter().map(|r| (r.incident, r.at)).collect();
-    let rids: Vec<i64> = resolved.iter().map(|(t, _)| t.id).collect();
-    let mut moves_of: HashMap<i64, Vec<EscalationRow>> = HashMap::new();
-    for e in reports::escalations_of(conn, &rids)? {
-        moves_of.entry(e.incident_id).or_default().push(e);
-    }
     let mut per_tier: HashMap<i64, Vec<(i64, chrono::Duration)>> = HashMap::new();
-    for (inc, at) in &resolved {
-        let moves: Vec<&EscalationRow> = moves_of.get(&inc.id).map(|v| v.iter().collect()).unwrap_or_default();
-        let mut sum: HashMap<i64, chrono::Duration> = HashMap::new();
-        for (tier, d) in stints(inc, *at, &moves) {
-            *sum.entry(tier).or_insert_with(chrono::Duration::zero) += d;
-        }
-        for (tier, d) in sum {
-            per_tier.entry(tier).or_default().push((inc.id, d));
+    for r in super::facts::resolved_rows(conn, p, &b.filter)? {
+        for (tier, d) in r.tier_stints.split(';').filter_map(|s| s.split_once(':')) {
+            if let (Ok(tier), Ok(d)) = (tier.parse::<i64>(), d.parse::<i64>()) {
+                per_tier.entry(tier).or_default().push((r.incident_id, chrono::Duration::seconds(d)));
+            }
         }
     }
     let mut tier_rows = Vec::new();
@@ -270,13 +244,10 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report) -> ServiceResult<()
     // Trend: moves per interval.
     let mut series = [Vec::new(), Vec::new(), Vec::new()];
     let mut trend_rows = Vec::new();
-    for (i, iv) in b.intervals.iter().enumerate() {
+    let buckets = by_interval(&b.intervals, &in_filter, |(e, _)| e.at);
+    for (iv, bucket) in b.intervals.iter().zip(buckets) {
         let here = |pred: &dyn Fn(&EscalationRow) -> bool| -> Vec<i64> {
-            in_filter
-                .iter()
-                .filter(|(e, _)| interval_of(&b.intervals, e.at) == Some(i) && pred(e))
-                .map(|(e, _)| e.incident_id)
-                .collect()
+            bucket.iter().filter(|(e, _)| pred(e)).map(|(e, _)| e.incident_id).collect()
         };
         let manual = here(&|e| upward(e) && !e.automatic);
         let automatic = here(&|e| upward(e) && e.automatic);
@@ -350,9 +321,4 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report) -> ServiceResult<()
     ];
     r.tables = tables;
     Ok(())
-}
-
-/// The tier an incident started in: the first move's origin, or where it still is.
-fn c_start(of_incident: &HashMap<i64, Vec<EscalationRow>>, c: &Timing) -> i64 {
-    of_incident.get(&c.id).and_then(|v| v.first()).map_or(c.tier_id, |e| e.from_tier_id)
 }

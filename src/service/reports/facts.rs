@@ -6,9 +6,9 @@
 use crate::db::DbConnection;
 use crate::db::reports::{self, FactRow, Filter, Timing};
 use crate::domain::report::Period;
-use crate::domain::sla::{Calendar, Phase, phase_of_status, utc};
+use crate::domain::sla::{Calendar, ClockState, Phase, phase_of_status, utc};
 use crate::service::ServiceResult;
-use crate::service::sla::SlaBook;
+use crate::service::sla::{ClockInput, SlaBook};
 use chrono::{DateTime, NaiveDateTime};
 use std::collections::HashMap;
 
@@ -22,12 +22,25 @@ fn secs(t: NaiveDateTime) -> i64 {
     t.and_utc().timestamp()
 }
 
-fn time(s: i64) -> NaiveDateTime {
+pub(super) fn time(s: i64) -> NaiveDateTime {
     DateTime::from_timestamp(s, 0).map(|d| d.naive_utc()).unwrap_or_default()
 }
 
-/// The facts of one incident from its row and its status changes (in time order).
-fn facts_of(book: &SlaBook, t: &Timing, changes: &[(NaiveDateTime, String)]) -> FactRow {
+/// What the facts of one incident are computed from: its row, its status changes and tier
+/// moves (in time order), the SLA book, the tiers' order and the moment of computing.
+struct Inputs<'a> {
+    book: &'a SlaBook,
+    position: &'a HashMap<i64, i32>,
+    now: NaiveDateTime,
+}
+
+/// The facts of one incident.
+fn facts_of(
+    inp: &Inputs,
+    t: &Timing,
+    changes: &[(NaiveDateTime, String)],
+    moves: &[&reports::EscalationRow],
+) -> FactRow {
     let first_resolved = changes.iter().find(|(_, s)| s == "resolved").map(|(at, _)| *at);
     let mut reopened = None;
     let mut spans: Vec<(i64, Option<i64>)> = Vec::new();
@@ -49,11 +62,15 @@ fn facts_of(book: &SlaBook, t: &Timing, changes: &[(NaiveDateTime, String)]) -> 
         previous = s;
     }
     let done_since = spans.last().filter(|(_, end)| end.is_none()).map(|(start, _)| *start);
-    let business = first_resolved.and_then(|r| match book.calendar(&t.severity, t.organization_id)? {
+    let business = first_resolved.and_then(|r| match inp.book.calendar(&t.severity, t.organization_id)? {
         cal @ Calendar::Business { .. } => Some(cal.business_time(utc(t.created_at), utc(r)).num_seconds()),
         Calendar::Always => None,
     });
-    FactRow {
+    let (paused_s, waiting_since_s) = waiting(changes);
+    let pos = |id: i64| inp.position.get(&id).copied().unwrap_or(0);
+    let top_tier_id =
+        moves.iter().filter(|m| pos(m.to_tier_id) > pos(m.from_tier_id)).map(|m| m.to_tier_id).max_by_key(|t| pos(*t));
+    let mut row = FactRow {
         incident_id: t.id,
         created_s: secs(t.created_at),
         acknowledged_s: t.acknowledged_at.map(secs),
@@ -71,12 +88,90 @@ fn facts_of(book: &SlaBook, t: &Timing, changes: &[(NaiveDateTime, String)]) -> 
         tier_id: t.tier_id,
         severity: t.severity.clone(),
         business_mttr_s: business,
+        fr_met_s: None,
+        fr_breach_s: None,
+        fr_due_s: None,
+        fr_warn_s: None,
+        fr_outcome_s: None,
+        res_met_s: None,
+        res_breach_s: None,
+        res_due_s: None,
+        res_warn_s: None,
+        res_outcome_s: None,
+        paused_s,
+        waiting_since_s,
+        start_tier_id: Some(moves.first().map_or(t.tier_id, |m| m.from_tier_id)),
+        top_tier_id,
+        tier_stints: first_resolved.map(|r| stints_text(t, r, moves)).unwrap_or_default(),
+    };
+    sla_outcomes(inp, t, changes, done_since, &mut row);
+    row
+}
+
+/// Waiting on the customer: the finished stretches in seconds, and the start of the current one.
+fn waiting(changes: &[(NaiveDateTime, String)]) -> (i64, Option<i64>) {
+    let mut total = 0;
+    let mut since: Option<NaiveDateTime> = None;
+    for (at, s) in changes {
+        match (phase_of_status(s) == Phase::Waiting, since) {
+            (true, None) => since = Some(*at),
+            (false, Some(w)) => {
+                total += (*at - w).num_seconds();
+                since = None;
+            }
+            _ => {}
+        }
     }
+    (total, since.map(secs))
+}
+
+/// Time in each tier from creation to the first resolution, summed per tier: "tier:secs;...".
+fn stints_text(t: &Timing, resolved_at: NaiveDateTime, moves: &[&reports::EscalationRow]) -> String {
+    let mut sum: Vec<(i64, i64)> = Vec::new();
+    let mut add = |tier: i64, d: i64| match sum.iter_mut().find(|(t, _)| *t == tier) {
+        Some((_, s)) => *s += d,
+        None => sum.push((tier, d)),
+    };
+    let mut tier = moves.first().map_or(t.tier_id, |m| m.from_tier_id);
+    let mut since = t.created_at;
+    for m in moves.iter().filter(|m| m.at < resolved_at) {
+        add(tier, (m.at - since).num_seconds());
+        tier = m.to_tier_id;
+        since = m.at;
+    }
+    add(tier, (resolved_at - since).num_seconds());
+    sum.iter().map(|(t, d)| format!("{t}:{d}")).collect::<Vec<_>>().join(";")
+}
+
+/// The SLA targets as the clocks stand at the moment of computing: met, breached, or (a
+/// running clock) when it falls due and when it warns.
+fn sla_outcomes(inp: &Inputs, t: &Timing, changes: &[(NaiveDateTime, String)], done: Option<i64>, row: &mut FactRow) {
+    let input = ClockInput {
+        severity: &t.severity,
+        organization_id: t.organization_id,
+        created_at: t.created_at,
+        first_response_at: t.first_response_at,
+        changes,
+    };
+    let Some(c) = inp.book.clocks(&input, utc(inp.now)) else { return };
+    let naive = |d: Option<chrono::DateTime<chrono::Utc>>| d.map(|d| d.timestamp());
+    let read = |r: &crate::domain::sla::ClockReading, met: Option<i64>| {
+        let breach = if r.state == ClockState::Breached { naive(r.breached_at) } else { None };
+        let running = r.state == ClockState::Running;
+        let due = naive(r.due).filter(|_| running);
+        let warn = naive(r.warn_at).filter(|_| running);
+        (met, breach, due, warn, breach.or(met).or(due))
+    };
+    (row.fr_met_s, row.fr_breach_s, row.fr_due_s, row.fr_warn_s, row.fr_outcome_s) =
+        read(&c.first_response, t.first_response_at.map(secs));
+    (row.res_met_s, row.res_breach_s, row.res_due_s, row.res_warn_s, row.res_outcome_s) = read(&c.resolution, done);
 }
 
 /// Recomputes the facts of dirty incidents, `limit` at most (None: all); returns how many.
-pub fn refresh(conn: &mut DbConnection, limit: Option<usize>) -> ServiceResult<usize> {
+pub fn refresh(conn: &mut DbConnection, limit: Option<usize>, now: NaiveDateTime) -> ServiceResult<usize> {
     let book = SlaBook::load(conn)?;
+    let position: HashMap<i64, i32> = crate::db::tiers::all(conn)?.into_iter().map(|t| (t.id, t.position)).collect();
+    let inputs = Inputs { book: &book, position: &position, now };
     let mut done = 0;
     loop {
         let want = limit.map_or(BATCH, |l| BATCH.min(l.saturating_sub(done) as i64));
@@ -92,16 +187,25 @@ pub fn refresh(conn: &mut DbConnection, limit: Option<usize>) -> ServiceResult<u
         for (id, at, s) in reports::status_changes_of(conn, &ids)? {
             changes.entry(id).or_default().push((at, s));
         }
-        let none = Vec::new();
-        let facts: Vec<FactRow> =
-            rows.iter().map(|t| facts_of(&book, t, changes.get(&t.id).unwrap_or(&none))).collect();
+        let moves = reports::escalations_of(conn, &ids)?;
+        let mut moves_of: HashMap<i64, Vec<&reports::EscalationRow>> = HashMap::new();
+        for m in &moves {
+            moves_of.entry(m.incident_id).or_default().push(m);
+        }
+        let (none, no_moves) = (Vec::new(), Vec::new());
+        let facts: Vec<FactRow> = rows
+            .iter()
+            .map(|t| {
+                facts_of(&inputs, t, changes.get(&t.id).unwrap_or(&none), moves_of.get(&t.id).unwrap_or(&no_moves))
+            })
+            .collect();
         reports::write_facts(conn, &ids, &facts)?;
         done += ids.len();
     }
 }
 
 /// A fact as the report code reads incidents (the fields facts keep).
-fn timing(f: &FactRow) -> Timing {
+pub(super) fn timing(f: &FactRow) -> Timing {
     Timing {
         id: f.incident_id,
         created_at: time(f.created_s),
@@ -121,6 +225,16 @@ fn timing(f: &FactRow) -> Timing {
 /// Incidents created in the period.
 pub fn created(conn: &mut DbConnection, p: &Period, f: &Filter) -> ServiceResult<Vec<Timing>> {
     Ok(reports::facts_created(conn, secs(p.from), secs(p.to), f)?.iter().map(timing).collect())
+}
+
+/// The facts of incidents created in the period.
+pub fn created_rows(conn: &mut DbConnection, p: &Period, f: &Filter) -> ServiceResult<Vec<FactRow>> {
+    Ok(reports::facts_created(conn, secs(p.from), secs(p.to), f)?)
+}
+
+/// The facts of incidents first resolved in the period.
+pub fn resolved_rows(conn: &mut DbConnection, p: &Period, f: &Filter) -> ServiceResult<Vec<FactRow>> {
+    Ok(reports::facts_resolved(conn, secs(p.from), secs(p.to), f)?)
 }
 
 /// Incidents first resolved in the period, with that moment, when they were reopened
@@ -202,8 +316,10 @@ mod tests {
         };
         let ch = |v: &[(&str, &str)]| v.iter().map(|(a, s)| (t(a), s.to_string())).collect::<Vec<_>>();
         let book = SlaBook::empty();
+        let position = HashMap::new();
+        let inputs = Inputs { book: &book, position: &position, now: t("2026-03-03 09:00") };
         let f = facts_of(
-            &book,
+            &inputs,
             &inc,
             &ch(&[
                 ("2026-03-02 10:00", "in_progress"),
@@ -212,6 +328,7 @@ mod tests {
                 ("2026-03-02 13:00", "resolved"),
                 ("2026-03-02 14:00", "closed"),
             ]),
+            &[],
         );
         assert_eq!(f.first_resolved_s, Some(secs(t("2026-03-02 11:00"))));
         assert_eq!(f.reopened_s, Some(secs(t("2026-03-02 12:00"))));

@@ -321,13 +321,13 @@ pub fn report(state: &AppState, user: &User, kind: Kind, query: &ReportQuery) ->
     authorize(&actor_of(user), kind.action(), Resource::None)?;
     // What changed since the facts were last brought up to date counts too, up to a bound per
     // request; a larger backlog (a bulk load, a migration) is the job's, and the page says so.
+    let now = state.clock.now_naive();
     let pending = state.tx(|conn| {
-        facts::refresh(conn, Some(facts::PER_REQUEST))?;
+        facts::refresh(conn, Some(facts::PER_REQUEST), now)?;
         Ok(crate::db::reports::dirty_count(conn)?)
     })?;
     let mut bar = bar(state, user, query)?;
     bar.pending = usize::try_from(pending).unwrap_or(usize::MAX);
-    let now = state.clock.now_naive();
     let mut conn = state.conn()?;
     let conn = &mut *conn;
     let mut r = Report::new(kind, bar);

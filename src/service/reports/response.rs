@@ -7,7 +7,7 @@ use crate::db::reports::{self, Timing};
 use crate::db::users;
 use crate::domain::chart::{Chart, Series, Style};
 use crate::domain::incident::Severity;
-use crate::domain::report::{Period, interval_of, summarize};
+use crate::domain::report::{Period, by_interval, summarize};
 use crate::service::ServiceResult;
 use chrono::{Duration, NaiveDateTime};
 use std::collections::HashMap;
@@ -247,11 +247,11 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime)
     // Created vs resolved and the backlog per interval.
     let mut trend_rows = Vec::new();
     let (mut c_series, mut r_series, mut o_series) = (Vec::new(), Vec::new(), Vec::new());
-    for (i, iv) in b.intervals.iter().enumerate() {
-        let c: Vec<i64> =
-            created.iter().filter(|t| interval_of(&b.intervals, t.created_at) == Some(i)).map(|t| t.id).collect();
-        let rs: Vec<i64> =
-            resolved.iter().filter(|(_, at)| interval_of(&b.intervals, *at) == Some(i)).map(|(t, _)| t.id).collect();
+    let created_in = by_interval(&b.intervals, &created, |t| t.created_at);
+    let resolved_in = by_interval(&b.intervals, &resolved, |(_, at)| *at);
+    for ((iv, c), rs) in b.intervals.iter().zip(created_in).zip(resolved_in) {
+        let c: Vec<i64> = c.iter().map(|t| t.id).collect();
+        let rs: Vec<i64> = rs.iter().map(|(t, _)| t.id).collect();
         let open = if iv.from <= now { open_ids_at(iv.to.min(now)) } else { Vec::new() };
         c_series.push(c.len() as f64);
         r_series.push(rs.len() as f64);

@@ -2,15 +2,14 @@
 //! outcome (met when it was met, breached when it fell due), with paused time excluded as the
 //! SLA clock excludes it; the breaches with by how long; what is at risk now.
 
-use super::{Cell, Headline, Report, Row, Sets, Table, col};
+use super::{Cell, Headline, Report, Row, Sets, Table, col, facts};
 use crate::db::DbConnection;
-use crate::db::reports::{self, Timing};
+use crate::db::reports::{self, FactRow, Timing};
 use crate::domain::chart::{Chart, Series, Style};
 use crate::domain::incident::{Severity, key};
-use crate::domain::report::{Period, interval_of};
-use crate::domain::sla::{ClockState, Phase, phase_of_status, utc};
+use crate::domain::report::{Period, by_interval};
+use crate::domain::sla::utc;
 use crate::service::ServiceResult;
-use crate::service::sla::{ClockInput, SlaBook};
 use chrono::{Duration, NaiveDateTime};
 use std::collections::HashMap;
 
@@ -60,27 +59,6 @@ struct Outcome {
     late_by: Duration,
 }
 
-/// Time spent waiting on the customer, up to `now`.
-fn paused(changes: &[(NaiveDateTime, String)], now: NaiveDateTime) -> Duration {
-    let mut total = Duration::zero();
-    let mut since: Option<NaiveDateTime> = None;
-    for (at, s) in changes {
-        let waiting = phase_of_status(s) == Phase::Waiting;
-        match (waiting, since) {
-            (true, None) => since = Some(*at),
-            (false, Some(w)) => {
-                total += *at - w;
-                since = None;
-            }
-            _ => {}
-        }
-    }
-    if let Some(w) = since {
-        total += now - w;
-    }
-    total
-}
-
 struct Read {
     outcomes: Vec<Outcome>,
     paused: HashMap<i64, Duration>,
@@ -88,67 +66,45 @@ struct Read {
     at_risk: Vec<(i64, Target, NaiveDateTime)>,
 }
 
-fn read_all(
-    book: &SlaBook,
-    incidents: &[Timing],
-    changes: &HashMap<i64, Vec<(NaiveDateTime, String)>>,
-    now: NaiveDateTime,
-) -> Read {
-    let none = Vec::new();
+/// One target of one incident from its facts, read at `now`: a stored breach or met moment
+/// stands; a running clock whose due moment has passed is breached then; one that has passed
+/// its warning point is at risk.
+struct Stored {
+    met: Option<i64>,
+    breach: Option<i64>,
+    due: Option<i64>,
+    warn: Option<i64>,
+}
+
+fn read_target(out: &mut Read, f: &FactRow, target: Target, s: Stored, now: NaiveDateTime) {
+    let now_s = now.and_utc().timestamp();
+    let (id, time) = (f.incident_id, |s: i64| facts::time(s));
+    if let Some(b) = s.breach.or(s.due.filter(|d| *d <= now_s).filter(|_| s.met.is_none())) {
+        let late = s.met.unwrap_or(now_s) - b;
+        out.outcomes.push(Outcome { incident: id, target, met: false, at: time(b), late_by: Duration::seconds(late) });
+    } else if let Some(m) = s.met {
+        out.outcomes.push(Outcome { incident: id, target, met: true, at: time(m), late_by: Duration::zero() });
+    } else if let (Some(due), Some(warn)) = (s.due, s.warn)
+        && warn <= now_s
+        && f.done_since_s.is_none()
+    {
+        out.at_risk.push((id, target, time(due)));
+    }
+}
+
+fn read_all(facts: &[FactRow], now: NaiveDateTime) -> Read {
     let mut out = Read { outcomes: Vec::new(), paused: HashMap::new(), at_risk: Vec::new() };
-    for inc in incidents {
-        let ch = changes.get(&inc.id).unwrap_or(&none);
-        let input = ClockInput {
-            severity: &inc.severity,
-            organization_id: inc.organization_id,
-            created_at: inc.created_at,
-            first_response_at: inc.first_response_at,
-            changes: ch,
-        };
-        let Some(c) = book.clocks(&input, utc(now)) else { continue };
-        out.paused.insert(inc.id, paused(ch, now));
-        // Met when the clock last stopped: the start of the final run of resolved/closed.
-        let done_at = if phase_of_status(&inc.status) == Phase::Done {
-            ch.iter().rev().take_while(|(_, s)| phase_of_status(s) == Phase::Done).last().map(|(at, _)| *at)
-        } else {
-            None
-        };
-        for (target, reading, met_at) in [
-            (Target::FirstResponse, c.first_response, inc.first_response_at),
-            (Target::Resolution, c.resolution, done_at),
-        ] {
-            match (reading.state, reading.breached_at) {
-                (ClockState::Breached, Some(due)) => {
-                    let due = due.naive_utc();
-                    out.outcomes.push(Outcome {
-                        incident: inc.id,
-                        target,
-                        met: false,
-                        at: due,
-                        late_by: met_at.unwrap_or(now) - due,
-                    });
-                }
-                _ => match met_at {
-                    Some(at) => out.outcomes.push(Outcome {
-                        incident: inc.id,
-                        target,
-                        met: true,
-                        at,
-                        late_by: Duration::zero(),
-                    }),
-                    None => {
-                        let warned = reading.warn_at.is_some_and(|w| w.naive_utc() <= now);
-                        if reading.state == ClockState::Running
-                            && warned
-                            && inc.is_open
-                            && let Some(due) = reading.due
-                        {
-                            out.at_risk.push((inc.id, target, due.naive_utc()));
-                        }
-                    }
-                },
-            }
+    let now_s = now.and_utc().timestamp();
+    for f in facts {
+        if f.fr_outcome_s.is_none() && f.res_outcome_s.is_none() {
+            continue;
         }
+        let waiting = f.waiting_since_s.map_or(0, |w| (now_s - w).max(0));
+        out.paused.insert(f.incident_id, Duration::seconds(f.paused_s + waiting));
+        let fr = Stored { met: f.fr_met_s, breach: f.fr_breach_s, due: f.fr_due_s, warn: f.fr_warn_s };
+        read_target(&mut out, f, Target::FirstResponse, fr, now);
+        let res = Stored { met: f.res_met_s, breach: f.res_breach_s, due: f.res_due_s, warn: f.res_warn_s };
+        read_target(&mut out, f, Target::Resolution, res, now);
     }
     out
 }
@@ -226,14 +182,14 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime)
     let b = &r.bar;
     let p = &b.period;
     let prev = p.previous(b.tz);
-    let book = SlaBook::load(conn)?;
-    let incidents = reports::maybe_open_between(conn, prev.from, p.to, &b.filter)?;
-    let ids: Vec<i64> = incidents.iter().map(|i| i.id).collect();
-    let mut changes: HashMap<i64, Vec<(NaiveDateTime, String)>> = HashMap::new();
-    for (id, at, s) in reports::status_changes_of(conn, &ids)? {
-        changes.entry(id).or_default().push((at, s));
-    }
-    let read = read_all(&book, &incidents, &changes, now);
+    // Outcomes in both periods, and the running clocks that fall due after now (at risk).
+    let secs = |t: NaiveDateTime| t.and_utc().timestamp();
+    let mut rows = reports::facts_sla_between(conn, secs(prev.from), secs(p.to), &b.filter)?;
+    let seen: std::collections::HashSet<i64> = rows.iter().map(|r| r.incident_id).collect();
+    let later = reports::facts_sla_between(conn, secs(p.to.max(now)), i64::MAX, &b.filter)?;
+    rows.extend(later.into_iter().filter(|r| !seen.contains(&r.incident_id)));
+    let read = read_all(&rows, now);
+    let incidents: Vec<Timing> = rows.iter().map(facts::timing).collect();
     let by_id: HashMap<i64, &Timing> = incidents.iter().map(|i| (i.id, i)).collect();
     let now_outcomes = in_period(&read, p);
     let prev_outcomes = in_period(&read, &prev);
@@ -333,6 +289,12 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime)
     // The breaches, latest due first.
     let mut list = breached.clone();
     list.sort_by(|a, b| b.at.cmp(&a.at).then(a.incident.cmp(&b.incident)));
+    // Titles only of the incidents listed.
+    let listed: Vec<i64> =
+        list.iter().take(BREACH_ROWS).map(|o| o.incident).chain(read.at_risk.iter().map(|a| a.0)).collect();
+    let titles: HashMap<i64, String> =
+        reports::timings_of(conn, &listed, &reports::Filter::default())?.into_iter().map(|t| (t.id, t.title)).collect();
+    let title = |id: &i64| titles.get(id).cloned().unwrap_or_default();
     let tz = b.tz;
     let local = |t: NaiveDateTime| utc(t).with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string();
     tables.push(Table {
@@ -351,23 +313,20 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime)
         rows: list
             .iter()
             .take(BREACH_ROWS)
-            .map(|o| {
-                let t = by_id.get(&o.incident);
-                Row {
-                    key: format!("{}-{}", o.incident, o.target.key()),
-                    cells: vec![
-                        Cell::text(key(o.incident)).counts(
-                            sets,
-                            format!("breaches/{}-{}/incident", o.incident, o.target.key()),
-                            vec![o.incident],
-                        ),
-                        Cell::text(t.map(|t| t.title.clone()).unwrap_or_default()),
-                        Cell::text(o.target.label()),
-                        Cell::text(local(o.at)),
-                        Cell::duration(Some(o.late_by)),
-                        Cell::duration(read.paused.get(&o.incident).copied()),
-                    ],
-                }
+            .map(|o| Row {
+                key: format!("{}-{}", o.incident, o.target.key()),
+                cells: vec![
+                    Cell::text(key(o.incident)).counts(
+                        sets,
+                        format!("breaches/{}-{}/incident", o.incident, o.target.key()),
+                        vec![o.incident],
+                    ),
+                    Cell::text(title(&o.incident)),
+                    Cell::text(o.target.label()),
+                    Cell::text(local(o.at)),
+                    Cell::duration(Some(o.late_by)),
+                    Cell::duration(read.paused.get(&o.incident).copied()),
+                ],
             })
             .collect(),
     });
@@ -389,7 +348,7 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime)
                 key: format!("{id}-{}", target.key()),
                 cells: vec![
                     Cell::text(key(*id)),
-                    Cell::text(by_id.get(id).map(|t| t.title.clone()).unwrap_or_default()),
+                    Cell::text(title(id)),
                     Cell::text(target.label()),
                     Cell::text(local(*due)),
                 ],
@@ -400,9 +359,8 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime)
     // Compliance per interval.
     let (mut fr, mut res) = (Vec::new(), Vec::new());
     let mut trend_rows = Vec::new();
-    for (i, iv) in b.intervals.iter().enumerate() {
-        let here: Vec<&Outcome> =
-            now_outcomes.iter().filter(|o| interval_of(&b.intervals, o.at) == Some(i)).copied().collect();
+    let buckets = by_interval(&b.intervals, now_outcomes.iter().copied(), |o| o.at);
+    for (iv, here) in b.intervals.iter().zip(buckets) {
         let key = iv.first.to_string();
         let mut cells = vec![Cell::text(key.clone())];
         let f = compliance_cells(sets, &format!("trend/{key}"), &here, Target::FirstResponse);

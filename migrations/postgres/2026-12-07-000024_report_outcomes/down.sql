@@ -1,0 +1,18 @@
+DROP TRIGGER report_dirty_escalation ON escalations;
+DROP INDEX incident_facts_res_outcome;
+DROP INDEX incident_facts_fr_outcome;
+ALTER TABLE incident_facts DROP COLUMN fr_met_s;
+ALTER TABLE incident_facts DROP COLUMN fr_breach_s;
+ALTER TABLE incident_facts DROP COLUMN fr_due_s;
+ALTER TABLE incident_facts DROP COLUMN fr_warn_s;
+ALTER TABLE incident_facts DROP COLUMN fr_outcome_s;
+ALTER TABLE incident_facts DROP COLUMN res_met_s;
+ALTER TABLE incident_facts DROP COLUMN res_breach_s;
+ALTER TABLE incident_facts DROP COLUMN res_due_s;
+ALTER TABLE incident_facts DROP COLUMN res_warn_s;
+ALTER TABLE incident_facts DROP COLUMN res_outcome_s;
+ALTER TABLE incident_facts DROP COLUMN paused_s;
+ALTER TABLE incident_facts DROP COLUMN waiting_since_s;
+ALTER TABLE incident_facts DROP COLUMN start_tier_id;
+ALTER TABLE incident_facts DROP COLUMN top_tier_id;
+ALTER TABLE incident_facts DROP COLUMN tier_stints;
