@@ -40,6 +40,64 @@ pub struct FactRow {
     pub tier_stints: String,
 }
 
+/// What every report reads of a fact: the incident, when it was created and acknowledged,
+/// whether it is done, and the groups it counts in.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = incident_facts)]
+pub struct FactGroups {
+    pub incident_id: i64,
+    pub created_s: i64,
+    pub acknowledged_s: Option<i64>,
+    pub done_since_s: Option<i64>,
+    pub service_id: i64,
+    pub organization_id: Option<i64>,
+    pub assignee_id: Option<i64>,
+    pub tier_id: i64,
+    pub severity: String,
+}
+
+/// The response and escalation times of a fact.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = incident_facts)]
+pub struct FactTimes {
+    #[diesel(embed)]
+    pub g: FactGroups,
+    pub first_resolved_s: Option<i64>,
+    pub reopened_s: Option<i64>,
+    pub business_mttr_s: Option<i64>,
+    pub start_tier_id: Option<i64>,
+    pub top_tier_id: Option<i64>,
+}
+
+/// The SLA outcomes of a fact.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = incident_facts)]
+pub struct FactSla {
+    #[diesel(embed)]
+    pub g: FactGroups,
+    pub fr_met_s: Option<i64>,
+    pub fr_breach_s: Option<i64>,
+    pub fr_due_s: Option<i64>,
+    pub fr_warn_s: Option<i64>,
+    pub fr_outcome_s: Option<i64>,
+    pub res_met_s: Option<i64>,
+    pub res_breach_s: Option<i64>,
+    pub res_due_s: Option<i64>,
+    pub res_warn_s: Option<i64>,
+    pub res_outcome_s: Option<i64>,
+    pub paused_s: i64,
+    pub waiting_since_s: Option<i64>,
+}
+
+/// The runs of resolved/closed of a fact (the backlog).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = incident_facts)]
+pub struct FactSpans {
+    #[diesel(embed)]
+    pub g: FactGroups,
+    pub done_spans: String,
+}
+
 /// Up to `limit` incidents whose facts are out of date.
 pub fn dirty_ids(conn: &mut DbConnection, limit: i64) -> DbResult<Vec<i64>> {
     Ok(report_dirty::table
@@ -113,55 +171,71 @@ fn filtered(f: &Filter) -> Boxed<'_> {
 }
 
 /// Facts of incidents created in [from, to) (Unix seconds) that pass the filter.
-pub fn facts_created(conn: &mut DbConnection, from: i64, to: i64, f: &Filter) -> DbResult<Vec<FactRow>> {
+pub fn facts_created(conn: &mut DbConnection, from: i64, to: i64, f: &Filter) -> DbResult<Vec<FactTimes>> {
     Ok(filtered(f)
         .filter(incident_facts::created_s.ge(from))
         .filter(incident_facts::created_s.lt(to))
+        .select(FactTimes::as_select())
+        .limit(super::MAX_ROWS)
+        .load(conn)?)
+}
+
+/// Time in each tier ("tier:secs;...") of incidents first resolved in [from, to).
+pub fn facts_stints(conn: &mut DbConnection, from: i64, to: i64, f: &Filter) -> DbResult<Vec<(i64, String)>> {
+    Ok(filtered(f)
+        .filter(incident_facts::first_resolved_s.ge(from))
+        .filter(incident_facts::first_resolved_s.lt(to))
+        .select((incident_facts::incident_id, incident_facts::tier_stints))
         .limit(super::MAX_ROWS)
         .load(conn)?)
 }
 
 /// Facts of incidents first resolved in [from, to) that pass the filter.
-pub fn facts_resolved(conn: &mut DbConnection, from: i64, to: i64, f: &Filter) -> DbResult<Vec<FactRow>> {
+pub fn facts_resolved(conn: &mut DbConnection, from: i64, to: i64, f: &Filter) -> DbResult<Vec<FactTimes>> {
     Ok(filtered(f)
         .filter(incident_facts::first_resolved_s.ge(from))
         .filter(incident_facts::first_resolved_s.lt(to))
+        .select(FactTimes::as_select())
         .limit(super::MAX_ROWS)
         .load(conn)?)
 }
 
 /// Facts of incidents with an SLA outcome (or, for a running clock, its due moment) in
 /// [from, to): two index walks, each incident once.
-pub fn facts_sla_between(conn: &mut DbConnection, from: i64, to: i64, f: &Filter) -> DbResult<Vec<FactRow>> {
-    let mut rows: Vec<FactRow> = filtered(f)
+pub fn facts_sla_between(conn: &mut DbConnection, from: i64, to: i64, f: &Filter) -> DbResult<Vec<FactSla>> {
+    let mut rows: Vec<FactSla> = filtered(f)
         .filter(incident_facts::fr_outcome_s.ge(from))
         .filter(incident_facts::fr_outcome_s.lt(to))
+        .select(FactSla::as_select())
         .limit(super::MAX_ROWS)
         .load(conn)?;
-    let seen: std::collections::HashSet<i64> = rows.iter().map(|r| r.incident_id).collect();
-    let more: Vec<FactRow> = filtered(f)
+    let seen: std::collections::HashSet<i64> = rows.iter().map(|r| r.g.incident_id).collect();
+    let more: Vec<FactSla> = filtered(f)
         .filter(incident_facts::res_outcome_s.ge(from))
         .filter(incident_facts::res_outcome_s.lt(to))
+        .select(FactSla::as_select())
         .limit(super::MAX_ROWS)
         .load(conn)?;
-    rows.extend(more.into_iter().filter(|r| !seen.contains(&r.incident_id)));
+    rows.extend(more.into_iter().filter(|r| !seen.contains(&r.g.incident_id)));
     Ok(rows)
 }
 
 /// Facts of incidents that may have been open at some moment of [from, to): created before
 /// `to` and open now or done only since `from`.
-pub fn facts_maybe_open(conn: &mut DbConnection, from: i64, to: i64, f: &Filter) -> DbResult<Vec<FactRow>> {
-    let mut rows: Vec<FactRow> = filtered(f)
+pub fn facts_maybe_open(conn: &mut DbConnection, from: i64, to: i64, f: &Filter) -> DbResult<Vec<FactSpans>> {
+    let mut rows: Vec<FactSpans> = filtered(f)
         .filter(incident_facts::done_since_s.is_null())
         .filter(incident_facts::created_s.lt(to))
+        .select(FactSpans::as_select())
         .limit(super::MAX_ROWS)
         .load(conn)?;
     rows.extend(
         filtered(f)
             .filter(incident_facts::done_since_s.ge(from))
             .filter(incident_facts::created_s.lt(to))
+            .select(FactSpans::as_select())
             .limit(super::MAX_ROWS)
-            .load::<FactRow>(conn)?,
+            .load::<FactSpans>(conn)?,
     );
     Ok(rows)
 }

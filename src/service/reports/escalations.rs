@@ -83,11 +83,11 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report) -> ServiceResult<()
     // The facts hold each incident's starting tier and the highest an upward move took it to.
     let rows = super::facts::created_rows(conn, p, &b.filter)?;
     let rows_prev = super::facts::created_rows(conn, &prev, &b.filter)?;
-    let created: Vec<Timing> = rows.iter().map(super::facts::timing).collect();
-    let created_prev: Vec<Timing> = rows_prev.iter().map(super::facts::timing).collect();
+    let created: Vec<Timing> = rows.iter().map(|r| super::facts::timing(&r.g)).collect();
+    let created_prev: Vec<Timing> = rows_prev.iter().map(|r| super::facts::timing(&r.g)).collect();
     let top: HashMap<i64, i64> =
-        rows.iter().chain(&rows_prev).filter_map(|r| r.top_tier_id.map(|t| (r.incident_id, t))).collect();
-    let start: HashMap<i64, i64> = rows.iter().filter_map(|r| r.start_tier_id.map(|t| (r.incident_id, t))).collect();
+        rows.iter().chain(&rows_prev).filter_map(|r| r.top_tier_id.map(|t| (r.g.incident_id, t))).collect();
+    let start: HashMap<i64, i64> = rows.iter().filter_map(|r| r.start_tier_id.map(|t| (r.g.incident_id, t))).collect();
     let highest = |id: i64| -> Option<i64> { top.get(&id).copied() };
     let escalated: Vec<i64> = created.iter().filter(|t| highest(t.id).is_some()).map(|t| t.id).collect();
     let escalated_prev = created_prev.iter().filter(|t| highest(t.id).is_some()).count();
@@ -208,10 +208,10 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report) -> ServiceResult<()
 
     // Time in each tier, over incidents first resolved in the period.
     let mut per_tier: HashMap<i64, Vec<(i64, chrono::Duration)>> = HashMap::new();
-    for r in super::facts::resolved_rows(conn, p, &b.filter)? {
-        for (tier, d) in r.tier_stints.split(';').filter_map(|s| s.split_once(':')) {
+    for (id, stints) in super::facts::stints(conn, p, &b.filter)? {
+        for (tier, d) in stints.split(';').filter_map(|s| s.split_once(':')) {
             if let (Ok(tier), Ok(d)) = (tier.parse::<i64>(), d.parse::<i64>()) {
-                per_tier.entry(tier).or_default().push((r.incident_id, chrono::Duration::seconds(d)));
+                per_tier.entry(tier).or_default().push((id, chrono::Duration::seconds(d)));
             }
         }
     }
@@ -223,11 +223,7 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report) -> ServiceResult<()
             key: t.id.to_string(),
             cells: vec![
                 Cell::text(t.name.clone()),
-                Cell::int(s.count).counts(
-                    sets,
-                    format!("time_in_tier/{}/incidents", t.id),
-                    v.iter().map(|(i, _)| *i).collect(),
-                ),
+                Cell::int(s.count).counts(sets, format!("time_in_tier/{}/incidents", t.id), v.iter().map(|(i, _)| *i)),
                 Cell::duration(s.median),
                 Cell::duration(s.p90),
             ],

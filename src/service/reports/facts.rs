@@ -4,7 +4,7 @@
 //! rows before they read, so their figures are always current; a job keeps the backlog small.
 
 use crate::db::DbConnection;
-use crate::db::reports::{self, FactRow, Filter, Timing};
+use crate::db::reports::{self, FactGroups, FactRow, FactTimes, Filter, Timing};
 use crate::domain::report::Period;
 use crate::domain::sla::{Calendar, ClockState, Phase, phase_of_status, utc};
 use crate::service::ServiceResult;
@@ -205,7 +205,7 @@ pub fn refresh(conn: &mut DbConnection, limit: Option<usize>, now: NaiveDateTime
 }
 
 /// A fact as the report code reads incidents (the fields facts keep).
-pub(super) fn timing(f: &FactRow) -> Timing {
+pub(super) fn timing(f: &FactGroups) -> Timing {
     Timing {
         id: f.incident_id,
         created_at: time(f.created_s),
@@ -224,17 +224,17 @@ pub(super) fn timing(f: &FactRow) -> Timing {
 
 /// Incidents created in the period.
 pub fn created(conn: &mut DbConnection, p: &Period, f: &Filter) -> ServiceResult<Vec<Timing>> {
-    Ok(reports::facts_created(conn, secs(p.from), secs(p.to), f)?.iter().map(timing).collect())
+    Ok(reports::facts_created(conn, secs(p.from), secs(p.to), f)?.iter().map(|r| timing(&r.g)).collect())
 }
 
 /// The facts of incidents created in the period.
-pub fn created_rows(conn: &mut DbConnection, p: &Period, f: &Filter) -> ServiceResult<Vec<FactRow>> {
+pub fn created_rows(conn: &mut DbConnection, p: &Period, f: &Filter) -> ServiceResult<Vec<FactTimes>> {
     Ok(reports::facts_created(conn, secs(p.from), secs(p.to), f)?)
 }
 
-/// The facts of incidents first resolved in the period.
-pub fn resolved_rows(conn: &mut DbConnection, p: &Period, f: &Filter) -> ServiceResult<Vec<FactRow>> {
-    Ok(reports::facts_resolved(conn, secs(p.from), secs(p.to), f)?)
+/// Time in each tier ("tier:secs;...") of incidents first resolved in the period.
+pub fn stints(conn: &mut DbConnection, p: &Period, f: &Filter) -> ServiceResult<Vec<(i64, String)>> {
+    Ok(reports::facts_stints(conn, secs(p.from), secs(p.to), f)?)
 }
 
 /// Incidents first resolved in the period, with that moment, when they were reopened
@@ -250,8 +250,8 @@ pub fn resolved(conn: &mut DbConnection, p: &Period, f: &Filter) -> ServiceResul
     Ok(reports::facts_resolved(conn, secs(p.from), secs(p.to), f)?
         .iter()
         .map(|r| Resolved {
-            incident: timing(r),
-            at: time(r.first_resolved_s.unwrap_or(r.created_s)),
+            incident: timing(&r.g),
+            at: time(r.first_resolved_s.unwrap_or(r.g.created_s)),
             reopened: r.reopened_s.is_some(),
             business: r.business_mttr_s.map(chrono::Duration::seconds),
         })
@@ -273,11 +273,45 @@ impl MaybeOpen {
     }
 }
 
+/// The incidents open at each of `moments` (sorted, each once): every candidate's open
+/// stretches, (created, first done], (done ended, next done], …, placed on the moments they
+/// cover, instead of testing every candidate at every moment.
+pub fn open_at_each(candidates: &[MaybeOpen], moments: &[NaiveDateTime]) -> Vec<Vec<i64>> {
+    let at: Vec<i64> = moments.iter().map(|m| secs(*m)).collect();
+    let mut out: Vec<Vec<i64>> = at.iter().map(|_| Vec::new()).collect();
+    let covered = |from: i64, to: Option<i64>| {
+        let lo = at.partition_point(|m| *m <= from);
+        let hi = to.map_or(at.len(), |to| at.partition_point(|m| *m <= to));
+        lo..hi.max(lo)
+    };
+    for c in candidates {
+        let mut from = secs(c.incident.created_at);
+        for (start, end) in &c.spans {
+            for k in covered(from, Some(*start)) {
+                out[k].push(c.incident.id);
+            }
+            match end {
+                Some(e) => from = from.max(*e),
+                None => {
+                    from = i64::MAX;
+                    break;
+                }
+            }
+        }
+        if from != i64::MAX {
+            for k in covered(from, None) {
+                out[k].push(c.incident.id);
+            }
+        }
+    }
+    out
+}
+
 pub fn maybe_open(conn: &mut DbConnection, p: &Period, f: &Filter) -> ServiceResult<Vec<MaybeOpen>> {
     Ok(reports::facts_maybe_open(conn, secs(p.from), secs(p.to), f)?
         .iter()
         .map(|r| MaybeOpen {
-            incident: timing(r),
+            incident: timing(&r.g),
             spans: r
                 .done_spans
                 .split(';')
@@ -334,7 +368,7 @@ mod tests {
         assert_eq!(f.reopened_s, Some(secs(t("2026-03-02 12:00"))));
         assert_eq!(f.done_since_s, Some(secs(t("2026-03-02 13:00"))));
         let m = MaybeOpen {
-            incident: timing(&f),
+            incident: inc.clone(),
             spans: vec![
                 (secs(t("2026-03-02 11:00")), Some(secs(t("2026-03-02 12:00")))),
                 (secs(t("2026-03-02 13:00")), None),
@@ -350,5 +384,63 @@ mod tests {
         assert!(!m.open_at(t("2026-03-02 12:00")), "a change at the moment itself is not yet applied");
         assert!(m.open_at(t("2026-03-02 12:30")));
         assert!(!m.open_at(t("2026-03-02 20:00")));
+    }
+
+    proptest::proptest! {
+        /// The one-pass backlog equals asking every candidate at every moment.
+        #[test]
+        fn open_at_each_equals_open_at(
+            incidents in proptest::collection::vec((0i64..100, proptest::collection::vec(1i64..30, 0..6), proptest::bool::ANY), 0..20),
+            mut moments in proptest::collection::vec(0i64..400, 1..12),
+        ) {
+            let base = t("2026-03-02 00:00");
+            let at = |m: i64| base + chrono::Duration::minutes(m);
+            let candidates: Vec<MaybeOpen> = incidents
+                .iter()
+                .enumerate()
+                .map(|(i, (created, steps, open_ended))| {
+                    // Alternating done/open moments after creation: (start, end) pairs.
+                    let mut marks = Vec::new();
+                    let mut now = *created;
+                    for s in steps {
+                        now += s;
+                        marks.push(secs(at(now)));
+                    }
+                    let mut spans: Vec<(i64, Option<i64>)> =
+                        marks.chunks(2).map(|c| (c[0], c.get(1).copied())).collect();
+                    if !open_ended && spans.last().is_some_and(|s| s.1.is_none()) {
+                        spans.pop();
+                    }
+                    let mut incident = timing_at(at(*created));
+                    incident.id = i as i64;
+                    MaybeOpen { incident, spans }
+                })
+                .collect();
+            moments.sort();
+            moments.dedup();
+            let moments: Vec<NaiveDateTime> = moments.into_iter().map(at).collect();
+            let fast = open_at_each(&candidates, &moments);
+            for (k, m) in moments.iter().enumerate() {
+                let slow: Vec<i64> = candidates.iter().filter(|c| c.open_at(*m)).map(|c| c.incident.id).collect();
+                proptest::prop_assert_eq!(&fast[k], &slow);
+            }
+        }
+    }
+
+    fn timing_at(created_at: NaiveDateTime) -> Timing {
+        Timing {
+            id: 0,
+            created_at,
+            acknowledged_at: None,
+            severity: "SEV3".into(),
+            service_id: 1,
+            organization_id: None,
+            assignee_id: None,
+            tier_id: 1,
+            is_open: true,
+            status: String::new(),
+            first_response_at: None,
+            title: String::new(),
+        }
     }
 }

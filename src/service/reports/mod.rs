@@ -24,7 +24,7 @@ use crate::domain::chart::Chart;
 use crate::domain::incident::Severity;
 use crate::domain::policy::{Action, Resource};
 use crate::domain::report::{Grouping, Interval, Period, intervals, period};
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 
 /// The filter bar as typed (kept in the URL).
 #[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
@@ -181,7 +181,7 @@ impl Cell {
         }
     }
     /// Marks the cell as counting these incidents (registered in the report under `key`).
-    pub fn counts(mut self, sets: &mut Sets, key: impl Into<String>, ids: Vec<i64>) -> Cell {
+    pub fn counts(mut self, sets: &mut Sets, key: impl Into<String>, ids: impl IntoIterator<Item = i64>) -> Cell {
         let key = key.into();
         sets.insert(key.clone(), ids);
         self.figure = Some(key);
@@ -194,8 +194,40 @@ fn distinct(ids: impl Iterator<Item = i64>) -> Vec<i64> {
     ids.collect::<std::collections::BTreeSet<_>>().into_iter().collect()
 }
 
-/// The incidents behind each figure, by figure key.
-pub type Sets = BTreeMap<String, Vec<i64>>;
+/// The incidents behind the figures: which figures count any (a page links those to the
+/// queue), and the incidents of the one figure asked for (the queue filter, a CSV), so that a
+/// page does not collect the ids of every figure.
+#[derive(Debug, Default)]
+pub struct Sets {
+    want: Option<String>,
+    counting: BTreeSet<String>,
+    found: Option<Vec<i64>>,
+}
+
+impl Sets {
+    fn wanting(figure: Option<&str>) -> Sets {
+        Sets { want: figure.map(str::to_string), ..Sets::default() }
+    }
+
+    pub(super) fn insert(&mut self, key: String, ids: impl IntoIterator<Item = i64>) {
+        if self.want.as_deref() == Some(key.as_str()) {
+            self.found = Some(ids.into_iter().collect());
+            self.counting.insert(key);
+        } else if ids.into_iter().next().is_some() {
+            self.counting.insert(key);
+        }
+    }
+
+    /// The figure counts at least one incident.
+    pub fn counts_any(&self, figure: &str) -> bool {
+        self.counting.contains(figure)
+    }
+
+    /// The incidents of the figure asked for; None when the report has no such figure.
+    pub fn found(&self) -> Option<&Vec<i64>> {
+        self.found.as_ref()
+    }
+}
 
 /// A column: its export name (the definitions' name) and its heading.
 #[derive(Debug, Clone)]
@@ -246,7 +278,7 @@ pub struct Report {
 }
 
 impl Report {
-    fn new(kind: Kind, bar: Bar) -> Report {
+    fn new(kind: Kind, bar: Bar, want: Option<&str>) -> Report {
         Report {
             slug: kind.slug(),
             title: kind.title(),
@@ -254,7 +286,7 @@ impl Report {
             headlines: Vec::new(),
             tables: Vec::new(),
             charts: Vec::new(),
-            sets: Sets::new(),
+            sets: Sets::wanting(want),
         }
     }
 }
@@ -318,6 +350,17 @@ pub fn readable(user: &User) -> Vec<Kind> {
 
 /// One report, computed for the filter bar.
 pub fn report(state: &AppState, user: &User, kind: Kind, query: &ReportQuery) -> ServiceResult<Report> {
+    report_wanting(state, user, kind, query, None)
+}
+
+/// One report, with the incidents of figure `want` collected (`Report::sets`).
+pub fn report_wanting(
+    state: &AppState,
+    user: &User,
+    kind: Kind,
+    query: &ReportQuery,
+    want: Option<&str>,
+) -> ServiceResult<Report> {
     authorize(&actor_of(user), kind.action(), Resource::None)?;
     // What changed since the facts were last brought up to date counts too, up to a bound per
     // request; a larger backlog (a bulk load, a migration) is the job's, and the page says so.
@@ -330,7 +373,7 @@ pub fn report(state: &AppState, user: &User, kind: Kind, query: &ReportQuery) ->
     bar.pending = usize::try_from(pending).unwrap_or(usize::MAX);
     let mut conn = state.conn()?;
     let conn = &mut *conn;
-    let mut r = Report::new(kind, bar);
+    let mut r = Report::new(kind, bar, want);
     match kind {
         Kind::Escalations => escalations::build(conn, &mut r)?,
         Kind::Recurrence => recurrence::build(conn, &mut r, now)?,
@@ -351,9 +394,9 @@ pub fn figure_ids(
     query: &ReportQuery,
     figure: &str,
 ) -> ServiceResult<Option<(String, Vec<i64>)>> {
-    let r = report(state, user, kind, query)?;
+    let r = report_wanting(state, user, kind, query, Some(figure))?;
     let label = format!("{}: {}", r.title, describe_figure(&r, figure));
-    Ok(r.sets.get(figure).cloned().map(|ids| (label, ids)))
+    Ok(r.sets.found().cloned().map(|ids| (label, ids)))
 }
 
 /// "first response breached, Checkout, 2026-03-01 – 2026-03-30": what a figure counted, for the

@@ -42,17 +42,15 @@ fn times_row(
     let mtta = summarize(acked.iter().filter_map(|i| i.acknowledged_at.map(|a| a - i.created_at)).collect());
     let mttr = summarize(resolved.iter().map(|(i, at)| *at - i.created_at).collect());
     let k = |c: &str| format!("{table}/{key}/{c}");
-    let acked_ids: Vec<i64> = acked.iter().map(|i| i.id).collect();
-    let resolved_ids: Vec<i64> = resolved.iter().map(|(i, _)| i.id).collect();
     Row {
         key: key.to_string(),
         cells: vec![
             Cell::text(label),
-            Cell::int(mtta.count).counts(sets, k("acknowledged"), acked_ids),
+            Cell::int(mtta.count).counts(sets, k("acknowledged"), acked.iter().map(|i| i.id)),
             Cell::duration(mtta.mean),
             Cell::duration(mtta.median),
             Cell::duration(mtta.p90),
-            Cell::int(mttr.count).counts(sets, k("resolved"), resolved_ids),
+            Cell::int(mttr.count).counts(sets, k("resolved"), resolved.iter().map(|(i, _)| i.id)),
             Cell::duration(mttr.mean),
             Cell::duration(mttr.median),
             Cell::duration(mttr.p90),
@@ -128,8 +126,16 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime)
 
     // Backlog: which incidents were open at each interval's end.
     let candidates = facts::maybe_open(conn, p, &b.filter)?;
-    let open_ids_at =
-        |t: NaiveDateTime| -> Vec<i64> { candidates.iter().filter(|c| c.open_at(t)).map(|c| c.incident.id).collect() };
+    // Every moment the backlog is asked for, worked out in one pass over the candidates.
+    let mut moments: Vec<NaiveDateTime> =
+        b.intervals.iter().filter(|iv| iv.from <= now).map(|iv| iv.to.min(now)).collect();
+    moments.extend([p.to.min(now), prev.to]);
+    moments.sort();
+    moments.dedup();
+    let open_sets = facts::open_at_each(&candidates, &moments);
+    let open_ids_at = |t: NaiveDateTime| -> Vec<i64> {
+        moments.binary_search(&t).ok().and_then(|i| open_sets.get(i)).cloned().unwrap_or_default()
+    };
     let end = p.to.min(now);
     let open_at_end = open_ids_at(end);
 
@@ -148,11 +154,7 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime)
             key: "mttr-median",
             label: "MTTR median",
             definition: "mttr",
-            now: Cell::duration(mttr_now.median).counts(
-                sets,
-                "headline/mttr",
-                resolved.iter().map(|(i, _)| i.id).collect(),
-            ),
+            now: Cell::duration(mttr_now.median).counts(sets, "headline/mttr", resolved.iter().map(|(i, _)| i.id)),
             previous: Cell::duration(mttr_prev.median),
         },
         Headline {
@@ -162,7 +164,7 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime)
             now: Cell::duration(mtta_now.median).counts(
                 sets,
                 "headline/mtta",
-                created.iter().filter(|i| i.acknowledged_at.is_some()).map(|i| i.id).collect(),
+                created.iter().filter(|i| i.acknowledged_at.is_some()).map(|i| i.id),
             ),
             previous: Cell::duration(mtta_prev.median),
         },
@@ -233,11 +235,7 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime)
             key: "all".into(),
             cells: vec![
                 Cell::text("All"),
-                Cell::int(resolved.len()).counts(
-                    sets,
-                    "reopen/all/resolved",
-                    resolved.iter().map(|(i, _)| i.id).collect(),
-                ),
+                Cell::int(resolved.len()).counts(sets, "reopen/all/resolved", resolved.iter().map(|(i, _)| i.id)),
                 Cell::int(reopened.len()).counts(sets, "reopen/all/reopened", reopened.clone()),
                 Cell::share(reopened.len(), resolved.len()),
             ],

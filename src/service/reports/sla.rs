@@ -4,7 +4,7 @@
 
 use super::{Cell, Headline, Report, Row, Sets, Table, col, facts};
 use crate::db::DbConnection;
-use crate::db::reports::{self, FactRow, Timing};
+use crate::db::reports::{self, FactSla, Timing};
 use crate::domain::chart::{Chart, Series, Style};
 use crate::domain::incident::{Severity, key};
 use crate::domain::report::{Period, by_interval};
@@ -76,9 +76,9 @@ struct Stored {
     warn: Option<i64>,
 }
 
-fn read_target(out: &mut Read, f: &FactRow, target: Target, s: Stored, now: NaiveDateTime) {
+fn read_target(out: &mut Read, f: &FactSla, target: Target, s: Stored, now: NaiveDateTime) {
     let now_s = now.and_utc().timestamp();
-    let (id, time) = (f.incident_id, |s: i64| facts::time(s));
+    let (id, time) = (f.g.incident_id, |s: i64| facts::time(s));
     if let Some(b) = s.breach.or(s.due.filter(|d| *d <= now_s).filter(|_| s.met.is_none())) {
         let late = s.met.unwrap_or(now_s) - b;
         out.outcomes.push(Outcome { incident: id, target, met: false, at: time(b), late_by: Duration::seconds(late) });
@@ -86,13 +86,13 @@ fn read_target(out: &mut Read, f: &FactRow, target: Target, s: Stored, now: Naiv
         out.outcomes.push(Outcome { incident: id, target, met: true, at: time(m), late_by: Duration::zero() });
     } else if let (Some(due), Some(warn)) = (s.due, s.warn)
         && warn <= now_s
-        && f.done_since_s.is_none()
+        && f.g.done_since_s.is_none()
     {
         out.at_risk.push((id, target, time(due)));
     }
 }
 
-fn read_all(facts: &[FactRow], now: NaiveDateTime) -> Read {
+fn read_all(facts: &[FactSla], now: NaiveDateTime) -> Read {
     let mut out = Read { outcomes: Vec::new(), paused: HashMap::new(), at_risk: Vec::new() };
     let now_s = now.and_utc().timestamp();
     for f in facts {
@@ -100,7 +100,7 @@ fn read_all(facts: &[FactRow], now: NaiveDateTime) -> Read {
             continue;
         }
         let waiting = f.waiting_since_s.map_or(0, |w| (now_s - w).max(0));
-        out.paused.insert(f.incident_id, Duration::seconds(f.paused_s + waiting));
+        out.paused.insert(f.g.incident_id, Duration::seconds(f.paused_s + waiting));
         let fr = Stored { met: f.fr_met_s, breach: f.fr_breach_s, due: f.fr_due_s, warn: f.fr_warn_s };
         read_target(&mut out, f, Target::FirstResponse, fr, now);
         let res = Stored { met: f.res_met_s, breach: f.res_breach_s, due: f.res_due_s, warn: f.res_warn_s };
@@ -185,11 +185,11 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime)
     // Outcomes in both periods, and the running clocks that fall due after now (at risk).
     let secs = |t: NaiveDateTime| t.and_utc().timestamp();
     let mut rows = reports::facts_sla_between(conn, secs(prev.from), secs(p.to), &b.filter)?;
-    let seen: std::collections::HashSet<i64> = rows.iter().map(|r| r.incident_id).collect();
+    let seen: std::collections::HashSet<i64> = rows.iter().map(|r| r.g.incident_id).collect();
     let later = reports::facts_sla_between(conn, secs(p.to.max(now)), i64::MAX, &b.filter)?;
-    rows.extend(later.into_iter().filter(|r| !seen.contains(&r.incident_id)));
+    rows.extend(later.into_iter().filter(|r| !seen.contains(&r.g.incident_id)));
     let read = read_all(&rows, now);
-    let incidents: Vec<Timing> = rows.iter().map(facts::timing).collect();
+    let incidents: Vec<Timing> = rows.iter().map(|r| facts::timing(&r.g)).collect();
     let by_id: HashMap<i64, &Timing> = incidents.iter().map(|i| (i.id, i)).collect();
     let now_outcomes = in_period(&read, p);
     let prev_outcomes = in_period(&read, &prev);
@@ -232,11 +232,7 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime)
             key: "at-risk",
             label: "At risk now",
             definition: "sla",
-            now: Cell::int(read.at_risk.len()).counts(
-                sets,
-                "headline/at_risk",
-                read.at_risk.iter().map(|a| a.0).collect(),
-            ),
+            now: Cell::int(read.at_risk.len()).counts(sets, "headline/at_risk", read.at_risk.iter().map(|a| a.0)),
             previous: Cell::text(""),
         },
     ];

@@ -93,8 +93,7 @@ fn queue_link(r: &Report, figure: &str) -> String {
 }
 
 fn cell_view(r: &Report, c: &Cell, name: String) -> CellView {
-    let link =
-        c.figure.as_ref().filter(|f| r.sets.get(*f).is_some_and(|ids| !ids.is_empty())).map(|f| queue_link(r, f));
+    let link = c.figure.as_ref().filter(|f| r.sets.counts_any(f)).map(|f| queue_link(r, f));
     CellView { text: c.text.clone(), name, link }
 }
 
@@ -250,11 +249,13 @@ pub async fn show(
     let q = q.into_inner();
     let user = cu.user.clone();
     let st = state.clone();
-    let r = run(move || svc::report(&st, &user, kind, &q)).await?;
+    // A CSV of one figure's incidents collects just that figure's.
+    let want = (export.format == "csv" && !export.figure.is_empty()).then(|| export.figure.clone());
+    let r = run(move || svc::report_wanting(&st, &user, kind, &q, want.as_deref())).await?;
     match export.format.as_str() {
         "json" => return Ok(HttpResponse::Ok().json(json_of(&r))),
         "csv" if !export.figure.is_empty() => {
-            let ids = r.sets.get(&export.figure).cloned().ok_or(AppError::NotFound)?;
+            let ids = r.sets.found().cloned().ok_or(AppError::NotFound)?;
             let user = cu.user.clone();
             let rows = run(move || svc::incident_rows(&state, &user, &ids)).await?;
             return csv_response(&format!("{}-incidents", r.slug), rows);
