@@ -134,7 +134,7 @@ pub struct Summary {
 }
 
 pub fn summarize(mut values: Vec<Duration>) -> Summary {
-    values.sort();
+    values.sort_unstable();
     let count = values.len();
     let mean = (count > 0).then(|| {
         let total: i64 = values.iter().map(Duration::num_seconds).sum();

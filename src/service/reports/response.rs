@@ -61,43 +61,46 @@ fn times_row(
     }
 }
 
-/// A times table grouped by `group` (key, label); groups in `order` first, then by size.
+/// A times table grouped by `group` (a number per group, named by `label` as (key, label));
+/// groups in `order` first, then by size.
 fn times_table(
     sets: &mut Sets,
     (key, title): (&'static str, &str),
     (created, resolved, business): (&[Timing], &[Resolved], &Business),
-    group: impl Fn(&Timing) -> (String, String),
-    order: &[String],
+    group: impl Fn(&Timing) -> i64,
+    label: impl Fn(i64) -> (String, String),
+    order: &[i64],
 ) -> Table {
     // Each row's group is worked out once; rows go to their group's bucket.
-    let mut labels: HashMap<String, String> = HashMap::new();
-    let mut by_c: HashMap<String, Vec<&Timing>> = HashMap::new();
-    let mut by_r: HashMap<String, Vec<&Resolved>> = HashMap::new();
+    let mut by_c: HashMap<i64, Vec<&Timing>> = HashMap::new();
+    let mut by_r: HashMap<i64, Vec<&Resolved>> = HashMap::new();
     for t in created {
-        let (k, l) = group(t);
-        labels.entry(k.clone()).or_insert(l);
-        by_c.entry(k).or_default().push(t);
+        by_c.entry(group(t)).or_default().push(t);
     }
     for r in resolved {
-        let (k, l) = group(&r.0);
-        labels.entry(k.clone()).or_insert(l);
-        by_r.entry(k).or_default().push(r);
+        by_r.entry(group(&r.0)).or_default().push(r);
+        by_c.entry(group(&r.0)).or_default();
     }
-    let rank = |k: &str| order.iter().position(|o| o == k).unwrap_or(usize::MAX);
-    let size = |k: &str| by_c.get(k).map_or(0, Vec::len);
-    let mut groups: Vec<(String, String)> = labels.into_iter().collect();
-    groups.sort_by(|a, b| rank(&a.0).cmp(&rank(&b.0)).then(size(&b.0).cmp(&size(&a.0))).then(a.1.cmp(&b.1)));
+    let rank = |k: i64| order.iter().position(|o| *o == k).unwrap_or(usize::MAX);
+    let size = |k: i64| by_c.get(&k).map_or(0, Vec::len);
+    let mut groups: Vec<(i64, (String, String))> = by_c.keys().map(|k| (*k, label(*k))).collect();
+    groups.sort_by(|a, b| rank(a.0).cmp(&rank(b.0)).then(size(b.0).cmp(&size(a.0))).then(a.1.1.cmp(&b.1.1)));
     let mut rows = Vec::new();
     let all_c: Vec<&Timing> = created.iter().collect();
     let all_r: Vec<&Resolved> = resolved.iter().collect();
     rows.push(times_row(sets, (key, "all", "All"), &all_c, &all_r, business));
     let none = (Vec::new(), Vec::new());
-    for (gk, label) in groups {
-        let c = by_c.get(&gk).unwrap_or(&none.0);
-        let r = by_r.get(&gk).unwrap_or(&none.1);
-        rows.push(times_row(sets, (key, &gk, &label), c, r, business));
+    for (g, (gk, name)) in groups {
+        let c = by_c.get(&g).unwrap_or(&none.0);
+        let r = by_r.get(&g).unwrap_or(&none.1);
+        rows.push(times_row(sets, (key, &gk, &name), c, r, business));
     }
     Table { key, title: title.to_string(), note: String::new(), columns: TIMES.to_vec(), rows }
+}
+
+/// A severity as a group number (its place in `Severity::ALL`).
+fn severity_group(s: &str) -> i64 {
+    Severity::ALL.iter().position(|v| v.as_str() == s).map_or(-1, |i| i as i64)
 }
 
 /// Age buckets of open incidents, (key, label, lower bound, upper bound).
@@ -184,30 +187,37 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime)
         },
     ];
 
-    let severity_order: Vec<String> = Severity::ALL.iter().map(|s| s.as_str().to_string()).collect();
+    let severity_order: Vec<i64> = (0..Severity::ALL.len() as i64).collect();
+    let severity_name = |i: i64| {
+        let s = usize::try_from(i).ok().and_then(|i| Severity::ALL.get(i)).map_or("?", |s| s.as_str());
+        (s.to_string(), s.to_string())
+    };
     let data = (&created[..], &resolved[..], &business);
     let mut tables = vec![
         times_table(
             sets,
             ("severity", "By severity"),
             data,
-            |t| (t.severity.clone(), t.severity.clone()),
+            |t| severity_group(&t.severity),
+            severity_name,
             &severity_order,
         ),
         times_table(
             sets,
             ("service", "By service"),
             data,
-            |t| (t.service_id.to_string(), b.service_name(t.service_id)),
+            |t| t.service_id,
+            |id| (id.to_string(), b.service_name(id)),
             &[],
         ),
         times_table(
             sets,
             ("assignee", "By assignee (current)"),
             data,
-            |t| match t.assignee_id {
-                Some(a) => (a.to_string(), names.get(&a).cloned().unwrap_or_else(|| format!("#{a}"))),
-                None => ("none".into(), "Unassigned".into()),
+            |t| t.assignee_id.unwrap_or(i64::MIN),
+            |a| match a {
+                i64::MIN => ("none".into(), "Unassigned".into()),
+                a => (a.to_string(), names.get(&a).cloned().unwrap_or_else(|| format!("#{a}"))),
             },
             &[],
         ),
@@ -215,8 +225,9 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime)
             sets,
             ("tier", "By tier (current)"),
             data,
-            |t| (t.tier_id.to_string(), b.tier_name(t.tier_id)),
-            &b.tiers.iter().map(|(id, _)| id.to_string()).collect::<Vec<_>>(),
+            |t| t.tier_id,
+            |id| (id.to_string(), b.tier_name(id)),
+            &b.tiers.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
         ),
     ];
 

@@ -129,29 +129,27 @@ fn group_table(
     outcomes: &[&Outcome],
     by_id: &HashMap<i64, &Timing>,
     paused: &HashMap<i64, Duration>,
-    group: impl Fn(&Timing) -> (String, String),
-    order: &[String],
+    (group, name): (impl Fn(&Timing) -> i64, impl Fn(i64) -> (String, String)),
+    order: &[i64],
 ) -> Table {
-    // Each outcome's group is worked out once; outcomes go to their group's bucket.
-    let mut labels: HashMap<String, String> = HashMap::new();
-    let mut buckets: HashMap<String, Vec<&Outcome>> = HashMap::new();
+    // Each outcome's group (a number) is worked out once; outcomes go to their group's bucket,
+    // and only the groups get names.
+    let mut buckets: HashMap<Option<i64>, Vec<&Outcome>> = HashMap::new();
     for o in outcomes {
         if let Some(t) = by_id.get(&o.incident) {
-            let (k, l) = group(t);
-            labels.entry(k.clone()).or_insert(l);
-            buckets.entry(k).or_default().push(*o);
+            buckets.entry(Some(group(t))).or_default().push(*o);
         }
     }
-    let rank = |k: &str| order.iter().position(|o| o == k).unwrap_or(usize::MAX);
-    let mut groups: Vec<(String, String)> = labels.into_iter().collect();
-    groups.sort_by(|a, b| rank(&a.0).cmp(&rank(&b.0)).then(a.1.cmp(&b.1)));
-    let mut all = vec![("all".to_string(), "All".to_string())];
-    all.extend(groups);
-    buckets.insert("all".into(), outcomes.to_vec());
+    let rank = |k: i64| order.iter().position(|o| *o == k).unwrap_or(usize::MAX);
+    let mut groups: Vec<(i64, (String, String))> = buckets.keys().flatten().map(|k| (*k, name(*k))).collect();
+    groups.sort_by(|a, b| rank(a.0).cmp(&rank(b.0)).then(a.1.1.cmp(&b.1.1)));
+    let mut all = vec![(None, ("all".to_string(), "All".to_string()))];
+    all.extend(groups.into_iter().map(|(k, n)| (Some(k), n)));
+    buckets.insert(None, outcomes.to_vec());
     let rows = all
         .into_iter()
-        .map(|(gk, label)| {
-            let here: Vec<&Outcome> = buckets.remove(&gk).unwrap_or_default();
+        .map(|(g, (gk, label))| {
+            let here: Vec<&Outcome> = buckets.remove(&g).unwrap_or_default();
             let prefix = format!("{key}/{gk}");
             let mut ids: Vec<i64> = here.iter().map(|o| o.incident).collect();
             ids.sort_unstable();
@@ -237,8 +235,8 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime)
         },
     ];
 
-    let severity_order: Vec<String> = Severity::ALL.iter().map(|s| s.as_str().to_string()).collect();
-    let tier_order: Vec<String> = b.tiers.iter().map(|(id, _)| id.to_string()).collect();
+    let severity_order: Vec<i64> = (0..Severity::ALL.len() as i64).collect();
+    let tier_order: Vec<i64> = b.tiers.iter().map(|(id, _)| *id).collect();
     let mut tables = vec![
         group_table(
             sets,
@@ -247,7 +245,13 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime)
             &now_outcomes,
             &by_id,
             &read.paused,
-            |t| (t.severity.clone(), t.severity.clone()),
+            (
+                |t: &Timing| Severity::ALL.iter().position(|v| v.as_str() == t.severity).map_or(-1, |i| i as i64),
+                |i: i64| {
+                    let s = usize::try_from(i).ok().and_then(|i| Severity::ALL.get(i)).map_or("?", |s| s.as_str());
+                    (s.to_string(), s.to_string())
+                },
+            ),
             &severity_order,
         ),
         group_table(
@@ -257,7 +261,7 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime)
             &now_outcomes,
             &by_id,
             &read.paused,
-            |t| (t.service_id.to_string(), b.service_name(t.service_id)),
+            (|t: &Timing| t.service_id, |id: i64| (id.to_string(), b.service_name(id))),
             &[],
         ),
         group_table(
@@ -267,7 +271,13 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime)
             &now_outcomes,
             &by_id,
             &read.paused,
-            |t| (t.organization_id.map_or("none".into(), |o| o.to_string()), b.organization_name(t.organization_id)),
+            (
+                |t: &Timing| t.organization_id.unwrap_or(i64::MIN),
+                |o: i64| {
+                    let o = (o != i64::MIN).then_some(o);
+                    (o.map_or("none".into(), |o| o.to_string()), b.organization_name(o))
+                },
+            ),
             &[],
         ),
         group_table(
@@ -277,7 +287,7 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime)
             &now_outcomes,
             &by_id,
             &read.paused,
-            |t| (t.tier_id.to_string(), b.tier_name(t.tier_id)),
+            (|t: &Timing| t.tier_id, |id: i64| (id.to_string(), b.tier_name(id))),
             &tier_order,
         ),
     ];
