@@ -381,6 +381,23 @@ both!(every_report_figure_equals_an_independent_recomputation, |app| {
     let expected: BTreeSet<String> = escalated.iter().map(|id| firewatch::domain::incident::key(*id)).collect();
     assert_eq!(shown, expected);
 
+    // The next two local days: their previous period is the one checked above, so each headline's
+    // "previous" equals the figure recomputed above (read through a shorter path).
+    for (kind, keys) in
+        [("response", &["mttr-median", "mtta-median", "reopen-rate"][..]), ("escalations", &["escalation-rate"][..])]
+    {
+        let later =
+            manager.get(&format!("/reports/{kind}?period=custom&from=2026-03-04&to=2026-03-05&format=json")).await;
+        let later: Value = serde_json::from_str(&later.body).expect("json");
+        let this = json(kind, "").await;
+        for key in keys {
+            let previous = later["headlines"].as_array().and_then(|hs| hs.iter().find(|h| h["key"] == *key));
+            let previous = previous.map(|h| h["previous"].clone()).unwrap_or(Value::Null);
+            assert!(!previous.is_null(), "{kind} {key}: the earlier days have figures");
+            assert!(close(&previous, headline(&this, key)), "{kind} {key}: {previous} vs {}", headline(&this, key));
+        }
+    }
+
     // SLA: SEV1 15 min / 4 h, SEV2 30 min / 8 h, around the clock; waiting pauses the clocks.
     let s = json("sla", "").await;
     let (mut fr, mut res) = ((0usize, 0usize), (0usize, 0usize));

@@ -180,6 +180,41 @@ pub fn facts_created(conn: &mut DbConnection, from: i64, to: i64, f: &Filter) ->
         .load(conn)?)
 }
 
+/// Three times of a fact (Unix seconds), for a previous period's headlines.
+pub type BriefTimes = (i64, Option<i64>, Option<i64>);
+
+/// The previous period's headline times of incidents created in [from, to): (created,
+/// acknowledged, highest tier reached), nothing else.
+pub fn facts_created_brief(
+    conn: &mut DbConnection,
+    from: i64,
+    to: i64,
+    f: &Filter,
+) -> DbResult<Vec<BriefTimes>> {
+    Ok(filtered(f)
+        .filter(incident_facts::created_s.ge(from))
+        .filter(incident_facts::created_s.lt(to))
+        .select((incident_facts::created_s, incident_facts::acknowledged_s, incident_facts::top_tier_id))
+        .limit(super::MAX_ROWS)
+        .load(conn)?)
+}
+
+/// The previous period's headline times of incidents first resolved in [from, to): (created,
+/// first resolved, reopened), nothing else.
+pub fn facts_resolved_brief(
+    conn: &mut DbConnection,
+    from: i64,
+    to: i64,
+    f: &Filter,
+) -> DbResult<Vec<BriefTimes>> {
+    Ok(filtered(f)
+        .filter(incident_facts::first_resolved_s.ge(from))
+        .filter(incident_facts::first_resolved_s.lt(to))
+        .select((incident_facts::created_s, incident_facts::first_resolved_s, incident_facts::reopened_s))
+        .limit(super::MAX_ROWS)
+        .load(conn)?)
+}
+
 /// Time in each tier ("tier:secs;...") of incidents first resolved in [from, to).
 pub fn facts_stints(conn: &mut DbConnection, from: i64, to: i64, f: &Filter) -> DbResult<Vec<(i64, String)>> {
     Ok(filtered(f)

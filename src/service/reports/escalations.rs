@@ -82,15 +82,12 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report) -> ServiceResult<()
     // Rate and funnel: incidents created in the period, each with its highest tier reached.
     // The facts hold each incident's starting tier and the highest an upward move took it to.
     let rows = super::facts::created_rows(conn, p, &b.filter)?;
-    let rows_prev = super::facts::created_rows(conn, &prev, &b.filter)?;
+    let before = super::facts::created_brief(conn, &prev, &b.filter)?;
     let created: Vec<Timing> = rows.iter().map(|r| super::facts::timing(&r.g)).collect();
-    let created_prev: Vec<Timing> = rows_prev.iter().map(|r| super::facts::timing(&r.g)).collect();
-    let top: HashMap<i64, i64> =
-        rows.iter().chain(&rows_prev).filter_map(|r| r.top_tier_id.map(|t| (r.g.incident_id, t))).collect();
+    let top: HashMap<i64, i64> = rows.iter().filter_map(|r| r.top_tier_id.map(|t| (r.g.incident_id, t))).collect();
     let start: HashMap<i64, i64> = rows.iter().filter_map(|r| r.start_tier_id.map(|t| (r.g.incident_id, t))).collect();
     let highest = |id: i64| -> Option<i64> { top.get(&id).copied() };
     let escalated: Vec<i64> = created.iter().filter(|t| highest(t.id).is_some()).map(|t| t.id).collect();
-    let escalated_prev = created_prev.iter().filter(|t| highest(t.id).is_some()).count();
 
     // Moves made in the period, of incidents that pass the filter.
     let moves_all = reports::escalations_between(conn, p.from, p.to)?;
@@ -115,7 +112,7 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report) -> ServiceResult<()
             label: "Escalation rate",
             definition: "escalation",
             now: Cell::share(escalated.len(), created.len()).counts(sets, "headline/escalated", escalated.clone()),
-            previous: Cell::share(escalated_prev, created_prev.len()),
+            previous: Cell::share(before.escalated, before.created),
         },
         Headline {
             key: "escalations",

@@ -232,6 +232,37 @@ pub fn created_rows(conn: &mut DbConnection, p: &Period, f: &Filter) -> ServiceR
     Ok(reports::facts_created(conn, secs(p.from), secs(p.to), f)?)
 }
 
+/// The headline figures' inputs for a previous period: of the incidents created in it, the time
+/// to acknowledge (if acknowledged) and whether any was escalated; of those first resolved in
+/// it, the time to resolve and whether it was reopened.
+pub struct Brief {
+    pub created: usize,
+    pub escalated: usize,
+    pub to_acknowledge: Vec<chrono::Duration>,
+    pub to_resolve: Vec<chrono::Duration>,
+    pub reopened: usize,
+}
+
+pub fn brief(conn: &mut DbConnection, p: &Period, f: &Filter) -> ServiceResult<Brief> {
+    let mut b = created_brief(conn, p, f)?;
+    let resolved = reports::facts_resolved_brief(conn, secs(p.from), secs(p.to), f)?;
+    b.to_resolve = resolved.iter().filter_map(|(c, r, _)| r.map(|r| chrono::Duration::seconds(r - c))).collect();
+    b.reopened = resolved.iter().filter(|(_, _, re)| re.is_some()).count();
+    Ok(b)
+}
+
+/// The brief of the incidents created in the period only (nothing resolved is read).
+pub fn created_brief(conn: &mut DbConnection, p: &Period, f: &Filter) -> ServiceResult<Brief> {
+    let created = reports::facts_created_brief(conn, secs(p.from), secs(p.to), f)?;
+    Ok(Brief {
+        created: created.len(),
+        escalated: created.iter().filter(|(_, _, top)| top.is_some()).count(),
+        to_acknowledge: created.iter().filter_map(|(c, a, _)| a.map(|a| chrono::Duration::seconds(a - c))).collect(),
+        to_resolve: Vec::new(),
+        reopened: 0,
+    })
+}
+
 /// Time in each tier ("tier:secs;...") of incidents first resolved in the period.
 pub fn stints(conn: &mut DbConnection, p: &Period, f: &Filter) -> ServiceResult<Vec<(i64, String)>> {
     Ok(reports::facts_stints(conn, secs(p.from), secs(p.to), f)?)

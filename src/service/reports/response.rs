@@ -124,8 +124,7 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime)
     };
     let created = facts::created(conn, p, &b.filter)?;
     let (resolved, reopened, business) = split(facts::resolved(conn, p, &b.filter)?);
-    let created_prev = facts::created(conn, &prev, &b.filter)?;
-    let (resolved_prev, reopened_prev, _) = split(facts::resolved(conn, &prev, &b.filter)?);
+    let before = facts::brief(conn, &prev, &b.filter)?;
 
     // Backlog: which incidents were open at each interval's end.
     let candidates = facts::maybe_open(conn, p, &b.filter)?;
@@ -148,10 +147,9 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime)
 
     let sets = &mut r.sets;
     let mtta_now = summarize(created.iter().filter_map(|i| i.acknowledged_at.map(|a| a - i.created_at)).collect());
-    let mtta_prev =
-        summarize(created_prev.iter().filter_map(|i| i.acknowledged_at.map(|a| a - i.created_at)).collect());
+    let mtta_prev = summarize(before.to_acknowledge);
     let mttr_now = summarize(resolved.iter().map(|(i, at)| *at - i.created_at).collect());
-    let mttr_prev = summarize(resolved_prev.iter().map(|(i, at)| *at - i.created_at).collect());
+    let mttr_prev = summarize(before.to_resolve);
     r.headlines = vec![
         Headline {
             key: "mttr-median",
@@ -176,7 +174,7 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime)
             label: "Reopen rate",
             definition: "reopen",
             now: Cell::share(reopened.len(), resolved.len()).counts(sets, "headline/reopened", reopened.clone()),
-            previous: Cell::share(reopened_prev.len(), resolved_prev.len()),
+            previous: Cell::share(before.reopened, mttr_prev.count),
         },
         Headline {
             key: "backlog",
