@@ -185,12 +185,7 @@ pub type BriefTimes = (i64, Option<i64>, Option<i64>);
 
 /// The previous period's headline times of incidents created in [from, to): (created,
 /// acknowledged, highest tier reached), nothing else.
-pub fn facts_created_brief(
-    conn: &mut DbConnection,
-    from: i64,
-    to: i64,
-    f: &Filter,
-) -> DbResult<Vec<BriefTimes>> {
+pub fn facts_created_brief(conn: &mut DbConnection, from: i64, to: i64, f: &Filter) -> DbResult<Vec<BriefTimes>> {
     Ok(filtered(f)
         .filter(incident_facts::created_s.ge(from))
         .filter(incident_facts::created_s.lt(to))
@@ -201,12 +196,7 @@ pub fn facts_created_brief(
 
 /// The previous period's headline times of incidents first resolved in [from, to): (created,
 /// first resolved, reopened), nothing else.
-pub fn facts_resolved_brief(
-    conn: &mut DbConnection,
-    from: i64,
-    to: i64,
-    f: &Filter,
-) -> DbResult<Vec<BriefTimes>> {
+pub fn facts_resolved_brief(conn: &mut DbConnection, from: i64, to: i64, f: &Filter) -> DbResult<Vec<BriefTimes>> {
     Ok(filtered(f)
         .filter(incident_facts::first_resolved_s.ge(from))
         .filter(incident_facts::first_resolved_s.lt(to))
