@@ -205,6 +205,18 @@ pub fn facts_resolved_brief(conn: &mut DbConnection, from: i64, to: i64, f: &Fil
         .load(conn)?)
 }
 
+/// Facts of incidents created in [from, to) that pass the filter and are linked to a problem.
+pub fn facts_linked_created(conn: &mut DbConnection, from: i64, to: i64, f: &Filter) -> DbResult<Vec<FactGroups>> {
+    use super::super::schema::problem_incidents;
+    Ok(filtered(f)
+        .filter(incident_facts::created_s.ge(from))
+        .filter(incident_facts::created_s.lt(to))
+        .filter(incident_facts::incident_id.eq_any(problem_incidents::table.select(problem_incidents::incident_id)))
+        .select(FactGroups::as_select())
+        .limit(super::MAX_ROWS)
+        .load(conn)?)
+}
+
 /// Time in each tier ("tier:secs;...") of incidents first resolved in [from, to).
 pub fn facts_stints(conn: &mut DbConnection, from: i64, to: i64, f: &Filter) -> DbResult<Vec<(i64, String)>> {
     Ok(filtered(f)

@@ -227,6 +227,11 @@ pub fn created(conn: &mut DbConnection, p: &Period, f: &Filter) -> ServiceResult
     Ok(reports::facts_created(conn, secs(p.from), secs(p.to), f)?.iter().map(|r| timing(&r.g)).collect())
 }
 
+/// Incidents created in the period that are linked to a problem.
+pub fn created_linked(conn: &mut DbConnection, p: &Period, f: &Filter) -> ServiceResult<Vec<Timing>> {
+    Ok(reports::facts_linked_created(conn, secs(p.from), secs(p.to), f)?.iter().map(timing).collect())
+}
+
 /// The facts of incidents created in the period.
 pub fn created_rows(conn: &mut DbConnection, p: &Period, f: &Filter) -> ServiceResult<Vec<FactTimes>> {
     Ok(reports::facts_created(conn, secs(p.from), secs(p.to), f)?)

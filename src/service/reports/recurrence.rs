@@ -20,7 +20,7 @@ fn watch_end(p: &Problem) -> Option<NaiveDateTime> {
     p.fix_released_at.map(|r| r + Duration::days(i64::from(p.watch_days)))
 }
 
-/// Incidents created in the period, their problem links, and which of them are recurrences
+/// Incidents created in the period and linked to a problem, their links, and which of them are recurrences
 /// (created at or after their problem's fix was released) and repeats (their problem had an
 /// incident created before the period).
 struct Linked {
@@ -33,7 +33,8 @@ struct Linked {
 }
 
 fn linked(conn: &mut DbConnection, p: &Period, f: &reports::Filter) -> ServiceResult<Linked> {
-    let created = super::facts::created(conn, p, f)?;
+    // Only incidents linked to a problem count here.
+    let created = super::facts::created_linked(conn, p, f)?;
     let ids: Vec<i64> = created.iter().map(|t| t.id).collect();
     let links = reports::problem_links_of(conn, &ids)?;
     let pids = distinct(links.iter().map(|(p, _)| *p));
