@@ -170,14 +170,19 @@ fn filtered(f: &Filter) -> Boxed<'_> {
     q
 }
 
+/// The facts that pass the filter, of incidents created in [from, to).
+fn created_in(f: &Filter, from: i64, to: i64) -> Boxed<'_> {
+    filtered(f).filter(incident_facts::created_s.ge(from)).filter(incident_facts::created_s.lt(to))
+}
+
+/// The facts that pass the filter, of incidents first resolved in [from, to).
+fn resolved_in(f: &Filter, from: i64, to: i64) -> Boxed<'_> {
+    filtered(f).filter(incident_facts::first_resolved_s.ge(from)).filter(incident_facts::first_resolved_s.lt(to))
+}
+
 /// Facts of incidents created in [from, to) (Unix seconds) that pass the filter.
 pub fn facts_created(conn: &mut DbConnection, from: i64, to: i64, f: &Filter) -> DbResult<Vec<FactTimes>> {
-    Ok(filtered(f)
-        .filter(incident_facts::created_s.ge(from))
-        .filter(incident_facts::created_s.lt(to))
-        .select(FactTimes::as_select())
-        .limit(super::MAX_ROWS)
-        .load(conn)?)
+    Ok(created_in(f, from, to).select(FactTimes::as_select()).limit(super::MAX_ROWS).load(conn)?)
 }
 
 /// Three times of a fact (Unix seconds), for a previous period's headlines.
@@ -186,9 +191,7 @@ pub type BriefTimes = (i64, Option<i64>, Option<i64>);
 /// The previous period's headline times of incidents created in [from, to): (created,
 /// acknowledged, highest tier reached), nothing else.
 pub fn facts_created_brief(conn: &mut DbConnection, from: i64, to: i64, f: &Filter) -> DbResult<Vec<BriefTimes>> {
-    Ok(filtered(f)
-        .filter(incident_facts::created_s.ge(from))
-        .filter(incident_facts::created_s.lt(to))
+    Ok(created_in(f, from, to)
         .select((incident_facts::created_s, incident_facts::acknowledged_s, incident_facts::top_tier_id))
         .limit(super::MAX_ROWS)
         .load(conn)?)
@@ -197,9 +200,7 @@ pub fn facts_created_brief(conn: &mut DbConnection, from: i64, to: i64, f: &Filt
 /// The previous period's headline times of incidents first resolved in [from, to): (created,
 /// first resolved, reopened), nothing else.
 pub fn facts_resolved_brief(conn: &mut DbConnection, from: i64, to: i64, f: &Filter) -> DbResult<Vec<BriefTimes>> {
-    Ok(filtered(f)
-        .filter(incident_facts::first_resolved_s.ge(from))
-        .filter(incident_facts::first_resolved_s.lt(to))
+    Ok(resolved_in(f, from, to)
         .select((incident_facts::created_s, incident_facts::first_resolved_s, incident_facts::reopened_s))
         .limit(super::MAX_ROWS)
         .load(conn)?)
@@ -208,9 +209,7 @@ pub fn facts_resolved_brief(conn: &mut DbConnection, from: i64, to: i64, f: &Fil
 /// Facts of incidents created in [from, to) that pass the filter and are linked to a problem.
 pub fn facts_linked_created(conn: &mut DbConnection, from: i64, to: i64, f: &Filter) -> DbResult<Vec<FactGroups>> {
     use super::super::schema::problem_incidents;
-    Ok(filtered(f)
-        .filter(incident_facts::created_s.ge(from))
-        .filter(incident_facts::created_s.lt(to))
+    Ok(created_in(f, from, to)
         .filter(incident_facts::incident_id.eq_any(problem_incidents::table.select(problem_incidents::incident_id)))
         .select(FactGroups::as_select())
         .limit(super::MAX_ROWS)
@@ -219,9 +218,7 @@ pub fn facts_linked_created(conn: &mut DbConnection, from: i64, to: i64, f: &Fil
 
 /// Time in each tier ("tier:secs;...") of incidents first resolved in [from, to).
 pub fn facts_stints(conn: &mut DbConnection, from: i64, to: i64, f: &Filter) -> DbResult<Vec<(i64, String)>> {
-    Ok(filtered(f)
-        .filter(incident_facts::first_resolved_s.ge(from))
-        .filter(incident_facts::first_resolved_s.lt(to))
+    Ok(resolved_in(f, from, to)
         .select((incident_facts::incident_id, incident_facts::tier_stints))
         .limit(super::MAX_ROWS)
         .load(conn)?)
@@ -229,12 +226,7 @@ pub fn facts_stints(conn: &mut DbConnection, from: i64, to: i64, f: &Filter) -> 
 
 /// Facts of incidents first resolved in [from, to) that pass the filter.
 pub fn facts_resolved(conn: &mut DbConnection, from: i64, to: i64, f: &Filter) -> DbResult<Vec<FactTimes>> {
-    Ok(filtered(f)
-        .filter(incident_facts::first_resolved_s.ge(from))
-        .filter(incident_facts::first_resolved_s.lt(to))
-        .select(FactTimes::as_select())
-        .limit(super::MAX_ROWS)
-        .load(conn)?)
+    Ok(resolved_in(f, from, to).select(FactTimes::as_select()).limit(super::MAX_ROWS).load(conn)?)
 }
 
 /// Facts of incidents with an SLA outcome (or, for a running clock, its due moment) in
