@@ -474,6 +474,7 @@ pub fn load(state: &AppState, opts: &DemoOptions) -> anyhow::Result<DemoReport> 
             break;
         }
     }
+    while crate::service::reports::facts::pack(&mut *state.db.get()?, 500)? > 0 {}
     if let Some((customer, _)) = people.customers.first() {
         crate::demo_mail::load(state, *customer)?;
     }

@@ -705,6 +705,22 @@ diesel::table! {
     }
 }
 
+// Migration 2026-12-07-000025_fact_packs.
+diesel::table! {
+    fact_packs (kind, day) {
+        kind -> Integer,
+        day -> BigInt,
+        facts -> Binary,
+    }
+}
+
+diesel::table! {
+    fact_packs_dirty (kind, day) {
+        kind -> Integer,
+        day -> BigInt,
+    }
+}
+
 // Migration 2026-12-06-000022_weekly_report.
 diesel::table! {
     report_mail_runs (user_id) {
@@ -796,6 +812,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     report_mail_runs,
     incident_facts,
     report_dirty,
+    fact_packs,
+    fact_packs_dirty,
 );
 
 // The status page (migration 2026-12-01-000012_status).

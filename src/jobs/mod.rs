@@ -75,6 +75,7 @@ const JOBS: [Job<AppState>; 10] = [
     ("report_facts", |s, r| {
         r.report_facts =
             s.tx(|conn| crate::service::reports::facts::refresh(conn, Some(50_000), s.clock.now_naive()))?;
+        crate::service::reports::facts::pack(&mut *s.conn()?, 2_000)?;
         Ok(())
     }),
     ("weekly_report", |s, r| {

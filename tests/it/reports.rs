@@ -201,3 +201,43 @@ both!(sla_figures_follow_the_clock_between_changes, |app| {
     app.advance(chrono::Duration::hours(1));
     assert_eq!(all(&sla(manager.clone()).await, "paused_s"), Some(10800.into()), "still waiting: paused time grows");
 });
+
+// Reports read packed facts (one row per kind and day). A pack that cannot be read is built
+// again from the facts, and the figures stay what they were.
+both!(damaged_fact_packs_are_rebuilt_and_figures_stay, |app| {
+    use diesel::prelude::*;
+    use firewatch::db::schema::fact_packs;
+    let admin = app.signed_in("admin").await;
+    let svc = crate::incidents::service(&admin, "Checkout").await;
+    let customer = crate::incidents::login_as(&app, "customer", "cora@example.com").await;
+    let agent = crate::incidents::login_as(&app, "support", "sam@example.com").await;
+    for title in ["Checkout fails", "Checkout slow"] {
+        let k = crate::incidents::quick(&customer, &svc, title).await;
+        app.advance(chrono::Duration::minutes(20));
+        for s in ["in_progress", "resolved"] {
+            let r = crate::incidents::act(&agent, &k, "/status", &[("status", s), ("resolution", "Fixed")]).await;
+            assert_eq!(r.status, 303);
+        }
+    }
+    let manager = app.signed_in("manager").await;
+    let path = "/reports/response?period=7d";
+    let before = manager.get(path).await;
+    assert_eq!(before.status, 200, "{}", before.body);
+    let before = before.body;
+    assert_eq!(figure(&before, "severity/all/resolved"), "2", "{before}");
+    let state = app.state.clone();
+    let damaged = tokio::task::spawn_blocking(move || {
+        let mut conn = state.db.get().expect("conn");
+        diesel::update(fact_packs::table).set(fact_packs::facts.eq(vec![1u8, 200, 7])).execute(&mut *conn)
+    })
+    .await
+    .expect("join")
+    .expect("damage the packs");
+    assert!(damaged >= 2, "created and resolved packs exist: {damaged}");
+    let after = manager.get(path).await.body;
+    for f in ["severity/all/resolved", "severity/all/mttr_mean_s", "severity/all/mtta_mean_s", "mttr-median", "backlog"]
+    {
+        assert_eq!(figure(&after, f), figure(&before, f), "{f}");
+    }
+    assert_eq!(figure(&after, "severity/all/mttr_mean_s"), "20 min");
+});

@@ -4,9 +4,10 @@
 use super::super::schema::{incident_facts, report_dirty};
 use super::super::{DbConnection, DbResult};
 use super::Filter;
+use super::packs::{PackKind, day_of, read_packs};
 use diesel::prelude::*;
 
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Insertable)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = incident_facts)]
 #[diesel(treat_none_as_default_value = false)]
 pub struct FactRow {
@@ -137,6 +138,15 @@ pub fn write_facts(conn: &mut DbConnection, ids: &[i64], rows: &[FactRow]) -> Db
     if ids.is_empty() {
         return Ok(());
     }
+    // The packs the facts were in and the ones they are in now.
+    let mut packs = std::collections::BTreeSet::new();
+    for a in super::packs::stored_anchors(conn, ids)?
+        .iter()
+        .chain(rows.iter().map(super::packs::anchors_of).collect::<Vec<_>>().iter())
+    {
+        super::packs::packs_of(a, &mut packs);
+    }
+    super::packs::mark_dirty(conn, &packs)?;
     diesel::delete(incident_facts::table.filter(super::super::in_ids(conn, "incident_facts.incident_id", ids)))
         .execute(conn)?;
     for chunk in rows.chunks(200) {
@@ -170,19 +180,84 @@ fn filtered(f: &Filter) -> Boxed<'_> {
     q
 }
 
-/// The facts that pass the filter, of incidents created in [from, to).
-fn created_in(f: &Filter, from: i64, to: i64) -> Boxed<'_> {
-    filtered(f).filter(incident_facts::created_s.ge(from)).filter(incident_facts::created_s.lt(to))
+/// The fact passes the filter bar.
+fn passes(f: &Filter, r: &FactRow) -> bool {
+    f.service_id.is_none_or(|s| r.service_id == s)
+        && f.organization_id.is_none_or(|o| r.organization_id == Some(o))
+        && f.severity.as_deref().is_none_or(|s| r.severity == s)
+        && f.tier_id.is_none_or(|t| r.tier_id == t)
 }
 
-/// The facts that pass the filter, of incidents first resolved in [from, to).
-fn resolved_in(f: &Filter, from: i64, to: i64) -> Boxed<'_> {
-    filtered(f).filter(incident_facts::first_resolved_s.ge(from)).filter(incident_facts::first_resolved_s.lt(to))
+impl From<FactRow> for FactGroups {
+    fn from(r: FactRow) -> FactGroups {
+        FactGroups {
+            incident_id: r.incident_id,
+            created_s: r.created_s,
+            acknowledged_s: r.acknowledged_s,
+            done_since_s: r.done_since_s,
+            service_id: r.service_id,
+            organization_id: r.organization_id,
+            assignee_id: r.assignee_id,
+            tier_id: r.tier_id,
+            severity: r.severity,
+        }
+    }
+}
+
+impl From<FactRow> for FactTimes {
+    fn from(r: FactRow) -> FactTimes {
+        let (first_resolved_s, reopened_s, business_mttr_s) = (r.first_resolved_s, r.reopened_s, r.business_mttr_s);
+        let (start_tier_id, top_tier_id) = (r.start_tier_id, r.top_tier_id);
+        FactTimes { g: r.into(), first_resolved_s, reopened_s, business_mttr_s, start_tier_id, top_tier_id }
+    }
+}
+
+impl From<FactRow> for FactSla {
+    fn from(r: FactRow) -> FactSla {
+        FactSla {
+            fr_met_s: r.fr_met_s,
+            fr_breach_s: r.fr_breach_s,
+            fr_due_s: r.fr_due_s,
+            fr_warn_s: r.fr_warn_s,
+            fr_outcome_s: r.fr_outcome_s,
+            res_met_s: r.res_met_s,
+            res_breach_s: r.res_breach_s,
+            res_due_s: r.res_due_s,
+            res_warn_s: r.res_warn_s,
+            res_outcome_s: r.res_outcome_s,
+            paused_s: r.paused_s,
+            waiting_since_s: r.waiting_since_s,
+            g: r.into(),
+        }
+    }
+}
+
+/// `t` lies in [from, to) and on the pack's day (a fact is read from one pack only).
+fn on(day: i64, t: Option<i64>, from: i64, to: i64) -> bool {
+    t.is_some_and(|t| from <= t && t < to && day_of(t) == day)
+}
+
+/// The facts that pass the filter whose moment of `kind` (read by `at`) lies in [from, to).
+fn packed<T: From<FactRow>>(
+    conn: &mut DbConnection,
+    kind: PackKind,
+    (from, to): (i64, i64),
+    f: &Filter,
+    at: impl Fn(&FactRow) -> Option<i64>,
+) -> DbResult<Vec<T>> {
+    if from >= to {
+        return Ok(Vec::new());
+    }
+    Ok(read_packs(conn, kind, day_of(from), day_of(to - 1))?
+        .into_iter()
+        .filter(|(day, r)| on(*day, at(r), from, to) && passes(f, r))
+        .map(|(_, r)| r.into())
+        .collect())
 }
 
 /// Facts of incidents created in [from, to) (Unix seconds) that pass the filter.
 pub fn facts_created(conn: &mut DbConnection, from: i64, to: i64, f: &Filter) -> DbResult<Vec<FactTimes>> {
-    Ok(created_in(f, from, to).select(FactTimes::as_select()).limit(super::MAX_ROWS).load(conn)?)
+    packed(conn, PackKind::Created, (from, to), f, |r| Some(r.created_s))
 }
 
 /// Three times of a fact (Unix seconds), for a previous period's headlines.
@@ -191,62 +266,49 @@ pub type BriefTimes = (i64, Option<i64>, Option<i64>);
 /// The previous period's headline times of incidents created in [from, to): (created,
 /// acknowledged, highest tier reached), nothing else.
 pub fn facts_created_brief(conn: &mut DbConnection, from: i64, to: i64, f: &Filter) -> DbResult<Vec<BriefTimes>> {
-    Ok(created_in(f, from, to)
-        .select((incident_facts::created_s, incident_facts::acknowledged_s, incident_facts::top_tier_id))
-        .limit(super::MAX_ROWS)
-        .load(conn)?)
+    let rows: Vec<FactRow> = packed(conn, PackKind::Created, (from, to), f, |r| Some(r.created_s))?;
+    Ok(rows.into_iter().map(|r| (r.created_s, r.acknowledged_s, r.top_tier_id)).collect())
 }
 
 /// The previous period's headline times of incidents first resolved in [from, to): (created,
 /// first resolved, reopened), nothing else.
 pub fn facts_resolved_brief(conn: &mut DbConnection, from: i64, to: i64, f: &Filter) -> DbResult<Vec<BriefTimes>> {
-    Ok(resolved_in(f, from, to)
-        .select((incident_facts::created_s, incident_facts::first_resolved_s, incident_facts::reopened_s))
-        .limit(super::MAX_ROWS)
-        .load(conn)?)
+    let rows: Vec<FactRow> = packed(conn, PackKind::FirstResolved, (from, to), f, |r| r.first_resolved_s)?;
+    Ok(rows.into_iter().map(|r| (r.created_s, r.first_resolved_s, r.reopened_s)).collect())
 }
 
 /// Facts of incidents created in [from, to) that pass the filter and are linked to a problem.
 pub fn facts_linked_created(conn: &mut DbConnection, from: i64, to: i64, f: &Filter) -> DbResult<Vec<FactGroups>> {
     use super::super::schema::problem_incidents;
-    Ok(created_in(f, from, to)
-        .filter(incident_facts::incident_id.eq_any(problem_incidents::table.select(problem_incidents::incident_id)))
-        .select(FactGroups::as_select())
-        .limit(super::MAX_ROWS)
-        .load(conn)?)
+    let linked: std::collections::HashSet<i64> = problem_incidents::table
+        .select(problem_incidents::incident_id)
+        .distinct()
+        .load::<i64>(conn)?
+        .into_iter()
+        .collect();
+    let rows: Vec<FactRow> = packed(conn, PackKind::Created, (from, to), f, |r| Some(r.created_s))?;
+    Ok(rows.into_iter().filter(|r| linked.contains(&r.incident_id)).map(FactGroups::from).collect())
 }
 
 /// Time in each tier ("tier:secs;...") of incidents first resolved in [from, to).
 pub fn facts_stints(conn: &mut DbConnection, from: i64, to: i64, f: &Filter) -> DbResult<Vec<(i64, String)>> {
-    Ok(resolved_in(f, from, to)
-        .select((incident_facts::incident_id, incident_facts::tier_stints))
-        .limit(super::MAX_ROWS)
-        .load(conn)?)
+    let rows: Vec<FactRow> = packed(conn, PackKind::FirstResolved, (from, to), f, |r| r.first_resolved_s)?;
+    Ok(rows.into_iter().map(|r| (r.incident_id, r.tier_stints)).collect())
 }
 
 /// Facts of incidents first resolved in [from, to) that pass the filter.
 pub fn facts_resolved(conn: &mut DbConnection, from: i64, to: i64, f: &Filter) -> DbResult<Vec<FactTimes>> {
-    Ok(resolved_in(f, from, to).select(FactTimes::as_select()).limit(super::MAX_ROWS).load(conn)?)
+    packed(conn, PackKind::FirstResolved, (from, to), f, |r| r.first_resolved_s)
 }
 
 /// Facts of incidents with an SLA outcome (or, for a running clock, its due moment) in
-/// [from, to): two index walks, each incident once.
+/// [from, to), each incident once (from the pack of its earliest such moment).
 pub fn facts_sla_between(conn: &mut DbConnection, from: i64, to: i64, f: &Filter) -> DbResult<Vec<FactSla>> {
-    let mut rows: Vec<FactSla> = filtered(f)
-        .filter(incident_facts::fr_outcome_s.ge(from))
-        .filter(incident_facts::fr_outcome_s.lt(to))
-        .select(FactSla::as_select())
-        .limit(super::MAX_ROWS)
-        .load(conn)?;
-    let seen: std::collections::HashSet<i64> = rows.iter().map(|r| r.g.incident_id).collect();
-    let more: Vec<FactSla> = filtered(f)
-        .filter(incident_facts::res_outcome_s.ge(from))
-        .filter(incident_facts::res_outcome_s.lt(to))
-        .select(FactSla::as_select())
-        .limit(super::MAX_ROWS)
-        .load(conn)?;
-    rows.extend(more.into_iter().filter(|r| !seen.contains(&r.g.incident_id)));
-    Ok(rows)
+    let within = |t: Option<i64>| t.filter(|t| from <= *t && *t < to);
+    packed(conn, PackKind::SlaOutcome, (from, to), f, |r| match (within(r.fr_outcome_s), within(r.res_outcome_s)) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    })
 }
 
 /// Facts of incidents that may have been open at some moment of [from, to): created before
@@ -256,15 +318,10 @@ pub fn facts_maybe_open(conn: &mut DbConnection, from: i64, to: i64, f: &Filter)
         .filter(incident_facts::done_since_s.is_null())
         .filter(incident_facts::created_s.lt(to))
         .select(FactSpans::as_select())
-        .limit(super::MAX_ROWS)
         .load(conn)?;
-    rows.extend(
-        filtered(f)
-            .filter(incident_facts::done_since_s.ge(from))
-            .filter(incident_facts::created_s.lt(to))
-            .select(FactSpans::as_select())
-            .limit(super::MAX_ROWS)
-            .load::<FactSpans>(conn)?,
-    );
+    let done: Vec<FactRow> = packed(conn, PackKind::DoneSince, (from, i64::MAX - 86_400), f, |r| {
+        r.done_since_s.filter(|_| r.created_s < to)
+    })?;
+    rows.extend(done.into_iter().map(|mut r| FactSpans { done_spans: std::mem::take(&mut r.done_spans), g: r.into() }));
     Ok(rows)
 }

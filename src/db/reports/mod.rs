@@ -3,11 +3,14 @@
 
 mod escalations;
 mod facts;
+mod pack_codec;
+mod packs;
 mod problems;
 mod releases;
 
 pub use escalations::*;
 pub use facts::*;
+pub use packs::{dirty_packs, rebuild_dirty as rebuild_dirty_packs};
 pub use problems::*;
 pub use releases::*;
 

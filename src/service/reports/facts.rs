@@ -204,6 +204,12 @@ pub fn refresh(conn: &mut DbConnection, limit: Option<usize>, now: NaiveDateTime
     }
 }
 
+/// Rebuilds up to `limit` packs of facts that changed (the job; a report rebuilds the ones of
+/// its own days before it reads); returns how many.
+pub fn pack(conn: &mut DbConnection, limit: i64) -> ServiceResult<usize> {
+    Ok(reports::rebuild_dirty_packs(conn, limit)?)
+}
+
 /// A fact as the report code reads incidents (the fields facts keep).
 pub(super) fn timing(f: &FactGroups) -> Timing {
     Timing {

@@ -1,0 +1,2 @@
+DROP TABLE fact_packs_dirty;
+DROP TABLE fact_packs;
