@@ -133,14 +133,24 @@ pub struct Summary {
     pub p90: Option<Duration>,
 }
 
-pub fn summarize(mut values: Vec<Duration>) -> Summary {
-    values.sort_unstable();
+pub fn summarize(values: Vec<Duration>) -> Summary {
+    summarize_secs(values.iter().map(Duration::num_seconds).collect())
+}
+
+/// [`summarize`] over whole seconds (what every figure shows). The two ranks are selected
+/// (p90 first, then the median among the values below it), not found by sorting everything.
+pub fn summarize_secs(mut values: Vec<i64>) -> Summary {
     let count = values.len();
-    let mean = (count > 0).then(|| {
-        let total: i64 = values.iter().map(Duration::num_seconds).sum();
-        Duration::seconds(total / count as i64)
-    });
-    Summary { count, mean, median: nearest_rank(&values, 50), p90: nearest_rank(&values, 90) }
+    if count == 0 {
+        return Summary::default();
+    }
+    let mean = Duration::seconds(values.iter().sum::<i64>() / count as i64);
+    let index = |p: u64| usize::try_from((p * count as u64).div_ceil(100).max(1) - 1).unwrap_or(0);
+    let (hi, lo) = (index(90), index(50));
+    let (below, p90, _) = values.select_nth_unstable(hi);
+    let p90 = *p90;
+    let median = if lo == hi { p90 } else { *below.select_nth_unstable(lo).1 };
+    Summary { count, mean: Some(mean), median: Some(Duration::seconds(median)), p90: Some(Duration::seconds(p90)) }
 }
 
 /// A share as a percentage with one decimal, or None when nothing was counted.
@@ -306,6 +316,19 @@ mod tests {
         assert!(period("custom", "2026-02-01", "2026-01-01", today, chrono_tz::UTC).is_err());
         assert!(period("custom", "2026-02-30", "2026-03-01", today, chrono_tz::UTC).is_err());
         assert!(period("custom", "2020-01-01", "2026-01-01", today, chrono_tz::UTC).is_err());
+    }
+
+    proptest::proptest! {
+        /// Selecting the ranks gives what sorting gives.
+        #[test]
+        fn selected_ranks_equal_sorted_ranks(values in proptest::collection::vec(-1000i64..100_000, 0..300)) {
+            let mut sorted = values.clone();
+            sorted.sort_unstable();
+            let s = summarize_secs(values);
+            proptest::prop_assert_eq!(s.median, nearest_rank(&sorted, 50).map(Duration::seconds));
+            proptest::prop_assert_eq!(s.p90, nearest_rank(&sorted, 90).map(Duration::seconds));
+            proptest::prop_assert_eq!(s.count, sorted.len());
+        }
     }
 
     #[test]

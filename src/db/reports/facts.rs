@@ -4,7 +4,8 @@
 use super::super::schema::{incident_facts, report_dirty};
 use super::super::{DbConnection, DbResult};
 use super::Filter;
-use super::packs::{PackKind, day_of, read_packs};
+use super::pack_codec::{FactRef, text};
+use super::packs::{PackKind, day_of, pick_facts};
 use diesel::prelude::*;
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
@@ -43,8 +44,7 @@ pub struct FactRow {
 
 /// What every report reads of a fact: the incident, when it was created and acknowledged,
 /// whether it is done, and the groups it counts in.
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = incident_facts)]
+#[derive(Debug, Clone)]
 pub struct FactGroups {
     pub incident_id: i64,
     pub created_s: i64,
@@ -54,14 +54,13 @@ pub struct FactGroups {
     pub organization_id: Option<i64>,
     pub assignee_id: Option<i64>,
     pub tier_id: i64,
-    pub severity: String,
+    /// One of `Severity::ALL`'s names ("?" for none of them).
+    pub severity: &'static str,
 }
 
 /// The response and escalation times of a fact.
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = incident_facts)]
+#[derive(Debug, Clone)]
 pub struct FactTimes {
-    #[diesel(embed)]
     pub g: FactGroups,
     pub first_resolved_s: Option<i64>,
     pub reopened_s: Option<i64>,
@@ -71,10 +70,8 @@ pub struct FactTimes {
 }
 
 /// The SLA outcomes of a fact.
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = incident_facts)]
+#[derive(Debug, Clone)]
 pub struct FactSla {
-    #[diesel(embed)]
     pub g: FactGroups,
     pub fr_met_s: Option<i64>,
     pub fr_breach_s: Option<i64>,
@@ -88,15 +85,6 @@ pub struct FactSla {
     pub res_outcome_s: Option<i64>,
     pub paused_s: i64,
     pub waiting_since_s: Option<i64>,
-}
-
-/// The runs of resolved/closed of a fact (the backlog).
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = incident_facts)]
-pub struct FactSpans {
-    #[diesel(embed)]
-    pub g: FactGroups,
-    pub done_spans: String,
 }
 
 /// Up to `limit` incidents whose facts are out of date.
@@ -181,15 +169,20 @@ fn filtered(f: &Filter) -> Boxed<'_> {
 }
 
 /// The fact passes the filter bar.
-fn passes(f: &Filter, r: &FactRow) -> bool {
+fn passes(f: &Filter, r: &FactRef) -> bool {
     f.service_id.is_none_or(|s| r.service_id == s)
         && f.organization_id.is_none_or(|o| r.organization_id == Some(o))
-        && f.severity.as_deref().is_none_or(|s| r.severity == s)
+        && f.severity.as_deref().is_none_or(|s| r.severity == s.as_bytes())
         && f.tier_id.is_none_or(|t| r.tier_id == t)
 }
 
-impl From<FactRow> for FactGroups {
-    fn from(r: FactRow) -> FactGroups {
+/// The severity's name as `Severity` spells it, without a copy.
+fn severity_name(s: &str) -> &'static str {
+    crate::domain::incident::Severity::parse(s).map_or("?", |s| s.as_str())
+}
+
+impl From<&FactRef<'_>> for FactGroups {
+    fn from(r: &FactRef<'_>) -> FactGroups {
         FactGroups {
             incident_id: r.incident_id,
             created_s: r.created_s,
@@ -199,22 +192,28 @@ impl From<FactRow> for FactGroups {
             organization_id: r.organization_id,
             assignee_id: r.assignee_id,
             tier_id: r.tier_id,
-            severity: r.severity,
+            severity: severity_name(text(r.severity)),
         }
     }
 }
 
-impl From<FactRow> for FactTimes {
-    fn from(r: FactRow) -> FactTimes {
-        let (first_resolved_s, reopened_s, business_mttr_s) = (r.first_resolved_s, r.reopened_s, r.business_mttr_s);
-        let (start_tier_id, top_tier_id) = (r.start_tier_id, r.top_tier_id);
-        FactTimes { g: r.into(), first_resolved_s, reopened_s, business_mttr_s, start_tier_id, top_tier_id }
+impl From<&FactRef<'_>> for FactTimes {
+    fn from(r: &FactRef<'_>) -> FactTimes {
+        FactTimes {
+            g: r.into(),
+            first_resolved_s: r.first_resolved_s,
+            reopened_s: r.reopened_s,
+            business_mttr_s: r.business_mttr_s,
+            start_tier_id: r.start_tier_id,
+            top_tier_id: r.top_tier_id,
+        }
     }
 }
 
-impl From<FactRow> for FactSla {
-    fn from(r: FactRow) -> FactSla {
+impl From<&FactRef<'_>> for FactSla {
+    fn from(r: &FactRef<'_>) -> FactSla {
         FactSla {
+            g: r.into(),
             fr_met_s: r.fr_met_s,
             fr_breach_s: r.fr_breach_s,
             fr_due_s: r.fr_due_s,
@@ -227,7 +226,6 @@ impl From<FactRow> for FactSla {
             res_outcome_s: r.res_outcome_s,
             paused_s: r.paused_s,
             waiting_since_s: r.waiting_since_s,
-            g: r.into(),
         }
     }
 }
@@ -237,27 +235,35 @@ fn on(day: i64, t: Option<i64>, from: i64, to: i64) -> bool {
     t.is_some_and(|t| from <= t && t < to && day_of(t) == day)
 }
 
-/// The facts that pass the filter whose moment of `kind` (read by `at`) lies in [from, to).
-fn packed<T: From<FactRow>>(
+/// What `make` builds of the facts that pass the filter whose moment of `kind` (read by `at`)
+/// lies in [from, to).
+fn packed<T>(
     conn: &mut DbConnection,
     kind: PackKind,
     (from, to): (i64, i64),
     f: &Filter,
-    at: impl Fn(&FactRow) -> Option<i64>,
+    at: impl Fn(&FactRef) -> Option<i64>,
+    make: impl Fn(&FactRef) -> T,
 ) -> DbResult<Vec<T>> {
     if from >= to {
         return Ok(Vec::new());
     }
-    Ok(read_packs(conn, kind, day_of(from), day_of(to - 1))?
-        .into_iter()
-        .filter(|(day, r)| on(*day, at(r), from, to) && passes(f, r))
-        .map(|(_, r)| r.into())
-        .collect())
+    pick_facts(conn, kind, (day_of(from), day_of(to - 1)), |day, r| {
+        (on(day, at(r), from, to) && passes(f, r)).then(|| make(r))
+    })
+}
+
+fn created(r: &FactRef) -> Option<i64> {
+    Some(r.created_s)
+}
+
+fn first_resolved(r: &FactRef) -> Option<i64> {
+    r.first_resolved_s
 }
 
 /// Facts of incidents created in [from, to) (Unix seconds) that pass the filter.
 pub fn facts_created(conn: &mut DbConnection, from: i64, to: i64, f: &Filter) -> DbResult<Vec<FactTimes>> {
-    packed(conn, PackKind::Created, (from, to), f, |r| Some(r.created_s))
+    packed(conn, PackKind::Created, (from, to), f, created, |r| FactTimes::from(r))
 }
 
 /// Three times of a fact (Unix seconds), for a previous period's headlines.
@@ -266,62 +272,97 @@ pub type BriefTimes = (i64, Option<i64>, Option<i64>);
 /// The previous period's headline times of incidents created in [from, to): (created,
 /// acknowledged, highest tier reached), nothing else.
 pub fn facts_created_brief(conn: &mut DbConnection, from: i64, to: i64, f: &Filter) -> DbResult<Vec<BriefTimes>> {
-    let rows: Vec<FactRow> = packed(conn, PackKind::Created, (from, to), f, |r| Some(r.created_s))?;
-    Ok(rows.into_iter().map(|r| (r.created_s, r.acknowledged_s, r.top_tier_id)).collect())
+    packed(conn, PackKind::Created, (from, to), f, created, |r| (r.created_s, r.acknowledged_s, r.top_tier_id))
 }
 
 /// The previous period's headline times of incidents first resolved in [from, to): (created,
 /// first resolved, reopened), nothing else.
 pub fn facts_resolved_brief(conn: &mut DbConnection, from: i64, to: i64, f: &Filter) -> DbResult<Vec<BriefTimes>> {
-    let rows: Vec<FactRow> = packed(conn, PackKind::FirstResolved, (from, to), f, |r| r.first_resolved_s)?;
-    Ok(rows.into_iter().map(|r| (r.created_s, r.first_resolved_s, r.reopened_s)).collect())
+    packed(conn, PackKind::FirstResolved, (from, to), f, first_resolved, |r| {
+        (r.created_s, r.first_resolved_s, r.reopened_s)
+    })
 }
 
-/// Facts of incidents created in [from, to) that pass the filter and are linked to a problem.
+/// Facts of incidents created in [from, to) that pass the filter and are linked to a problem:
+/// few, so read from the facts table starting at the links.
 pub fn facts_linked_created(conn: &mut DbConnection, from: i64, to: i64, f: &Filter) -> DbResult<Vec<FactGroups>> {
     use super::super::schema::problem_incidents;
-    let linked: std::collections::HashSet<i64> = problem_incidents::table
-        .select(problem_incidents::incident_id)
-        .distinct()
-        .load::<i64>(conn)?
+    type Row = (i64, i64, Option<i64>, Option<i64>, i64, Option<i64>, Option<i64>, i64, String);
+    let rows: Vec<Row> = filtered(f)
+        .filter(incident_facts::created_s.ge(from))
+        .filter(incident_facts::created_s.lt(to))
+        .filter(incident_facts::incident_id.eq_any(problem_incidents::table.select(problem_incidents::incident_id)))
+        .select((
+            incident_facts::incident_id,
+            incident_facts::created_s,
+            incident_facts::acknowledged_s,
+            incident_facts::done_since_s,
+            incident_facts::service_id,
+            incident_facts::organization_id,
+            incident_facts::assignee_id,
+            incident_facts::tier_id,
+            incident_facts::severity,
+        ))
+        .limit(super::MAX_ROWS)
+        .load(conn)?;
+    Ok(rows
         .into_iter()
-        .collect();
-    let rows: Vec<FactRow> = packed(conn, PackKind::Created, (from, to), f, |r| Some(r.created_s))?;
-    Ok(rows.into_iter().filter(|r| linked.contains(&r.incident_id)).map(FactGroups::from).collect())
+        .map(|r| FactGroups {
+            incident_id: r.0,
+            created_s: r.1,
+            acknowledged_s: r.2,
+            done_since_s: r.3,
+            service_id: r.4,
+            organization_id: r.5,
+            assignee_id: r.6,
+            tier_id: r.7,
+            severity: severity_name(&r.8),
+        })
+        .collect())
 }
 
 /// Time in each tier ("tier:secs;...") of incidents first resolved in [from, to).
 pub fn facts_stints(conn: &mut DbConnection, from: i64, to: i64, f: &Filter) -> DbResult<Vec<(i64, String)>> {
-    let rows: Vec<FactRow> = packed(conn, PackKind::FirstResolved, (from, to), f, |r| r.first_resolved_s)?;
-    Ok(rows.into_iter().map(|r| (r.incident_id, r.tier_stints)).collect())
+    packed(conn, PackKind::FirstResolved, (from, to), f, first_resolved, |r| {
+        (r.incident_id, text(r.tier_stints).to_string())
+    })
 }
 
 /// Facts of incidents first resolved in [from, to) that pass the filter.
 pub fn facts_resolved(conn: &mut DbConnection, from: i64, to: i64, f: &Filter) -> DbResult<Vec<FactTimes>> {
-    packed(conn, PackKind::FirstResolved, (from, to), f, |r| r.first_resolved_s)
+    packed(conn, PackKind::FirstResolved, (from, to), f, first_resolved, |r| FactTimes::from(r))
 }
 
 /// Facts of incidents with an SLA outcome (or, for a running clock, its due moment) in
 /// [from, to), each incident once (from the pack of its earliest such moment).
 pub fn facts_sla_between(conn: &mut DbConnection, from: i64, to: i64, f: &Filter) -> DbResult<Vec<FactSla>> {
     let within = |t: Option<i64>| t.filter(|t| from <= *t && *t < to);
-    packed(conn, PackKind::SlaOutcome, (from, to), f, |r| match (within(r.fr_outcome_s), within(r.res_outcome_s)) {
+    let earliest = |r: &FactRef| match (within(r.fr_outcome_s), within(r.res_outcome_s)) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
-    })
+    };
+    packed(conn, PackKind::SlaOutcome, (from, to), f, earliest, |r| FactSla::from(r))
 }
 
-/// Facts of incidents that may have been open at some moment of [from, to): created before
-/// `to` and open now or done only since `from`.
-pub fn facts_maybe_open(conn: &mut DbConnection, from: i64, to: i64, f: &Filter) -> DbResult<Vec<FactSpans>> {
-    let mut rows: Vec<FactSpans> = filtered(f)
+/// What `make` builds of (incident, created, runs of resolved/closed) of the incidents that
+/// pass the filter and may have been open at some moment of [from, to): created before `to`
+/// and open now or done only since `from`.
+pub fn facts_maybe_open<T>(
+    conn: &mut DbConnection,
+    from: i64,
+    to: i64,
+    f: &Filter,
+    make: impl Fn(i64, i64, &str) -> T,
+) -> DbResult<Vec<T>> {
+    let open: Vec<(i64, i64, String)> = filtered(f)
         .filter(incident_facts::done_since_s.is_null())
         .filter(incident_facts::created_s.lt(to))
-        .select(FactSpans::as_select())
+        .select((incident_facts::incident_id, incident_facts::created_s, incident_facts::done_spans))
         .load(conn)?;
-    let done: Vec<FactRow> = packed(conn, PackKind::DoneSince, (from, i64::MAX - 86_400), f, |r| {
-        r.done_since_s.filter(|_| r.created_s < to)
-    })?;
-    rows.extend(done.into_iter().map(|mut r| FactSpans { done_spans: std::mem::take(&mut r.done_spans), g: r.into() }));
+    let mut rows: Vec<T> = open.iter().map(|(id, c, spans)| make(*id, *c, spans)).collect();
+    let done_since = |r: &FactRef| r.done_since_s.filter(|_| r.created_s < to);
+    rows.extend(packed(conn, PackKind::DoneSince, (from, i64::MAX - 86_400), f, done_since, |r| {
+        make(r.incident_id, r.created_s, text(r.done_spans))
+    })?);
     Ok(rows)
 }

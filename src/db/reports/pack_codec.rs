@@ -41,7 +41,7 @@ struct Reader<'a> {
     at: usize,
 }
 
-impl Reader<'_> {
+impl<'a> Reader<'a> {
     fn unsigned(&mut self) -> Option<u64> {
         let mut v = 0u64;
         for shift in (0..64).step_by(7) {
@@ -67,12 +67,13 @@ impl Reader<'_> {
             }
         }
     }
-    fn text(&mut self) -> Option<String> {
+    /// A text's bytes, checked as UTF-8 only where it is used (`FactRef::text`).
+    fn text(&mut self) -> Option<&'a [u8]> {
         let len = usize::try_from(self.unsigned()?).ok()?;
         let end = self.at.checked_add(len)?;
-        let s = std::str::from_utf8(self.bytes.get(self.at..end)?).ok()?;
+        let s = self.bytes.get(self.at..end)?;
         self.at = end;
-        Some(s.to_string())
+        Some(s)
     }
 }
 
@@ -112,24 +113,112 @@ pub fn encode(day_start: i64, rows: &[FactRow]) -> Vec<u8> {
     w.0
 }
 
-/// The facts of a pack; None when the bytes are not a pack this version wrote (it is rebuilt).
-pub fn decode(day_start: i64, bytes: &[u8]) -> Option<Vec<FactRow>> {
+/// A fact as a pack holds it: the texts are the pack's bytes (read with [`text`]).
+#[derive(Debug, Clone, Copy)]
+pub struct FactRef<'a> {
+    pub incident_id: i64,
+    pub created_s: i64,
+    pub acknowledged_s: Option<i64>,
+    pub first_resolved_s: Option<i64>,
+    pub reopened_s: Option<i64>,
+    pub done_since_s: Option<i64>,
+    pub done_spans: &'a [u8],
+    pub service_id: i64,
+    pub organization_id: Option<i64>,
+    pub assignee_id: Option<i64>,
+    pub tier_id: i64,
+    pub severity: &'a [u8],
+    pub business_mttr_s: Option<i64>,
+    pub fr_met_s: Option<i64>,
+    pub fr_breach_s: Option<i64>,
+    pub fr_due_s: Option<i64>,
+    pub fr_warn_s: Option<i64>,
+    pub fr_outcome_s: Option<i64>,
+    pub res_met_s: Option<i64>,
+    pub res_breach_s: Option<i64>,
+    pub res_due_s: Option<i64>,
+    pub res_warn_s: Option<i64>,
+    pub res_outcome_s: Option<i64>,
+    pub paused_s: i64,
+    pub waiting_since_s: Option<i64>,
+    pub start_tier_id: Option<i64>,
+    pub top_tier_id: Option<i64>,
+    pub tier_stints: &'a [u8],
+}
+
+/// A text of a fact; bytes that are not UTF-8 (a damaged pack) read as nothing.
+pub fn text(bytes: &[u8]) -> &str {
+    std::str::from_utf8(bytes).unwrap_or_default()
+}
+
+impl From<&FactRef<'_>> for FactRow {
+    fn from(r: &FactRef<'_>) -> FactRow {
+        FactRow {
+            incident_id: r.incident_id,
+            created_s: r.created_s,
+            acknowledged_s: r.acknowledged_s,
+            first_resolved_s: r.first_resolved_s,
+            reopened_s: r.reopened_s,
+            done_since_s: r.done_since_s,
+            done_spans: text(r.done_spans).to_string(),
+            service_id: r.service_id,
+            organization_id: r.organization_id,
+            assignee_id: r.assignee_id,
+            tier_id: r.tier_id,
+            severity: text(r.severity).to_string(),
+            business_mttr_s: r.business_mttr_s,
+            fr_met_s: r.fr_met_s,
+            fr_breach_s: r.fr_breach_s,
+            fr_due_s: r.fr_due_s,
+            fr_warn_s: r.fr_warn_s,
+            fr_outcome_s: r.fr_outcome_s,
+            res_met_s: r.res_met_s,
+            res_breach_s: r.res_breach_s,
+            res_due_s: r.res_due_s,
+            res_warn_s: r.res_warn_s,
+            res_outcome_s: r.res_outcome_s,
+            paused_s: r.paused_s,
+            waiting_since_s: r.waiting_since_s,
+            start_tier_id: r.start_tier_id,
+            top_tier_id: r.top_tier_id,
+            tier_stints: text(r.tier_stints).to_string(),
+        }
+    }
+}
+
+/// How many facts a pack says it holds (0 for bytes that are not a pack).
+pub fn count(bytes: &[u8]) -> usize {
+    if bytes.first() != Some(&VERSION) {
+        return 0;
+    }
+    let mut r = Reader { bytes, at: 1 };
+    r.unsigned().and_then(|n| usize::try_from(n).ok()).unwrap_or(0).min(bytes.len())
+}
+
+/// Shows every fact of a pack to `visit`, in order; false when the bytes are not a pack this
+/// version wrote (it is rebuilt), possibly after some facts were shown.
+pub fn visit<'a>(day_start: i64, bytes: &'a [u8], visit: impl FnMut(&FactRef<'a>)) -> bool {
+    visit_rows(day_start, bytes, visit).is_some()
+}
+
+#[cfg(test)]
+fn decode(day_start: i64, bytes: &[u8]) -> Option<Vec<FactRow>> {
+    let mut out = Vec::new();
+    visit(day_start, bytes, |r| out.push(FactRow::from(r))).then_some(out)
+}
+
+fn visit_rows<'a>(day_start: i64, bytes: &'a [u8], mut visit: impl FnMut(&FactRef<'a>)) -> Option<()> {
     if bytes.first() != Some(&VERSION) {
         return None;
     }
     let mut r = Reader { bytes, at: 1 };
     let n = usize::try_from(r.unsigned()?).ok()?;
-    // A fact takes at least 20 bytes: a count beyond that is not a pack.
-    if n > bytes.len() / 20 + 1 {
-        return None;
-    }
-    let mut out = Vec::with_capacity(n);
     let mut previous = 0i64;
     for _ in 0..n {
         let incident_id = previous.wrapping_add(r.int()?);
         previous = incident_id;
         let c = day_start.wrapping_add(r.int()?);
-        out.push(FactRow {
+        visit(&FactRef {
             incident_id,
             created_s: c,
             acknowledged_s: r.opt(c)?,
@@ -160,7 +249,7 @@ pub fn decode(day_start: i64, bytes: &[u8]) -> Option<Vec<FactRow>> {
             tier_stints: r.text()?,
         });
     }
-    (r.at == bytes.len()).then_some(out)
+    (r.at == bytes.len()).then_some(())
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 use super::super::schema::{fact_packs, fact_packs_dirty, incident_facts};
 use super::super::{DbConnection, DbResult};
 use super::facts::FactRow;
-use super::pack_codec;
+use super::pack_codec::{self, FactRef};
 use diesel::prelude::*;
 use std::collections::BTreeSet;
 
@@ -162,9 +162,15 @@ pub fn rebuild_dirty(conn: &mut DbConnection, limit: i64) -> DbResult<usize> {
     Ok(dirty.len())
 }
 
-/// The facts in the packs of `kind` for days `first..=last`, each with its pack's day, after
-/// rebuilding the dirty ones among them.
-pub fn read_packs(conn: &mut DbConnection, kind: PackKind, first: i64, last: i64) -> DbResult<Vec<(i64, FactRow)>> {
+/// What `pick` makes of the facts in the packs of `kind` for days `first..=last` (each with
+/// its pack's day), after rebuilding the dirty ones among them. Facts are read in place from
+/// the packs' bytes; only what `pick` keeps is built.
+pub fn pick_facts<T>(
+    conn: &mut DbConnection,
+    kind: PackKind,
+    (first, last): (i64, i64),
+    mut pick: impl FnMut(i64, &FactRef) -> Option<T>,
+) -> DbResult<Vec<T>> {
     let dirty: Vec<i64> = fact_packs_dirty::table
         .filter(fact_packs_dirty::kind.eq(kind as i32))
         .filter(fact_packs_dirty::day.between(first, last))
@@ -179,17 +185,18 @@ pub fn read_packs(conn: &mut DbConnection, kind: PackKind, first: i64, last: i64
         .select((fact_packs::day, fact_packs::facts))
         .order(fact_packs::day)
         .load(conn)?;
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(packs.iter().map(|(_, b)| pack_codec::count(b)).sum());
     for (day, bytes) in packs {
-        match pack_codec::decode(day * DAY, &bytes) {
-            Some(rows) => out.extend(rows.into_iter().map(|r| (day, r))),
-            None => {
-                // Not a pack this version reads: built again from the facts.
-                tracing::warn!(kind = ?kind, day, "report fact pack unreadable; rebuilding it");
-                mark_dirty(conn, &BTreeSet::from([(kind, day)]))?;
-                in_transaction(conn, |c| rebuild(c, kind, day))?;
-                out.extend(facts_on(conn, kind, day)?.into_iter().map(|r| (day, r)));
-            }
+        let mark = out.len();
+        let read = pack_codec::visit(day * DAY, &bytes, |r| out.extend(pick(day, r)));
+        if !read {
+            // Not a pack this version reads: built again from the facts, read from those.
+            tracing::warn!(kind = ?kind, day, "report fact pack unreadable; rebuilding it");
+            out.truncate(mark);
+            mark_dirty(conn, &BTreeSet::from([(kind, day)]))?;
+            in_transaction(conn, |c| rebuild(c, kind, day))?;
+            let fresh = pack_codec::encode(day * DAY, &facts_on(conn, kind, day)?);
+            pack_codec::visit(day * DAY, &fresh, |r| out.extend(pick(day, r)));
         }
     }
     Ok(out)

@@ -216,7 +216,7 @@ pub(super) fn timing(f: &FactGroups) -> Timing {
         id: f.incident_id,
         created_at: time(f.created_s),
         acknowledged_at: f.acknowledged_s.map(time),
-        severity: f.severity.clone(),
+        severity: f.severity.to_string(),
         service_id: f.service_id,
         organization_id: f.organization_id,
         assignee_id: f.assignee_id,
@@ -241,6 +241,11 @@ pub fn created_linked(conn: &mut DbConnection, p: &Period, f: &Filter) -> Servic
 /// The facts of incidents created in the period.
 pub fn created_rows(conn: &mut DbConnection, p: &Period, f: &Filter) -> ServiceResult<Vec<FactTimes>> {
     Ok(reports::facts_created(conn, secs(p.from), secs(p.to), f)?)
+}
+
+/// The facts of incidents first resolved in the period.
+pub fn resolved_rows(conn: &mut DbConnection, p: &Period, f: &Filter) -> ServiceResult<Vec<FactTimes>> {
+    Ok(reports::facts_resolved(conn, secs(p.from), secs(p.to), f)?)
 }
 
 /// The headline figures' inputs for a previous period: of the incidents created in it, the time
@@ -300,9 +305,11 @@ pub fn resolved(conn: &mut DbConnection, p: &Period, f: &Filter) -> ServiceResul
         .collect())
 }
 
-/// Incidents that may have been open during the period, each with its runs of resolved/closed.
+/// Incidents that may have been open during the period: when each was created and its runs of
+/// resolved/closed (Unix seconds).
 pub struct MaybeOpen {
-    pub incident: Timing,
+    pub id: i64,
+    pub created_s: i64,
     spans: Vec<(i64, Option<i64>)>,
 }
 
@@ -311,7 +318,7 @@ impl MaybeOpen {
     /// and had not ended before it.
     pub fn open_at(&self, t: NaiveDateTime) -> bool {
         let t = secs(t);
-        secs(self.incident.created_at) < t && !self.spans.iter().any(|(s, e)| *s < t && e.is_none_or(|e| t <= e))
+        self.created_s < t && !self.spans.iter().any(|(s, e)| *s < t && e.is_none_or(|e| t <= e))
     }
 }
 
@@ -327,10 +334,10 @@ pub fn open_at_each(candidates: &[MaybeOpen], moments: &[NaiveDateTime]) -> Vec<
         lo..hi.max(lo)
     };
     for c in candidates {
-        let mut from = secs(c.incident.created_at);
+        let mut from = c.created_s;
         for (start, end) in &c.spans {
             for k in covered(from, Some(*start)) {
-                out[k].push(c.incident.id);
+                out[k].push(c.id);
             }
             match end {
                 Some(e) => from = from.max(*e),
@@ -342,7 +349,7 @@ pub fn open_at_each(candidates: &[MaybeOpen], moments: &[NaiveDateTime]) -> Vec<
         }
         if from != i64::MAX {
             for k in covered(from, None) {
-                out[k].push(c.incident.id);
+                out[k].push(c.id);
             }
         }
     }
@@ -350,20 +357,17 @@ pub fn open_at_each(candidates: &[MaybeOpen], moments: &[NaiveDateTime]) -> Vec<
 }
 
 pub fn maybe_open(conn: &mut DbConnection, p: &Period, f: &Filter) -> ServiceResult<Vec<MaybeOpen>> {
-    Ok(reports::facts_maybe_open(conn, secs(p.from), secs(p.to), f)?
-        .iter()
-        .map(|r| MaybeOpen {
-            incident: timing(&r.g),
-            spans: r
-                .done_spans
-                .split(';')
-                .filter_map(|span| {
-                    let (s, e) = span.split_once('-')?;
-                    Some((s.parse().ok()?, e.parse().ok()))
-                })
-                .collect(),
-        })
-        .collect())
+    Ok(reports::facts_maybe_open(conn, secs(p.from), secs(p.to), f, |id, created_s, spans| MaybeOpen {
+        id,
+        created_s,
+        spans: spans
+            .split(';')
+            .filter_map(|span| {
+                let (s, e) = span.split_once('-')?;
+                Some((s.parse().ok()?, e.parse().ok()))
+            })
+            .collect(),
+    })?)
 }
 
 #[cfg(test)]
@@ -410,7 +414,8 @@ mod tests {
         assert_eq!(f.reopened_s, Some(secs(t("2026-03-02 12:00"))));
         assert_eq!(f.done_since_s, Some(secs(t("2026-03-02 13:00"))));
         let m = MaybeOpen {
-            incident: inc.clone(),
+            id: inc.id,
+            created_s: secs(inc.created_at),
             spans: vec![
                 (secs(t("2026-03-02 11:00")), Some(secs(t("2026-03-02 12:00")))),
                 (secs(t("2026-03-02 13:00")), None),
@@ -453,9 +458,7 @@ mod tests {
                     if !open_ended && spans.last().is_some_and(|s| s.1.is_none()) {
                         spans.pop();
                     }
-                    let mut incident = timing_at(at(*created));
-                    incident.id = i as i64;
-                    MaybeOpen { incident, spans }
+                    MaybeOpen { id: i as i64, created_s: secs(at(*created)), spans }
                 })
                 .collect();
             moments.sort();
@@ -463,26 +466,9 @@ mod tests {
             let moments: Vec<NaiveDateTime> = moments.into_iter().map(at).collect();
             let fast = open_at_each(&candidates, &moments);
             for (k, m) in moments.iter().enumerate() {
-                let slow: Vec<i64> = candidates.iter().filter(|c| c.open_at(*m)).map(|c| c.incident.id).collect();
+                let slow: Vec<i64> = candidates.iter().filter(|c| c.open_at(*m)).map(|c| c.id).collect();
                 proptest::prop_assert_eq!(&fast[k], &slow);
             }
-        }
-    }
-
-    fn timing_at(created_at: NaiveDateTime) -> Timing {
-        Timing {
-            id: 0,
-            created_at,
-            acknowledged_at: None,
-            severity: "SEV3".into(),
-            service_id: 1,
-            organization_id: None,
-            assignee_id: None,
-            tier_id: 1,
-            is_open: true,
-            status: String::new(),
-            first_response_at: None,
-            title: String::new(),
         }
     }
 }

@@ -3,16 +3,14 @@
 
 use super::{Cell, Headline, Report, Row, Sets, Table, col, facts};
 use crate::db::DbConnection;
-use crate::db::reports::{self, Timing};
+use crate::db::reports::{self, FactTimes as Fact};
 use crate::db::users;
 use crate::domain::chart::{Chart, Series, Style};
 use crate::domain::incident::Severity;
-use crate::domain::report::{Period, by_interval, summarize};
+use crate::domain::report::{Period, Summary, by_interval, summarize, summarize_secs};
 use crate::service::ServiceResult;
-use chrono::{Duration, NaiveDateTime};
+use chrono::NaiveDateTime;
 use std::collections::HashMap;
-
-type Resolved = (Timing, NaiveDateTime);
 
 const TIMES: [super::Column; 10] = [
     col("group", "Incidents"),
@@ -27,73 +25,86 @@ const TIMES: [super::Column; 10] = [
     col("mttr_business_median_s", "MTTR median, business hours"),
 ];
 
-/// Time to first resolution in business hours, for incidents whose SLA policy counts them.
-type Business = HashMap<i64, Duration>;
+/// MTTA, MTTR and business-hours MTTR over the incidents of one group (`created` in the
+/// period, `resolved` first resolved in it).
+struct Figures {
+    mtta: Summary,
+    mttr: Summary,
+    business: Summary,
+}
 
-/// One row of MTTA/MTTR figures over the incidents of one group.
+fn figures(created: &[&Fact], resolved: &[&Fact]) -> Figures {
+    Figures {
+        mtta: summarize_secs(created.iter().filter_map(|i| i.g.acknowledged_s.map(|a| a - i.g.created_s)).collect()),
+        mttr: summarize_secs(resolved.iter().map(|i| to_resolve(i)).collect()),
+        business: summarize_secs(resolved.iter().filter_map(|i| i.business_mttr_s).collect()),
+    }
+}
+
+/// One row of a times table.
 fn times_row(
     sets: &mut Sets,
     (table, key, label): (&str, &str, &str),
-    created: &[&Timing],
-    resolved: &[&Resolved],
-    business: &Business,
+    (created, resolved): (&[&Fact], &[&Fact]),
+    f: &Figures,
 ) -> Row {
-    let acked: Vec<&&Timing> = created.iter().filter(|i| i.acknowledged_at.is_some()).collect();
-    let mtta = summarize(acked.iter().filter_map(|i| i.acknowledged_at.map(|a| a - i.created_at)).collect());
-    let mttr = summarize(resolved.iter().map(|(i, at)| *at - i.created_at).collect());
     let k = |c: &str| format!("{table}/{key}/{c}");
+    let acked = created.iter().filter(|i| i.g.acknowledged_s.is_some()).map(|i| i.g.incident_id);
     Row {
         key: key.to_string(),
         cells: vec![
             Cell::text(label),
-            Cell::int(mtta.count).counts(sets, k("acknowledged"), acked.iter().map(|i| i.id)),
-            Cell::duration(mtta.mean),
-            Cell::duration(mtta.median),
-            Cell::duration(mtta.p90),
-            Cell::int(mttr.count).counts(sets, k("resolved"), resolved.iter().map(|(i, _)| i.id)),
-            Cell::duration(mttr.mean),
-            Cell::duration(mttr.median),
-            Cell::duration(mttr.p90),
-            Cell::duration(
-                summarize(resolved.iter().filter_map(|(i, _)| business.get(&i.id).copied()).collect()).median,
-            ),
+            Cell::int(f.mtta.count).counts(sets, k("acknowledged"), acked),
+            Cell::duration(f.mtta.mean),
+            Cell::duration(f.mtta.median),
+            Cell::duration(f.mtta.p90),
+            Cell::int(f.mttr.count).counts(sets, k("resolved"), resolved.iter().map(|i| i.g.incident_id)),
+            Cell::duration(f.mttr.mean),
+            Cell::duration(f.mttr.median),
+            Cell::duration(f.mttr.p90),
+            Cell::duration(f.business.median),
         ],
     }
 }
 
+/// Seconds from creation to the first resolution.
+fn to_resolve(f: &Fact) -> i64 {
+    f.first_resolved_s.unwrap_or(f.g.created_s) - f.g.created_s
+}
+
 /// A times table grouped by `group` (a number per group, named by `label` as (key, label));
-/// groups in `order` first, then by size.
+/// groups in `order` first, then by size. Its first row is over every incident (`all`, worked
+/// out once for every table).
 fn times_table(
     sets: &mut Sets,
     (key, title): (&'static str, &str),
-    (created, resolved, business): (&[Timing], &[Resolved], &Business),
-    group: impl Fn(&Timing) -> i64,
+    all: ((&[&Fact], &[&Fact]), &Figures),
+    group: impl Fn(&Fact) -> i64,
     label: impl Fn(i64) -> (String, String),
     order: &[i64],
 ) -> Table {
+    let ((created, resolved), all_figures) = all;
     // Each row's group is worked out once; rows go to their group's bucket.
-    let mut by_c: HashMap<i64, Vec<&Timing>> = HashMap::new();
-    let mut by_r: HashMap<i64, Vec<&Resolved>> = HashMap::new();
+    let mut by_c: foldhash::HashMap<i64, Vec<&Fact>> = Default::default();
+    let mut by_r: foldhash::HashMap<i64, Vec<&Fact>> = Default::default();
     for t in created {
         by_c.entry(group(t)).or_default().push(t);
     }
     for r in resolved {
-        by_r.entry(group(&r.0)).or_default().push(r);
-        by_c.entry(group(&r.0)).or_default();
+        let g = group(r);
+        by_r.entry(g).or_default().push(r);
+        by_c.entry(g).or_default();
     }
     let rank = |k: i64| order.iter().position(|o| *o == k).unwrap_or(usize::MAX);
     let size = |k: i64| by_c.get(&k).map_or(0, Vec::len);
     let mut groups: Vec<(i64, (String, String))> = by_c.keys().map(|k| (*k, label(*k))).collect();
     groups.sort_by(|a, b| rank(a.0).cmp(&rank(b.0)).then(size(b.0).cmp(&size(a.0))).then(a.1.1.cmp(&b.1.1)));
-    let mut rows = Vec::new();
-    let all_c: Vec<&Timing> = created.iter().collect();
-    let all_r: Vec<&Resolved> = resolved.iter().collect();
-    rows.push(times_row(sets, (key, "all", "All"), &all_c, &all_r, business));
+    let mut rows = vec![times_row(sets, (key, "all", "All"), (created, resolved), all_figures)];
     let none = (Vec::new(), Vec::new());
     for (g, (gk, name)) in groups {
         let c = by_c.get(&g).unwrap_or(&none.0);
         let r = by_r.get(&g).unwrap_or(&none.1);
-        rows.push(times_row(sets, (key, &gk, &name), c, r, business));
+        rows.push(times_row(sets, (key, &gk, &name), (c, r), &figures(c, r)));
     }
     Table { key, title: title.to_string(), note: String::new(), columns: TIMES.to_vec(), rows }
 }
@@ -117,13 +128,9 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime)
     let p = &b.period;
     let prev = p.previous(b.tz);
     // Everything here reads the report facts (one narrow row per incident), not timelines.
-    let split = |rs: Vec<facts::Resolved>| -> (Vec<Resolved>, Vec<i64>, Business) {
-        let reopened = rs.iter().filter(|r| r.reopened).map(|r| r.incident.id).collect();
-        let business = rs.iter().filter_map(|r| r.business.map(|d| (r.incident.id, d))).collect();
-        (rs.into_iter().map(|r| (r.incident, r.at)).collect(), reopened, business)
-    };
-    let created = facts::created(conn, p, &b.filter)?;
-    let (resolved, reopened, business) = split(facts::resolved(conn, p, &b.filter)?);
+    let created = facts::created_rows(conn, p, &b.filter)?;
+    let resolved = facts::resolved_rows(conn, p, &b.filter)?;
+    let reopened: Vec<i64> = resolved.iter().filter(|r| r.reopened_s.is_some()).map(|r| r.g.incident_id).collect();
     let before = facts::brief(conn, &prev, &b.filter)?;
 
     // Backlog: which incidents were open at each interval's end.
@@ -135,37 +142,47 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime)
     moments.sort();
     moments.dedup();
     let open_sets = facts::open_at_each(&candidates, &moments);
-    let open_ids_at = |t: NaiveDateTime| -> Vec<i64> {
-        moments.binary_search(&t).ok().and_then(|i| open_sets.get(i)).cloned().unwrap_or_default()
+    let empty = Vec::new();
+    let open_ids_at = |t: NaiveDateTime| -> &Vec<i64> {
+        moments.binary_search(&t).ok().and_then(|i| open_sets.get(i)).unwrap_or(&empty)
     };
     let end = p.to.min(now);
     let open_at_end = open_ids_at(end);
 
-    let assignee_ids: Vec<i64> =
-        created.iter().chain(resolved.iter().map(|(t, _)| t)).filter_map(|t| t.assignee_id).collect();
+    let assignee_ids: Vec<i64> = {
+        let mut v: Vec<i64> = created.iter().chain(resolved.iter()).filter_map(|t| t.g.assignee_id).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
     let names: HashMap<i64, String> = users::names_by_ids(conn, &assignee_ids)?.into_iter().collect();
 
     let sets = &mut r.sets;
-    let mtta_now = summarize(created.iter().filter_map(|i| i.acknowledged_at.map(|a| a - i.created_at)).collect());
+    let all_c: Vec<&Fact> = created.iter().collect();
+    let all_r: Vec<&Fact> = resolved.iter().collect();
+    let all_figures = figures(&all_c, &all_r);
     let mtta_prev = summarize(before.to_acknowledge);
-    let mttr_now = summarize(resolved.iter().map(|(i, at)| *at - i.created_at).collect());
     let mttr_prev = summarize(before.to_resolve);
     r.headlines = vec![
         Headline {
             key: "mttr-median",
             label: "MTTR median",
             definition: "mttr",
-            now: Cell::duration(mttr_now.median).counts(sets, "headline/mttr", resolved.iter().map(|(i, _)| i.id)),
+            now: Cell::duration(all_figures.mttr.median).counts(
+                sets,
+                "headline/mttr",
+                resolved.iter().map(|i| i.g.incident_id),
+            ),
             previous: Cell::duration(mttr_prev.median),
         },
         Headline {
             key: "mtta-median",
             label: "MTTA median",
             definition: "mtta",
-            now: Cell::duration(mtta_now.median).counts(
+            now: Cell::duration(all_figures.mtta.median).counts(
                 sets,
                 "headline/mtta",
-                created.iter().filter(|i| i.acknowledged_at.is_some()).map(|i| i.id),
+                created.iter().filter(|i| i.g.acknowledged_s.is_some()).map(|i| i.g.incident_id),
             ),
             previous: Cell::duration(mtta_prev.median),
         },
@@ -173,14 +190,18 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime)
             key: "reopen-rate",
             label: "Reopen rate",
             definition: "reopen",
-            now: Cell::share(reopened.len(), resolved.len()).counts(sets, "headline/reopened", reopened.clone()),
+            now: Cell::share(reopened.len(), resolved.len()).counts(
+                sets,
+                "headline/reopened",
+                reopened.iter().copied(),
+            ),
             previous: Cell::share(before.reopened, mttr_prev.count),
         },
         Headline {
             key: "backlog",
             label: "Open at the end",
             definition: "backlog",
-            now: Cell::int(open_at_end.len()).counts(sets, "headline/backlog", open_at_end.clone()),
+            now: Cell::int(open_at_end.len()).counts(sets, "headline/backlog", open_at_end.iter().copied()),
             previous: Cell::int(open_ids_at(prev.to).len()),
         },
     ];
@@ -190,29 +211,29 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime)
         let s = usize::try_from(i).ok().and_then(|i| Severity::ALL.get(i)).map_or("?", |s| s.as_str());
         (s.to_string(), s.to_string())
     };
-    let data = (&created[..], &resolved[..], &business);
+    let all = ((&all_c[..], &all_r[..]), &all_figures);
     let mut tables = vec![
         times_table(
             sets,
             ("severity", "By severity"),
-            data,
-            |t| severity_group(&t.severity),
+            all,
+            |t| severity_group(t.g.severity),
             severity_name,
             &severity_order,
         ),
         times_table(
             sets,
             ("service", "By service"),
-            data,
-            |t| t.service_id,
+            all,
+            |t| t.g.service_id,
             |id| (id.to_string(), b.service_name(id)),
             &[],
         ),
         times_table(
             sets,
             ("assignee", "By assignee (current)"),
-            data,
-            |t| t.assignee_id.unwrap_or(i64::MIN),
+            all,
+            |t| t.g.assignee_id.unwrap_or(i64::MIN),
             |a| match a {
                 i64::MIN => ("none".into(), "Unassigned".into()),
                 a => (a.to_string(), names.get(&a).cloned().unwrap_or_else(|| format!("#{a}"))),
@@ -222,8 +243,8 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime)
         times_table(
             sets,
             ("tier", "By tier (current)"),
-            data,
-            |t| t.tier_id,
+            all,
+            |t| t.g.tier_id,
             |id| (id.to_string(), b.tier_name(id)),
             &b.tiers.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
         ),
@@ -244,8 +265,8 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime)
             key: "all".into(),
             cells: vec![
                 Cell::text("All"),
-                Cell::int(resolved.len()).counts(sets, "reopen/all/resolved", resolved.iter().map(|(i, _)| i.id)),
-                Cell::int(reopened.len()).counts(sets, "reopen/all/reopened", reopened.clone()),
+                Cell::int(resolved.len()).counts(sets, "reopen/all/resolved", resolved.iter().map(|i| i.g.incident_id)),
+                Cell::int(reopened.len()).counts(sets, "reopen/all/reopened", reopened.iter().copied()),
                 Cell::share(reopened.len(), resolved.len()),
             ],
         }],
@@ -254,12 +275,10 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime)
     // Created vs resolved and the backlog per interval.
     let mut trend_rows = Vec::new();
     let (mut c_series, mut r_series, mut o_series) = (Vec::new(), Vec::new(), Vec::new());
-    let created_in = by_interval(&b.intervals, &created, |t| t.created_at);
-    let resolved_in = by_interval(&b.intervals, &resolved, |(_, at)| *at);
+    let created_in = by_interval(&b.intervals, &created, |t| facts::time(t.g.created_s));
+    let resolved_in = by_interval(&b.intervals, &resolved, |t| facts::time(t.g.created_s + to_resolve(t)));
     for ((iv, c), rs) in b.intervals.iter().zip(created_in).zip(resolved_in) {
-        let c: Vec<i64> = c.iter().map(|t| t.id).collect();
-        let rs: Vec<i64> = rs.iter().map(|(t, _)| t.id).collect();
-        let open = if iv.from <= now { open_ids_at(iv.to.min(now)) } else { Vec::new() };
+        let open = if iv.from <= now { open_ids_at(iv.to.min(now)) } else { &empty };
         c_series.push(c.len() as f64);
         r_series.push(rs.len() as f64);
         o_series.push(open.len() as f64);
@@ -268,9 +287,9 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime)
             key: key.clone(),
             cells: vec![
                 Cell::text(key.clone()),
-                Cell::int(c.len()).counts(sets, format!("trend/{key}/created"), c),
-                Cell::int(rs.len()).counts(sets, format!("trend/{key}/resolved"), rs),
-                Cell::int(open.len()).counts(sets, format!("trend/{key}/open_at_end"), open),
+                Cell::int(c.len()).counts(sets, format!("trend/{key}/created"), c.iter().map(|t| t.g.incident_id)),
+                Cell::int(rs.len()).counts(sets, format!("trend/{key}/resolved"), rs.iter().map(|t| t.g.incident_id)),
+                Cell::int(open.len()).counts(sets, format!("trend/{key}/open_at_end"), open.iter().copied()),
             ],
         });
     }
@@ -288,19 +307,16 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime)
     });
 
     // Age of what is open at the end of the period.
-    let by_id: HashMap<i64, &Timing> = candidates.iter().map(|c| (c.incident.id, &c.incident)).collect();
+    let end_s = end.and_utc().timestamp();
+    let open_at_end_ages: Vec<(i64, i64)> =
+        candidates.iter().filter(|c| c.open_at(end)).map(|c| (c.id, end_s - c.created_s)).collect();
     let mut age_rows = Vec::new();
     let mut age_values = Vec::new();
     for (key, label, lo, hi) in AGES {
-        let ids: Vec<i64> = open_at_end
+        let ids: Vec<i64> = open_at_end_ages
             .iter()
-            .filter(|id| {
-                by_id.get(id).is_some_and(|t| {
-                    let age = end - t.created_at;
-                    age >= Duration::days(lo) && (hi == i64::MAX || age < Duration::days(hi))
-                })
-            })
-            .copied()
+            .filter(|(_, age)| *age >= lo * 86_400 && (hi == i64::MAX || *age < hi * 86_400))
+            .map(|(id, _)| *id)
             .collect();
         age_values.push(ids.len() as f64);
         age_rows.push(Row {
