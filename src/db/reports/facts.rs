@@ -176,6 +176,45 @@ fn passes(f: &Filter, r: &FactRef) -> bool {
         && f.tier_id.is_none_or(|t| r.tier_id == t)
 }
 
+/// The columns of [`FactGroups`], in its order.
+type GroupColumns = (i64, i64, Option<i64>, Option<i64>, i64, Option<i64>, Option<i64>, i64, String);
+
+const GROUP_COLUMNS: (
+    incident_facts::incident_id,
+    incident_facts::created_s,
+    incident_facts::acknowledged_s,
+    incident_facts::done_since_s,
+    incident_facts::service_id,
+    incident_facts::organization_id,
+    incident_facts::assignee_id,
+    incident_facts::tier_id,
+    incident_facts::severity,
+) = (
+    incident_facts::incident_id,
+    incident_facts::created_s,
+    incident_facts::acknowledged_s,
+    incident_facts::done_since_s,
+    incident_facts::service_id,
+    incident_facts::organization_id,
+    incident_facts::assignee_id,
+    incident_facts::tier_id,
+    incident_facts::severity,
+);
+
+fn groups_of(r: GroupColumns) -> FactGroups {
+    FactGroups {
+        incident_id: r.0,
+        created_s: r.1,
+        acknowledged_s: r.2,
+        done_since_s: r.3,
+        service_id: r.4,
+        organization_id: r.5,
+        assignee_id: r.6,
+        tier_id: r.7,
+        severity: severity_name(&r.8),
+    }
+}
+
 /// The severity's name as `Severity` spells it, without a copy.
 fn severity_name(s: &str) -> &'static str {
     crate::domain::incident::Severity::parse(s).map_or("?", |s| s.as_str())
@@ -287,38 +326,26 @@ pub fn facts_resolved_brief(conn: &mut DbConnection, from: i64, to: i64, f: &Fil
 /// few, so read from the facts table starting at the links.
 pub fn facts_linked_created(conn: &mut DbConnection, from: i64, to: i64, f: &Filter) -> DbResult<Vec<FactGroups>> {
     use super::super::schema::problem_incidents;
-    type Row = (i64, i64, Option<i64>, Option<i64>, i64, Option<i64>, Option<i64>, i64, String);
-    let rows: Vec<Row> = filtered(f)
+    let rows: Vec<GroupColumns> = filtered(f)
         .filter(incident_facts::created_s.ge(from))
         .filter(incident_facts::created_s.lt(to))
         .filter(incident_facts::incident_id.eq_any(problem_incidents::table.select(problem_incidents::incident_id)))
-        .select((
-            incident_facts::incident_id,
-            incident_facts::created_s,
-            incident_facts::acknowledged_s,
-            incident_facts::done_since_s,
-            incident_facts::service_id,
-            incident_facts::organization_id,
-            incident_facts::assignee_id,
-            incident_facts::tier_id,
-            incident_facts::severity,
-        ))
+        .select(GROUP_COLUMNS)
         .limit(super::MAX_ROWS)
         .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|r| FactGroups {
-            incident_id: r.0,
-            created_s: r.1,
-            acknowledged_s: r.2,
-            done_since_s: r.3,
-            service_id: r.4,
-            organization_id: r.5,
-            assignee_id: r.6,
-            tier_id: r.7,
-            severity: severity_name(&r.8),
-        })
-        .collect())
+    Ok(rows.into_iter().map(groups_of).collect())
+}
+
+/// The group columns of the facts of `ids` that pass the filter (narrow rows, by primary key).
+pub fn facts_groups_of(conn: &mut DbConnection, ids: &[i64], f: &Filter) -> DbResult<Vec<FactGroups>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<GroupColumns> = filtered(f)
+        .filter(super::super::in_ids(conn, "incident_facts.incident_id", ids))
+        .select(GROUP_COLUMNS)
+        .load(conn)?;
+    Ok(rows.into_iter().map(groups_of).collect())
 }
 
 /// Time in each tier ("tier:secs;...") of incidents first resolved in [from, to).

@@ -3,7 +3,7 @@
 
 use super::{Cell, Headline, Report, Row, Sets, Table, col, distinct};
 use crate::db::DbConnection;
-use crate::db::reports::{self, EscalationRow, Timing};
+use crate::db::reports::{self, EscalationRow, Filter, Timing};
 use crate::db::tiers;
 use crate::domain::chart::{Chart, Series, Style};
 use crate::domain::oncall::reason_label;
@@ -84,8 +84,10 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report) -> ServiceResult<()
     let rows = super::facts::created_rows(conn, p, &b.filter)?;
     let before = super::facts::created_brief(conn, &prev, &b.filter)?;
     let created: Vec<Timing> = rows.iter().map(|r| super::facts::timing(&r.g)).collect();
-    let top: HashMap<i64, i64> = rows.iter().filter_map(|r| r.top_tier_id.map(|t| (r.g.incident_id, t))).collect();
-    let start: HashMap<i64, i64> = rows.iter().filter_map(|r| r.start_tier_id.map(|t| (r.g.incident_id, t))).collect();
+    let top: foldhash::HashMap<i64, i64> =
+        rows.iter().filter_map(|r| r.top_tier_id.map(|t| (r.g.incident_id, t))).collect();
+    let start: foldhash::HashMap<i64, i64> =
+        rows.iter().filter_map(|r| r.start_tier_id.map(|t| (r.g.incident_id, t))).collect();
     let highest = |id: i64| -> Option<i64> { top.get(&id).copied() };
     let escalated: Vec<i64> = created.iter().filter(|t| highest(t.id).is_some()).map(|t| t.id).collect();
 
@@ -93,14 +95,18 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report) -> ServiceResult<()
     let moves_all = reports::escalations_between(conn, p.from, p.to)?;
     let moved_ids = distinct(moves_all.iter().map(|e| e.incident_id));
     let moved: HashMap<i64, Timing> =
-        reports::timings_of(conn, &moved_ids, &b.filter)?.into_iter().map(|t| (t.id, t)).collect();
+        super::facts::incidents_of(conn, &moved_ids, &b.filter)?.into_iter().map(|t| (t.id, t)).collect();
     let in_filter: Vec<(&EscalationRow, &Timing)> =
         moves_all.iter().filter_map(|e| moved.get(&e.incident_id).map(|t| (e, t))).collect();
     let ups: Vec<(&EscalationRow, &Timing)> = in_filter.iter().filter(|(e, _)| upward(e)).copied().collect();
     let downs: Vec<(&EscalationRow, &Timing)> = in_filter.iter().filter(|(e, _)| !upward(e)).copied().collect();
     let prev_moves = reports::escalations_between(conn, prev.from, prev.to)?;
     let prev_ids = distinct(prev_moves.iter().map(|e| e.incident_id));
-    let prev_in: BTreeSet<i64> = reports::timings_of(conn, &prev_ids, &b.filter)?.iter().map(|t| t.id).collect();
+    let prev_in: BTreeSet<i64> = if b.filter == Filter::default() {
+        prev_ids.iter().copied().collect()
+    } else {
+        super::facts::incidents_of(conn, &prev_ids, &b.filter)?.iter().map(|t| t.id).collect()
+    };
     let prev_ups = prev_moves.iter().filter(|e| prev_in.contains(&e.incident_id) && upward(e)).count();
 
     let sets = &mut r.sets;

@@ -4,7 +4,7 @@
 
 use super::{Cell, Headline, Report, Row, Sets, Table, col, facts};
 use crate::db::DbConnection;
-use crate::db::reports::{self, FactSla, Timing};
+use crate::db::reports::{self, FactGroups, FactSla};
 use crate::domain::chart::{Chart, Series, Style};
 use crate::domain::incident::{Severity, key};
 use crate::domain::report::{Period, by_interval};
@@ -61,7 +61,7 @@ struct Outcome {
 
 struct Read {
     outcomes: Vec<Outcome>,
-    paused: HashMap<i64, Duration>,
+    paused: foldhash::HashMap<i64, Duration>,
     /// Open incidents whose running clock passed its warning point and not yet its target.
     at_risk: Vec<(i64, Target, NaiveDateTime)>,
 }
@@ -93,7 +93,7 @@ fn read_target(out: &mut Read, f: &FactSla, target: Target, s: Stored, now: Naiv
 }
 
 fn read_all(facts: &[FactSla], now: NaiveDateTime) -> Read {
-    let mut out = Read { outcomes: Vec::new(), paused: HashMap::new(), at_risk: Vec::new() };
+    let mut out = Read { outcomes: Vec::new(), paused: Default::default(), at_risk: Vec::new() };
     let now_s = now.and_utc().timestamp();
     for f in facts {
         if f.fr_outcome_s.is_none() && f.res_outcome_s.is_none() {
@@ -127,9 +127,9 @@ fn group_table(
     key: &'static str,
     title: &str,
     outcomes: &[&Outcome],
-    by_id: &HashMap<i64, &Timing>,
-    paused: &HashMap<i64, Duration>,
-    (group, name): (impl Fn(&Timing) -> i64, impl Fn(i64) -> (String, String)),
+    by_id: &foldhash::HashMap<i64, &FactGroups>,
+    paused: &foldhash::HashMap<i64, Duration>,
+    (group, name): (impl Fn(&FactGroups) -> i64, impl Fn(i64) -> (String, String)),
     order: &[i64],
 ) -> Table {
     // Each outcome's group (a number) is worked out once; outcomes go to their group's bucket,
@@ -183,12 +183,11 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime)
     // Outcomes in both periods, and the running clocks that fall due after now (at risk).
     let secs = |t: NaiveDateTime| t.and_utc().timestamp();
     let mut rows = reports::facts_sla_between(conn, secs(prev.from), secs(p.to), &b.filter)?;
-    let seen: std::collections::HashSet<i64> = rows.iter().map(|r| r.g.incident_id).collect();
+    let seen: foldhash::HashSet<i64> = rows.iter().map(|r| r.g.incident_id).collect();
     let later = reports::facts_sla_between(conn, secs(p.to.max(now)), i64::MAX, &b.filter)?;
     rows.extend(later.into_iter().filter(|r| !seen.contains(&r.g.incident_id)));
     let read = read_all(&rows, now);
-    let incidents: Vec<Timing> = rows.iter().map(|r| facts::timing(&r.g)).collect();
-    let by_id: HashMap<i64, &Timing> = incidents.iter().map(|i| (i.id, i)).collect();
+    let by_id: foldhash::HashMap<i64, &FactGroups> = rows.iter().map(|r| (r.g.incident_id, &r.g)).collect();
     let now_outcomes = in_period(&read, p);
     let prev_outcomes = in_period(&read, &prev);
 
@@ -246,7 +245,7 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime)
             &by_id,
             &read.paused,
             (
-                |t: &Timing| Severity::ALL.iter().position(|v| v.as_str() == t.severity).map_or(-1, |i| i as i64),
+                |t: &FactGroups| Severity::ALL.iter().position(|v| v.as_str() == t.severity).map_or(-1, |i| i as i64),
                 |i: i64| {
                     let s = usize::try_from(i).ok().and_then(|i| Severity::ALL.get(i)).map_or("?", |s| s.as_str());
                     (s.to_string(), s.to_string())
@@ -261,7 +260,7 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime)
             &now_outcomes,
             &by_id,
             &read.paused,
-            (|t: &Timing| t.service_id, |id: i64| (id.to_string(), b.service_name(id))),
+            (|t: &FactGroups| t.service_id, |id: i64| (id.to_string(), b.service_name(id))),
             &[],
         ),
         group_table(
@@ -272,7 +271,7 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime)
             &by_id,
             &read.paused,
             (
-                |t: &Timing| t.organization_id.unwrap_or(i64::MIN),
+                |t: &FactGroups| t.organization_id.unwrap_or(i64::MIN),
                 |o: i64| {
                     let o = (o != i64::MIN).then_some(o);
                     (o.map_or("none".into(), |o| o.to_string()), b.organization_name(o))
@@ -287,7 +286,7 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime)
             &now_outcomes,
             &by_id,
             &read.paused,
-            (|t: &Timing| t.tier_id, |id: i64| (id.to_string(), b.tier_name(id))),
+            (|t: &FactGroups| t.tier_id, |id: i64| (id.to_string(), b.tier_name(id))),
             &tier_order,
         ),
     ];
