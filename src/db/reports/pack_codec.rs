@@ -151,6 +151,8 @@ pub fn text(bytes: &[u8]) -> &str {
     std::str::from_utf8(bytes).unwrap_or_default()
 }
 
+// Reports build only what they keep (`db::reports::facts`); whole rows back are for the tests.
+#[cfg(test)]
 impl From<&FactRef<'_>> for FactRow {
     fn from(r: &FactRef<'_>) -> FactRow {
         FactRow {

@@ -228,11 +228,6 @@ pub(super) fn timing(f: &FactGroups) -> Timing {
     }
 }
 
-/// Incidents created in the period.
-pub fn created(conn: &mut DbConnection, p: &Period, f: &Filter) -> ServiceResult<Vec<Timing>> {
-    Ok(reports::facts_created(conn, secs(p.from), secs(p.to), f)?.iter().map(|r| timing(&r.g)).collect())
-}
-
 /// The incidents of `ids` that pass the filter, as the report code reads incidents (from their
 /// facts: narrow rows).
 pub fn incidents_of(conn: &mut DbConnection, ids: &[i64], f: &Filter) -> ServiceResult<Vec<Timing>> {
@@ -288,27 +283,6 @@ pub fn created_brief(conn: &mut DbConnection, p: &Period, f: &Filter) -> Service
 /// Time in each tier ("tier:secs;...") of incidents first resolved in the period.
 pub fn stints(conn: &mut DbConnection, p: &Period, f: &Filter) -> ServiceResult<Vec<(i64, String)>> {
     Ok(reports::facts_stints(conn, secs(p.from), secs(p.to), f)?)
-}
-
-/// Incidents first resolved in the period, with that moment, when they were reopened
-/// afterwards (if they were) and their business-hours resolution time (if their SLA counts it).
-pub struct Resolved {
-    pub incident: Timing,
-    pub at: NaiveDateTime,
-    pub reopened: bool,
-    pub business: Option<chrono::Duration>,
-}
-
-pub fn resolved(conn: &mut DbConnection, p: &Period, f: &Filter) -> ServiceResult<Vec<Resolved>> {
-    Ok(reports::facts_resolved(conn, secs(p.from), secs(p.to), f)?
-        .iter()
-        .map(|r| Resolved {
-            incident: timing(&r.g),
-            at: time(r.first_resolved_s.unwrap_or(r.g.created_s)),
-            reopened: r.reopened_s.is_some(),
-            business: r.business_mttr_s.map(chrono::Duration::seconds),
-        })
-        .collect())
 }
 
 /// Incidents that may have been open during the period: when each was created and its runs of
