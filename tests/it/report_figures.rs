@@ -383,13 +383,20 @@ both!(every_report_figure_equals_an_independent_recomputation, |app| {
 
     // The next two local days: their previous period is the one checked above, so each headline's
     // "previous" equals the figure recomputed above (read through a shorter path).
-    for (kind, keys) in
-        [("response", &["mttr-median", "mtta-median", "reopen-rate"][..]), ("escalations", &["escalation-rate"][..])]
-    {
-        let later =
-            manager.get(&format!("/reports/{kind}?period=custom&from=2026-03-04&to=2026-03-05&format=json")).await;
+    // The escalation report counts the previous period's moves in SQL: checked unfiltered and
+    // for one service.
+    let one_service: &'static str = Box::leak(format!("&service={svc_a}").into_boxed_str());
+    let moves = &["escalation-rate", "escalations", "automatic", "deescalations"][..];
+    for (kind, keys, extra) in [
+        ("response", &["mttr-median", "mtta-median", "reopen-rate"][..], ""),
+        ("escalations", moves, ""),
+        ("escalations", moves, one_service),
+    ] {
+        let later = manager
+            .get(&format!("/reports/{kind}?period=custom&from=2026-03-04&to=2026-03-05&format=json{extra}"))
+            .await;
         let later: Value = serde_json::from_str(&later.body).expect("json");
-        let this = json(kind, "").await;
+        let this = json(kind, extra).await;
         for key in keys {
             let previous = later["headlines"].as_array().and_then(|hs| hs.iter().find(|h| h["key"] == *key));
             let previous = previous.map(|h| h["previous"].clone()).unwrap_or(Value::Null);

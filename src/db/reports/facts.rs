@@ -4,7 +4,7 @@
 use super::super::schema::{incident_facts, report_dirty};
 use super::super::{DbConnection, DbResult};
 use super::Filter;
-use super::pack_codec::{FactRef, text};
+use super::pack_codec::{Col, Fact};
 use super::packs::{PackKind, day_of, pick_facts};
 use diesel::prelude::*;
 
@@ -168,13 +168,39 @@ fn filtered(f: &Filter) -> Boxed<'_> {
     q
 }
 
-/// The fact passes the filter bar.
-fn passes(f: &Filter, r: &FactRef) -> bool {
-    f.service_id.is_none_or(|s| r.service_id == s)
-        && f.organization_id.is_none_or(|o| r.organization_id == Some(o))
-        && f.severity.as_deref().is_none_or(|s| r.severity == s.as_bytes())
-        && f.tier_id.is_none_or(|t| r.tier_id == t)
+/// The fact passes the filter bar (its columns are among `FILTER`).
+fn passes(f: &Filter, r: &Fact) -> bool {
+    f.service_id.is_none_or(|s| r.int(Col::Service) == s)
+        && f.organization_id.is_none_or(|o| r.opt(Col::Organization) == Some(o))
+        && f.severity.as_deref().is_none_or(|s| r.bytes(Col::Severity) == s.as_bytes())
+        && f.tier_id.is_none_or(|t| r.int(Col::Tier) == t)
 }
+
+/// The columns the filter bar reads.
+const FILTER: [Col; 4] = [Col::Service, Col::Organization, Col::Severity, Col::Tier];
+
+/// The columns of [`FactGroups`].
+const GROUPS: [Col; 7] =
+    [Col::Acknowledged, Col::DoneSince, Col::Service, Col::Organization, Col::Assignee, Col::Tier, Col::Severity];
+
+/// The columns of [`FactTimes`] besides its groups.
+const TIMES: [Col; 5] = [Col::FirstResolved, Col::Reopened, Col::BusinessMttr, Col::StartTier, Col::TopTier];
+
+/// The columns of [`FactSla`] besides its groups.
+const SLA: [Col; 12] = [
+    Col::FrMet,
+    Col::FrBreach,
+    Col::FrDue,
+    Col::FrWarn,
+    Col::FrOutcome,
+    Col::ResMet,
+    Col::ResBreach,
+    Col::ResDue,
+    Col::ResWarn,
+    Col::ResOutcome,
+    Col::Paused,
+    Col::WaitingSince,
+];
 
 /// The columns of [`FactGroups`], in its order.
 type GroupColumns = (i64, i64, Option<i64>, Option<i64>, i64, Option<i64>, Option<i64>, i64, String);
@@ -220,51 +246,51 @@ fn severity_name(s: &str) -> &'static str {
     crate::domain::incident::Severity::parse(s).map_or("?", |s| s.as_str())
 }
 
-impl From<&FactRef<'_>> for FactGroups {
-    fn from(r: &FactRef<'_>) -> FactGroups {
+impl From<Fact<'_, '_>> for FactGroups {
+    fn from(r: Fact<'_, '_>) -> FactGroups {
         FactGroups {
-            incident_id: r.incident_id,
-            created_s: r.created_s,
-            acknowledged_s: r.acknowledged_s,
-            done_since_s: r.done_since_s,
-            service_id: r.service_id,
-            organization_id: r.organization_id,
-            assignee_id: r.assignee_id,
-            tier_id: r.tier_id,
-            severity: severity_name(text(r.severity)),
+            incident_id: r.id(),
+            created_s: r.created(),
+            acknowledged_s: r.opt(Col::Acknowledged),
+            done_since_s: r.opt(Col::DoneSince),
+            service_id: r.int(Col::Service),
+            organization_id: r.opt(Col::Organization),
+            assignee_id: r.opt(Col::Assignee),
+            tier_id: r.int(Col::Tier),
+            severity: severity_name(r.str(Col::Severity)),
         }
     }
 }
 
-impl From<&FactRef<'_>> for FactTimes {
-    fn from(r: &FactRef<'_>) -> FactTimes {
+impl From<Fact<'_, '_>> for FactTimes {
+    fn from(r: Fact<'_, '_>) -> FactTimes {
         FactTimes {
             g: r.into(),
-            first_resolved_s: r.first_resolved_s,
-            reopened_s: r.reopened_s,
-            business_mttr_s: r.business_mttr_s,
-            start_tier_id: r.start_tier_id,
-            top_tier_id: r.top_tier_id,
+            first_resolved_s: r.opt(Col::FirstResolved),
+            reopened_s: r.opt(Col::Reopened),
+            business_mttr_s: r.opt(Col::BusinessMttr),
+            start_tier_id: r.opt(Col::StartTier),
+            top_tier_id: r.opt(Col::TopTier),
         }
     }
 }
 
-impl From<&FactRef<'_>> for FactSla {
-    fn from(r: &FactRef<'_>) -> FactSla {
+impl From<Fact<'_, '_>> for FactSla {
+    fn from(r: Fact<'_, '_>) -> FactSla {
         FactSla {
             g: r.into(),
-            fr_met_s: r.fr_met_s,
-            fr_breach_s: r.fr_breach_s,
-            fr_due_s: r.fr_due_s,
-            fr_warn_s: r.fr_warn_s,
-            fr_outcome_s: r.fr_outcome_s,
-            res_met_s: r.res_met_s,
-            res_breach_s: r.res_breach_s,
-            res_due_s: r.res_due_s,
-            res_warn_s: r.res_warn_s,
-            res_outcome_s: r.res_outcome_s,
-            paused_s: r.paused_s,
-            waiting_since_s: r.waiting_since_s,
+            fr_met_s: r.opt(Col::FrMet),
+            fr_breach_s: r.opt(Col::FrBreach),
+            fr_due_s: r.opt(Col::FrDue),
+            fr_warn_s: r.opt(Col::FrWarn),
+            fr_outcome_s: r.opt(Col::FrOutcome),
+            res_met_s: r.opt(Col::ResMet),
+            res_breach_s: r.opt(Col::ResBreach),
+            res_due_s: r.opt(Col::ResDue),
+            res_warn_s: r.opt(Col::ResWarn),
+            res_outcome_s: r.opt(Col::ResOutcome),
+            paused_s: r.int(Col::Paused),
+            waiting_since_s: r.opt(Col::WaitingSince),
         }
     }
 }
@@ -275,34 +301,40 @@ fn on(day: i64, t: Option<i64>, from: i64, to: i64) -> bool {
 }
 
 /// What `make` builds of the facts that pass the filter whose moment of `kind` (read by `at`)
-/// lies in [from, to).
+/// lies in [from, to); `want`: the columns `at` and `make` read.
 fn packed<T>(
     conn: &mut DbConnection,
-    kind: PackKind,
+    (kind, want): (PackKind, &[Col]),
     (from, to): (i64, i64),
     f: &Filter,
-    at: impl Fn(&FactRef) -> Option<i64>,
-    make: impl Fn(&FactRef) -> T,
+    at: impl Fn(&Fact) -> Option<i64>,
+    mut make: impl FnMut(Fact) -> T,
 ) -> DbResult<Vec<T>> {
     if from >= to {
         return Ok(Vec::new());
     }
-    pick_facts(conn, kind, (day_of(from), day_of(to - 1)), |day, r| {
-        (on(day, at(r), from, to) && passes(f, r)).then(|| make(r))
+    let want: Vec<Col> = want.iter().chain(&FILTER).copied().collect();
+    pick_facts(conn, kind, (day_of(from), day_of(to - 1)), &want, |day, r| {
+        (on(day, at(&r), from, to) && passes(f, &r)).then(|| make(r))
     })
 }
 
-fn created(r: &FactRef) -> Option<i64> {
-    Some(r.created_s)
+fn created(r: &Fact) -> Option<i64> {
+    Some(r.created())
 }
 
-fn first_resolved(r: &FactRef) -> Option<i64> {
-    r.first_resolved_s
+fn first_resolved(r: &Fact) -> Option<i64> {
+    r.opt(Col::FirstResolved)
+}
+
+/// The columns of [`FactTimes`].
+fn times() -> Vec<Col> {
+    GROUPS.iter().chain(&TIMES).copied().collect()
 }
 
 /// Facts of incidents created in [from, to) (Unix seconds) that pass the filter.
 pub fn facts_created(conn: &mut DbConnection, from: i64, to: i64, f: &Filter) -> DbResult<Vec<FactTimes>> {
-    packed(conn, PackKind::Created, (from, to), f, created, |r| FactTimes::from(r))
+    packed(conn, (PackKind::Created, &times()), (from, to), f, created, |r| FactTimes::from(r))
 }
 
 /// Three times of a fact (Unix seconds), for a previous period's headlines.
@@ -311,14 +343,18 @@ pub type BriefTimes = (i64, Option<i64>, Option<i64>);
 /// The previous period's headline times of incidents created in [from, to): (created,
 /// acknowledged, highest tier reached), nothing else.
 pub fn facts_created_brief(conn: &mut DbConnection, from: i64, to: i64, f: &Filter) -> DbResult<Vec<BriefTimes>> {
-    packed(conn, PackKind::Created, (from, to), f, created, |r| (r.created_s, r.acknowledged_s, r.top_tier_id))
+    let want = [Col::Acknowledged, Col::TopTier];
+    packed(conn, (PackKind::Created, &want), (from, to), f, created, |r| {
+        (r.created(), r.opt(Col::Acknowledged), r.opt(Col::TopTier))
+    })
 }
 
 /// The previous period's headline times of incidents first resolved in [from, to): (created,
 /// first resolved, reopened), nothing else.
 pub fn facts_resolved_brief(conn: &mut DbConnection, from: i64, to: i64, f: &Filter) -> DbResult<Vec<BriefTimes>> {
-    packed(conn, PackKind::FirstResolved, (from, to), f, first_resolved, |r| {
-        (r.created_s, r.first_resolved_s, r.reopened_s)
+    let want = [Col::FirstResolved, Col::Reopened];
+    packed(conn, (PackKind::FirstResolved, &want), (from, to), f, first_resolved, |r| {
+        (r.created(), r.opt(Col::FirstResolved), r.opt(Col::Reopened))
     })
 }
 
@@ -336,39 +372,54 @@ pub fn facts_linked_created(conn: &mut DbConnection, from: i64, to: i64, f: &Fil
     Ok(rows.into_iter().map(groups_of).collect())
 }
 
-/// The group columns of the facts of `ids` that pass the filter (narrow rows, by primary key).
-pub fn facts_groups_of(conn: &mut DbConnection, ids: &[i64], f: &Filter) -> DbResult<Vec<FactGroups>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let rows: Vec<GroupColumns> = filtered(f)
-        .filter(super::super::in_ids(conn, "incident_facts.incident_id", ids))
-        .select(GROUP_COLUMNS)
-        .load(conn)?;
-    Ok(rows.into_iter().map(groups_of).collect())
+/// Time in each tier of incidents first resolved in [from, to): (incident, tier, seconds).
+pub fn facts_stints(conn: &mut DbConnection, from: i64, to: i64, f: &Filter) -> DbResult<Vec<(i64, i64, i64)>> {
+    let want = [Col::FirstResolved, Col::TierStints];
+    let mut out = Vec::new();
+    packed(conn, (PackKind::FirstResolved, &want), (from, to), f, first_resolved, |r| {
+        // Stored as "tier:secs;tier:secs".
+        for (tier, d) in r.str(Col::TierStints).split(';').filter_map(|s| s.split_once(':')) {
+            if let (Ok(tier), Ok(d)) = (tier.parse::<i64>(), d.parse::<i64>()) {
+                out.push((r.id(), tier, d));
+            }
+        }
+    })?;
+    Ok(out)
 }
 
-/// Time in each tier ("tier:secs;...") of incidents first resolved in [from, to).
-pub fn facts_stints(conn: &mut DbConnection, from: i64, to: i64, f: &Filter) -> DbResult<Vec<(i64, String)>> {
-    packed(conn, PackKind::FirstResolved, (from, to), f, first_resolved, |r| {
-        (r.incident_id, text(r.tier_stints).to_string())
+/// The tiers of an incident: (incident, current tier, starting tier, highest tier an upward
+/// move reached).
+pub type CreatedTiers = (i64, i64, Option<i64>, Option<i64>);
+
+/// The tiers of incidents created in [from, to) that pass the filter.
+pub fn facts_created_tiers(conn: &mut DbConnection, from: i64, to: i64, f: &Filter) -> DbResult<Vec<CreatedTiers>> {
+    let want = [Col::StartTier, Col::TopTier];
+    packed(conn, (PackKind::Created, &want), (from, to), f, created, |r| {
+        (r.id(), r.int(Col::Tier), r.opt(Col::StartTier), r.opt(Col::TopTier))
     })
 }
 
 /// Facts of incidents first resolved in [from, to) that pass the filter.
 pub fn facts_resolved(conn: &mut DbConnection, from: i64, to: i64, f: &Filter) -> DbResult<Vec<FactTimes>> {
-    packed(conn, PackKind::FirstResolved, (from, to), f, first_resolved, |r| FactTimes::from(r))
+    packed(conn, (PackKind::FirstResolved, &times()), (from, to), f, first_resolved, |r| FactTimes::from(r))
 }
 
-/// Facts of incidents with an SLA outcome (or, for a running clock, its due moment) in
-/// [from, to), each incident once (from the pack of its earliest such moment).
-pub fn facts_sla_between(conn: &mut DbConnection, from: i64, to: i64, f: &Filter) -> DbResult<Vec<FactSla>> {
+/// What `make` builds of the facts of incidents with an SLA outcome (or, for a running clock,
+/// its due moment) in [from, to), each incident once (from the pack of its earliest such
+/// moment).
+pub fn facts_sla_between<T>(
+    conn: &mut DbConnection,
+    (from, to): (i64, i64),
+    f: &Filter,
+    make: impl Fn(&FactSla) -> T,
+) -> DbResult<Vec<T>> {
     let within = |t: Option<i64>| t.filter(|t| from <= *t && *t < to);
-    let earliest = |r: &FactRef| match (within(r.fr_outcome_s), within(r.res_outcome_s)) {
+    let earliest = |r: &Fact| match (within(r.opt(Col::FrOutcome)), within(r.opt(Col::ResOutcome))) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
     };
-    packed(conn, PackKind::SlaOutcome, (from, to), f, earliest, |r| FactSla::from(r))
+    let want: Vec<Col> = GROUPS.iter().chain(&SLA).copied().collect();
+    packed(conn, (PackKind::SlaOutcome, &want), (from, to), f, earliest, |r| make(&FactSla::from(r)))
 }
 
 /// What `make` builds of (incident, created, runs of resolved/closed) of the incidents that
@@ -387,9 +438,10 @@ pub fn facts_maybe_open<T>(
         .select((incident_facts::incident_id, incident_facts::created_s, incident_facts::done_spans))
         .load(conn)?;
     let mut rows: Vec<T> = open.iter().map(|(id, c, spans)| make(*id, *c, spans)).collect();
-    let done_since = |r: &FactRef| r.done_since_s.filter(|_| r.created_s < to);
-    rows.extend(packed(conn, PackKind::DoneSince, (from, i64::MAX - 86_400), f, done_since, |r| {
-        make(r.incident_id, r.created_s, text(r.done_spans))
+    let done_since = |r: &Fact| r.opt(Col::DoneSince).filter(|_| r.created() < to);
+    let want = [Col::DoneSince, Col::DoneSpans];
+    rows.extend(packed(conn, (PackKind::DoneSince, &want), (from, i64::MAX - 86_400), f, done_since, |r| {
+        make(r.id(), r.created(), r.str(Col::DoneSpans))
     })?);
     Ok(rows)
 }

@@ -6,7 +6,7 @@
 use super::super::schema::{fact_packs, fact_packs_dirty, incident_facts};
 use super::super::{DbConnection, DbResult};
 use super::facts::FactRow;
-use super::pack_codec::{self, FactRef};
+use super::pack_codec::{self, Col, Fact, Pack};
 use diesel::prelude::*;
 use std::collections::BTreeSet;
 
@@ -163,13 +163,14 @@ pub fn rebuild_dirty(conn: &mut DbConnection, limit: i64) -> DbResult<usize> {
 }
 
 /// What `pick` makes of the facts in the packs of `kind` for days `first..=last` (each with
-/// its pack's day), after rebuilding the dirty ones among them. Facts are read in place from
-/// the packs' bytes; only what `pick` keeps is built.
+/// its pack's day), after rebuilding the dirty ones among them. Only the columns `want` (and
+/// the id and creation moment) are decoded; only what `pick` keeps is built.
 pub fn pick_facts<T>(
     conn: &mut DbConnection,
     kind: PackKind,
     (first, last): (i64, i64),
-    mut pick: impl FnMut(i64, &FactRef) -> Option<T>,
+    want: &[Col],
+    mut pick: impl FnMut(i64, Fact) -> Option<T>,
 ) -> DbResult<Vec<T>> {
     let dirty: Vec<i64> = fact_packs_dirty::table
         .filter(fact_packs_dirty::kind.eq(kind as i32))
@@ -185,18 +186,22 @@ pub fn pick_facts<T>(
         .select((fact_packs::day, fact_packs::facts))
         .order(fact_packs::day)
         .load(conn)?;
-    let mut out = Vec::with_capacity(packs.iter().map(|(_, b)| pack_codec::count(b)).sum());
-    for (day, bytes) in packs {
-        let mark = out.len();
-        let read = pack_codec::visit(day * DAY, &bytes, |r| out.extend(pick(day, r)));
-        if !read {
-            // Not a pack this version reads: built again from the facts, read from those.
-            tracing::warn!(kind = ?kind, day, "report fact pack unreadable; rebuilding it");
-            out.truncate(mark);
-            mark_dirty(conn, &BTreeSet::from([(kind, day)]))?;
-            in_transaction(conn, |c| rebuild(c, kind, day))?;
-            let fresh = pack_codec::encode(day * DAY, &facts_on(conn, kind, day)?);
-            pack_codec::visit(day * DAY, &fresh, |r| out.extend(pick(day, r)));
+    let parsed: Vec<(i64, Option<Pack>)> =
+        packs.iter().map(|(day, bytes)| (*day, Pack::parse(day * DAY, bytes))).collect();
+    let mut out = Vec::with_capacity(parsed.iter().filter_map(|(_, p)| p.as_ref().map(Pack::len)).sum());
+    for (day, pack) in parsed {
+        match pack.and_then(|p| p.columns(want)) {
+            Some(cols) => out.extend(cols.facts().filter_map(|f| pick(day, f))),
+            None => {
+                // Not a pack this version reads: built again from the facts, read from those.
+                tracing::warn!(kind = ?kind, day, "report fact pack unreadable; rebuilding it");
+                mark_dirty(conn, &BTreeSet::from([(kind, day)]))?;
+                in_transaction(conn, |c| rebuild(c, kind, day))?;
+                let fresh = pack_codec::encode(day * DAY, &facts_on(conn, kind, day)?);
+                if let Some(cols) = Pack::parse(day * DAY, &fresh).and_then(|p| p.columns(want)) {
+                    out.extend(cols.facts().filter_map(|f| pick(day, f)));
+                }
+            }
         }
     }
     Ok(out)

@@ -3,38 +3,34 @@
 
 use super::{Cell, Headline, Report, Row, Sets, Table, col, distinct};
 use crate::db::DbConnection;
-use crate::db::reports::{self, EscalationRow, Filter, Timing};
+use crate::db::reports::{self, MoveRow};
 use crate::db::tiers;
 use crate::domain::chart::{Chart, Series, Style};
 use crate::domain::oncall::reason_label;
 use crate::domain::report::{by_interval, summarize};
 use crate::service::ServiceResult;
-use std::collections::{BTreeSet, HashMap};
 
-/// Grouped counts of upward moves: (key, label) → moves; one row per group, biggest first.
-fn moves_table(
+/// Grouped counts of upward moves: moves by group (`group`, named by `label` as (key, label));
+/// one row per group, biggest first.
+fn moves_table<'a, K: std::hash::Hash + Eq + Copy>(
     sets: &mut Sets,
-    key: &'static str,
-    title: &str,
-    moves: &[(&EscalationRow, &Timing)],
-    group: impl Fn(&EscalationRow, &Timing) -> (String, String),
+    (key, title): (&'static str, &str),
+    moves: &[&'a MoveRow],
+    group: impl Fn(&'a MoveRow) -> K,
+    label: impl Fn(K) -> (String, String),
 ) -> Table {
-    type Group<'a> = ((String, String), Vec<(&'a EscalationRow, &'a Timing)>);
-    let mut groups: Vec<Group> = Vec::new();
+    let mut by: foldhash::HashMap<K, Vec<&MoveRow>> = Default::default();
     for m in moves {
-        let g = group(m.0, m.1);
-        match groups.iter_mut().find(|(k, _)| *k == g) {
-            Some((_, v)) => v.push(*m),
-            None => groups.push((g, vec![*m])),
-        }
+        by.entry(group(m)).or_default().push(m);
     }
+    let mut groups: Vec<((String, String), Vec<&MoveRow>)> = by.into_iter().map(|(k, v)| (label(k), v)).collect();
     groups.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.1.cmp(&b.0.1)));
     let rows = groups
         .into_iter()
         .map(|((gk, label), ms)| {
             let k = |c: &str| format!("{key}/{gk}/{c}");
-            let auto = ms.iter().filter(|(e, _)| e.automatic).count();
-            let incidents = distinct(ms.iter().map(|(e, _)| e.incident_id));
+            let auto = ms.iter().filter(|e| e.automatic).count();
+            let incidents = distinct(ms.iter().map(|e| e.incident_id));
             Row {
                 key: gk.clone(),
                 cells: vec![
@@ -44,12 +40,12 @@ fn moves_table(
                     Cell::int(ms.len() - auto).counts(
                         sets,
                         k("manual"),
-                        distinct(ms.iter().filter(|(e, _)| !e.automatic).map(|(e, _)| e.incident_id)),
+                        distinct(ms.iter().filter(|e| !e.automatic).map(|e| e.incident_id)),
                     ),
                     Cell::int(auto).counts(
                         sets,
                         k("automatic"),
-                        distinct(ms.iter().filter(|(e, _)| e.automatic).map(|(e, _)| e.incident_id)),
+                        distinct(ms.iter().filter(|e| e.automatic).map(|e| e.incident_id)),
                     ),
                 ],
             }
@@ -75,42 +71,24 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report) -> ServiceResult<()
     let p = &b.period;
     let prev = p.previous(b.tz);
     let tier_list = tiers::all(conn)?;
-    let position: HashMap<i64, i32> = tier_list.iter().map(|t| (t.id, t.position)).collect();
+    let position: foldhash::HashMap<i64, i32> = tier_list.iter().map(|t| (t.id, t.position)).collect();
     let pos = |id: i64| position.get(&id).copied().unwrap_or(0);
-    let upward = |e: &EscalationRow| pos(e.to_tier_id) > pos(e.from_tier_id);
+    let upward = |e: &MoveRow| pos(e.to_tier_id) > pos(e.from_tier_id);
 
     // Rate and funnel: incidents created in the period, each with its highest tier reached.
     // The facts hold each incident's starting tier and the highest an upward move took it to.
-    let rows = super::facts::created_rows(conn, p, &b.filter)?;
+    let created = super::facts::created_tiers(conn, p, &b.filter)?;
     let before = super::facts::created_brief(conn, &prev, &b.filter)?;
-    let created: Vec<Timing> = rows.iter().map(|r| super::facts::timing(&r.g)).collect();
-    let top: foldhash::HashMap<i64, i64> =
-        rows.iter().filter_map(|r| r.top_tier_id.map(|t| (r.g.incident_id, t))).collect();
-    let start: foldhash::HashMap<i64, i64> =
-        rows.iter().filter_map(|r| r.start_tier_id.map(|t| (r.g.incident_id, t))).collect();
-    let highest = |id: i64| -> Option<i64> { top.get(&id).copied() };
-    let escalated: Vec<i64> = created.iter().filter(|t| highest(t.id).is_some()).map(|t| t.id).collect();
+    let escalated: Vec<i64> = created.iter().filter(|t| t.3.is_some()).map(|t| t.0).collect();
 
     // Moves made in the period, of incidents that pass the filter.
-    let moves_all = reports::escalations_between(conn, p.from, p.to)?;
-    let moved_ids = distinct(moves_all.iter().map(|e| e.incident_id));
-    let moved: HashMap<i64, Timing> =
-        super::facts::incidents_of(conn, &moved_ids, &b.filter)?.into_iter().map(|t| (t.id, t)).collect();
-    let in_filter: Vec<(&EscalationRow, &Timing)> =
-        moves_all.iter().filter_map(|e| moved.get(&e.incident_id).map(|t| (e, t))).collect();
-    let ups: Vec<(&EscalationRow, &Timing)> = in_filter.iter().filter(|(e, _)| upward(e)).copied().collect();
-    let downs: Vec<(&EscalationRow, &Timing)> = in_filter.iter().filter(|(e, _)| !upward(e)).copied().collect();
-    let prev_moves = reports::escalations_between(conn, prev.from, prev.to)?;
-    let prev_ids = distinct(prev_moves.iter().map(|e| e.incident_id));
-    let prev_in: BTreeSet<i64> = if b.filter == Filter::default() {
-        prev_ids.iter().copied().collect()
-    } else {
-        super::facts::incidents_of(conn, &prev_ids, &b.filter)?.iter().map(|t| t.id).collect()
-    };
-    let prev_ups = prev_moves.iter().filter(|e| prev_in.contains(&e.incident_id) && upward(e)).count();
+    let in_filter = reports::moves_between(conn, p.from, p.to, &b.filter)?;
+    let ups: Vec<&MoveRow> = in_filter.iter().filter(|e| upward(e)).collect();
+    let downs: Vec<&MoveRow> = in_filter.iter().filter(|e| !upward(e)).collect();
+    let (prev_ups, prev_automatic, prev_downs) = reports::move_counts(conn, prev.from, prev.to, &b.filter)?;
 
     let sets = &mut r.sets;
-    let created_ids: Vec<i64> = created.iter().map(|t| t.id).collect();
+    let created_ids: Vec<i64> = created.iter().map(|t| t.0).collect();
     sets.insert("headline/created".into(), created_ids.clone());
     r.headlines = vec![
         Headline {
@@ -124,22 +102,15 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report) -> ServiceResult<()
             key: "escalations",
             label: "Escalations made",
             definition: "escalation",
-            now: Cell::int(ups.len()).counts(
-                sets,
-                "headline/escalations",
-                distinct(ups.iter().map(|(e, _)| e.incident_id)),
-            ),
-            previous: Cell::int(prev_ups),
+            now: Cell::int(ups.len()).counts(sets, "headline/escalations", distinct(ups.iter().map(|e| e.incident_id))),
+            previous: Cell::int(prev_ups as usize),
         },
         Headline {
             key: "automatic",
             label: "Automatic (SLA breach)",
             definition: "escalation",
-            now: Cell::share(ups.iter().filter(|(e, _)| e.automatic).count(), ups.len()),
-            previous: Cell::share(
-                prev_moves.iter().filter(|e| prev_in.contains(&e.incident_id) && upward(e) && e.automatic).count(),
-                prev_ups,
-            ),
+            now: Cell::share(ups.iter().filter(|e| e.automatic).count(), ups.len()),
+            previous: Cell::share(prev_automatic as usize, prev_ups as usize),
         },
         Headline {
             key: "deescalations",
@@ -148,25 +119,22 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report) -> ServiceResult<()
             now: Cell::int(downs.len()).counts(
                 sets,
                 "headline/deescalations",
-                distinct(downs.iter().map(|(e, _)| e.incident_id)),
+                distinct(downs.iter().map(|e| e.incident_id)),
             ),
-            previous: Cell::int(prev_moves.iter().filter(|e| prev_in.contains(&e.incident_id) && !upward(e)).count()),
+            previous: Cell::int(prev_downs as usize),
         },
     ];
 
     // The funnel, over tiers in order.
     let mut funnel_rows = Vec::new();
     let mut funnel_values = Vec::new();
+    // The position of the highest tier each incident was in (its start, if never escalated).
+    let reached: Vec<i32> =
+        created.iter().map(|&(_, tier, start, top)| pos(top.unwrap_or(start.unwrap_or(tier)))).collect();
     for t in &tier_list {
-        let at_least: Vec<i64> = created
-            .iter()
-            .filter(|c| match highest(c.id) {
-                Some(h) => pos(h) >= t.position,
-                None => pos(start.get(&c.id).copied().unwrap_or(c.tier_id)) >= t.position,
-            })
-            .map(|c| c.id)
-            .collect();
-        let top: Vec<i64> = escalated.iter().copied().filter(|id| highest(*id) == Some(t.id)).collect();
+        let at_least: Vec<i64> =
+            created.iter().zip(&reached).filter(|(_, r)| **r >= t.position).map(|(c, _)| c.0).collect();
+        let top: Vec<i64> = created.iter().filter(|c| c.3 == Some(t.id)).map(|c| c.0).collect();
         funnel_values.push(at_least.len() as f64);
         let k = |c: &str| format!("funnel/{}/{c}", t.id);
         funnel_rows.push(Row {
@@ -185,38 +153,47 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report) -> ServiceResult<()
         columns: vec![col("tier", "Tier"), col("reached", "Reached"), col("highest", "Highest tier reached")],
         rows: funnel_rows,
     }];
-    tables.push(moves_table(sets, "reason", "Escalations made in the period by reason", &ups, |e, _| {
-        (e.reason_code.clone(), reason_label(&e.reason_code).unwrap_or(&e.reason_code).to_string())
-    }));
-    tables.push(moves_table(sets, "to_tier", "Escalations made in the period by tier reached", &ups, |e, _| {
-        (e.to_tier_id.to_string(), b.tier_name(e.to_tier_id))
-    }));
     tables.push(moves_table(
         sets,
-        "service",
-        "Escalations made in the period by service (top escalated first)",
+        ("reason", "Escalations made in the period by reason"),
         &ups,
-        |_, t| (t.service_id.to_string(), b.service_name(t.service_id)),
+        |e| e.reason_code.as_str(),
+        |c| (c.to_string(), reason_label(c).unwrap_or(c).to_string()),
     ));
-    tables.push(moves_table(sets, "organization", "Escalations made in the period by organization", &ups, |_, t| {
-        (t.organization_id.map_or("none".into(), |o| o.to_string()), b.organization_name(t.organization_id))
-    }));
+    let tier = |id: i64| (id.to_string(), b.tier_name(id));
     tables.push(moves_table(
         sets,
-        "deescalation",
-        "De-escalations made in the period, by tier left",
+        ("to_tier", "Escalations made in the period by tier reached"),
+        &ups,
+        |e| e.to_tier_id,
+        tier,
+    ));
+    tables.push(moves_table(
+        sets,
+        ("service", "Escalations made in the period by service (top escalated first)"),
+        &ups,
+        |e| e.service_id,
+        |id| (id.to_string(), b.service_name(id)),
+    ));
+    tables.push(moves_table(
+        sets,
+        ("organization", "Escalations made in the period by organization"),
+        &ups,
+        |e| e.organization_id,
+        |o| (o.map_or("none".into(), |o| o.to_string()), b.organization_name(o)),
+    ));
+    tables.push(moves_table(
+        sets,
+        ("deescalation", "De-escalations made in the period, by tier left"),
         &downs,
-        |e, _| (e.from_tier_id.to_string(), b.tier_name(e.from_tier_id)),
+        |e| e.from_tier_id,
+        tier,
     ));
 
     // Time in each tier, over incidents first resolved in the period.
-    let mut per_tier: HashMap<i64, Vec<(i64, chrono::Duration)>> = HashMap::new();
-    for (id, stints) in super::facts::stints(conn, p, &b.filter)? {
-        for (tier, d) in stints.split(';').filter_map(|s| s.split_once(':')) {
-            if let (Ok(tier), Ok(d)) = (tier.parse::<i64>(), d.parse::<i64>()) {
-                per_tier.entry(tier).or_default().push((id, chrono::Duration::seconds(d)));
-            }
-        }
+    let mut per_tier: foldhash::HashMap<i64, Vec<(i64, chrono::Duration)>> = Default::default();
+    for (id, tier, d) in super::facts::stints(conn, p, &b.filter)? {
+        per_tier.entry(tier).or_default().push((id, chrono::Duration::seconds(d)));
     }
     let mut tier_rows = Vec::new();
     for t in &tier_list {
@@ -243,10 +220,10 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report) -> ServiceResult<()
     // Trend: moves per interval.
     let mut series = [Vec::new(), Vec::new(), Vec::new()];
     let mut trend_rows = Vec::new();
-    let buckets = by_interval(&b.intervals, &in_filter, |(e, _)| e.at);
+    let buckets = by_interval(&b.intervals, &in_filter, |e| super::facts::time(e.at_s));
     for (iv, bucket) in b.intervals.iter().zip(buckets) {
-        let here = |pred: &dyn Fn(&EscalationRow) -> bool| -> Vec<i64> {
-            bucket.iter().filter(|(e, _)| pred(e)).map(|(e, _)| e.incident_id).collect()
+        let here = |pred: &dyn Fn(&MoveRow) -> bool| -> Vec<i64> {
+            bucket.iter().filter(|e| pred(e)).map(|e| e.incident_id).collect()
         };
         let manual = here(&|e| upward(e) && !e.automatic);
         let automatic = here(&|e| upward(e) && e.automatic);

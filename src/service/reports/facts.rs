@@ -228,12 +228,6 @@ pub(super) fn timing(f: &FactGroups) -> Timing {
     }
 }
 
-/// The incidents of `ids` that pass the filter, as the report code reads incidents (from their
-/// facts: narrow rows).
-pub fn incidents_of(conn: &mut DbConnection, ids: &[i64], f: &Filter) -> ServiceResult<Vec<Timing>> {
-    Ok(reports::facts_groups_of(conn, ids, f)?.iter().map(timing).collect())
-}
-
 /// Incidents created in the period that are linked to a problem.
 pub fn created_linked(conn: &mut DbConnection, p: &Period, f: &Filter) -> ServiceResult<Vec<Timing>> {
     Ok(reports::facts_linked_created(conn, secs(p.from), secs(p.to), f)?.iter().map(timing).collect())
@@ -280,9 +274,15 @@ pub fn created_brief(conn: &mut DbConnection, p: &Period, f: &Filter) -> Service
     })
 }
 
-/// Time in each tier ("tier:secs;...") of incidents first resolved in the period.
-pub fn stints(conn: &mut DbConnection, p: &Period, f: &Filter) -> ServiceResult<Vec<(i64, String)>> {
+/// Time in each tier of incidents first resolved in the period: (incident, tier, seconds).
+pub fn stints(conn: &mut DbConnection, p: &Period, f: &Filter) -> ServiceResult<Vec<(i64, i64, i64)>> {
     Ok(reports::facts_stints(conn, secs(p.from), secs(p.to), f)?)
+}
+
+/// The tiers of incidents created in the period: (incident, current tier, starting tier,
+/// highest tier reached).
+pub fn created_tiers(conn: &mut DbConnection, p: &Period, f: &Filter) -> ServiceResult<Vec<reports::CreatedTiers>> {
+    Ok(reports::facts_created_tiers(conn, secs(p.from), secs(p.to), f)?)
 }
 
 /// Incidents that may have been open during the period: when each was created and its runs of

@@ -191,7 +191,10 @@ impl Cell {
 
 /// Each id once, in order.
 fn distinct(ids: impl Iterator<Item = i64>) -> Vec<i64> {
-    ids.collect::<std::collections::BTreeSet<_>>().into_iter().collect()
+    let mut v: Vec<i64> = ids.collect();
+    v.sort_unstable();
+    v.dedup();
+    v
 }
 
 /// The incidents behind the figures: which figures count any (a page links those to the

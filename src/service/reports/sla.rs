@@ -4,7 +4,7 @@
 
 use super::{Cell, Headline, Report, Row, Sets, Table, col, facts};
 use crate::db::DbConnection;
-use crate::db::reports::{self, FactGroups, FactSla};
+use crate::db::reports::{self, FactSla};
 use crate::domain::chart::{Chart, Series, Style};
 use crate::domain::incident::{Severity, key};
 use crate::domain::report::{Period, by_interval};
@@ -48,23 +48,40 @@ impl Target {
 }
 
 /// How one target of one incident came out, and when.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 struct Outcome {
-    incident: i64,
+    /// The incident's place in the report's facts.
+    fact: u32,
     target: Target,
     met: bool,
-    /// When it was met, or when it fell due (breached).
-    at: NaiveDateTime,
-    /// Breached: how late (the moment it was met, or now, minus the due moment).
-    late_by: Duration,
+    /// When it was met, or when it fell due (breached), in Unix seconds.
+    at: i64,
+    /// Breached: how late in seconds (the moment it was met, or now, minus the due moment).
+    late_by: i64,
 }
 
-struct Read {
-    outcomes: Vec<Outcome>,
-    paused: foldhash::HashMap<i64, Duration>,
-    /// Open incidents whose running clock passed its warning point and not yet its target.
-    at_risk: Vec<(i64, Target, NaiveDateTime)>,
+/// What the report keeps of an incident's SLA facts, read at `now`.
+struct Sla {
+    id: i64,
+    /// Severity (its place in `Severity::ALL`, -1 for none), service, organization
+    /// (`i64::MIN` for none), tier.
+    groups: [i64; 4],
+    /// Paused time, a running wait counted up to now.
+    paused_s: i64,
+    /// Each target as it stands: met or breached (with its outcome), at risk (due then).
+    targets: [Reading; 2],
 }
+
+#[derive(Clone, Copy)]
+enum Reading {
+    Open,
+    Met(i64),
+    /// Fell due then, late by so many seconds.
+    Breached(i64, i64),
+    AtRisk(i64),
+}
+
+const TARGETS: [Target; 2] = [Target::FirstResponse, Target::Resolution];
 
 /// One target of one incident from its facts, read at `now`: a stored breach or met moment
 /// stands; a running clock whose due moment has passed is breached then; one that has passed
@@ -76,89 +93,108 @@ struct Stored {
     warn: Option<i64>,
 }
 
-fn read_target(out: &mut Read, f: &FactSla, target: Target, s: Stored, now: NaiveDateTime) {
-    let now_s = now.and_utc().timestamp();
-    let (id, time) = (f.g.incident_id, |s: i64| facts::time(s));
+fn reading(s: Stored, open: bool, now_s: i64) -> Reading {
     if let Some(b) = s.breach.or(s.due.filter(|d| *d <= now_s).filter(|_| s.met.is_none())) {
-        let late = s.met.unwrap_or(now_s) - b;
-        out.outcomes.push(Outcome { incident: id, target, met: false, at: time(b), late_by: Duration::seconds(late) });
+        Reading::Breached(b, s.met.unwrap_or(now_s) - b)
     } else if let Some(m) = s.met {
-        out.outcomes.push(Outcome { incident: id, target, met: true, at: time(m), late_by: Duration::zero() });
+        Reading::Met(m)
     } else if let (Some(due), Some(warn)) = (s.due, s.warn)
         && warn <= now_s
-        && f.g.done_since_s.is_none()
+        && open
     {
-        out.at_risk.push((id, target, time(due)));
+        Reading::AtRisk(due)
+    } else {
+        Reading::Open
     }
 }
 
-fn read_all(facts: &[FactSla], now: NaiveDateTime) -> Read {
-    let mut out = Read { outcomes: Vec::new(), paused: Default::default(), at_risk: Vec::new() };
-    let now_s = now.and_utc().timestamp();
-    for f in facts {
-        if f.fr_outcome_s.is_none() && f.res_outcome_s.is_none() {
-            continue;
+fn severity_group(s: &str) -> i64 {
+    Severity::ALL.iter().position(|v| v.as_str() == s).map_or(-1, |i| i as i64)
+}
+
+fn sla_of(f: &FactSla, now_s: i64) -> Sla {
+    let open = f.g.done_since_s.is_none();
+    let fr = Stored { met: f.fr_met_s, breach: f.fr_breach_s, due: f.fr_due_s, warn: f.fr_warn_s };
+    let res = Stored { met: f.res_met_s, breach: f.res_breach_s, due: f.res_due_s, warn: f.res_warn_s };
+    let g = &f.g;
+    Sla {
+        id: g.incident_id,
+        groups: [severity_group(g.severity), g.service_id, g.organization_id.unwrap_or(i64::MIN), g.tier_id],
+        paused_s: f.paused_s + f.waiting_since_s.map_or(0, |w| (now_s - w).max(0)),
+        targets: [reading(fr, open, now_s), reading(res, open, now_s)],
+    }
+}
+
+/// The outcomes (met or breached) of the facts, in fact order.
+fn outcomes_of(facts: &[Sla]) -> Vec<Outcome> {
+    let mut out = Vec::with_capacity(facts.len() * 2);
+    for (i, f) in facts.iter().enumerate() {
+        for (target, r) in TARGETS.into_iter().zip(f.targets) {
+            let (met, at, late_by) = match r {
+                Reading::Met(at) => (true, at, 0),
+                Reading::Breached(at, late) => (false, at, late),
+                Reading::Open | Reading::AtRisk(_) => continue,
+            };
+            out.push(Outcome { fact: i as u32, target, met, at, late_by });
         }
-        let waiting = f.waiting_since_s.map_or(0, |w| (now_s - w).max(0));
-        out.paused.insert(f.g.incident_id, Duration::seconds(f.paused_s + waiting));
-        let fr = Stored { met: f.fr_met_s, breach: f.fr_breach_s, due: f.fr_due_s, warn: f.fr_warn_s };
-        read_target(&mut out, f, Target::FirstResponse, fr, now);
-        let res = Stored { met: f.res_met_s, breach: f.res_breach_s, due: f.res_due_s, warn: f.res_warn_s };
-        read_target(&mut out, f, Target::Resolution, res, now);
     }
     out
 }
 
-fn compliance_cells(sets: &mut Sets, prefix: &str, outcomes: &[&Outcome], target: Target) -> [Cell; 3] {
-    let of: Vec<&&Outcome> = outcomes.iter().filter(|o| o.target == target).collect();
-    let met: Vec<i64> = of.iter().filter(|o| o.met).map(|o| o.incident).collect();
-    let breached: Vec<i64> = of.iter().filter(|o| !o.met).map(|o| o.incident).collect();
+fn compliance_cells(sets: &mut Sets, prefix: &str, outcomes: &[&Outcome], facts: &[Sla], target: Target) -> [Cell; 3] {
+    let of = || outcomes.iter().filter(move |o| o.target == target);
+    let id = |o: &&&Outcome| facts.get(o.fact as usize).map_or(0, |f| f.id);
+    let met = of().filter(|o| o.met).count();
+    let breached = of().filter(|o| !o.met).count();
     let t = target.key();
     [
-        Cell::int(met.len()).counts(sets, format!("{prefix}/{t}_met"), met.clone()),
-        Cell::int(breached.len()).counts(sets, format!("{prefix}/{t}_breached"), breached.clone()),
-        Cell::share(met.len(), met.len() + breached.len()),
+        Cell::int(met).counts(sets, format!("{prefix}/{t}_met"), of().filter(|o| o.met).map(|o| id(&o))),
+        Cell::int(breached).counts(sets, format!("{prefix}/{t}_breached"), of().filter(|o| !o.met).map(|o| id(&o))),
+        Cell::share(met, met + breached),
     ]
 }
 
-#[allow(clippy::too_many_arguments)]
+/// A compliance table grouped by `group` (one of `Sla::groups`), named by `name` as (key,
+/// label); groups in `order` first, then by name. Its first row is over every outcome.
 fn group_table(
     sets: &mut Sets,
-    key: &'static str,
-    title: &str,
+    (key, title): (&'static str, &str),
     outcomes: &[&Outcome],
-    by_id: &foldhash::HashMap<i64, &FactGroups>,
-    paused: &foldhash::HashMap<i64, Duration>,
-    (group, name): (impl Fn(&FactGroups) -> i64, impl Fn(i64) -> (String, String)),
+    facts: &[Sla],
+    (group, name): (usize, impl Fn(i64) -> (String, String)),
     order: &[i64],
 ) -> Table {
-    // Each outcome's group (a number) is worked out once; outcomes go to their group's bucket,
-    // and only the groups get names.
-    let mut buckets: HashMap<Option<i64>, Vec<&Outcome>> = HashMap::new();
+    let mut buckets: foldhash::HashMap<i64, Vec<&Outcome>> = Default::default();
     for o in outcomes {
-        if let Some(t) = by_id.get(&o.incident) {
-            buckets.entry(Some(group(t))).or_default().push(*o);
+        if let Some(f) = facts.get(o.fact as usize) {
+            buckets.entry(f.groups[group]).or_default().push(*o);
         }
     }
     let rank = |k: i64| order.iter().position(|o| *o == k).unwrap_or(usize::MAX);
-    let mut groups: Vec<(i64, (String, String))> = buckets.keys().flatten().map(|k| (*k, name(*k))).collect();
-    groups.sort_by(|a, b| rank(a.0).cmp(&rank(b.0)).then(a.1.1.cmp(&b.1.1)));
-    let mut all = vec![(None, ("all".to_string(), "All".to_string()))];
-    all.extend(groups.into_iter().map(|(k, n)| (Some(k), n)));
-    buckets.insert(None, outcomes.to_vec());
-    let rows = all
+    let mut groups: Vec<(Option<i64>, (String, String))> = buckets.keys().map(|k| (Some(*k), name(*k))).collect();
+    groups.sort_by(|a, b| rank(a.0.unwrap_or(0)).cmp(&rank(b.0.unwrap_or(0))).then(a.1.1.cmp(&b.1.1)));
+    groups.insert(0, (None, ("all".to_string(), "All".to_string())));
+    let rows = groups
         .into_iter()
         .map(|(g, (gk, label))| {
-            let here: Vec<&Outcome> = buckets.remove(&g).unwrap_or_default();
+            let here: Vec<&Outcome> = match g {
+                Some(g) => buckets.remove(&g).unwrap_or_default(),
+                None => outcomes.to_vec(),
+            };
             let prefix = format!("{key}/{gk}");
-            let mut ids: Vec<i64> = here.iter().map(|o| o.incident).collect();
-            ids.sort_unstable();
-            ids.dedup();
-            let paused_total = ids.iter().filter_map(|i| paused.get(i)).fold(Duration::zero(), |a, b| a + *b);
+            // An incident's outcomes are next to each other: its paused time counts once.
+            let mut paused = 0;
+            let mut last = None;
+            for o in &here {
+                if last != Some(o.fact) {
+                    paused += facts.get(o.fact as usize).map_or(0, |f| f.paused_s);
+                    last = Some(o.fact);
+                }
+            }
             let mut cells = vec![Cell::text(label)];
-            cells.extend(compliance_cells(sets, &prefix, &here, Target::FirstResponse));
-            cells.extend(compliance_cells(sets, &prefix, &here, Target::Resolution));
-            cells.push(Cell::duration((!ids.is_empty()).then_some(paused_total)));
+            cells.extend(compliance_cells(sets, &prefix, &here, facts, Target::FirstResponse));
+            cells.extend(compliance_cells(sets, &prefix, &here, facts, Target::Resolution));
+            cells.push(Cell::duration((!here.is_empty()).then(|| Duration::seconds(paused))));
             Row { key: gk, cells }
         })
         .collect();
@@ -171,9 +207,10 @@ fn group_table(
     }
 }
 
-/// Outcomes in the period (of incidents that pass the filter), for the headline of one period.
-fn in_period<'a>(read: &'a Read, p: &Period) -> Vec<&'a Outcome> {
-    read.outcomes.iter().filter(|o| p.contains(o.at)).collect()
+/// Outcomes in the period, for the headline of one period.
+fn in_period<'a>(outcomes: &'a [Outcome], p: &Period) -> Vec<&'a Outcome> {
+    let (from, to) = (p.from.and_utc().timestamp(), p.to.and_utc().timestamp());
+    outcomes.iter().filter(|o| from <= o.at && o.at < to).collect()
 }
 
 pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime) -> ServiceResult<()> {
@@ -182,14 +219,28 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime)
     let prev = p.previous(b.tz);
     // Outcomes in both periods, and the running clocks that fall due after now (at risk).
     let secs = |t: NaiveDateTime| t.and_utc().timestamp();
-    let mut rows = reports::facts_sla_between(conn, secs(prev.from), secs(p.to), &b.filter)?;
-    let seen: foldhash::HashSet<i64> = rows.iter().map(|r| r.g.incident_id).collect();
-    let later = reports::facts_sla_between(conn, secs(p.to.max(now)), i64::MAX, &b.filter)?;
-    rows.extend(later.into_iter().filter(|r| !seen.contains(&r.g.incident_id)));
-    let read = read_all(&rows, now);
-    let by_id: foldhash::HashMap<i64, &FactGroups> = rows.iter().map(|r| (r.g.incident_id, &r.g)).collect();
-    let now_outcomes = in_period(&read, p);
-    let prev_outcomes = in_period(&read, &prev);
+    let now_s = secs(now);
+    let (from, to) = (secs(prev.from), secs(p.to));
+    let mut slas = reports::facts_sla_between(conn, (from, to), &b.filter, |f| sla_of(f, now_s))?;
+    // Facts already read (an outcome in the periods) are not read twice.
+    let within = |t: Option<i64>| t.is_some_and(|t| from <= t && t < to);
+    let later = reports::facts_sla_between(conn, (secs(p.to.max(now)), i64::MAX), &b.filter, |f| {
+        (!within(f.fr_outcome_s) && !within(f.res_outcome_s)).then(|| sla_of(f, now_s))
+    })?;
+    slas.extend(later.into_iter().flatten());
+    let outcomes = outcomes_of(&slas);
+    let at_risk: Vec<(i64, Target, i64)> = slas
+        .iter()
+        .flat_map(|f| {
+            TARGETS.into_iter().zip(f.targets).filter_map(|(t, r)| match r {
+                Reading::AtRisk(due) => Some((f.id, t, due)),
+                _ => None,
+            })
+        })
+        .collect();
+    let now_outcomes = in_period(&outcomes, p);
+    let prev_outcomes = in_period(&outcomes, &prev);
+    let id_of = |o: &Outcome| slas.get(o.fact as usize).map_or(0, |f| f.id);
 
     let sets = &mut r.sets;
     let share = |os: &[&Outcome], t: Target| {
@@ -218,7 +269,7 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime)
             label: "Targets breached",
             definition: "sla",
             now: Cell::int(breached.len()).counts(sets, "headline/breached", {
-                let mut v: Vec<i64> = breached.iter().map(|o| o.incident).collect();
+                let mut v: Vec<i64> = breached.iter().map(|o| id_of(o)).collect();
                 v.sort_unstable();
                 v.dedup();
                 v
@@ -229,79 +280,52 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime)
             key: "at-risk",
             label: "At risk now",
             definition: "sla",
-            now: Cell::int(read.at_risk.len()).counts(sets, "headline/at_risk", read.at_risk.iter().map(|a| a.0)),
+            now: Cell::int(at_risk.len()).counts(sets, "headline/at_risk", at_risk.iter().map(|a| a.0)),
             previous: Cell::text(""),
         },
     ];
 
     let severity_order: Vec<i64> = (0..Severity::ALL.len() as i64).collect();
     let tier_order: Vec<i64> = b.tiers.iter().map(|(id, _)| *id).collect();
+    let sev_name = |i: i64| {
+        let s = usize::try_from(i).ok().and_then(|i| Severity::ALL.get(i)).map_or("?", |s| s.as_str());
+        (s.to_string(), s.to_string())
+    };
+    let org_name = |o: i64| {
+        let o = (o != i64::MIN).then_some(o);
+        (o.map_or("none".into(), |o| o.to_string()), b.organization_name(o))
+    };
     let mut tables = vec![
+        group_table(sets, ("severity", "By severity"), &now_outcomes, &slas, (0, sev_name), &severity_order),
         group_table(
             sets,
-            "severity",
-            "By severity",
+            ("service", "By service"),
             &now_outcomes,
-            &by_id,
-            &read.paused,
-            (
-                |t: &FactGroups| Severity::ALL.iter().position(|v| v.as_str() == t.severity).map_or(-1, |i| i as i64),
-                |i: i64| {
-                    let s = usize::try_from(i).ok().and_then(|i| Severity::ALL.get(i)).map_or("?", |s| s.as_str());
-                    (s.to_string(), s.to_string())
-                },
-            ),
-            &severity_order,
-        ),
-        group_table(
-            sets,
-            "service",
-            "By service",
-            &now_outcomes,
-            &by_id,
-            &read.paused,
-            (|t: &FactGroups| t.service_id, |id: i64| (id.to_string(), b.service_name(id))),
+            &slas,
+            (1, |id: i64| (id.to_string(), b.service_name(id))),
             &[],
         ),
+        group_table(sets, ("organization", "By organization"), &now_outcomes, &slas, (2, org_name), &[]),
         group_table(
             sets,
-            "organization",
-            "By organization",
+            ("tier", "By tier (current)"),
             &now_outcomes,
-            &by_id,
-            &read.paused,
-            (
-                |t: &FactGroups| t.organization_id.unwrap_or(i64::MIN),
-                |o: i64| {
-                    let o = (o != i64::MIN).then_some(o);
-                    (o.map_or("none".into(), |o| o.to_string()), b.organization_name(o))
-                },
-            ),
-            &[],
-        ),
-        group_table(
-            sets,
-            "tier",
-            "By tier (current)",
-            &now_outcomes,
-            &by_id,
-            &read.paused,
-            (|t: &FactGroups| t.tier_id, |id: i64| (id.to_string(), b.tier_name(id))),
+            &slas,
+            (3, |id: i64| (id.to_string(), b.tier_name(id))),
             &tier_order,
         ),
     ];
 
     // The breaches, latest due first.
     let mut list = breached.clone();
-    list.sort_by(|a, b| b.at.cmp(&a.at).then(a.incident.cmp(&b.incident)));
+    list.sort_by(|a, b| b.at.cmp(&a.at).then(id_of(a).cmp(&id_of(b))));
     // Titles only of the incidents listed.
-    let listed: Vec<i64> =
-        list.iter().take(BREACH_ROWS).map(|o| o.incident).chain(read.at_risk.iter().map(|a| a.0)).collect();
+    let listed: Vec<i64> = list.iter().take(BREACH_ROWS).map(|o| id_of(o)).chain(at_risk.iter().map(|a| a.0)).collect();
     let titles: HashMap<i64, String> =
         reports::timings_of(conn, &listed, &reports::Filter::default())?.into_iter().map(|t| (t.id, t.title)).collect();
     let title = |id: &i64| titles.get(id).cloned().unwrap_or_default();
     let tz = b.tz;
-    let local = |t: NaiveDateTime| utc(t).with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string();
+    let local = |t: i64| utc(facts::time(t)).with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string();
     tables.push(Table {
         key: "breaches",
         title: "Breaches in the period".into(),
@@ -318,20 +342,23 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime)
         rows: list
             .iter()
             .take(BREACH_ROWS)
-            .map(|o| Row {
-                key: format!("{}-{}", o.incident, o.target.key()),
-                cells: vec![
-                    Cell::text(key(o.incident)).counts(
-                        sets,
-                        format!("breaches/{}-{}/incident", o.incident, o.target.key()),
-                        vec![o.incident],
-                    ),
-                    Cell::text(title(&o.incident)),
-                    Cell::text(o.target.label()),
-                    Cell::text(local(o.at)),
-                    Cell::duration(Some(o.late_by)),
-                    Cell::duration(read.paused.get(&o.incident).copied()),
-                ],
+            .map(|o| {
+                let (id, paused) = slas.get(o.fact as usize).map_or((0, 0), |f| (f.id, f.paused_s));
+                Row {
+                    key: format!("{id}-{}", o.target.key()),
+                    cells: vec![
+                        Cell::text(key(id)).counts(
+                            sets,
+                            format!("breaches/{id}-{}/incident", o.target.key()),
+                            vec![id],
+                        ),
+                        Cell::text(title(&id)),
+                        Cell::text(o.target.label()),
+                        Cell::text(local(o.at)),
+                        Cell::duration(Some(Duration::seconds(o.late_by))),
+                        Cell::duration(Some(Duration::seconds(paused))),
+                    ],
+                }
             })
             .collect(),
     });
@@ -345,10 +372,8 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime)
             col("target", "Target"),
             col("due_at", "Due"),
         ],
-        rows: read
-            .at_risk
+        rows: at_risk
             .iter()
-            .filter(|(id, _, _)| by_id.contains_key(id))
             .map(|(id, target, due)| Row {
                 key: format!("{id}-{}", target.key()),
                 cells: vec![
@@ -364,12 +389,12 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime)
     // Compliance per interval.
     let (mut fr, mut res) = (Vec::new(), Vec::new());
     let mut trend_rows = Vec::new();
-    let buckets = by_interval(&b.intervals, now_outcomes.iter().copied(), |o| o.at);
+    let buckets = by_interval(&b.intervals, now_outcomes.iter().copied(), |o| facts::time(o.at));
     for (iv, here) in b.intervals.iter().zip(buckets) {
         let key = iv.first.to_string();
         let mut cells = vec![Cell::text(key.clone())];
-        let f = compliance_cells(sets, &format!("trend/{key}"), &here, Target::FirstResponse);
-        let rr = compliance_cells(sets, &format!("trend/{key}"), &here, Target::Resolution);
+        let f = compliance_cells(sets, &format!("trend/{key}"), &here, &slas, Target::FirstResponse);
+        let rr = compliance_cells(sets, &format!("trend/{key}"), &here, &slas, Target::Resolution);
         let pct = |c: &Cell| if let super::Raw::Fraction(x) = c.raw { x * 100.0 } else { f64::NAN };
         fr.push(pct(&f[2]));
         res.push(pct(&rr[2]));
