@@ -205,28 +205,6 @@ const SLA: [Col; 12] = [
 /// The columns of [`FactGroups`], in its order.
 type GroupColumns = (i64, i64, Option<i64>, Option<i64>, i64, Option<i64>, Option<i64>, i64, String);
 
-const GROUP_COLUMNS: (
-    incident_facts::incident_id,
-    incident_facts::created_s,
-    incident_facts::acknowledged_s,
-    incident_facts::done_since_s,
-    incident_facts::service_id,
-    incident_facts::organization_id,
-    incident_facts::assignee_id,
-    incident_facts::tier_id,
-    incident_facts::severity,
-) = (
-    incident_facts::incident_id,
-    incident_facts::created_s,
-    incident_facts::acknowledged_s,
-    incident_facts::done_since_s,
-    incident_facts::service_id,
-    incident_facts::organization_id,
-    incident_facts::assignee_id,
-    incident_facts::tier_id,
-    incident_facts::severity,
-);
-
 fn groups_of(r: GroupColumns) -> FactGroups {
     FactGroups {
         incident_id: r.0,
@@ -366,7 +344,17 @@ pub fn facts_linked_created(conn: &mut DbConnection, from: i64, to: i64, f: &Fil
         .filter(incident_facts::created_s.ge(from))
         .filter(incident_facts::created_s.lt(to))
         .filter(incident_facts::incident_id.eq_any(problem_incidents::table.select(problem_incidents::incident_id)))
-        .select(GROUP_COLUMNS)
+        .select((
+            incident_facts::incident_id,
+            incident_facts::created_s,
+            incident_facts::acknowledged_s,
+            incident_facts::done_since_s,
+            incident_facts::service_id,
+            incident_facts::organization_id,
+            incident_facts::assignee_id,
+            incident_facts::tier_id,
+            incident_facts::severity,
+        ))
         .limit(super::MAX_ROWS)
         .load(conn)?;
     Ok(rows.into_iter().map(groups_of).collect())
