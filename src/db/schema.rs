@@ -696,6 +696,7 @@ diesel::table! {
         start_tier_id -> Nullable<BigInt>,
         top_tier_id -> Nullable<BigInt>,
         tier_stints -> Text,
+        moves -> Text,
     }
 }
 
@@ -747,7 +748,6 @@ diesel::joinable!(users -> organizations (organization_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(password_resets -> users (user_id));
 diesel::joinable!(incidents -> services (service_id));
-diesel::joinable!(escalations -> incident_facts (incident_id));
 diesel::joinable!(incident_tags -> incidents (incident_id));
 diesel::joinable!(incident_watchers -> incidents (incident_id));
 diesel::joinable!(comments -> incidents (incident_id));

@@ -224,7 +224,7 @@ pub(crate) async fn post_values(b: &Browser, path: &str, values: &[(String, Stri
 }
 
 /// Saves the triage form with some fields changed.
-async fn triage(b: &Browser, key: &str, changes: &[(&str, &str)]) -> Page {
+pub(crate) async fn triage(b: &Browser, key: &str, changes: &[(&str, &str)]) -> Page {
     let page = incident(b, key).await;
     let r = post_values(b, &format!("/incidents/{key}/fields"), &triage_values(&page, changes)).await;
     assert_eq!(r.status, 303, "triage {key}: {}", between(&r.body, "form-errors", "</ul>"));

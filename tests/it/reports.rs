@@ -152,6 +152,14 @@ both!(report_figures_follow_every_change_at_once, |app| {
     .await;
     assert_eq!(r.status, 303);
     assert_eq!(figure(&manager.get("/reports/escalations?period=7d").await.body, "escalation-rate"), "100 %");
+    // The report keeps each incident's moves with its groups: moving the incident to another
+    // service moves its escalation to that service's figures at once.
+    let by = |s: &str| format!("/reports/escalations?period=7d&service={s}");
+    assert_eq!(figure(&manager.get(&by(&svc)).await.body, "escalations"), "1");
+    let other = crate::incidents::service(&admin, "Payments").await;
+    crate::incidents::triage(&agent, &k, &[("service_id", other.as_str())]).await;
+    assert_eq!(figure(&manager.get(&by(&other)).await.body, "escalations"), "1");
+    assert_eq!(figure(&manager.get(&by(&svc)).await.body, "escalations"), "0");
 });
 
 // The SLA report reads stored clock outcomes; time passing with no change at all still turns a

@@ -40,6 +40,8 @@ pub struct FactRow {
     pub start_tier_id: Option<i64>,
     pub top_tier_id: Option<i64>,
     pub tier_stints: String,
+    /// Every tier move, in time order: "at:from:to:automatic:reason;…" (`encode_moves`).
+    pub moves: String,
 }
 
 /// What every report reads of a fact: the incident, when it was created and acknowledged,
@@ -169,7 +171,7 @@ fn filtered(f: &Filter) -> Boxed<'_> {
 }
 
 /// The fact passes the filter bar (its columns are among `FILTER`).
-fn passes(f: &Filter, r: &Fact) -> bool {
+pub(super) fn passes(f: &Filter, r: &Fact) -> bool {
     f.service_id.is_none_or(|s| r.int(Col::Service) == s)
         && f.organization_id.is_none_or(|o| r.opt(Col::Organization) == Some(o))
         && f.severity.as_deref().is_none_or(|s| r.bytes(Col::Severity) == s.as_bytes())
@@ -177,7 +179,7 @@ fn passes(f: &Filter, r: &Fact) -> bool {
 }
 
 /// The columns the filter bar reads.
-const FILTER: [Col; 4] = [Col::Service, Col::Organization, Col::Severity, Col::Tier];
+pub(super) const FILTER: [Col; 4] = [Col::Service, Col::Organization, Col::Severity, Col::Tier];
 
 /// The columns of [`FactGroups`].
 const GROUPS: [Col; 7] =

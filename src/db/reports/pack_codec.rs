@@ -6,7 +6,7 @@
 
 use super::facts::FactRow;
 
-const VERSION: u8 = 2;
+const VERSION: u8 = 3;
 
 /// The columns of a pack, in their order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,9 +39,10 @@ pub enum Col {
     StartTier,
     TopTier,
     TierStints,
+    Moves,
 }
 
-const COLS: usize = 28;
+const COLS: usize = 29;
 
 /// How a column stores its values.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -88,6 +89,7 @@ impl Col {
         Col::StartTier,
         Col::TopTier,
         Col::TierStints,
+        Col::Moves,
     ];
 
     fn form(self) -> Form {
@@ -99,7 +101,7 @@ impl Col {
             Acknowledged | FirstResolved | Reopened | DoneSince | FrMet | FrBreach | FrDue | FrWarn | FrOutcome
             | ResMet | ResBreach | ResDue | ResWarn | ResOutcome | WaitingSince => Form::Moment,
             Organization | Assignee | BusinessMttr | StartTier | TopTier => Form::Opt,
-            DoneSpans | Severity | TierStints => Form::Text,
+            DoneSpans | Severity | TierStints | Moves => Form::Text,
         }
     }
 }
@@ -142,6 +144,7 @@ fn value(r: &FactRow, c: Col) -> Value<'_> {
         StartTier => Value::Opt(r.start_tier_id),
         TopTier => Value::Opt(r.top_tier_id),
         TierStints => Value::Text(&r.tier_stints),
+        Moves => Value::Text(&r.moves),
     }
 }
 
@@ -446,6 +449,7 @@ impl From<Fact<'_, '_>> for FactRow {
             start_tier_id: r.opt(StartTier),
             top_tier_id: r.opt(TopTier),
             tier_stints: r.str(TierStints).to_string(),
+            moves: r.str(Moves).to_string(),
         }
     }
 }
@@ -469,7 +473,7 @@ mod tests {
         fn fact()(
             id in 1i64..5_000_000, created in 1_700_000_000i64..1_900_000_000,
             a in proptest::collection::vec(opt(), 19),
-            texts in proptest::collection::vec("[a-zA-Z0-9:;-]{0,12}", 3),
+            texts in proptest::collection::vec("[a-zA-Z0-9:;-]{0,12}", 4),
             ints in proptest::collection::vec(any::<i64>(), 3),
         ) -> FactRow {
             FactRow {
@@ -501,6 +505,7 @@ mod tests {
                 start_tier_id: a[18],
                 top_tier_id: a[4],
                 tier_stints: texts[2].clone(),
+                moves: texts[3].clone(),
             }
         }
     }
@@ -516,7 +521,7 @@ mod tests {
 
         /// A column read alone reads as it does among all the others.
         #[test]
-        fn columns_read_alone(mut rows in proptest::collection::vec(fact(), 1..20), pick in 0usize..28) {
+        fn columns_read_alone(mut rows in proptest::collection::vec(fact(), 1..20), pick in 0usize..29) {
             rows.sort_by_key(|r| r.incident_id);
             let bytes = encode(0, &rows);
             let pack = Pack::parse(0, &bytes).unwrap();

@@ -5,6 +5,7 @@
 
 use super::super::schema::{fact_packs, fact_packs_dirty, incident_facts};
 use super::super::{DbConnection, DbResult};
+use super::escalations::parse_moves;
 use super::facts::FactRow;
 use super::pack_codec::{self, Col, Fact, Pack};
 use diesel::prelude::*;
@@ -20,11 +21,13 @@ pub enum PackKind {
     /// Either SLA target's outcome moment (a fact is in the pack of each).
     SlaOutcome = 2,
     DoneSince = 3,
+    /// Each tier move's moment (a fact is in the pack of each day it moved on).
+    Moved = 4,
 }
 
 impl PackKind {
     fn from_i32(k: i32) -> Option<PackKind> {
-        [PackKind::Created, PackKind::FirstResolved, PackKind::SlaOutcome, PackKind::DoneSince]
+        [PackKind::Created, PackKind::FirstResolved, PackKind::SlaOutcome, PackKind::DoneSince, PackKind::Moved]
             .into_iter()
             .find(|p| *p as i32 == k)
     }
@@ -36,11 +39,11 @@ pub fn day_of(s: i64) -> i64 {
 }
 
 /// The moments that place a fact in packs: (created, first resolved, first-response outcome,
-/// resolution outcome, done since).
-pub type Anchors = (i64, Option<i64>, Option<i64>, Option<i64>, Option<i64>);
+/// resolution outcome, done since), and its tier moves (`FactRow::moves`).
+pub type Anchors = (i64, Option<i64>, Option<i64>, Option<i64>, Option<i64>, String);
 
 pub fn anchors_of(r: &FactRow) -> Anchors {
-    (r.created_s, r.first_resolved_s, r.fr_outcome_s, r.res_outcome_s, r.done_since_s)
+    (r.created_s, r.first_resolved_s, r.fr_outcome_s, r.res_outcome_s, r.done_since_s, r.moves.clone())
 }
 
 /// The packs a fact with these moments is in.
@@ -53,6 +56,7 @@ pub fn packs_of(a: &Anchors, out: &mut BTreeSet<(PackKind, i64)>) {
         (PackKind::DoneSince, a.4),
     ];
     out.extend(more.into_iter().filter_map(|(k, t)| t.map(|t| (k, day_of(t)))));
+    out.extend(parse_moves(&a.5).map(|m| (PackKind::Moved, day_of(m.at_s))));
 }
 
 /// The moments of the stored facts of `ids`.
@@ -65,6 +69,7 @@ pub fn stored_anchors(conn: &mut DbConnection, ids: &[i64]) -> DbResult<Vec<Anch
             incident_facts::fr_outcome_s,
             incident_facts::res_outcome_s,
             incident_facts::done_since_s,
+            incident_facts::moves,
         ))
         .load(conn)?)
 }
@@ -102,6 +107,17 @@ fn facts_on(conn: &mut DbConnection, kind: PackKind, day: i64) -> DbResult<Vec<F
                 .or(incident_facts::res_outcome_s.ge(lo).and(incident_facts::res_outcome_s.lt(hi))),
         ),
         PackKind::DoneSince => q.filter(incident_facts::done_since_s.ge(lo).and(incident_facts::done_since_s.lt(hi))),
+        PackKind::Moved => {
+            // The incidents with a move that day, by the moves' time index; the pack holds the
+            // facts whose own moves say so.
+            use super::super::schema::escalations;
+            let at = |s: i64| chrono::DateTime::from_timestamp(s, 0).map(|d| d.naive_utc()).unwrap_or_default();
+            let moved = escalations::table
+                .filter(escalations::at.ge(at(lo)).and(escalations::at.lt(at(hi))))
+                .select(escalations::incident_id);
+            let rows: Vec<FactRow> = q.filter(incident_facts::incident_id.eq_any(moved)).load(conn)?;
+            return Ok(rows.into_iter().filter(|r| parse_moves(&r.moves).any(|m| day_of(m.at_s) == day)).collect());
+        }
     };
     Ok(q.load(conn)?)
 }

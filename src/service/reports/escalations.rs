@@ -3,7 +3,7 @@
 
 use super::{Cell, Headline, Report, Row, Sets, Table, col, distinct};
 use crate::db::DbConnection;
-use crate::db::reports::{self, MoveRow};
+use crate::db::reports::MoveRow;
 use crate::db::tiers;
 use crate::domain::chart::{Chart, Series, Style};
 use crate::domain::oncall::reason_label;
@@ -82,10 +82,13 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report) -> ServiceResult<()
     let escalated: Vec<i64> = created.iter().filter(|t| t.3.is_some()).map(|t| t.0).collect();
 
     // Moves made in the period, of incidents that pass the filter.
-    let in_filter = reports::moves_between(conn, p.from, p.to, &b.filter)?;
+    let in_filter = super::facts::moves(conn, p, &b.filter)?;
     let ups: Vec<&MoveRow> = in_filter.iter().filter(|e| upward(e)).collect();
     let downs: Vec<&MoveRow> = in_filter.iter().filter(|e| !upward(e)).collect();
-    let (prev_ups, prev_automatic, prev_downs) = reports::move_counts(conn, prev.from, prev.to, &b.filter)?;
+    let before_moves = super::facts::moves(conn, &prev, &b.filter)?;
+    let prev_ups = before_moves.iter().filter(|e| upward(e)).count();
+    let prev_automatic = before_moves.iter().filter(|e| upward(e) && e.automatic).count();
+    let prev_downs = before_moves.len() - prev_ups;
 
     let sets = &mut r.sets;
     let created_ids: Vec<i64> = created.iter().map(|t| t.0).collect();
@@ -103,14 +106,14 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report) -> ServiceResult<()
             label: "Escalations made",
             definition: "escalation",
             now: Cell::int(ups.len()).counts(sets, "headline/escalations", distinct(ups.iter().map(|e| e.incident_id))),
-            previous: Cell::int(prev_ups as usize),
+            previous: Cell::int(prev_ups),
         },
         Headline {
             key: "automatic",
             label: "Automatic (SLA breach)",
             definition: "escalation",
             now: Cell::share(ups.iter().filter(|e| e.automatic).count(), ups.len()),
-            previous: Cell::share(prev_automatic as usize, prev_ups as usize),
+            previous: Cell::share(prev_automatic, prev_ups),
         },
         Headline {
             key: "deescalations",
@@ -121,7 +124,7 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report) -> ServiceResult<()
                 "headline/deescalations",
                 distinct(downs.iter().map(|e| e.incident_id)),
             ),
-            previous: Cell::int(prev_downs as usize),
+            previous: Cell::int(prev_downs),
         },
     ];
 

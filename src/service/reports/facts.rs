@@ -103,6 +103,7 @@ fn facts_of(
         start_tier_id: Some(moves.first().map_or(t.tier_id, |m| m.from_tier_id)),
         top_tier_id,
         tier_stints: first_resolved.map(|r| stints_text(t, r, moves)).unwrap_or_default(),
+        moves: reports::encode_moves(moves),
     };
     sla_outcomes(inp, t, changes, done_since, &mut row);
     row
@@ -277,6 +278,11 @@ pub fn created_brief(conn: &mut DbConnection, p: &Period, f: &Filter) -> Service
 /// Time in each tier of incidents first resolved in the period: (incident, tier, seconds).
 pub fn stints(conn: &mut DbConnection, p: &Period, f: &Filter) -> ServiceResult<Vec<(i64, i64, i64)>> {
     Ok(reports::facts_stints(conn, secs(p.from), secs(p.to), f)?)
+}
+
+/// Tier moves made in the period of incidents that pass the filter, in time order.
+pub fn moves(conn: &mut DbConnection, p: &Period, f: &Filter) -> ServiceResult<Vec<reports::MoveRow>> {
+    Ok(reports::moves_between(conn, secs(p.from), secs(p.to), f)?)
 }
 
 /// The tiers of incidents created in the period: (incident, current tier, starting tier,
