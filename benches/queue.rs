@@ -247,7 +247,8 @@ async fn reports(client: &reqwest::Client, base: &str, only: Option<&str>) {
                 }
             }
             times.sort();
-            let name = format!("{} {label}", if kind.is_empty() { "overview" } else { &kind[1..] });
+            let name =
+                if kind.is_empty() { "overview (30 days)".to_string() } else { format!("{} {label}", &kind[1..]) };
             println!(
                 "{:<34} {:>9.1} {:>9.1} {:>9.1}",
                 name,

@@ -204,6 +204,11 @@ impl Database {
         Ok(self.pool.get()?)
     }
 
+    /// A connection if one is free right now, without waiting.
+    pub fn try_get(&self) -> Option<PooledConn> {
+        self.pool.try_get()
+    }
+
     /// Applies pending migrations of this backend's tree. Returns how many ran.
     pub fn migrate(&self) -> DbResult<usize> {
         let mut conn = self.get()?;

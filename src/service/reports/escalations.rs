@@ -1,10 +1,12 @@
 //! Escalations: the rate and funnel over incidents created in the period, the tier moves made
 //! in the period by reason, kind, service and organization, and the time spent in each tier.
 
+use super::facts;
+use super::parallel::together;
 use super::{Cell, Headline, Report, Row, Sets, Table, col, distinct};
-use crate::db::DbConnection;
 use crate::db::reports::MoveRow;
 use crate::db::tiers;
+use crate::db::{Database, DbConnection};
 use crate::domain::chart::{Chart, Series, Style};
 use crate::domain::oncall::reason_label;
 use crate::domain::report::{by_interval, summarize};
@@ -66,7 +68,7 @@ fn moves_table<'a, K: std::hash::Hash + Eq + Copy>(
     }
 }
 
-pub(super) fn build(conn: &mut DbConnection, r: &mut Report) -> ServiceResult<()> {
+pub(super) fn build(db: &Database, conn: &mut DbConnection, r: &mut Report) -> ServiceResult<()> {
     let b = &r.bar;
     let p = &b.period;
     let prev = p.previous(b.tz);
@@ -77,15 +79,19 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report) -> ServiceResult<()
 
     // Rate and funnel: incidents created in the period, each with its highest tier reached.
     // The facts hold each incident's starting tier and the highest an upward move took it to.
-    let created = super::facts::created_tiers(conn, p, &b.filter)?;
-    let before = super::facts::created_brief(conn, &prev, &b.filter)?;
+    // Alongside: the moves made in the period and the previous one, of incidents that pass the
+    // filter.
+    let f = &b.filter;
+    let ((created, before, stints), (in_filter, before_moves)) = together(
+        db,
+        conn,
+        |c| Ok((facts::created_tiers(c, p, f)?, facts::created_brief(c, &prev, f)?, facts::stints(c, p, f)?)),
+        |c| Ok((facts::moves(c, p, f)?, facts::moves(c, &prev, f)?)),
+    )?;
     let escalated: Vec<i64> = created.iter().filter(|t| t.3.is_some()).map(|t| t.0).collect();
 
-    // Moves made in the period, of incidents that pass the filter.
-    let in_filter = super::facts::moves(conn, p, &b.filter)?;
     let ups: Vec<&MoveRow> = in_filter.iter().filter(|e| upward(e)).collect();
     let downs: Vec<&MoveRow> = in_filter.iter().filter(|e| !upward(e)).collect();
-    let before_moves = super::facts::moves(conn, &prev, &b.filter)?;
     let prev_ups = before_moves.iter().filter(|e| upward(e)).count();
     let prev_automatic = before_moves.iter().filter(|e| upward(e) && e.automatic).count();
     let prev_downs = before_moves.len() - prev_ups;
@@ -195,7 +201,7 @@ pub(super) fn build(conn: &mut DbConnection, r: &mut Report) -> ServiceResult<()
 
     // Time in each tier, over incidents first resolved in the period.
     let mut per_tier: foldhash::HashMap<i64, Vec<(i64, chrono::Duration)>> = Default::default();
-    for (id, tier, d) in super::facts::stints(conn, p, &b.filter)? {
+    for (id, tier, d) in stints {
         per_tier.entry(tier).or_default().push((id, chrono::Duration::seconds(d)));
     }
     let mut tier_rows = Vec::new();

@@ -6,6 +6,7 @@
 
 mod escalations;
 pub mod facts;
+mod parallel;
 mod recurrence;
 mod releases;
 mod response;
@@ -17,6 +18,7 @@ pub use response::{Times, response_times};
 pub use weekly::{PREF as WEEKLY_PREF, mail_due as mail_weekly, may_subscribe as may_get_weekly};
 
 use super::{AppState, ServiceError, ServiceResult, actor_of, authorize};
+use crate::db::DbConnection;
 use crate::db::models::User;
 use crate::db::reports::Filter;
 use crate::db::{organizations, services, tiers};
@@ -24,6 +26,7 @@ use crate::domain::chart::Chart;
 use crate::domain::incident::Severity;
 use crate::domain::policy::{Action, Resource};
 use crate::domain::report::{Grouping, Interval, Period, intervals, period};
+use chrono::NaiveDateTime;
 use std::collections::BTreeSet;
 
 /// The filter bar as typed (kept in the URL).
@@ -104,7 +107,7 @@ fn name_in(list: &[(i64, String)], id: i64) -> String {
     list.iter().find(|(i, _)| *i == id).map_or_else(|| format!("#{id}"), |(_, n)| n.clone())
 }
 
-fn bar(state: &AppState, user: &User, query: &ReportQuery) -> ServiceResult<Bar> {
+fn bar(state: &AppState, conn: &mut DbConnection, user: &User, query: &ReportQuery) -> ServiceResult<Bar> {
     let tz: chrono_tz::Tz = user.time_zone.parse().unwrap_or(chrono_tz::UTC);
     let today = state.clock.now().with_timezone(&tz).date_naive();
     let (period, error) = match period(&query.period, &query.from, &query.to, today, tz) {
@@ -119,7 +122,6 @@ fn bar(state: &AppState, user: &User, query: &ReportQuery) -> ServiceResult<Bar>
         severity: Severity::parse(query.severity.trim()).map(|s| s.as_str().to_string()),
         tier_id: id(&query.tier),
     };
-    let mut conn = state.conn()?;
     Ok(Bar {
         query: query.clone(),
         tz,
@@ -128,9 +130,9 @@ fn bar(state: &AppState, user: &User, query: &ReportQuery) -> ServiceResult<Bar>
         grouping,
         filter,
         error,
-        services: services::all(&mut conn)?.into_iter().map(|s| (s.id, s.name)).collect(),
-        organizations: organizations::names(&mut conn)?,
-        tiers: tiers::all(&mut conn)?.into_iter().map(|t| (t.id, t.name)).collect(),
+        services: services::all(conn)?.into_iter().map(|s| (s.id, s.name)).collect(),
+        organizations: organizations::names(conn)?,
+        tiers: tiers::all(conn)?.into_iter().map(|t| (t.id, t.name)).collect(),
         pending: 0,
     })
 }
@@ -365,23 +367,38 @@ pub fn report_wanting(
     want: Option<&str>,
 ) -> ServiceResult<Report> {
     authorize(&actor_of(user), kind.action(), Resource::None)?;
-    // What changed since the facts were last brought up to date counts too, up to a bound per
-    // request; a larger backlog (a bulk load, a migration) is the job's, and the page says so.
+    let fresh = refresh(state)?;
+    build(state, &mut *state.conn()?, user, (kind, query, want), fresh)
+}
+
+/// Brings the facts up to date before a report reads them: what changed since counts too, up to
+/// a bound per request; a larger backlog (a bulk load, a migration) is the job's, and the page
+/// says so. Returns the moment of computing and how many incidents still wait.
+fn refresh(state: &AppState) -> ServiceResult<(NaiveDateTime, usize)> {
     let now = state.clock.now_naive();
     let pending = state.tx(|conn| {
         facts::refresh(conn, Some(facts::PER_REQUEST), now)?;
         Ok(crate::db::reports::dirty_count(conn)?)
     })?;
-    let mut bar = bar(state, user, query)?;
-    bar.pending = usize::try_from(pending).unwrap_or(usize::MAX);
-    let mut conn = state.conn()?;
-    let conn = &mut *conn;
+    Ok((now, usize::try_from(pending).unwrap_or(usize::MAX)))
+}
+
+/// Computes one report on `conn` from facts brought up to date at `now`.
+fn build(
+    state: &AppState,
+    conn: &mut DbConnection,
+    user: &User,
+    (kind, query, want): (Kind, &ReportQuery, Option<&str>),
+    (now, pending): (NaiveDateTime, usize),
+) -> ServiceResult<Report> {
+    let mut bar = bar(state, conn, user, query)?;
+    bar.pending = pending;
     let mut r = Report::new(kind, bar, want);
     match kind {
-        Kind::Escalations => escalations::build(conn, &mut r)?,
+        Kind::Escalations => escalations::build(&state.db, conn, &mut r)?,
         Kind::Recurrence => recurrence::build(conn, &mut r, now)?,
-        Kind::Sla => sla::build(conn, &mut r, now)?,
-        Kind::Response => response::build(conn, &mut r, now)?,
+        Kind::Sla => sla::build(&state.db, conn, &mut r, now)?,
+        Kind::Response => response::build(&state.db, conn, &mut r, now)?,
         Kind::Releases => releases::build(conn, &mut r)?,
         Kind::SelfService => self_service::build(conn, &mut r, now)?,
     }
@@ -424,11 +441,26 @@ fn describe_figure(r: &Report, figure: &str) -> String {
     figure.to_string()
 }
 
-/// The overview: every report this user may read, over the last 30 days.
+/// The overview: every report this user may read, over the last 30 days. The cards are
+/// computed in two halves side by side (every other report in each).
 pub fn overview(state: &AppState, user: &User) -> ServiceResult<Vec<Report>> {
     authorize(&actor_of(user), Action::ViewReports, Resource::None)?;
     let q = ReportQuery { period: "30d".into(), ..Default::default() };
-    readable(user).into_iter().map(|k| report(state, user, k, &q)).collect()
+    let fresh = refresh(state)?;
+    let kinds = readable(user);
+    let half = |odd: usize| kinds.iter().skip(odd).step_by(2).copied().collect::<Vec<Kind>>();
+    let (evens, odds) = (half(0), half(1));
+    let cards = |c: &mut DbConnection, ks: &[Kind]| {
+        ks.iter().map(|k| build(state, c, user, (*k, &q, None), fresh)).collect::<ServiceResult<Vec<Report>>>()
+    };
+    let (evens, odds) = parallel::together(&state.db, &mut *state.conn()?, |c| cards(c, &evens), |c| cards(c, &odds))?;
+    let mut out = Vec::with_capacity(kinds.len());
+    let mut odds = odds.into_iter();
+    for r in evens {
+        out.push(r);
+        out.extend(odds.next());
+    }
+    Ok(out)
 }
 
 /// The incidents behind a figure as CSV rows (a header first): staff fields only, never the

@@ -1,10 +1,11 @@
 //! Response and resolution: MTTA and MTTR (mean, median, p90) by severity, service, assignee
 //! and tier; the reopen rate; the backlog per interval and the age of what is open.
 
+use super::parallel::together;
 use super::{Cell, Headline, Report, Row, Sets, Table, col, facts};
-use crate::db::DbConnection;
 use crate::db::reports::{self, FactTimes as Fact};
 use crate::db::users;
+use crate::db::{Database, DbConnection};
 use crate::domain::chart::{Chart, Series, Style};
 use crate::domain::incident::Severity;
 use crate::domain::report::{Period, Summary, by_interval, summarize, summarize_secs};
@@ -123,18 +124,21 @@ const AGES: [(&str, &str, i64, i64); 5] = [
     ("gt30d", "30 days and more", 30, i64::MAX),
 ];
 
-pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime) -> ServiceResult<()> {
+pub(super) fn build(db: &Database, conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime) -> ServiceResult<()> {
     let b = &r.bar;
     let p = &b.period;
     let prev = p.previous(b.tz);
-    // Everything here reads the report facts (one narrow row per incident), not timelines.
-    let created = facts::created_rows(conn, p, &b.filter)?;
-    let resolved = facts::resolved_rows(conn, p, &b.filter)?;
+    let f = &b.filter;
+    // Everything here reads the report facts (one narrow row per incident), not timelines: the
+    // period's incidents, and alongside, the previous period's and the backlog's candidates
+    // (which incidents were open at each interval's end).
+    let ((created, resolved), (before, candidates)) = together(
+        db,
+        conn,
+        |c| Ok((facts::created_rows(c, p, f)?, facts::resolved_rows(c, p, f)?)),
+        |c| Ok((facts::brief(c, &prev, f)?, facts::maybe_open(c, p, f)?)),
+    )?;
     let reopened: Vec<i64> = resolved.iter().filter(|r| r.reopened_s.is_some()).map(|r| r.g.incident_id).collect();
-    let before = facts::brief(conn, &prev, &b.filter)?;
-
-    // Backlog: which incidents were open at each interval's end.
-    let candidates = facts::maybe_open(conn, p, &b.filter)?;
     // Every moment the backlog is asked for, worked out in one pass over the candidates.
     let mut moments: Vec<NaiveDateTime> =
         b.intervals.iter().filter(|iv| iv.from <= now).map(|iv| iv.to.min(now)).collect();

@@ -2,9 +2,10 @@
 //! outcome (met when it was met, breached when it fell due), with paused time excluded as the
 //! SLA clock excludes it; the breaches with by how long; what is at risk now.
 
+use super::parallel::together;
 use super::{Cell, Headline, Report, Row, Sets, Table, col, facts};
-use crate::db::DbConnection;
 use crate::db::reports::{self, FactSla};
+use crate::db::{Database, DbConnection};
 use crate::domain::chart::{Chart, Series, Style};
 use crate::domain::incident::{Severity, key};
 use crate::domain::report::{Period, by_interval};
@@ -144,8 +145,15 @@ fn outcomes_of(facts: &[Sla]) -> Vec<Outcome> {
 fn compliance_cells(sets: &mut Sets, prefix: &str, outcomes: &[&Outcome], facts: &[Sla], target: Target) -> [Cell; 3] {
     let of = || outcomes.iter().filter(move |o| o.target == target);
     let id = |o: &&&Outcome| facts.get(o.fact as usize).map_or(0, |f| f.id);
-    let met = of().filter(|o| o.met).count();
-    let breached = of().filter(|o| !o.met).count();
+    // Counted in one pass; the incidents are listed only for the figure asked for.
+    let (mut met, mut breached) = (0, 0);
+    for o in of() {
+        if o.met {
+            met += 1;
+        } else {
+            breached += 1;
+        }
+    }
     let t = target.key();
     [
         Cell::int(met).counts(sets, format!("{prefix}/{t}_met"), of().filter(|o| o.met).map(|o| id(&o))),
@@ -213,21 +221,34 @@ fn in_period<'a>(outcomes: &'a [Outcome], p: &Period) -> Vec<&'a Outcome> {
     outcomes.iter().filter(|o| from <= o.at && o.at < to).collect()
 }
 
-pub(super) fn build(conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime) -> ServiceResult<()> {
+pub(super) fn build(db: &Database, conn: &mut DbConnection, r: &mut Report, now: NaiveDateTime) -> ServiceResult<()> {
     let b = &r.bar;
     let p = &b.period;
     let prev = p.previous(b.tz);
     // Outcomes in both periods, and the running clocks that fall due after now (at risk).
     let secs = |t: NaiveDateTime| t.and_utc().timestamp();
     let now_s = secs(now);
-    let (from, to) = (secs(prev.from), secs(p.to));
-    let mut slas = reports::facts_sla_between(conn, (from, to), &b.filter, |f| sla_of(f, now_s))?;
-    // Facts already read (an outcome in the periods) are not read twice.
-    let within = |t: Option<i64>| t.is_some_and(|t| from <= t && t < to);
-    let later = reports::facts_sla_between(conn, (secs(p.to.max(now)), i64::MAX), &b.filter, |f| {
-        (!within(f.fr_outcome_s) && !within(f.res_outcome_s)).then(|| sla_of(f, now_s))
-    })?;
-    slas.extend(later.into_iter().flatten());
+    let (from, middle, to) = (secs(prev.from), secs(p.from), secs(p.to));
+    // Each fact once: a later read skips the facts an earlier one has (an outcome in its range).
+    let within = |(lo, hi): (i64, i64), f: &reports::FactSla| {
+        [f.fr_outcome_s, f.res_outcome_s].into_iter().flatten().any(|t| lo <= t && t < hi)
+    };
+    let filter = &b.filter;
+    let (mut slas, (this, later)) = together(
+        db,
+        conn,
+        |c| Ok(reports::facts_sla_between(c, (from, middle.min(to)), filter, |f| sla_of(f, now_s))?),
+        |c| {
+            let this = reports::facts_sla_between(c, (middle, to), filter, |f| {
+                (!within((from, middle), f)).then(|| sla_of(f, now_s))
+            })?;
+            let later = reports::facts_sla_between(c, (secs(p.to.max(now)), i64::MAX), filter, |f| {
+                (!within((from, to), f)).then(|| sla_of(f, now_s))
+            })?;
+            Ok((this, later))
+        },
+    )?;
+    slas.extend(this.into_iter().chain(later).flatten());
     let outcomes = outcomes_of(&slas);
     let at_risk: Vec<(i64, Target, i64)> = slas
         .iter()
