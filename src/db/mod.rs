@@ -236,11 +236,13 @@ pub fn run_migrations(conn: &mut DbConnection) -> DbResult<usize> {
     Ok(applied)
 }
 
-/// After a bulk load: merges SQLite's full-text index into one segment (a bulk load leaves
-/// hundreds, and every search pays for each) and refreshes the planner's statistics.
+/// After a bulk load: merges the full-text index (SQLite's into one segment, since a bulk load
+/// leaves hundreds and every search pays for each; PostgreSQL's pending GIN entries into the
+/// index) and refreshes the planner's statistics.
 pub fn analyze(conn: &mut DbConnection) -> DbResult<()> {
-    if let DbConnection::Sqlite(c) = conn {
-        c.batch_execute("INSERT INTO search_fts (search_fts) VALUES ('optimize')")?;
+    match conn {
+        DbConnection::Sqlite(c) => c.batch_execute("INSERT INTO search_fts (search_fts) VALUES ('optimize')")?,
+        DbConnection::Pg(c) => c.batch_execute("SELECT gin_clean_pending_list('search_docs_tsv'::regclass)")?,
     }
     conn.batch_execute("ANALYZE")?;
     Ok(())

@@ -27,6 +27,7 @@ mod report_figures;
 mod report_loops;
 mod reports;
 mod routes;
+mod search_plans;
 mod security;
 mod similar;
 mod sla;
