@@ -152,16 +152,23 @@ fn id_in(
 /// count), which changes how a long id list is best matched.
 fn filtered<'a>(conn: &DbConnection, f: &QueueFilter, ordered_page: bool) -> Boxed<'a> {
     let mut q = incidents::table.into_boxed();
-    if !f.statuses.is_empty() {
-        q = q.filter(incidents::status.eq_any(f.statuses.clone()));
-    } else if f.open_only {
-        q = q.filter(incidents::is_open.eq(true));
+    // One chosen value is matched with `=`: PostgreSQL reads an index in order only past
+    // equalities (`= ANY` of one value would make it sort, or walk the wrong index).
+    match f.statuses.as_slice() {
+        [] if f.open_only => q = q.filter(incidents::is_open.eq(true)),
+        [] => {}
+        [one] => q = q.filter(incidents::status.eq(one.clone())),
+        many => q = q.filter(incidents::status.eq_any(many.to_vec())),
     }
-    if !f.severities.is_empty() {
-        q = q.filter(incidents::severity.eq_any(f.severities.clone()));
+    match f.severities.as_slice() {
+        [] => {}
+        [one] => q = q.filter(incidents::severity.eq(one.clone())),
+        many => q = q.filter(incidents::severity.eq_any(many.to_vec())),
     }
-    if !f.priorities.is_empty() {
-        q = q.filter(incidents::priority.eq_any(f.priorities.clone()));
+    match f.priorities.as_slice() {
+        [] => {}
+        [one] => q = q.filter(incidents::priority.eq(one.clone())),
+        many => q = q.filter(incidents::priority.eq_any(many.to_vec())),
     }
     if let Some(s) = f.service_id {
         q = q.filter(incidents::service_id.eq(s));
