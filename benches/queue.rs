@@ -1,12 +1,15 @@
 //! The queue benchmark: the real server over a demo database, 16 concurrent clients, per
-//! scenario throughput and p50/p99 latency.
+//! scenario throughput and p50/p99 latency, then each report page one request at a time.
 //!
 //!   cargo bench --bench queue -- --incidents 100000
 //!   cargo bench --bench queue -- --db /path/to/firewatch.db --seconds 20
-//!   cargo bench --bench queue -- --db /path/to/firewatch.db --only search
+//!   cargo bench --bench queue -- --db /path/to/firewatch.db --db postgres://…/firewatch --only search
 //!
-//! With --db, the database must have been filled by `firewatch demo-data --password
-//! "bench password 2026"`. Speed targets live here, never in a timed test.
+//! Each `--db` (a SQLite file or a PostgreSQL URL) must have been filled by `firewatch demo-data
+//! --password "bench password 2026"`. Without `--db` the benchmark loads `--incidents` demo
+//! incidents into a new SQLite file, and also into a new PostgreSQL database on the server of
+//! FIREWATCH_TEST_DATABASE_URL when that is set (dropped afterwards). With two backends it ends
+//! with them side by side. Speed targets live here, never in a timed test.
 
 use firewatch::config::Config;
 use firewatch::domain::clock::SystemClock;
@@ -21,7 +24,7 @@ type PathFn = Box<dyn Fn(u64) -> String + Send + Sync>;
 
 struct Args {
     incidents: u64,
-    db: Option<String>,
+    dbs: Vec<String>,
     seconds: u64,
     clients: usize,
     /// Run only the scenarios whose name contains this.
@@ -29,12 +32,12 @@ struct Args {
 }
 
 fn args() -> Args {
-    let mut a = Args { incidents: 100_000, db: None, seconds: 10, clients: 16, only: None };
+    let mut a = Args { incidents: 100_000, dbs: Vec::new(), seconds: 10, clients: 16, only: None };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         match flag.as_str() {
             "--incidents" => a.incidents = it.next().and_then(|v| v.parse().ok()).unwrap_or(a.incidents),
-            "--db" => a.db = it.next(),
+            "--db" => a.dbs.extend(it.next()),
             "--seconds" => a.seconds = it.next().and_then(|v| v.parse().ok()).unwrap_or(a.seconds),
             "--clients" => a.clients = it.next().and_then(|v| v.parse().ok()).unwrap_or(a.clients),
             "--only" => a.only = it.next(),
@@ -56,13 +59,79 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
+/// What one backend measured: per scenario (name, req/s, p99 ms), per report (name, median ms).
+#[derive(Default)]
+struct Measured {
+    backend: String,
+    scenarios: Vec<(String, f64, f64)>,
+    reports: Vec<(String, f64)>,
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let a = args();
+    let mut all = Vec::new();
+    if a.dbs.is_empty() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        all.push(run(&a, dir.path().join("bench.db").to_string_lossy().into_owned(), true).await);
+        if let Ok(server) = std::env::var("FIREWATCH_TEST_DATABASE_URL") {
+            let (url, drop_it) = fresh_pg(&server);
+            all.push(run(&a, url, true).await);
+            drop_it();
+        }
+    } else {
+        for db in &a.dbs {
+            all.push(run(&a, db.clone(), false).await);
+        }
+    }
+    if all.len() > 1 {
+        side_by_side(&all);
+    }
+}
+
+/// A new PostgreSQL database on the server of `server_url`, and what drops it.
+fn fresh_pg(server_url: &str) -> (String, impl FnOnce()) {
+    use diesel::{Connection, RunQueryDsl};
+    let name = format!("fw_bench_{}", std::process::id());
+    let mut c = diesel::PgConnection::establish(server_url).expect("connect to FIREWATCH_TEST_DATABASE_URL");
+    diesel::sql_query(format!("CREATE DATABASE \"{name}\"")).execute(&mut c).expect("create database");
+    let mut url = url::Url::parse(server_url).expect("a PostgreSQL URL");
+    url.set_path(&format!("/{name}"));
+    let server = server_url.to_string();
+    (url.to_string(), move || {
+        if let Ok(mut c) = diesel::PgConnection::establish(&server) {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut c);
+        }
+    })
+}
+
+/// Both backends' figures in one table, PostgreSQL against SQLite.
+fn side_by_side(all: &[Measured]) {
+    let (a, b) = (&all[0], &all[1]);
+    println!();
+    println!(
+        "{:<34} {:>12} {:>10} {:>12} {:>10} {:>11}",
+        "side by side",
+        format!("{} req/s", &a.backend[..a.backend.len().min(6)]),
+        "p99 ms",
+        format!("{} req/s", &b.backend[..b.backend.len().min(6)]),
+        "p99 ms",
+        "p99 ratio"
+    );
+    for ((name, r1, p1), (_, r2, p2)) in a.scenarios.iter().zip(&b.scenarios) {
+        println!("{name:<34} {r1:>12.0} {p1:>10.1} {r2:>12.0} {p2:>10.1} {:>11.2}", p2 / p1.max(0.001));
+    }
+    for ((name, m1), (_, m2)) in a.reports.iter().zip(&b.reports) {
+        println!("{name:<34} {:>12} {m1:>10.1} {:>12} {m2:>10.1} {:>11.2}", "", "", m2 / m1.max(0.001));
+    }
+}
+
+/// Starts the server on `db_url` (loading demo data first when `load`), runs every scenario and
+/// report, prints them and returns what it measured.
+async fn run(a: &Args, db_url: String, load: bool) -> Measured {
     let dir = tempfile::tempdir().expect("tempdir");
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let base = format!("http://127.0.0.1:{}", listener.local_addr().expect("addr").port());
-    let db_url = a.db.clone().unwrap_or_else(|| dir.path().join("bench.db").to_string_lossy().into_owned());
     let config = Config {
         database_url: Some(db_url.clone()),
         data_dir: dir.path().to_path_buf(),
@@ -74,7 +143,7 @@ async fn main() {
         .await
         .expect("join")
         .expect("state");
-    let total = if a.db.is_none() {
+    let total = if load {
         let st = state.clone();
         let n = a.incidents;
         let t = Instant::now();
@@ -106,6 +175,7 @@ async fn main() {
         a.clients,
         a.seconds
     );
+    let mut measured = Measured { backend: state.db.backend.name().to_string(), ..Measured::default() };
     let server = firewatch::app::server(state.clone(), listener, 2, |_| {}).expect("server");
     let handle = server.handle();
     tokio::spawn(server);
@@ -198,6 +268,7 @@ async fn main() {
             errors += e;
         }
         all.sort();
+        measured.scenarios.push((name.to_string(), all.len() as f64 / a.seconds as f64, ms(percentile(&all, 0.99))));
         println!(
             "{:<16} {:>9} {:>10.0} {:>9.2} {:>9.2} {:>9.2} {:>7}",
             name,
@@ -209,13 +280,14 @@ async fn main() {
             errors
         );
     }
-    reports(&client, &base, a.only.as_deref()).await;
+    measured.reports = reports(&client, &base, a.only.as_deref()).await;
     handle.stop(false).await;
+    measured
 }
 
 /// The report pages, one request at a time (the speed target is for a single warm request):
 /// each report over the last 90 days and over the last year.
-async fn reports(client: &reqwest::Client, base: &str, only: Option<&str>) {
+async fn reports(client: &reqwest::Client, base: &str, only: Option<&str>) -> Vec<(String, f64)> {
     // `--only report` runs every report, `--only sla` (say) just that one.
     let kinds = ["", "/escalations", "/recurrence", "/sla", "/response", "/releases", "/self-service"];
     let wanted: Vec<&str> = match only {
@@ -223,8 +295,9 @@ async fn reports(client: &reqwest::Client, base: &str, only: Option<&str>) {
         Some(o) if o.contains("report") => kinds.to_vec(),
         Some(o) => kinds.into_iter().filter(|k| !k.is_empty() && k.contains(o)).collect(),
     };
+    let mut out = Vec::new();
     if wanted.is_empty() {
-        return;
+        return out;
     }
     let today = chrono::Utc::now().date_naive();
     let year = format!("period=custom&from={}&to={today}", today - chrono::Duration::days(364));
@@ -256,6 +329,8 @@ async fn reports(client: &reqwest::Client, base: &str, only: Option<&str>) {
                 ms(times[times.len() / 2]),
                 ms(times[times.len() - 1])
             );
+            out.push((name, ms(times[times.len() / 2])));
         }
     }
+    out
 }
