@@ -72,6 +72,9 @@ pub fn find(conn: &mut DbConnection, id: i64) -> DbResult<Incident> {
 }
 
 pub fn find_many(conn: &mut DbConnection, ids: &[i64]) -> DbResult<Vec<Incident>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
     Ok(incidents::table.filter(incidents::id.eq_any(ids)).select(Incident::as_select()).load(conn)?)
 }
 

@@ -155,20 +155,29 @@ pub fn incident_page(state: &AppState, user: &User, id: i64) -> ServiceResult<In
     if !actor.role.is_staff() {
         links.clear();
     }
+    // Names of services, tiers and organizations come from the read cache (dropped on every
+    // write), not a query each.
+    let lists = super::queue::lists(state, conn)?;
     let organization = match inc.organization_id {
-        Some(o) => Some(organizations::find(conn, o)?.name),
+        Some(o) => match lists.organizations.iter().find(|(id, _)| *id == o) {
+            Some((_, name)) => Some(name.clone()),
+            None => Some(organizations::find(conn, o)?.name),
+        },
         None => None,
     };
     let tags = incidents::tags_for(conn, &[inc.id])?.into_iter().map(|(_, t)| t).collect();
     let watching = incidents::is_watching(conn, inc.id, user.id)?;
     let who = mover(&actor, &inc, res);
     let (services, assignable) = if can_work {
-        (services::all(conn)?, users::active_with_roles(conn, &working_roles(), 500)?)
+        (lists.services.clone(), users::active_with_roles(conn, &working_roles(), 500)?)
     } else {
         (Vec::new(), Vec::new())
     };
     let reporter = people.get(&inc.reporter_id).cloned().ok_or(crate::service::ServiceError::NotFound)?;
-    let tier = crate::db::tiers::find(conn, inc.tier_id)?;
+    let tier = match lists.tiers.iter().find(|t| t.id == inc.tier_id) {
+        Some(t) => t.clone(),
+        None => crate::db::tiers::find(conn, inc.tier_id)?,
+    };
     let clock_now = state.clock.now();
     let (sla_first_response, sla_resolution) = match crate::service::sla::clocks(conn, &inc, clock_now)? {
         Some(c) => (
@@ -177,7 +186,7 @@ pub fn incident_page(state: &AppState, user: &User, id: i64) -> ServiceResult<In
         ),
         None => (String::new(), String::new()),
     };
-    let tiers = if can_work { crate::db::tiers::all(conn)? } else { Vec::new() };
+    let tiers = if can_work { lists.tiers.clone() } else { Vec::new() };
     let (similar, similar_problems) = if can_work {
         let linked_problems: Vec<i64> = problems.iter().map(|p| p.id).collect();
         suggestions(conn, &inc, &services, &other_ids, can_view_problems.then_some(&linked_problems[..]))?
@@ -190,7 +199,10 @@ pub fn incident_page(state: &AppState, user: &User, id: i64) -> ServiceResult<In
     };
     let status_page = crate::service::status_page::panel(conn, &actor, &inc)?;
     Ok(IncidentPage {
-        service: services::find(conn, inc.service_id)?.name,
+        service: match lists.services.iter().find(|s| s.id == inc.service_id) {
+            Some(s) => s.name.clone(),
+            None => services::find(conn, inc.service_id)?.name,
+        },
         assignee: inc.assignee_id.and_then(|a| people.get(&a).cloned()),
         reporter,
         organization,
