@@ -23,6 +23,7 @@ pub mod services;
 pub mod sessions;
 pub mod settings;
 pub mod setup_tokens;
+pub mod similar;
 pub mod sla;
 mod sqlite_setup;
 pub mod status_page;

@@ -287,8 +287,8 @@ pub(crate) fn known_errors_for(
     inc: &Incident,
     linked: &[i64],
 ) -> ServiceResult<Vec<crate::service::incidents::SimilarProblem>> {
-    let words = crate::db::search::similar_words(&inc.title, &inc.description);
-    let found = crate::db::search::similar_problems(
+    let words = crate::db::similar::similar_words(&inc.title, &inc.description);
+    let found = crate::db::similar::similar_problems(
         conn,
         &words,
         Some(inc.service_id),

@@ -410,7 +410,7 @@ pub fn image(
 pub fn suggestions(state: &AppState, user: &User, title: &str, description: &str) -> ServiceResult<Vec<Card>> {
     let actor = actor_of(user);
     authorize(&actor, Action::CreateIncident, Resource::None)?;
-    let words = fts::similar_words(title, description);
+    let words = crate::db::similar::similar_words(title, description);
     let mut conn = state.conn()?;
     let conn = &mut *conn;
     let ids = help::matching_any(conn, &words, &readable(Some(&actor)), SUGGESTION_LIMIT)?;

@@ -5,7 +5,7 @@ use super::queue::{QueueRow, decorate, lists, visibility, working_roles};
 use super::{load_visible, mover, status_of};
 use crate::db::models::{Comment, Incident, IncidentEvent, Service, User};
 use crate::db::queue::{self, AssigneeFilter, QueueFilter, Sort, Visibility};
-use crate::db::{DbConnection, incidents, organizations, search, services, users};
+use crate::db::{DbConnection, incidents, organizations, services, users};
 use crate::domain::incident::{LinkKind, Status, key, next_statuses};
 use crate::domain::policy::{self, Action, Resource};
 use crate::service::{AppState, ServiceError, ServiceResult, actor_of, authorize};
@@ -243,8 +243,8 @@ fn suggestions(
     linked_incidents: &[i64],
     linked_problems: Option<&[i64]>,
 ) -> ServiceResult<(Vec<SimilarIncident>, Vec<SimilarProblem>)> {
-    let words = search::similar_words(&inc.title, &inc.description);
-    let found = search::similar_incidents(
+    let words = crate::db::similar::similar_words(&inc.title, &inc.description);
+    let found = crate::db::similar::similar_incidents(
         conn,
         &words,
         Some(inc.id),
@@ -269,7 +269,7 @@ fn suggestions(
         .collect();
     let similar_problems = match linked_problems {
         Some(linked) => {
-            let found = search::similar_problems(conn, &words, Some(inc.service_id), linked, SUGGESTIONS)?;
+            let found = crate::db::similar::similar_problems(conn, &words, Some(inc.service_id), linked, SUGGESTIONS)?;
             let ids: Vec<i64> = found.iter().map(|(id, _)| *id).collect();
             let rows: HashMap<i64, crate::db::models::Problem> =
                 crate::db::problems::find_many(conn, &ids)?.into_iter().map(|p| (p.id, p)).collect();
@@ -304,8 +304,8 @@ pub fn similar_titles(
     let mut conn = state.conn()?;
     let conn = &mut *conn;
     let vis = visibility(conn, &actor)?;
-    let words = search::similar_words(title, description);
-    let found = search::similar_incidents(conn, &words, None, service_id, &vis, &[], SUGGESTIONS)?;
+    let words = crate::db::similar::similar_words(title, description);
+    let found = crate::db::similar::similar_incidents(conn, &words, None, service_id, &vis, &[], SUGGESTIONS)?;
     let ids: Vec<i64> = found.iter().map(|(id, _)| *id).collect();
     let mut rows: HashMap<i64, Incident> = incidents::find_many(conn, &ids)?.into_iter().map(|i| (i.id, i)).collect();
     let mut out = Vec::new();
