@@ -920,7 +920,7 @@ struct IdRow {
 
 /// Full-text search over title, summary and body: the best `limit` articles the reader may
 /// see that hold every word, best first, each with a snippet whose matches sit between
-/// `MARK_START` and `MARK_END` (see `search::snippet_html`). The words are quoted for FTS5 and
+/// `MARK_START` and `MARK_END` (see `snippets::snippet_html`). The words are quoted for FTS5 and
 /// passed through `plainto_tsquery` on PostgreSQL, so no user text is read as query syntax.
 pub fn search(conn: &mut DbConnection, words: &[String], r: &Readable, limit: i64) -> DbResult<Vec<(i64, String)>> {
     if words.is_empty() {

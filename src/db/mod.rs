@@ -25,6 +25,7 @@ pub mod settings;
 pub mod setup_tokens;
 pub mod similar;
 pub mod sla;
+pub mod snippets;
 mod sqlite_setup;
 pub mod status_page;
 pub mod tiers;

@@ -339,7 +339,7 @@ pub fn search(state: &AppState, user: Option<&User>, q: &str, tag: &str) -> Serv
         }
         (
             hits.iter().map(|(id, _)| *id).collect(),
-            hits.into_iter().map(|(id, s)| (id, fts::snippet_html(&s))).collect(),
+            hits.into_iter().map(|(id, s)| (id, crate::db::snippets::snippet_html(&s))).collect(),
         )
     };
     let more = ordered.len() as i64 > SEARCH_LIMIT;

@@ -286,8 +286,8 @@ pub(super) fn decorate(
         }
     }
     let snippets: HashMap<i64, String> = match matched {
-        Some(keys) => search::snippets_of_docs(conn, words, keys)?,
-        None => search::snippets(conn, words, &ids, internal)?,
+        Some(keys) => crate::db::snippets::snippets_of_docs(conn, words, keys)?,
+        None => crate::db::snippets::snippets(conn, words, &ids, internal)?,
     }
     .into_iter()
     .collect();
