@@ -110,19 +110,19 @@ fn side_by_side(all: &[Measured]) {
     let (a, b) = (&all[0], &all[1]);
     println!();
     println!(
-        "{:<34} {:>12} {:>10} {:>12} {:>10} {:>11}",
+        "{:<34} {:>18} {:>10} {:>18} {:>10} {:>11}",
         "side by side",
-        format!("{} req/s", &a.backend[..a.backend.len().min(6)]),
+        format!("{} req/s", a.backend),
         "p99 ms",
-        format!("{} req/s", &b.backend[..b.backend.len().min(6)]),
+        format!("{} req/s", b.backend),
         "p99 ms",
         "p99 ratio"
     );
     for ((name, r1, p1), (_, r2, p2)) in a.scenarios.iter().zip(&b.scenarios) {
-        println!("{name:<34} {r1:>12.0} {p1:>10.1} {r2:>12.0} {p2:>10.1} {:>11.2}", p2 / p1.max(0.001));
+        println!("{name:<34} {r1:>18.0} {p1:>10.1} {r2:>18.0} {p2:>10.1} {:>11.2}", p2 / p1.max(0.001));
     }
     for ((name, m1), (_, m2)) in a.reports.iter().zip(&b.reports) {
-        println!("{name:<34} {:>12} {m1:>10.1} {:>12} {m2:>10.1} {:>11.2}", "", "", m2 / m1.max(0.001));
+        println!("{name:<34} {:>18} {m1:>10.1} {:>18} {m2:>10.1} {:>11.2}", "", "", m2 / m1.max(0.001));
     }
 }
 

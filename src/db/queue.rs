@@ -154,22 +154,21 @@ fn filtered<'a>(conn: &DbConnection, f: &QueueFilter, ordered_page: bool) -> Box
     let mut q = incidents::table.into_boxed();
     // One chosen value is matched with `=`: PostgreSQL reads an index in order only past
     // equalities (`= ANY` of one value would make it sort, or walk the wrong index).
-    match f.statuses.as_slice() {
-        [] if f.open_only => q = q.filter(incidents::is_open.eq(true)),
-        [] => {}
-        [one] => q = q.filter(incidents::status.eq(one.clone())),
-        many => q = q.filter(incidents::status.eq_any(many.to_vec())),
+    macro_rules! one_of {
+        ($column:expr, $values:expr) => {
+            match $values.as_slice() {
+                [] => {}
+                [one] => q = q.filter($column.eq(one.clone())),
+                many => q = q.filter($column.eq_any(many.to_vec())),
+            }
+        };
     }
-    match f.severities.as_slice() {
-        [] => {}
-        [one] => q = q.filter(incidents::severity.eq(one.clone())),
-        many => q = q.filter(incidents::severity.eq_any(many.to_vec())),
+    if f.statuses.is_empty() && f.open_only {
+        q = q.filter(incidents::is_open.eq(true));
     }
-    match f.priorities.as_slice() {
-        [] => {}
-        [one] => q = q.filter(incidents::priority.eq(one.clone())),
-        many => q = q.filter(incidents::priority.eq_any(many.to_vec())),
-    }
+    one_of!(incidents::status, f.statuses);
+    one_of!(incidents::severity, f.severities);
+    one_of!(incidents::priority, f.priorities);
     if let Some(s) = f.service_id {
         q = q.filter(incidents::service_id.eq(s));
     }

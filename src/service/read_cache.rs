@@ -10,7 +10,9 @@
 //! feed) is remembered the same way, and also only until the app clock reaches the snapshot's
 //! own `valid_until` (a maintenance window starting or ending, midnight, 10 s at most).
 
+use crate::db::DbConnection;
 use crate::db::models::{Service, Tier};
+use crate::service::ServiceResult;
 use crate::service::status_page::Snapshot;
 use chrono::NaiveDateTime;
 use std::collections::HashMap;
@@ -47,6 +49,31 @@ pub struct Lists {
     /// (id, name) of the active staff who work incidents, by name.
     pub staff: Vec<(i64, String)>,
     pub tiers: Vec<Tier>,
+}
+
+/// Names and tiers by id. One created since the lists were read, by a process whose writes do
+/// not clear this one's cache (another instance), is not in them yet: it is looked up.
+impl Lists {
+    pub fn service_name(&self, conn: &mut DbConnection, id: i64) -> ServiceResult<String> {
+        match self.services.iter().find(|s| s.id == id) {
+            Some(s) => Ok(s.name.clone()),
+            None => Ok(crate::db::services::find(conn, id)?.name),
+        }
+    }
+
+    pub fn organization_name(&self, conn: &mut DbConnection, id: i64) -> ServiceResult<String> {
+        match self.organizations.iter().find(|(o, _)| *o == id) {
+            Some((_, name)) => Ok(name.clone()),
+            None => Ok(crate::db::organizations::find(conn, id)?.name),
+        }
+    }
+
+    pub fn tier(&self, conn: &mut DbConnection, id: i64) -> ServiceResult<Tier> {
+        match self.tiers.iter().find(|t| t.id == id) {
+            Some(t) => Ok(t.clone()),
+            None => Ok(crate::db::tiers::find(conn, id)?),
+        }
+    }
 }
 
 type Remembered<T> = Mutex<Option<(T, u64, Instant)>>;

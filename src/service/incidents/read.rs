@@ -5,7 +5,7 @@ use super::queue::{QueueRow, decorate, lists, visibility, working_roles};
 use super::{load_visible, mover, status_of};
 use crate::db::models::{Comment, Incident, IncidentEvent, Service, User};
 use crate::db::queue::{self, AssigneeFilter, QueueFilter, Sort, Visibility};
-use crate::db::{DbConnection, incidents, organizations, services, users};
+use crate::db::{DbConnection, incidents, users};
 use crate::domain::incident::{LinkKind, Status, key, next_statuses};
 use crate::domain::policy::{self, Action, Resource};
 use crate::service::{AppState, ServiceError, ServiceResult, actor_of, authorize};
@@ -159,10 +159,7 @@ pub fn incident_page(state: &AppState, user: &User, id: i64) -> ServiceResult<In
     // write), not a query each.
     let lists = super::queue::lists(state, conn)?;
     let organization = match inc.organization_id {
-        Some(o) => match lists.organizations.iter().find(|(id, _)| *id == o) {
-            Some((_, name)) => Some(name.clone()),
-            None => Some(organizations::find(conn, o)?.name),
-        },
+        Some(o) => Some(lists.organization_name(conn, o)?),
         None => None,
     };
     let tags = incidents::tags_for(conn, &[inc.id])?.into_iter().map(|(_, t)| t).collect();
@@ -174,10 +171,7 @@ pub fn incident_page(state: &AppState, user: &User, id: i64) -> ServiceResult<In
         (Vec::new(), Vec::new())
     };
     let reporter = people.get(&inc.reporter_id).cloned().ok_or(crate::service::ServiceError::NotFound)?;
-    let tier = match lists.tiers.iter().find(|t| t.id == inc.tier_id) {
-        Some(t) => t.clone(),
-        None => crate::db::tiers::find(conn, inc.tier_id)?,
-    };
+    let tier = lists.tier(conn, inc.tier_id)?;
     let clock_now = state.clock.now();
     let (sla_first_response, sla_resolution) = match crate::service::sla::clocks(conn, &inc, clock_now)? {
         Some(c) => (
@@ -199,10 +193,7 @@ pub fn incident_page(state: &AppState, user: &User, id: i64) -> ServiceResult<In
     };
     let status_page = crate::service::status_page::panel(conn, &actor, &inc)?;
     Ok(IncidentPage {
-        service: match lists.services.iter().find(|s| s.id == inc.service_id) {
-            Some(s) => s.name.clone(),
-            None => services::find(conn, inc.service_id)?.name,
-        },
+        service: lists.service_name(conn, inc.service_id)?,
         assignee: inc.assignee_id.and_then(|a| people.get(&a).cloned()),
         reporter,
         organization,
