@@ -222,6 +222,10 @@ async fn run(a: &Args, db_url: String, load: bool) -> Measured {
         ),
         ("incident page", Box::new(move |i| format!("/incidents/INC-{}", 1 + (i * 7919) % total.max(1)))),
         (
+            "similar (fragment)",
+            Box::new(move |i| format!("/incidents/INC-{}/similar?fragment=1", 1 + (i * 7919) % total.max(1))),
+        ),
+        (
             "search",
             Box::new(|i| {
                 let words = ["certificate", "replication lag", "E4242", "timeout", "E0815", "pool exhausted", "index"];
@@ -230,7 +234,7 @@ async fn run(a: &Args, db_url: String, load: bool) -> Measured {
         ),
     ];
     println!(
-        "{:<16} {:>9} {:>10} {:>9} {:>9} {:>9} {:>7}",
+        "{:<19} {:>9} {:>10} {:>9} {:>9} {:>9} {:>7}",
         "scenario", "requests", "req/s", "p50 ms", "p99 ms", "max ms", "errors"
     );
     for (name, url) in scenarios {
@@ -270,7 +274,7 @@ async fn run(a: &Args, db_url: String, load: bool) -> Measured {
         all.sort();
         measured.scenarios.push((name.to_string(), all.len() as f64 / a.seconds as f64, ms(percentile(&all, 0.99))));
         println!(
-            "{:<16} {:>9} {:>10.0} {:>9.2} {:>9.2} {:>9.2} {:>7}",
+            "{:<19} {:>9} {:>10.0} {:>9.2} {:>9.2} {:>9.2} {:>7}",
             name,
             all.len(),
             all.len() as f64 / a.seconds as f64,

@@ -249,7 +249,7 @@ fn draft(
         } else {
             (staff, pick(rng, PUBLIC_REPLIES).to_string())
         };
-        comments.push(CommentRow { incident_id: 0, author_id: author, body, internal, created_at: step(rng) });
+        comments.push(CommentRow { id: 0, incident_id: 0, author_id: author, body, internal, created_at: step(rng) });
     }
     let mut from = Status::New;
     let mut resolved_at = None;
@@ -294,6 +294,7 @@ fn draft(
         events.iter().filter(|e| e.kind == "status_changed").map(|e| (e.at, e.new_value.clone())).collect();
     let first_resolved = changes.iter().find(|(_, s)| s == "resolved").map(|(at, _)| *at);
     let mut row = IncidentRow {
+        id: 0,
         title,
         description,
         service_id: services[service_idx],
@@ -357,6 +358,78 @@ fn draft(
     Draft { row, tags, comments, events, escalations }
 }
 
+/// Writes one chunk of drafts: the incidents, then their comments, events, escalations,
+/// search documents and tags with the new ids.
+fn write_chunk(conn: &mut crate::db::DbConnection, drafts: &[Draft], report: &mut DemoReport) -> anyhow::Result<()> {
+    let ids = bulk::reserve_ids(conn, "incidents", drafts.len())?;
+    let rows: Vec<IncidentRow> =
+        drafts.iter().zip(&ids).map(|(d, id)| IncidentRow { id: *id, ..d.row.clone() }).collect();
+    bulk::incidents(conn, &rows)?;
+    let comment_ids = bulk::reserve_ids(conn, "comments", drafts.iter().map(|d| d.comments.len()).sum())?;
+    let mut comment_rows = Vec::new();
+    for (d, id) in drafts.iter().zip(&ids) {
+        for c in &d.comments {
+            comment_rows.push(CommentRow { id: comment_ids[comment_rows.len()], incident_id: *id, ..c.clone() });
+        }
+    }
+    bulk::comments(conn, &comment_rows)?;
+    let mut events = Vec::new();
+    let mut docs = Vec::new();
+    let mut tags = Vec::new();
+    let mut ci = 0usize;
+    for (d, id) in drafts.iter().zip(&ids) {
+        docs.push(SearchDocRow {
+            id: crate::db::search::doc_key(*id, 0, false),
+            incident_id: *id,
+            comment_id: None,
+            internal: false,
+            title: d.row.title.clone(),
+            body: d.row.description.clone(),
+        });
+        for e in &d.events {
+            events.push(EventRow { incident_id: *id, ..e.clone() });
+        }
+        for (slot, c) in (1..).zip(&d.comments) {
+            let cid = comment_ids[ci];
+            ci += 1;
+            let kind = if c.internal { "internal note" } else { "public reply" };
+            events.push(EventRow {
+                incident_id: *id,
+                comment_id: Some(cid),
+                ..ev(c.created_at, Some(c.author_id), "comment_added", "", "", kind, c.internal, d.row.version)
+            });
+            docs.push(SearchDocRow {
+                id: crate::db::search::doc_key(*id, slot, c.internal),
+                incident_id: *id,
+                comment_id: Some(cid),
+                internal: c.internal,
+                title: String::new(),
+                body: c.body.clone(),
+            });
+        }
+        let mut seen = Vec::new();
+        for t in &d.tags {
+            if !seen.contains(t) {
+                seen.push(t.clone());
+                tags.push(bulk::TagRow { incident_id: *id, tag: t.clone() });
+            }
+        }
+    }
+    bulk::events(conn, &events)?;
+    let escalations: Vec<_> = drafts
+        .iter()
+        .zip(&ids)
+        .flat_map(|(d, id)| d.escalations.iter().map(|e| bulk::EscalationRow { incident_id: *id, ..e.clone() }))
+        .collect();
+    bulk::escalations(conn, &escalations)?;
+    bulk::search_docs(conn, &docs)?;
+    bulk::tags(conn, &tags)?;
+    report.comments += comment_rows.len() as u64;
+    report.events += events.len() as u64;
+    report.incidents += ids.len() as u64;
+    Ok(())
+}
+
 /// Loads the demo data. Progress goes to the log.
 pub fn load(state: &AppState, opts: &DemoOptions) -> anyhow::Result<DemoReport> {
     let started = Instant::now();
@@ -373,96 +446,46 @@ pub fn load(state: &AppState, opts: &DemoOptions) -> anyhow::Result<DemoReport> 
     let span_minutes = 730 * 24 * 60;
     let start = now - Duration::minutes(span_minutes);
     const CHUNK: u64 = 2_000;
-    let mut done = 0u64;
-    while done < opts.incidents {
-        let n = CHUNK.min(opts.incidents - done);
-        let drafts: Vec<Draft> = (0..n)
-            .map(|i| {
-                let pos = done + i;
-                let offset = (span_minutes as f64 * pos as f64 / opts.incidents.max(1) as f64) as i64;
-                let created = start + Duration::minutes(offset) + Duration::seconds(rng.random_range(0..59));
-                draft(&mut rng, &people, &service_ids, (created.min(now), now), &history)
-            })
-            .collect();
-        let mut conn = state.db.get()?;
-        crate::db::write_transaction::<_, anyhow::Error, _>(&mut conn, |conn| {
-            let rows: Vec<IncidentRow> = drafts.iter().map(|d| d.row.clone()).collect();
-            let ids = bulk::incidents(conn, &rows)?;
-            let mut comment_rows = Vec::new();
-            let mut owners = Vec::new();
-            for (d, id) in drafts.iter().zip(&ids) {
-                for c in &d.comments {
-                    comment_rows.push(CommentRow { incident_id: *id, ..c.clone() });
-                    owners.push(*id);
+    let total = opts.incidents;
+    // The drafts are made on a second thread while the database writes the previous chunk.
+    let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Draft>>(2);
+    let mut conn = state.db.get()?;
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let (people, service_ids, history) = (&people, &service_ids, &history);
+        scope.spawn(move || {
+            let mut done = 0u64;
+            while done < total {
+                let n = CHUNK.min(total - done);
+                let drafts: Vec<Draft> = (0..n)
+                    .map(|i| {
+                        let pos = done + i;
+                        let offset = (span_minutes as f64 * pos as f64 / total.max(1) as f64) as i64;
+                        let created = start + Duration::minutes(offset) + Duration::seconds(rng.random_range(0..59));
+                        draft(&mut rng, people, service_ids, (created.min(now), now), history)
+                    })
+                    .collect();
+                done += n;
+                if send.send(drafts).is_err() {
+                    return;
                 }
             }
-            let comment_ids = bulk::comments(conn, &comment_rows)?;
-            let mut events = Vec::new();
-            let mut docs = Vec::new();
-            let mut tags = Vec::new();
-            let mut ci = 0usize;
-            for (d, id) in drafts.iter().zip(&ids) {
-                docs.push(SearchDocRow {
-                    id: crate::db::search::doc_key(*id, 0, false),
-                    incident_id: *id,
-                    comment_id: None,
-                    internal: false,
-                    title: d.row.title.clone(),
-                    body: d.row.description.clone(),
-                });
-                for e in &d.events {
-                    events.push(EventRow { incident_id: *id, ..e.clone() });
-                }
-                for (slot, c) in (1..).zip(&d.comments) {
-                    let cid = comment_ids[ci];
-                    ci += 1;
-                    let kind = if c.internal { "internal note" } else { "public reply" };
-                    events.push(EventRow {
-                        incident_id: *id,
-                        comment_id: Some(cid),
-                        ..ev(c.created_at, Some(c.author_id), "comment_added", "", "", kind, c.internal, d.row.version)
-                    });
-                    docs.push(SearchDocRow {
-                        id: crate::db::search::doc_key(*id, slot, c.internal),
-                        incident_id: *id,
-                        comment_id: Some(cid),
-                        internal: c.internal,
-                        title: String::new(),
-                        body: c.body.clone(),
-                    });
-                }
-                let mut seen = Vec::new();
-                for t in &d.tags {
-                    if !seen.contains(t) {
-                        seen.push(t.clone());
-                        tags.push((*id, t.clone()));
-                    }
+        });
+        bulk::load(&mut conn, |conn| {
+            for drafts in receive.iter() {
+                bulk::chunk(conn, |conn| write_chunk(conn, &drafts, &mut report))?;
+                if report.incidents.is_multiple_of(50_000) || report.incidents == total {
+                    tracing::info!(
+                        done = report.incidents,
+                        total,
+                        seconds = started.elapsed().as_secs(),
+                        "demo incidents loaded"
+                    );
                 }
             }
-            bulk::events(conn, &events)?;
-            let escalations: Vec<_> = drafts
-                .iter()
-                .zip(&ids)
-                .flat_map(|(d, id)| d.escalations.iter().map(|e| bulk::EscalationRow { incident_id: *id, ..e.clone() }))
-                .collect();
-            bulk::escalations(conn, &escalations)?;
-            bulk::search_docs(conn, &docs)?;
-            bulk::tags(conn, &tags)?;
-            report.comments += comment_rows.len() as u64;
-            report.events += events.len() as u64;
-            Ok(())
-        })?;
-        done += n;
-        report.incidents = done;
-        if done.is_multiple_of(50_000) || done == opts.incidents {
-            tracing::info!(
-                done,
-                total = opts.incidents,
-                seconds = started.elapsed().as_secs(),
-                "demo incidents loaded"
-            );
-        }
-    }
+            Ok::<_, anyhow::Error>(())
+        })
+    })?;
+    drop(conn);
     report.loops = crate::demo_loops::load(state, opts.seed, &people.workers, &service_ids)?;
     // The report facts of everything just loaded, a batch per transaction.
     loop {

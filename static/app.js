@@ -121,9 +121,34 @@
     });
   }
 
+  // (d) Fragments loaded after the page: <section data-fragment="/url">. The section holds a
+  // link to the same content as a page, so nothing is lost without scripts or on a failed
+  // fetch; on success the fetched section takes its place.
+  function initFragments() {
+    document.querySelectorAll('[data-fragment]').forEach(function (section) {
+      fetch(section.dataset.fragment, { credentials: 'same-origin', headers: { Accept: 'text/html' } })
+        .then(function (response) {
+          return response.ok ? response.text() : null;
+        })
+        .then(function (html) {
+          if (!html) {
+            return;
+          }
+          const holder = document.createElement('template');
+          holder.innerHTML = html.trim();
+          const replacement = holder.content.firstElementChild;
+          if (replacement) {
+            section.replaceWith(replacement);
+          }
+        })
+        .catch(function () { /* the link stays */ });
+    });
+  }
+
   function init() {
     initCopyButtons();
     initDayBars();
+    initFragments();
   }
 
   if (document.readyState === 'loading') {

@@ -1,22 +1,11 @@
-//! Batched inserts for loading demo data: many rows per statement, many statements per
-//! transaction. Only the demo loader uses this; the application writes through the other
+//! Bulk writes for loading demo data: COPY on PostgreSQL, many rows per INSERT on SQLite, many
+//! per transaction; diesel's batch inserts and COPY do not go through the MultiConnection enum. Only the demo loader uses this; the application writes through the other
 //! modules one change at a time.
 
 use super::schema::{comments, escalations, incident_events, incident_tags, incidents, search_docs};
 use super::{DbConnection, DbResult};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-
-/// Runs the same batch-insert builder on the inner connection: diesel's batch inserts do not
-/// go through the MultiConnection enum.
-macro_rules! per_backend {
-    ($conn:expr, |$c:ident| $body:expr) => {
-        match $conn {
-            DbConnection::Sqlite($c) => $body,
-            DbConnection::Pg($c) => $body,
-        }
-    };
-}
 
 /// Rows per INSERT statement: below SQLite's bound-variable limit for the widest table.
 pub const BATCH: usize = 400;
@@ -25,6 +14,8 @@ pub const BATCH: usize = 400;
 #[diesel(treat_none_as_default_value = false)]
 #[diesel(table_name = incidents)]
 pub struct IncidentRow {
+    /// From `reserve_ids`.
+    pub id: i64,
     pub title: String,
     pub description: String,
     pub service_id: i64,
@@ -74,6 +65,8 @@ pub struct EscalationRow {
 #[diesel(treat_none_as_default_value = false)]
 #[diesel(table_name = comments)]
 pub struct CommentRow {
+    /// From `reserve_ids`.
+    pub id: i64,
     pub incident_id: i64,
     pub author_id: i64,
     pub body: String,
@@ -110,61 +103,203 @@ pub struct SearchDocRow {
     pub body: String,
 }
 
-/// Inserts incidents and returns their ids in order.
-pub fn incidents(conn: &mut DbConnection, rows: &[IncidentRow]) -> DbResult<Vec<i64>> {
-    let mut ids = Vec::with_capacity(rows.len());
-    for chunk in rows.chunks(BATCH / 2) {
-        let mut got: Vec<i64> = per_backend!(&mut *conn, |c| diesel::insert_into(incidents::table)
-            .values(chunk)
-            .returning(incidents::id)
-            .get_results(c)?);
-        // RETURNING order follows VALUES order on both engines; sorting guards the assumption
-        // for autoincrement ids.
-        got.sort_unstable();
-        ids.extend(got);
-    }
-    Ok(ids)
+/// Writes rows: on PostgreSQL as one binary COPY, on SQLite as INSERTs of `BATCH` rows.
+macro_rules! write_rows {
+    ($conn:expr, $table:expr, $rows:expr, $per:expr) => {{
+        let rows = $rows;
+        match $conn {
+            DbConnection::Pg(c) => {
+                if !rows.is_empty() {
+                    diesel::copy_from($table).from_insertable(rows).execute(c)?;
+                }
+            }
+            DbConnection::Sqlite(c) => {
+                for chunk in rows.chunks($per) {
+                    diesel::insert_into($table).values(chunk).execute(c)?;
+                }
+            }
+        }
+        Ok(())
+    }};
 }
 
-pub fn comments(conn: &mut DbConnection, rows: &[CommentRow]) -> DbResult<Vec<i64>> {
-    let mut ids = Vec::with_capacity(rows.len());
-    for chunk in rows.chunks(BATCH) {
-        let mut got: Vec<i64> = per_backend!(&mut *conn, |c| diesel::insert_into(comments::table)
-            .values(chunk)
-            .returning(comments::id)
-            .get_results(c)?);
-        got.sort_unstable();
-        ids.extend(got);
+/// Ids for `n` new rows of `table` ("incidents" or "comments"), in order. PostgreSQL takes them
+/// from the table's sequence; SQLite, inside the load's write transaction (no other writer),
+/// counts on from the highest.
+pub fn reserve_ids(conn: &mut DbConnection, table: &str, n: usize) -> DbResult<Vec<i64>> {
+    #[derive(QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        id: i64,
     }
-    Ok(ids)
+    if !["incidents", "comments"].contains(&table) {
+        return Err(diesel::result::Error::NotFound.into());
+    }
+    let count = i64::try_from(n).unwrap_or(i64::MAX);
+    match conn {
+        DbConnection::Pg(c) => {
+            let ids: Vec<Id> = diesel::sql_query(format!(
+                "SELECT nextval(pg_get_serial_sequence('{table}', 'id')) AS id FROM generate_series(1, $1) ORDER BY 1"
+            ))
+            .bind::<diesel::sql_types::BigInt, _>(count)
+            .load(c)?;
+            Ok(ids.into_iter().map(|r| r.id).collect())
+        }
+        DbConnection::Sqlite(c) => {
+            let top: Id = diesel::sql_query(format!("SELECT COALESCE(MAX(id), 0) AS id FROM {table}")).get_result(c)?;
+            Ok((1..=count).map(|i| top.id + i).collect())
+        }
+    }
+}
+
+pub fn incidents(conn: &mut DbConnection, rows: &[IncidentRow]) -> DbResult<()> {
+    write_rows!(conn, incidents::table, rows, BATCH / 2)
+}
+
+pub fn comments(conn: &mut DbConnection, rows: &[CommentRow]) -> DbResult<()> {
+    write_rows!(conn, comments::table, rows, BATCH)
 }
 
 pub fn events(conn: &mut DbConnection, rows: &[EventRow]) -> DbResult<()> {
-    for chunk in rows.chunks(BATCH / 2) {
-        per_backend!(&mut *conn, |c| diesel::insert_into(incident_events::table).values(chunk).execute(c)?);
-    }
-    Ok(())
+    write_rows!(conn, incident_events::table, rows, BATCH / 2)
 }
 
 pub fn search_docs(conn: &mut DbConnection, rows: &[SearchDocRow]) -> DbResult<()> {
-    for chunk in rows.chunks(BATCH) {
-        per_backend!(&mut *conn, |c| diesel::insert_into(search_docs::table).values(chunk).execute(c)?);
-    }
-    Ok(())
+    write_rows!(conn, search_docs::table, rows, BATCH)
 }
 
-pub fn tags(conn: &mut DbConnection, rows: &[(i64, String)]) -> DbResult<()> {
-    for chunk in rows.chunks(BATCH) {
-        let values: Vec<_> =
-            chunk.iter().map(|(id, t)| (incident_tags::incident_id.eq(*id), incident_tags::tag.eq(t))).collect();
-        per_backend!(&mut *conn, |c| diesel::insert_into(incident_tags::table).values(&values).execute(c)?);
-    }
-    Ok(())
+#[derive(Debug, Clone, Insertable)]
+#[diesel(treat_none_as_default_value = false)]
+#[diesel(table_name = incident_tags)]
+pub struct TagRow {
+    pub incident_id: i64,
+    pub tag: String,
+}
+
+pub fn tags(conn: &mut DbConnection, rows: &[TagRow]) -> DbResult<()> {
+    write_rows!(conn, incident_tags::table, rows, BATCH)
 }
 
 pub fn escalations(conn: &mut DbConnection, rows: &[EscalationRow]) -> DbResult<()> {
-    for chunk in rows.chunks(BATCH) {
-        per_backend!(&mut *conn, |c| diesel::insert_into(escalations::table).values(chunk).execute(c)?);
+    write_rows!(conn, escalations::table, rows, BATCH)
+}
+
+/// The tables a bulk load fills, whose secondary indexes PostgreSQL rebuilds after the load.
+const LOADED: [&str; 6] = ["incidents", "comments", "incident_events", "escalations", "search_docs", "incident_tags"];
+
+/// Runs a bulk load. On PostgreSQL it is one transaction: the loaded tables' foreign keys and
+/// secondary indexes (those no constraint needs) are dropped and their report triggers
+/// switched off, then the indexes are built again in one pass each, the keys checked again in
+/// one join each, and every incident is marked for the report facts. Keeping each index up to
+/// date and checking each key row by row is what made a large load slow,
+/// and in one transaction a failed load leaves the schema as it was. On SQLite `f` runs as is
+/// and each `chunk` commits on its own.
+pub fn load<T, E>(conn: &mut DbConnection, f: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    if matches!(conn, DbConnection::Sqlite(_)) {
+        return f(conn);
+    }
+    conn.transaction(|conn| {
+        let foreign_keys = foreign_keys(conn)?;
+        for (table, name, _) in &foreign_keys {
+            diesel::sql_query(format!("ALTER TABLE {} DROP CONSTRAINT {}", quote(table), quote(name))).execute(conn)?;
+        }
+        let indexes = secondary_indexes(conn)?;
+        for (name, _) in &indexes {
+            diesel::sql_query(format!("DROP INDEX {}", quote(name))).execute(conn)?;
+        }
+        set_report_triggers(conn, false)?;
+        let value = f(conn)?;
+        diesel::sql_query("SET LOCAL maintenance_work_mem = '256MB'").execute(conn)?;
+        for (_, definition) in &indexes {
+            diesel::sql_query(definition.as_str()).execute(conn)?;
+        }
+        // Each key is checked again, in one join per constraint instead of a lookup per row.
+        for (table, name, definition) in &foreign_keys {
+            diesel::sql_query(format!("ALTER TABLE {} ADD CONSTRAINT {} {definition}", quote(table), quote(name)))
+                .execute(conn)?;
+        }
+        set_report_triggers(conn, true)?;
+        diesel::sql_query("INSERT INTO report_dirty (incident_id) SELECT id FROM incidents ON CONFLICT DO NOTHING")
+            .execute(conn)?;
+        // What comes next (the report facts of every incident) is planned from the statistics;
+        // those of tables that were empty choose a scan of every status change per batch.
+        diesel::sql_query(format!("ANALYZE {}, report_dirty", LOADED.join(", "))).execute(conn)?;
+        Ok(value)
+    })
+}
+
+/// One chunk of a bulk load: its own transaction on SQLite; on PostgreSQL the load's.
+pub fn chunk<T, E>(conn: &mut DbConnection, f: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        DbConnection::Sqlite(_) => super::write_transaction(conn, f),
+        DbConnection::Pg(_) => f(conn),
+    }
+}
+
+#[derive(QueryableByName)]
+struct IndexDef {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    definition: String,
+}
+
+/// (name, CREATE INDEX statement) of the loaded tables' indexes that back no constraint.
+fn secondary_indexes(conn: &mut DbConnection) -> QueryResult<Vec<(String, String)>> {
+    let tables = LOADED.map(|t| format!("'{t}'")).join(", ");
+    let rows: Vec<IndexDef> = diesel::sql_query(format!(
+        "SELECT c.relname AS name, pg_get_indexdef(i.indexrelid) AS definition \
+         FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid \
+         JOIN pg_namespace n ON n.oid = t.relnamespace \
+         WHERE n.nspname = current_schema() AND t.relname IN ({tables}) \
+           AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid) \
+         ORDER BY c.relname"
+    ))
+    .load(conn)?;
+    Ok(rows.into_iter().map(|r| (r.name, r.definition)).collect())
+}
+
+#[derive(QueryableByName)]
+struct ForeignKey {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    table_name: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    definition: String,
+}
+
+/// (table, name, definition) of the foreign keys on the loaded tables.
+fn foreign_keys(conn: &mut DbConnection) -> QueryResult<Vec<(String, String, String)>> {
+    let tables = LOADED.map(|t| format!("'{t}'")).join(", ");
+    let rows: Vec<ForeignKey> = diesel::sql_query(format!(
+        "SELECT t.relname AS table_name, k.conname AS name, pg_get_constraintdef(k.oid) AS definition \
+         FROM pg_constraint k JOIN pg_class t ON t.oid = k.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace \
+         WHERE k.contype = 'f' AND n.nspname = current_schema() AND t.relname IN ({tables}) \
+         ORDER BY t.relname, k.conname"
+    ))
+    .load(conn)?;
+    Ok(rows.into_iter().map(|r| (r.table_name, r.name, r.definition)).collect())
+}
+
+fn set_report_triggers(conn: &mut DbConnection, on: bool) -> QueryResult<()> {
+    let verb = if on { "ENABLE" } else { "DISABLE" };
+    for (table, trigger) in [
+        ("incidents", "report_dirty_incident"),
+        ("incident_events", "report_dirty_status"),
+        ("escalations", "report_dirty_escalation"),
+    ] {
+        diesel::sql_query(format!("ALTER TABLE {table} {verb} TRIGGER {trigger}")).execute(conn)?;
     }
     Ok(())
+}
+
+fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
 }

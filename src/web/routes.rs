@@ -4,8 +4,8 @@
 
 use super::pages::{
     account, admin_audit, admin_inbound, admin_orgs, admin_outbox, admin_services, admin_sla, admin_tiers, admin_users,
-    auth, bugs, health, help, help_manage, home, incident_actions, incident_mail, incidents, mail_inbound,
-    notifications, problems, releases, reports, setup, status_page,
+    auth, bugs, health, help, help_manage, home, incident_actions, incident_mail, incident_similar, incidents,
+    mail_inbound, notifications, problems, releases, reports, setup, status_page,
 };
 use super::{assets, middleware};
 use crate::domain::policy::Action;
@@ -112,6 +112,7 @@ pub fn define(r: &mut impl RouteSink) {
     r.add(get(), "/incidents/new", Signed(Action::CreateIncident), incidents::new_form);
     r.add(post(), "/incidents", Signed(Action::CreateIncident), incidents::create);
     r.add(get(), "/incidents/{key}", Signed(Action::ViewIncident), incidents::show);
+    r.add(get(), "/incidents/{key}/similar", Signed(Action::WorkIncident), incident_similar::show);
     r.add(get(), "/incidents/{key}/attachments/{id}", Signed(Action::ViewIncident), incidents::attachment);
     r.add(get(), "/incidents/{key}/mail/{id}", Signed(Action::UseInternalNotes), incident_mail::original);
     r.add(post(), "/incidents/{key}/comments", Signed(Action::CommentPublic), incident_actions::comment);

@@ -7,6 +7,7 @@ mod account;
 mod admin;
 mod auth;
 mod bugs;
+mod bulk_load;
 mod cli;
 mod concurrency;
 mod escalation;

@@ -1,5 +1,6 @@
-//! Recurrence matching: similar past incidents and open problems suggested on the incident page
-//! (staff who work incidents), each linked in one click; and the "check for similar reports"
+//! Recurrence matching: similar past incidents and open problems suggested for an incident (staff
+//! who work incidents; a fragment the incident page links to and its script loads), each linked
+//! in one click; and the "check for similar reports"
 //! step of the new-incident form, which lists only titles the user may see and creates nothing.
 
 use crate::both;
@@ -48,6 +49,24 @@ fn keys_in(list: &str, area: &str) -> Vec<String> {
 fn score_of(list: &str, key: &str) -> u32 {
     let after = between(list, &format!(">{key}</a>"), "%</span>");
     after.rsplit('>').next().and_then(|n| n.trim().parse().ok()).unwrap_or_else(|| panic!("score of {key}: {list}"))
+}
+
+/// The suggestions for an incident as a browser without scripts reaches them: the incident page
+/// holds the link (and the fragment address its script fetches), the link opens them as a page.
+/// The fragment alone holds the same lists, without the page around them.
+async fn suggestions(b: &Browser, key: &str) -> Page {
+    let page = incident(b, key).await;
+    assert!(page.contains(&format!("href=\"/incidents/{key}/similar\"")), "{}", page.body);
+    assert!(page.contains(&format!("data-fragment=\"/incidents/{key}/similar?fragment=1\"")), "{}", page.body);
+    let full = b.get(&format!("/incidents/{key}/similar")).await;
+    assert_eq!(full.status, 200, "{}", full.body);
+    assert!(full.contains(&format!("href=\"/incidents/{key}\"")), "a way back: {}", full.body);
+    let fragment = b.get(&format!("/incidents/{key}/similar?fragment=1")).await;
+    assert_eq!(fragment.status, 200, "{}", fragment.body);
+    assert!(fragment.body.trim_start().starts_with("<section") && !fragment.contains("<html"), "{}", fragment.body);
+    assert_eq!(similar_incidents(&fragment.body), similar_incidents(&full.body));
+    assert_eq!(similar_problems(&fragment.body), similar_problems(&full.body));
+    full
 }
 
 /// Clicks a one-click button: posts the form holding the hidden input `name`=`value` with its
@@ -118,7 +137,7 @@ both!(similar_incidents_come_same_service_first_and_link_in_one_click, |app| {
     )
     .await;
 
-    let page = incident(&agent, &target).await;
+    let page = suggestions(&agent, &target).await;
     assert!(page.contains("Similar incidents"), "{}", page.body);
     let list = similar_incidents(&page.body);
     let keys = keys_in(list, "incidents");
@@ -144,6 +163,7 @@ both!(similar_incidents_come_same_service_first_and_link_in_one_click, |app| {
     assert!(links.contains(&linked(&same_service)), "{links}");
     let theirs = incident(&agent, &same_service).await;
     assert!(links_card(&theirs.body).contains(&linked(&target)), "{}", theirs.body);
+    let page = suggestions(&agent, &target).await;
     assert_eq!(keys_in(similar_incidents(&page.body), "incidents"), vec![other_service.clone()]);
 
     // Customers (even the reporter) and sales never get the card.
@@ -151,11 +171,16 @@ both!(similar_incidents_come_same_service_first_and_link_in_one_click, |app| {
     for (who, b) in [("the reporter", &customer), ("sales", &sales)] {
         let p = incident(b, &target).await;
         assert!(
-            !p.contains("Similar incidents") && !p.contains("similar-incidents") && !p.contains("Link as related"),
+            !p.contains("Similar incidents") && !p.contains("/similar") && !p.contains("Link as related"),
             "{who} sees no suggestions: {}",
             p.body
         );
         assert!(!p.contains("Open problems that may match"), "{who}");
+        for path in [format!("/incidents/{target}/similar"), format!("/incidents/{target}/similar?fragment=1")] {
+            let r = b.get(&path).await;
+            assert!(r.status == 403 || r.status == 404, "{who} at {path}: {}", r.status);
+            assert!(!r.contains(&same_service) && !r.contains("Link as related"), "{who}: {}", r.body);
+        }
     }
 });
 
@@ -207,7 +232,7 @@ both!(open_problems_are_suggested_and_linked_in_one_click, |app| {
         .await;
     assert_eq!(r.status, 303, "closing {closed}: {}", r.body);
 
-    let page = incident(&agent, &target).await;
+    let page = suggestions(&agent, &target).await;
     assert!(page.contains("Open problems that may match"), "{}", page.body);
     let list = similar_problems(&page.body);
     assert_eq!(keys_in(list, "problems"), vec![open.clone()], "open and matching only: {list}");
@@ -234,6 +259,7 @@ both!(open_problems_are_suggested_and_linked_in_one_click, |app| {
     let page = incident(&agent, &target).await;
     let card = between(&page.body, "id=\"problems-h\"", "</section>");
     assert!(card.contains(&format!("href=\"/problems/{open}\"")), "linked: {card}");
+    let page = suggestions(&agent, &target).await;
     assert!(keys_in(similar_problems(&page.body), "problems").is_empty(), "no longer suggested");
     let problem = agent.get(&format!("/problems/{open}")).await;
     assert!(problem.contains(&target), "the problem lists the incident: {}", problem.body);

@@ -8,6 +8,7 @@ mod links;
 mod queue;
 mod queue_filters;
 mod read;
+mod similar;
 mod work;
 
 /// The rows the form lists are made of.
@@ -20,9 +21,10 @@ pub(crate) use links::record_link;
 pub use links::{link, unlink, watch};
 pub use queue::{QueueParams, QueueRow, QueueView, form_lists, queue, working_roles};
 pub use read::{
-    Dashboard, IncidentPage, LinkView, SUGGESTIONS, SimilarIncident, SimilarProblem, TimelineItem, attachment,
-    changes_since, dashboard, describe_event, incident_page, similar_titles,
+    Dashboard, IncidentPage, LinkView, TimelineItem, attachment, changes_since, dashboard, describe_event,
+    incident_page,
 };
+pub use similar::{SUGGESTIONS, SimilarIncident, SimilarPanel, SimilarProblem, panel as similar_panel, similar_titles};
 pub use work::{AssignTarget, FieldsInput, assign, change_status, update_fields};
 pub(crate) use work::{apply, change_status_in};
 

@@ -1,11 +1,12 @@
 //! Read models for the incident pages: one incident and the dashboard (the queue: `queue.rs`).
 
 use super::links::{hide_unseen_originals, resolution_texts};
-use super::queue::{QueueRow, decorate, lists, visibility, working_roles};
+use super::queue::{QueueRow, decorate, lists, visibility};
+use super::similar::SimilarProblem;
 use super::{load_visible, mover, status_of};
 use crate::db::models::{Comment, Incident, IncidentEvent, Service, User};
-use crate::db::queue::{self, AssigneeFilter, QueueFilter, Sort, Visibility};
-use crate::db::{DbConnection, incidents, users};
+use crate::db::queue::{self, AssigneeFilter, QueueFilter, Sort};
+use crate::db::{incidents, users};
 use crate::domain::incident::{LinkKind, Status, key, next_statuses};
 use crate::domain::policy::{self, Action, Resource};
 use crate::service::{AppState, ServiceError, ServiceResult, actor_of, authorize};
@@ -29,30 +30,6 @@ pub struct LinkView {
     pub other_status: String,
 }
 
-/// A past incident like this one (staff who work incidents).
-#[derive(Debug, Clone)]
-pub struct SimilarIncident {
-    pub key: String,
-    pub title: String,
-    pub status: &'static str,
-    pub service: String,
-    /// 1–100: how close to a perfect match.
-    pub score: u8,
-}
-
-/// An open problem that may be this incident's root cause.
-#[derive(Debug, Clone)]
-pub struct SimilarProblem {
-    pub key: String,
-    pub title: String,
-    pub score: u8,
-    /// The known error's workaround, if the problem has one.
-    pub workaround: String,
-}
-
-/// How many suggestions of each kind a page shows.
-pub const SUGGESTIONS: usize = 5;
-
 #[derive(Debug, Clone)]
 pub struct IncidentPage {
     pub incident: Incident,
@@ -70,7 +47,8 @@ pub struct IncidentPage {
     pub can_watch: bool,
     pub next_statuses: Vec<Status>,
     pub services: Vec<Service>,
-    pub assignable: Vec<User>,
+    /// (id, name) of the staff an incident can be assigned to.
+    pub assignable: Vec<(i64, String)>,
     pub tier: crate::db::models::Tier,
     /// "due in 20 min", "overdue by 1 h 5 min", "met", "paused, 2 h left"; empty without a policy.
     pub sla_first_response: String,
@@ -83,10 +61,9 @@ pub struct IncidentPage {
     pub problems: Vec<crate::db::models::Problem>,
     pub can_view_problems: bool,
     pub can_manage_problems: bool,
-    /// Similar past incidents not linked yet (only for those who work incidents).
-    pub similar: Vec<SimilarIncident>,
-    /// Open problems that may match, not linked yet (only for those who also read problems).
-    pub similar_problems: Vec<SimilarProblem>,
+    /// Known errors that may match, with their workarounds (those who read problems but do not
+    /// work incidents; staff get suggestions from `similar::panel` as a separate fragment).
+    pub known_errors: Vec<SimilarProblem>,
     /// The status page section: publication, state and public updates (those who may publish).
     pub status_page: Option<crate::service::status_page::Panel>,
     /// Incoming mail filed on the incident whose original is still kept (internal readers only).
@@ -165,11 +142,8 @@ pub fn incident_page(state: &AppState, user: &User, id: i64) -> ServiceResult<In
     let tags = incidents::tags_for(conn, &[inc.id])?.into_iter().map(|(_, t)| t).collect();
     let watching = incidents::is_watching(conn, inc.id, user.id)?;
     let who = mover(&actor, &inc, res);
-    let (services, assignable) = if can_work {
-        (lists.services.clone(), users::active_with_roles(conn, &working_roles(), 500)?)
-    } else {
-        (Vec::new(), Vec::new())
-    };
+    let (services, assignable) =
+        if can_work { (lists.services.clone(), lists.staff.clone()) } else { (Vec::new(), Vec::new()) };
     let reporter = people.get(&inc.reporter_id).cloned().ok_or(crate::service::ServiceError::NotFound)?;
     let tier = lists.tier(conn, inc.tier_id)?;
     let clock_now = state.clock.now();
@@ -181,15 +155,12 @@ pub fn incident_page(state: &AppState, user: &User, id: i64) -> ServiceResult<In
         None => (String::new(), String::new()),
     };
     let tiers = if can_work { lists.tiers.clone() } else { Vec::new() };
-    let (similar, similar_problems) = if can_work {
-        let linked_problems: Vec<i64> = problems.iter().map(|p| p.id).collect();
-        suggestions(conn, &inc, &services, &other_ids, can_view_problems.then_some(&linked_problems[..]))?
-    } else if can_view_problems {
+    let known_errors = if !can_work && can_view_problems {
         // Sales read problems: they see matching known errors' workarounds, read-only.
         let linked_problems: Vec<i64> = problems.iter().map(|p| p.id).collect();
-        (Vec::new(), crate::service::problems::known_errors_for(conn, &inc, &linked_problems)?)
+        crate::service::problems::known_errors_for(conn, &inc, &linked_problems)?
     } else {
-        (Vec::new(), Vec::new())
+        Vec::new()
     };
     let status_page = crate::service::status_page::panel(conn, &actor, &inc)?;
     Ok(IncidentPage {
@@ -216,99 +187,11 @@ pub fn incident_page(state: &AppState, user: &User, id: i64) -> ServiceResult<In
         problems,
         can_view_problems,
         can_manage_problems: policy::allows(Some(&actor), Action::ManageProblems, Resource::None),
-        similar,
-        similar_problems,
+        known_errors,
         status_page,
         originals: if can_internal { crate::db::inbound::originals_for(conn, inc.id)? } else { Vec::new() },
         incident: inc,
     })
-}
-
-/// Past incidents and open problems like this incident, by its title and description, leaving
-/// out what it is linked to already. `linked_problems` is None when the viewer may not read
-/// problems (then none are suggested).
-fn suggestions(
-    conn: &mut DbConnection,
-    inc: &Incident,
-    services: &[Service],
-    linked_incidents: &[i64],
-    linked_problems: Option<&[i64]>,
-) -> ServiceResult<(Vec<SimilarIncident>, Vec<SimilarProblem>)> {
-    let words = crate::db::similar::similar_words(&inc.title, &inc.description);
-    let found = crate::db::similar::similar_incidents(
-        conn,
-        &words,
-        Some(inc.id),
-        Some(inc.service_id),
-        &Visibility::Everything,
-        linked_incidents,
-        SUGGESTIONS,
-    )?;
-    let ids: Vec<i64> = found.iter().map(|(id, _)| *id).collect();
-    let rows: HashMap<i64, Incident> = incidents::find_many(conn, &ids)?.into_iter().map(|i| (i.id, i)).collect();
-    let names: HashMap<i64, &str> = services.iter().map(|s| (s.id, s.name.as_str())).collect();
-    let similar = found
-        .into_iter()
-        .filter_map(|(id, score)| rows.get(&id).map(|i| (i, score)))
-        .map(|(i, score)| SimilarIncident {
-            key: key(i.id),
-            title: i.title.clone(),
-            status: status_of(i).label(),
-            service: names.get(&i.service_id).map(|s| s.to_string()).unwrap_or_default(),
-            score,
-        })
-        .collect();
-    let similar_problems = match linked_problems {
-        Some(linked) => {
-            let found = crate::db::similar::similar_problems(conn, &words, Some(inc.service_id), linked, SUGGESTIONS)?;
-            let ids: Vec<i64> = found.iter().map(|(id, _)| *id).collect();
-            let rows: HashMap<i64, crate::db::models::Problem> =
-                crate::db::problems::find_many(conn, &ids)?.into_iter().map(|p| (p.id, p)).collect();
-            found
-                .into_iter()
-                .filter_map(|(id, score)| {
-                    rows.get(&id).map(|p| SimilarProblem {
-                        key: crate::domain::problem::key(p.id),
-                        title: p.title.clone(),
-                        score,
-                        workaround: p.workaround.clone(),
-                    })
-                })
-                .collect()
-        }
-        None => Vec::new(),
-    };
-    Ok((similar, similar_problems))
-}
-
-/// A report being written, checked against earlier ones: the key and title (nothing else) of
-/// up to `SUGGESTIONS` incidents like it that the user may see, the chosen service's first.
-pub fn similar_titles(
-    state: &AppState,
-    user: &User,
-    title: &str,
-    description: &str,
-    service_id: Option<i64>,
-) -> ServiceResult<Vec<(String, String)>> {
-    let actor = actor_of(user);
-    authorize(&actor, Action::CreateIncident, Resource::None)?;
-    let mut conn = state.conn()?;
-    let conn = &mut *conn;
-    let vis = visibility(conn, &actor)?;
-    let words = crate::db::similar::similar_words(title, description);
-    let found = crate::db::similar::similar_incidents(conn, &words, None, service_id, &vis, &[], SUGGESTIONS)?;
-    let ids: Vec<i64> = found.iter().map(|(id, _)| *id).collect();
-    let mut rows: HashMap<i64, Incident> = incidents::find_many(conn, &ids)?.into_iter().map(|i| (i.id, i)).collect();
-    let mut out = Vec::new();
-    for (id, _) in found {
-        let Some(inc) = rows.remove(&id) else { continue };
-        // The query already keeps to what the viewer may see; the policy has the last word.
-        let res = super::resource_of(conn, &inc)?;
-        if policy::allows(Some(&actor), Action::ViewIncident, res) {
-            out.push((key(inc.id), inc.title));
-        }
-    }
-    Ok(out)
 }
 
 /// A file on an incident, with its bytes, if the viewer may open it (internal ones: staff only).

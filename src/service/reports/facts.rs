@@ -183,6 +183,9 @@ pub fn refresh(conn: &mut DbConnection, limit: Option<usize>, now: NaiveDateTime
         if ids.is_empty() {
             return Ok(done);
         }
+        if done == 0 && ids.len() as i64 == BATCH {
+            reports::note_backlog(conn)?;
+        }
         let rows = reports::timings_of(conn, &ids, &Filter::default())?;
         let mut changes: HashMap<i64, Vec<(NaiveDateTime, String)>> = HashMap::new();
         for (id, at, s) in reports::status_changes_of(conn, &ids)? {

@@ -296,7 +296,7 @@ pub fn show_page(ctx: PageCtx, p: IncidentPage, kept: Kept, errors: FieldErrors)
         .collect();
     let statuses: Vec<(&str, &str)> = p.next_statuses.iter().map(|s| (s.as_str(), s.label())).collect();
     let mut assignees = vec![("none".to_string(), "Nobody".to_string()), ("me".into(), "Me".into())];
-    assignees.extend(p.assignable.iter().map(|u| (u.id.to_string(), u.display_name.clone())));
+    assignees.extend(p.assignable.iter().map(|(id, name)| (id.to_string(), name.clone())));
     let current_assignee = inc.assignee_id.map(|a| a.to_string()).unwrap_or_else(|| "none".into());
     let levels: Vec<(&str, &str)> = Level::ALL.iter().map(|l| (l.as_str(), l.label())).collect();
     let f = kept.fields.clone().unwrap_or_else(|| crate::web::forms::FieldsForm {

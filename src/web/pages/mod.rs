@@ -19,6 +19,7 @@ pub mod home;
 pub mod incident_actions;
 pub mod incident_mail;
 pub mod incident_queue;
+pub mod incident_similar;
 pub mod incidents;
 pub mod mail_inbound;
 pub mod notifications;
