@@ -1,6 +1,7 @@
 //! Bulk writes for loading demo data: COPY on PostgreSQL, many rows per INSERT on SQLite, many
-//! per transaction; diesel's batch inserts and COPY do not go through the MultiConnection enum. Only the demo loader uses this; the application writes through the other
-//! modules one change at a time.
+//! per transaction (diesel's batch inserts and COPY do not go through the MultiConnection enum).
+//! Only the demo loader uses this; the application writes through the other modules one change
+//! at a time.
 
 use super::schema::{comments, escalations, incident_events, incident_tags, incidents, search_docs};
 use super::{DbConnection, DbResult};
