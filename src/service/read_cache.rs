@@ -82,6 +82,8 @@ type Remembered<T> = Mutex<Option<(T, u64, Instant)>>;
 pub struct ReadCache {
     generation: AtomicU64,
     entries: Mutex<HashMap<String, (Count, u64, Instant)>>,
+    /// Counts being taken again right now.
+    counting: Mutex<std::collections::HashSet<String>>,
     lists: Remembered<Arc<Lists>>,
     status: Remembered<Arc<Snapshot>>,
     /// How many times the status snapshot was computed (for tests and logs).
@@ -141,17 +143,30 @@ impl ReadCache {
         self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
-    /// The count for `key`, from memory while it is fresh, else from `count`.
+    /// The count for `key`, from memory while it is fresh, else from `count`. While one request
+    /// takes a large count again (after a write, or when it is no longer fresh), the others get
+    /// the one remembered before instead of counting too: sixteen clients that found a common
+    /// word's count out of date together used to count it sixteen times at once.
     pub fn get_or<E>(&self, key: String, count: impl FnOnce() -> Result<Count, E>) -> Result<Count, E> {
         let generation = self.generation.load(Ordering::Acquire);
+        let mut previous = None;
         if let Ok(map) = self.entries.lock()
             && let Some((n, g, at)) = map.get(&key)
-            && *g == generation
-            && at.elapsed() < FRESH
         {
-            return Ok(*n);
+            if *g == generation && at.elapsed() < FRESH {
+                return Ok(*n);
+            }
+            previous = Some(*n);
         }
-        let n = count()?;
+        let claimed = self.counting.lock().map(|mut busy| busy.insert(key.clone())).unwrap_or(true);
+        if let (false, Some(n)) = (claimed, previous) {
+            return Ok(n);
+        }
+        let result = count();
+        if claimed && let Ok(mut busy) = self.counting.lock() {
+            busy.remove(&key);
+        }
+        let n = result?;
         if n.n >= WORTH_REMEMBERING
             && let Ok(mut map) = self.entries.lock()
         {
@@ -198,6 +213,24 @@ mod tests {
         assert_eq!(cache.lists(load(2)).map(|l| l.staff.len()), Ok(1), "remembered");
         cache.invalidate();
         assert_eq!(cache.lists(load(2)).map(|l| l.staff.len()), Ok(2));
+    }
+
+    #[test]
+    fn while_one_request_counts_again_the_others_get_the_previous_count() {
+        let cache = ReadCache::default();
+        let mut calls = 0;
+        assert_eq!(counted(&cache, "common", 5_000, &mut calls), 5_000);
+        cache.invalidate();
+        // Another request is taking this count again right now.
+        cache.counting.lock().map(|mut busy| busy.insert("common".to_string())).ok();
+        assert_eq!(counted(&cache, "common", 6_000, &mut calls), 5_000, "the previous count");
+        assert_eq!(calls, 1, "not counted twice at once");
+        // Other counts are taken as usual.
+        assert_eq!(counted(&cache, "new word", 7_000, &mut calls), 7_000);
+        cache.counting.lock().map(|mut busy| busy.remove("common")).ok();
+        assert_eq!(counted(&cache, "common", 6_000, &mut calls), 6_000, "counted again once free");
+        assert_eq!(counted(&cache, "common", 8_000, &mut calls), 6_000, "and remembered");
+        assert_eq!(calls, 3);
     }
 
     #[test]

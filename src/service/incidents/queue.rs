@@ -201,7 +201,8 @@ pub fn queue(state: &AppState, user: &User, p: &QueueParams) -> ServiceResult<Qu
             return Ok::<_, ServiceError>(Count::exact(queue::count_capped(conn, &base)?));
         }
         if base.is_unfiltered() {
-            return Ok(Count::exact(search::count_matching(conn, &words, &scope)?));
+            let (n, more) = search::count_matching(conn, &words, &scope)?;
+            return Ok(Count { n, at_least: more && n <= queue::COUNT_CAP });
         }
         // Filters apply within the newest matches: when those fill the window, older ones may
         // pass too.
