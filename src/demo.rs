@@ -361,11 +361,11 @@ fn draft(
 /// Writes one chunk of drafts: the incidents, then their comments, events, escalations,
 /// search documents and tags with the new ids.
 fn write_chunk(conn: &mut crate::db::DbConnection, drafts: &[Draft], report: &mut DemoReport) -> anyhow::Result<()> {
-    let ids = bulk::reserve_ids(conn, "incidents", drafts.len())?;
+    let ids = bulk::reserve_ids(conn, bulk::Keyed::Incidents, drafts.len())?;
     let rows: Vec<IncidentRow> =
         drafts.iter().zip(&ids).map(|(d, id)| IncidentRow { id: *id, ..d.row.clone() }).collect();
     bulk::incidents(conn, &rows)?;
-    let comment_ids = bulk::reserve_ids(conn, "comments", drafts.iter().map(|d| d.comments.len()).sum())?;
+    let comment_ids = bulk::reserve_ids(conn, bulk::Keyed::Comments, drafts.iter().map(|d| d.comments.len()).sum())?;
     let mut comment_rows = Vec::new();
     for (d, id) in drafts.iter().zip(&ids) {
         for c in &d.comments {

@@ -124,18 +124,25 @@ macro_rules! write_rows {
     }};
 }
 
-/// Ids for `n` new rows of `table` ("incidents" or "comments"), in order. PostgreSQL takes them
-/// from the table's sequence; SQLite, inside the load's write transaction (no other writer),
-/// counts on from the highest.
-pub fn reserve_ids(conn: &mut DbConnection, table: &str, n: usize) -> DbResult<Vec<i64>> {
+/// The tables whose rows the loader gives ids itself (others' ids nothing refers to).
+#[derive(Debug, Clone, Copy)]
+pub enum Keyed {
+    Incidents,
+    Comments,
+}
+
+/// Ids for `n` new rows of `table`, in order. PostgreSQL takes them from the table's sequence;
+/// SQLite, inside the load's write transaction (no other writer), counts on from the highest.
+pub fn reserve_ids(conn: &mut DbConnection, table: Keyed, n: usize) -> DbResult<Vec<i64>> {
     #[derive(QueryableByName)]
     struct Id {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         id: i64,
     }
-    if !["incidents", "comments"].contains(&table) {
-        return Err(diesel::result::Error::NotFound.into());
-    }
+    let table = match table {
+        Keyed::Incidents => "incidents",
+        Keyed::Comments => "comments",
+    };
     let count = i64::try_from(n).unwrap_or(i64::MAX);
     match conn {
         DbConnection::Pg(c) => {
