@@ -67,6 +67,23 @@ pub fn resource(conn: &mut DbConnection, inc: &Incident) -> DbResult<crate::doma
     })
 }
 
+/// The incident with what deciding who may see it needs (its organization's sharing), in one
+/// statement.
+pub fn find_with_resource(conn: &mut DbConnection, id: i64) -> DbResult<(Incident, crate::domain::policy::Resource)> {
+    use super::schema::organizations;
+    let (inc, shares): (Incident, Option<bool>) = incidents::table
+        .left_join(organizations::table.on(incidents::organization_id.eq(organizations::id.nullable())))
+        .filter(incidents::id.eq(id))
+        .select((Incident::as_select(), organizations::share_incidents.nullable()))
+        .first(conn)?;
+    let res = crate::domain::policy::Resource::Incident {
+        reporter_id: inc.reporter_id,
+        organization_id: inc.organization_id,
+        org_shares: shares.unwrap_or(false),
+    };
+    Ok((inc, res))
+}
+
 pub fn find(conn: &mut DbConnection, id: i64) -> DbResult<Incident> {
     Ok(incidents::table.find(id).select(Incident::as_select()).first(conn)?)
 }

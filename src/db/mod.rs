@@ -13,6 +13,7 @@ pub mod models;
 pub mod organizations;
 pub mod outbox;
 pub mod password_resets;
+mod pool;
 pub mod problems;
 pub mod queue;
 pub mod releases;
@@ -33,9 +34,7 @@ pub mod users;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::r2d2::{CustomizeConnection, ManageConnection, Pool, PooledConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
-use std::time::Duration;
 
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -46,8 +45,7 @@ pub enum DbConnection {
     Pg(diesel::PgConnection),
 }
 
-pub type DbPool = Pool<Manager>;
-pub type PooledConn = PooledConnection<Manager>;
+pub use pool::{DbPool, Manager, PooledConn};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -88,6 +86,10 @@ impl From<diesel::result::Error> for DbError {
         match e {
             Error::NotFound => DbError::NotFound,
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => DbError::Conflict,
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _) => {
+                pool::note_lost_connection();
+                DbError::Query(e)
+            }
             other => DbError::Query(other),
         }
     }
@@ -125,49 +127,6 @@ fn connect_once(backend: Backend, url: &str) -> DbResult<DbConnection> {
     }
 }
 
-/// The r2d2 manager: opens connections of the chosen backend only (the derived
-/// `MultiConnection::establish` would try every backend in turn and hide the real error).
-#[derive(Debug)]
-pub struct Manager {
-    backend: Backend,
-    url: String,
-}
-
-impl ManageConnection for Manager {
-    type Connection = DbConnection;
-    type Error = diesel::r2d2::Error;
-
-    fn connect(&self) -> Result<DbConnection, Self::Error> {
-        connect_once(self.backend, &self.url)
-            .map_err(|e| diesel::r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(e.to_string())))
-    }
-
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
-        conn.batch_execute("SELECT 1").map_err(diesel::r2d2::Error::QueryError)
-    }
-
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
-    }
-}
-
-#[derive(Debug)]
-struct ConnectionSetup;
-
-impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for ConnectionSetup {
-    fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
-        if let DbConnection::Sqlite(c) = conn {
-            c.batch_execute(
-                "PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; \
-                 PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; \
-                 PRAGMA cache_size = -32768; PRAGMA mmap_size = 1073741824;",
-            )
-            .map_err(diesel::r2d2::Error::QueryError)?;
-        }
-        Ok(())
-    }
-}
-
 /// A pool plus what the rest of the app needs to know about it.
 #[derive(Clone)]
 pub struct Database {
@@ -194,21 +153,17 @@ impl Database {
         }
         drop(first);
         let manager = Manager { backend, url: driver_url };
-        let pool = Pool::builder()
-            .max_size(max_size)
-            .connection_timeout(Duration::from_secs(10))
-            .connection_customizer(Box::new(ConnectionSetup))
-            .build(manager)?;
+        let pool = pool::build(manager, max_size)?;
         Ok(Self { pool, backend })
     }
 
     pub fn get(&self) -> DbResult<PooledConn> {
-        Ok(self.pool.get()?)
+        pool::checkout(&self.pool, true)?.ok_or(DbError::Connection("no connection".into()))
     }
 
     /// A connection if one is free right now, without waiting.
     pub fn try_get(&self) -> Option<PooledConn> {
-        self.pool.try_get()
+        pool::checkout(&self.pool, false).ok().flatten()
     }
 
     /// Applies pending migrations of this backend's tree. Returns how many ran.

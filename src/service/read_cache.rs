@@ -49,6 +49,8 @@ pub struct Lists {
     /// (id, name) of the active staff who work incidents, by name.
     pub staff: Vec<(i64, String)>,
     pub tiers: Vec<Tier>,
+    /// Every SLA policy and calendar.
+    pub sla: crate::service::sla::SlaBook,
 }
 
 /// Names and tiers by id. One created since the lists were read, by a process whose writes do

@@ -74,7 +74,9 @@ pub fn clocks(conn: &mut DbConnection, inc: &Incident, now: DateTime<Utc>) -> Se
     Ok(Some(read_clocks(&policy, &cal, &input, now)))
 }
 
-/// Every policy and calendar, loaded once to read the clocks of many incidents (reports).
+/// Every policy and calendar, loaded once to read the clocks of many incidents (reports), and
+/// remembered with the read cache's lists for the incident page.
+#[derive(Debug, Clone, Default)]
 pub struct SlaBook {
     policies: Vec<SlaPolicy>,
     calendars: std::collections::HashMap<i64, Calendar>,

@@ -128,3 +128,37 @@ fn a_fresh_sqlite_database_starts_cleanly_every_time() {
         assert_eq!(mode.journal_mode, "wal");
     }
 }
+
+// The server drops every connection of the pool (a restart, an administrator's
+// `pg_terminate_backend`): the next request may fail, the ones after it are served on fresh
+// connections. Connections are not pinged before each use, so without the pool noticing the
+// loss every dead connection would fail a request in turn.
+both!(pool_recovers_after_the_server_drops_its_connections, |app| {
+    let staff = app.signed_in("support").await;
+    // Every pooled connection has been used recently.
+    let warm: Vec<_> = (0..12).map(|_| staff.get("/incidents")).collect();
+    for page in futures_util::future::join_all(warm).await {
+        assert_eq!(page.status, 200);
+    }
+    if app.db == Db::Postgres {
+        use diesel::prelude::*;
+        let url = app.state.config.effective_database_url();
+        let mut killer = diesel::PgConnection::establish(&url).expect("connect");
+        diesel::sql_query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .execute(&mut killer)
+        .expect("terminate");
+    }
+    let mut failed = 0;
+    for _ in 0..15 {
+        let page = staff.get("/incidents").await;
+        if page.status != 200 || !page.contains("Incidents") {
+            failed += 1;
+        }
+    }
+    assert!(failed <= 1, "{failed} of 15 requests failed after the connections were dropped");
+    let last = staff.get("/incidents").await;
+    assert_eq!(last.status, 200);
+});

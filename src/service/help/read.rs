@@ -423,6 +423,7 @@ pub fn suggestions(state: &AppState, user: &User, title: &str, description: &str
         .collect())
 }
 
+#[derive(Debug, Clone)]
 pub struct PickerView {
     pub query: String,
     pub options: Vec<Card>,
@@ -462,7 +463,19 @@ pub fn link_picker(
     let mut conn = state.conn()?;
     let conn = &mut *conn;
     let (inc, _) = crate::service::incidents::load_for(conn, &actor, incident_id, Action::WorkIncident)?;
-    let r = reply_readable(conn, &actor, &inc, internal)?;
+    picker_for(conn, &actor, &inc, q, internal)
+}
+
+/// `link_picker` for an incident already loaded and allowed (the incident page's own read).
+pub fn picker_for(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    inc: &Incident,
+    q: &str,
+    internal: bool,
+) -> ServiceResult<PickerView> {
+    let actor = *actor;
+    let r = reply_readable(conn, &actor, inc, internal)?;
     let words = fts::words(q);
     let mut articles = if words.is_empty() {
         help::recent(conn, &r, PICKER_LIMIT + 1)?

@@ -45,8 +45,7 @@ pub fn resource_of(conn: &mut DbConnection, inc: &Incident) -> ServiceResult<Res
 
 /// Loads an incident the actor may see. Not seeing it and it not existing answer alike: 404.
 pub fn load_visible(conn: &mut DbConnection, actor: &Actor, id: i64) -> ServiceResult<(Incident, Resource)> {
-    let inc = incidents::find(conn, id)?;
-    let res = resource_of(conn, &inc)?;
+    let (inc, res) = incidents::find_with_resource(conn, id)?;
     if !policy::allows(Some(actor), Action::ViewIncident, res) {
         return Err(ServiceError::NotFound);
     }

@@ -260,6 +260,7 @@ pub(super) fn lists(state: &AppState, conn: &mut DbConnection) -> ServiceResult<
             organizations: organizations::names(conn)?,
             staff: users::names_with_roles(conn, &working_roles(), 500)?,
             tiers: crate::db::tiers::all(conn)?,
+            sla: crate::service::sla::SlaBook::load(conn)?,
         })
     })
 }
@@ -278,8 +279,20 @@ pub(super) fn decorate(
     let ids: Vec<i64> = list.iter().map(|i| i.id).collect();
     let services: HashMap<i64, &str> = lists.services.iter().map(|s| (s.id, s.name.as_str())).collect();
     let orgs: HashMap<i64, &str> = lists.organizations.iter().map(|(id, n)| (*id, n.as_str())).collect();
-    let user_ids: Vec<i64> = list.iter().filter_map(|i| i.assignee_id).collect();
-    let names: HashMap<i64, String> = users::names_by_ids(conn, &user_ids)?.into_iter().collect();
+    // Assignees are nearly always active staff, whose names the remembered lists hold; only
+    // the others (deactivated, or staff no longer) cost a query.
+    let mut names: HashMap<i64, String> = HashMap::new();
+    let staff_names: HashMap<i64, &str> = lists.staff.iter().map(|(id, n)| (*id, n.as_str())).collect();
+    let mut missing: Vec<i64> = Vec::new();
+    for a in list.iter().filter_map(|i| i.assignee_id) {
+        match staff_names.get(&a) {
+            Some(n) => {
+                names.insert(a, n.to_string());
+            }
+            None => missing.push(a),
+        }
+    }
+    names.extend(users::names_by_ids(conn, &missing)?);
     let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
     if staff {
         for (id, t) in incidents::tags_for(conn, &ids)? {

@@ -68,6 +68,8 @@ pub struct IncidentPage {
     pub status_page: Option<crate::service::status_page::Panel>,
     /// Incoming mail filed on the incident whose original is still kept (internal readers only).
     pub originals: Vec<crate::db::models::InboundMessage>,
+    /// The reply box's help article picker, unfiltered (those who work the incident).
+    pub help_picker: Option<crate::service::help::PickerView>,
 }
 
 pub fn incident_page(state: &AppState, user: &User, id: i64) -> ServiceResult<IncidentPage> {
@@ -79,6 +81,13 @@ pub fn incident_page(state: &AppState, user: &User, id: i64) -> ServiceResult<In
     let can_work = policy::allows(Some(&actor), Action::WorkIncident, res);
     let mut events = incidents::events_for(conn, inc.id, can_internal)?;
     hide_unseen_originals(conn, &actor, resolution_texts(&mut events).chain([&mut inc.resolution]))?;
+    // The SLA clocks pause and resume with the status: staff have every change among the
+    // events, others may not see them all.
+    let status_changes: Vec<(chrono::NaiveDateTime, String)> = if can_internal {
+        events.iter().filter(|e| e.kind == "status_changed").map(|e| (e.at, e.new_value.clone())).collect()
+    } else {
+        crate::db::sla::status_changes(conn, inc.id)?
+    };
     let attachments = crate::db::attachments::list_for(conn, inc.id, can_internal)?;
     let can_view_problems = policy::allows(Some(&actor), Action::ViewProblems, Resource::None);
     let problems = if can_view_problems { crate::db::problems::for_incident(conn, inc.id)? } else { Vec::new() };
@@ -147,7 +156,14 @@ pub fn incident_page(state: &AppState, user: &User, id: i64) -> ServiceResult<In
     let reporter = people.get(&inc.reporter_id).cloned().ok_or(crate::service::ServiceError::NotFound)?;
     let tier = lists.tier(conn, inc.tier_id)?;
     let clock_now = state.clock.now();
-    let (sla_first_response, sla_resolution) = match crate::service::sla::clocks(conn, &inc, clock_now)? {
+    let clock_input = crate::service::sla::ClockInput {
+        severity: &inc.severity,
+        organization_id: inc.organization_id,
+        created_at: inc.created_at,
+        first_response_at: inc.first_response_at,
+        changes: &status_changes,
+    };
+    let (sla_first_response, sla_resolution) = match lists.sla.clocks(&clock_input, clock_now) {
         Some(c) => (
             crate::domain::sla::describe(&c.first_response, clock_now),
             crate::domain::sla::describe(&c.resolution, clock_now),
@@ -190,6 +206,11 @@ pub fn incident_page(state: &AppState, user: &User, id: i64) -> ServiceResult<In
         known_errors,
         status_page,
         originals: if can_internal { crate::db::inbound::originals_for(conn, inc.id)? } else { Vec::new() },
+        help_picker: if can_work {
+            Some(crate::service::help::picker_for(conn, &actor, &inc, "", false)?)
+        } else {
+            None
+        },
         incident: inc,
     })
 }

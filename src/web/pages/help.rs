@@ -639,7 +639,7 @@ pub struct HelpPicker {
 }
 
 impl HelpPicker {
-    fn of(v: svc::PickerView, chosen: &str) -> HelpPicker {
+    pub(crate) fn of(v: svc::PickerView, chosen: &str) -> HelpPicker {
         HelpPicker {
             more: v.more,
             internal: v.internal,

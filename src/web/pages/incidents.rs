@@ -391,11 +391,11 @@ pub async fn show(
 ) -> Result<HttpResponse, AppError> {
     let id = id_of(&key_text)?;
     let (st, user) = (state.clone(), cu.user.clone());
-    let p = run(move || incidents::incident_page(&st, &user, id)).await?;
-    let can_work = p.can_work;
+    let mut p = run(move || incidents::incident_page(&st, &user, id)).await?;
+    let picker = p.help_picker.take();
     let mut tpl = show_page(ctx, p, Kept::default(), FieldErrors::default());
-    if can_work {
-        tpl.help = super::help::with_picker(&state, &cu.user, id, "", "", false).await?;
+    if let Some(v) = picker {
+        tpl.help = super::help::HelpPicker::of(v, "");
     }
     page(&tpl)
 }
