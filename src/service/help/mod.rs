@@ -45,15 +45,24 @@ pub fn readable(actor: Option<&Actor>) -> Readable {
 /// and never internal ones (customers of a sharing organization read public replies too). A
 /// reporter who can no longer sign in counts as an anonymous visitor.
 pub(crate) fn public_reply_readable(conn: &mut DbConnection, inc: &Incident) -> ServiceResult<Readable> {
-    let reporter = match crate::db::users::find(conn, inc.reporter_id) {
-        Ok(u) => Some(u).filter(|u| u.active),
-        Err(crate::db::DbError::NotFound) => None,
-        Err(e) => return Err(e.into()),
-    };
-    let actor = reporter.as_ref().map(actor_of);
+    Ok(readable_by_reporter(reporter_of(conn, inc)?.as_ref()))
+}
+
+/// The incident's reporter; None when the user no longer exists.
+pub(crate) fn reporter_of(conn: &mut DbConnection, inc: &Incident) -> ServiceResult<Option<User>> {
+    match crate::db::users::find(conn, inc.reporter_id) {
+        Ok(u) => Ok(Some(u)),
+        Err(crate::db::DbError::NotFound) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `public_reply_readable` with the reporter already at hand (None: no such user).
+pub(crate) fn readable_by_reporter(reporter: Option<&User>) -> Readable {
+    let actor = reporter.filter(|u| u.active).map(actor_of);
     let mut r = readable(actor.as_ref());
     r.audiences.retain(|a| *a != Audience::Internal.as_str());
-    Ok(r)
+    r
 }
 
 pub(crate) fn actor_opt(user: Option<&User>) -> Option<Actor> {

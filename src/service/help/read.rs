@@ -3,7 +3,7 @@
 //! Lists load summaries (`db::help::ArticleSummary`: no bodies) and say when there is more than
 //! they show.
 
-use super::{Card, actor_opt, may_read, public_reply_readable, readable, within};
+use super::{Card, actor_opt, may_read, public_reply_readable, readable, readable_by_reporter, reporter_of, within};
 use crate::db::help::{self, Article, ArticleSummary, Category, Deflection, ImageMeta};
 use crate::db::models::{Incident, User};
 use crate::db::{DbConnection, search as fts, users};
@@ -435,18 +435,13 @@ pub struct PickerView {
 
 /// The articles a reply may link to: for an internal note, published ones the staff member may
 /// read; for a public reply, only those the incident's reporter may read too (never internal).
-fn reply_readable(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    inc: &Incident,
-    internal: bool,
-) -> ServiceResult<crate::db::help::Readable> {
+fn reply_readable(actor: &Actor, reporter: Option<&User>, internal: bool) -> crate::db::help::Readable {
     let mut r = readable(Some(actor));
     if !internal {
-        let reporter = public_reply_readable(conn, inc)?;
+        let reporter = readable_by_reporter(reporter);
         r.audiences.retain(|a| reporter.audiences.contains(a));
     }
-    Ok(r)
+    r
 }
 
 /// The incident page's article picker: the best matches for `q` (or the most recently updated
@@ -463,19 +458,20 @@ pub fn link_picker(
     let mut conn = state.conn()?;
     let conn = &mut *conn;
     let (inc, _) = crate::service::incidents::load_for(conn, &actor, incident_id, Action::WorkIncident)?;
-    picker_for(conn, &actor, &inc, q, internal)
+    let reporter = reporter_of(conn, &inc)?;
+    picker_for(conn, &actor, reporter.as_ref(), q, internal)
 }
 
 /// `link_picker` for an incident already loaded and allowed (the incident page's own read).
 pub fn picker_for(
     conn: &mut DbConnection,
     actor: &Actor,
-    inc: &Incident,
+    reporter: Option<&User>,
     q: &str,
     internal: bool,
 ) -> ServiceResult<PickerView> {
     let actor = *actor;
-    let r = reply_readable(conn, &actor, inc, internal)?;
+    let r = reply_readable(&actor, reporter, internal);
     let words = fts::words(q);
     let mut articles = if words.is_empty() {
         help::recent(conn, &r, PICKER_LIMIT + 1)?
@@ -511,7 +507,8 @@ pub fn link_target(state: &AppState, user: &User, incident_id: i64, slug: &str, 
     if a.status != "published" || !may_read(Some(&actor), &a) {
         return Err(refuse("Choose a published article from the list."));
     }
-    if !within(&reply_readable(conn, &actor, &inc, internal)?, &a) {
+    let reporter = if internal { None } else { reporter_of(conn, &inc)? };
+    if !within(&reply_readable(&actor, reporter.as_ref(), internal), &a) {
         return Err(refuse(
             "The reporter cannot open this article: link it in an internal note, or choose another article for the public reply.",
         ));

@@ -207,7 +207,7 @@ pub fn incident_page(state: &AppState, user: &User, id: i64) -> ServiceResult<In
         status_page,
         originals: if can_internal { crate::db::inbound::originals_for(conn, inc.id)? } else { Vec::new() },
         help_picker: if can_work {
-            Some(crate::service::help::picker_for(conn, &actor, &inc, "", false)?)
+            Some(crate::service::help::picker_for(conn, &actor, people.get(&inc.reporter_id), "", false)?)
         } else {
             None
         },
