@@ -145,10 +145,48 @@
     });
   }
 
+  // (e) The reply box's "Reply to the reporter" / "Internal note" switch. Without scripts each
+  // is a link that reloads the page in that mode; with them the switch keeps the typed text.
+  function initComposeTabs() {
+    const box = document.querySelector('.compose');
+    if (!box) {
+      return;
+    }
+    const form = box.querySelector('form[action$="/comments"]');
+    const visibility = form && form.querySelector('input[name="visibility"]');
+    const send = form && form.querySelector('button[data-public]');
+    const who = box.querySelector('.compose-who');
+    if (!visibility || !send) {
+      return;
+    }
+    box.querySelectorAll('a[data-compose]').forEach(function (tab) {
+      tab.addEventListener('click', function (event) {
+        event.preventDefault();
+        const mode = tab.dataset.compose;
+        visibility.value = mode;
+        box.classList.toggle('compose-note', mode === 'internal');
+        send.textContent = send.dataset[mode];
+        if (who) {
+          who.textContent = who.dataset[mode];
+        }
+        box.querySelectorAll('a[data-compose]').forEach(function (other) {
+          if (other === tab) {
+            other.setAttribute('aria-current', 'true');
+          } else {
+            other.removeAttribute('aria-current');
+          }
+        });
+        announce(mode === 'internal' ? 'Writing an internal note' : 'Writing a reply to the reporter');
+        window.history.replaceState(null, '', tab.getAttribute('href'));
+      });
+    });
+  }
+
   function init() {
     initCopyButtons();
     initDayBars();
     initFragments();
+    initComposeTabs();
   }
 
   if (document.readyState === 'loading') {

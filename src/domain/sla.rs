@@ -275,6 +275,18 @@ pub fn describe(reading: &ClockReading, now: DateTime<Utc>) -> String {
     }
 }
 
+/// How a clock stands, for colour on pages (always next to `describe`'s words): "breached",
+/// "risk" (running past 80 % of the target), "running", "paused" or "met".
+pub fn tone(reading: &ClockReading, now: DateTime<Utc>) -> &'static str {
+    match reading.state {
+        ClockState::Breached => "breached",
+        ClockState::Running if reading.warn_at.is_some_and(|w| w <= now) => "risk",
+        ClockState::Running => "running",
+        ClockState::Paused => "paused",
+        ClockState::Met => "met",
+    }
+}
+
 /// UTC instant of a stored naive UTC time.
 pub fn utc(t: NaiveDateTime) -> DateTime<Utc> {
     t.and_utc()

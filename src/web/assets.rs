@@ -22,6 +22,11 @@ const ASSETS: &[Asset] = &[
     },
     Asset { name: "favicon.svg", content_type: "image/svg+xml", body: include_bytes!("../../static/favicon.svg") },
     Asset { name: "help.css", content_type: "text/css; charset=utf-8", body: include_bytes!("../../static/help.css") },
+    Asset {
+        name: "incident.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_bytes!("../../static/incident.css"),
+    },
 ];
 
 static ETAGS: LazyLock<Vec<String>> = LazyLock::new(|| {

@@ -813,7 +813,7 @@ both!(staff_insert_an_article_link_into_a_reply_without_javascript, |app| {
         )
         .await;
     assert_eq!(found.status, 200, "{}", found.body);
-    let picker = between(&found.body, "id=\"help-picker\"", "</fieldset>");
+    let picker = between(&found.body, "id=\"help-picker\"", "</details>");
     assert!(picker.contains("Mailbox quota") && !picker.contains("Printer queue"), "{picker}");
     assert_eq!(textarea(&found.body, "body"), "Hello Cora,");
     let inserted = writer

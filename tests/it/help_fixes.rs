@@ -325,7 +325,7 @@ both!(public_replies_only_link_articles_the_reporter_may_read, |app| {
 
     // The picker of a public reply offers what the reporter can open; an internal note's, more.
     let page = incident(&writer, &key).await;
-    let picker = between(&page.body, "id=\"help-picker\"", "</fieldset>");
+    let picker = between(&page.body, "id=\"help-picker\"", "</details>");
     assert!(picker.contains(&format!("<option value=\"{public}\"")), "{picker}");
     assert!(!picker.contains("Mail server runbook"), "{picker}");
     let token = page.csrf();
@@ -338,7 +338,7 @@ both!(public_replies_only_link_articles_the_reporter_may_read, |app| {
     ])
     .await;
     assert_eq!(as_note.status, 200, "{}", as_note.body);
-    assert!(between(&as_note.body, "id=\"help-picker\"", "</fieldset>").contains("Mail server runbook"));
+    assert!(between(&as_note.body, "id=\"help-picker\"", "</details>").contains("Mail server runbook"));
     // Inserting an internal article into a public reply is refused, the typed text kept.
     let refused = post(vec![
         ("body", "Hello Cora,".into()),

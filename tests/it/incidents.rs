@@ -17,9 +17,10 @@ pub(crate) fn between<'a>(body: &'a str, start: &str, end: &str) -> &'a str {
     &rest[..rest.find(end).unwrap_or(rest.len())]
 }
 
-/// A value in the incident page's details list, e.g. "Acknowledged".
+/// A value in the incident page's details list, e.g. "Acknowledged" (the `<dd>` may carry a class).
 pub(crate) fn detail(body: &str, label: &str) -> String {
-    between(body, &format!("<dt>{label}</dt><dd>"), "</dd>").to_string()
+    let cell = between(body, &format!("<dt>{label}</dt><dd"), "</dd>");
+    cell.split_once('>').map(|(_, v)| v).unwrap_or("").to_string()
 }
 
 /// The value of the first `<input name=…>` (the `field` macro puts `type` before `value`).
@@ -285,8 +286,8 @@ both!(priority_follows_the_matrix_and_severity_defaults_from_it, |app| {
         )
         .await;
         let page = incident(&staff, &key).await;
-        assert!(page.contains(&format!("<span class=\"badge\">{prio}</span>")), "{impact}+{urgency} → {prio}");
-        assert!(page.contains(&format!("class=\"badge sev-{sev}\">{sev}</span>")), "{impact}+{urgency} → {sev}");
+        assert!(page.contains(&format!("Priority: </span>{prio}</span>")), "{impact}+{urgency} → {prio}");
+        assert!(page.contains(&format!("Severity: </span>{sev}</span>")), "{impact}+{urgency} → {sev}");
         assert!(page.contains(&format!("<dd>{impact} / {urgency}</dd>")));
     }
     // An explicit severity wins over the default; the priority still follows the matrix.
@@ -303,8 +304,8 @@ both!(priority_follows_the_matrix_and_severity_defaults_from_it, |app| {
     )
     .await;
     let page = incident(&staff, &key).await;
-    assert!(page.contains("<span class=\"badge\">P1</span>"));
-    assert!(page.contains("class=\"badge sev-SEV3\">SEV3</span>"));
+    assert!(page.contains("Priority: </span>P1</span>"));
+    assert!(page.contains("Severity: </span>SEV3</span>"));
     assert!(!page.contains("class=\"badge sev-SEV1\""));
 });
 
@@ -389,8 +390,11 @@ both!(asvs_5_1_2_customers_answer_plain_questions_and_cannot_set_staff_fields, |
     assert_eq!(detail(&own.body, "Reporter"), "Test customer");
     assert!(!own.contains("SEV1"), "customers do not see severity");
     let seen = incident(&admin, &key).await;
-    assert!(seen.contains("class=\"badge sev-SEV4\">SEV4</span>"), "severity stays the default");
-    assert!(seen.contains("<span class=\"badge\">P4</span>"));
+    assert!(
+        seen.contains("class=\"badge sev-SEV4\"><span class=\"visually-hidden\">Severity: </span>SEV4</span>"),
+        "severity stays the default"
+    );
+    assert!(seen.contains("Priority: </span>P4</span>"));
     assert!(detail(&seen.body, "Assignee").contains("Nobody yet"));
     assert!(!detail(&seen.body, "Tags").contains("vip"));
 
@@ -742,7 +746,7 @@ both!(a_stale_edit_shows_what_changed_and_can_be_applied, |app| {
     let page = first.follow(applied).await;
     assert!(page.contains("Checkout broken for EU cards"));
     assert!(page.contains("<dd>high / medium</dd>"));
-    assert!(page.contains("<span class=\"badge\">P2</span>"), "priority follows the new impact");
+    assert!(page.contains("Priority: </span>P2</span>"), "priority follows the new impact");
     assert!(page.contains("title Checkout slow → Checkout broken for EU cards"));
     assert_eq!(key_set(&first.get("/incidents?q=cards").await.body), set_of(&[&key]), "new title searchable");
     assert!(key_set(&first.get("/incidents?q=slow").await.body).is_empty(), "old title not");
@@ -866,7 +870,7 @@ both!(search_pages_newest_first_through_filters_and_late_comments, |app| {
     assert!(numbers.windows(2).all(|w| w[0] > w[1]), "newest first: {numbers:?}");
     assert_eq!(count_text(&p1.body), format!("{} incidents", keys.len()));
     for k in &keys {
-        assert!(incident(&staff, k).await.contains("<span class=\"badge\">P1</span>"), "{k} is P1");
+        assert!(incident(&staff, k).await.contains("Priority: </span>P1</span>"), "{k} is P1");
     }
 
     // A reply on the oldest incident makes it findable by the reply's words; an internal note's
@@ -1089,7 +1093,7 @@ both!(comments_can_be_edited_by_their_author_for_fifteen_minutes, |app| {
     let r = note(&staff, &key, "   ").await;
     assert_eq!(r.status, 422);
     assert!(r.contains("Write something first."));
-    assert!(r.contains("value=\"internal\" checked"), "the internal choice is kept");
+    assert!(r.contains("name=\"visibility\" value=\"internal\""), "the internal choice is kept");
 
     // Someone else may not edit it.
     assert!(!incident(&staff, &key).await.contains(&edit_path), "no edit link for others");

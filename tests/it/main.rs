@@ -33,3 +33,4 @@ mod security;
 mod similar;
 mod sla;
 mod status_page;
+mod workspace;

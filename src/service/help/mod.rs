@@ -12,8 +12,7 @@ pub(crate) use feedback::{fix_released, problem_changed};
 pub(crate) use read::check_public_reply;
 pub use read::{
     ArticleView, CategoryNode, CategoryView, Found, HomeView, ImageAnswer, PickerView, SEARCH_LIMIT, SearchHit,
-    SearchView, article_page, category_page, home, image, link_picker, link_target, picker_for, search, sitemap,
-    suggestions,
+    SearchView, article_page, category_page, home, image, link_target, picker_for, search, sitemap, suggestions,
 };
 pub use write::{
     ArticleInput, CategoryInput, EditorView, HistoryView, ManageRow, ManageView, UploadedImage, create,

@@ -446,23 +446,7 @@ fn reply_readable(actor: &Actor, reporter: Option<&User>, internal: bool) -> cra
 
 /// The incident page's article picker: the best matches for `q` (or the most recently updated
 /// articles without a query) that the reply may link (`reply_readable`), at most
-/// `PICKER_LIMIT`.
-pub fn link_picker(
-    state: &AppState,
-    user: &User,
-    incident_id: i64,
-    q: &str,
-    internal: bool,
-) -> ServiceResult<PickerView> {
-    let actor = actor_of(user);
-    let mut conn = state.conn()?;
-    let conn = &mut *conn;
-    let (inc, _) = crate::service::incidents::load_for(conn, &actor, incident_id, Action::WorkIncident)?;
-    let reporter = reporter_of(conn, &inc)?;
-    picker_for(conn, &actor, reporter.as_ref(), q, internal)
-}
-
-/// `link_picker` for an incident already loaded and allowed (the incident page's own read).
+/// `PICKER_LIMIT`, for an incident already loaded and allowed.
 pub fn picker_for(
     conn: &mut DbConnection,
     actor: &Actor,

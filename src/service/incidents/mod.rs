@@ -21,8 +21,8 @@ pub(crate) use links::record_link;
 pub use links::{link, unlink, watch};
 pub use queue::{QueueParams, QueueRow, QueueView, form_lists, queue, working_roles};
 pub use read::{
-    Dashboard, IncidentPage, LinkView, TimelineItem, attachment, changes_since, dashboard, describe_event,
-    incident_page,
+    Dashboard, IncidentPage, LinkView, PickerAsk, SlaLine, TimelineItem, attachment, changes_since, dashboard,
+    describe_event, incident_page,
 };
 pub use similar::{SUGGESTIONS, SimilarIncident, SimilarPanel, SimilarProblem, panel as similar_panel, similar_titles};
 pub use work::{AssignTarget, FieldsInput, assign, change_status, update_fields};

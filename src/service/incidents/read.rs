@@ -30,6 +30,15 @@ pub struct LinkView {
     pub other_status: String,
 }
 
+/// One SLA clock in words ("due in 20 min", "overdue by 1 h 5 min", "met", "paused, 2 h left")
+/// and its tone (`domain::sla::tone`).
+#[derive(Debug, Clone)]
+pub struct SlaLine {
+    pub label: &'static str,
+    pub text: String,
+    pub tone: &'static str,
+}
+
 #[derive(Debug, Clone)]
 pub struct IncidentPage {
     pub incident: Incident,
@@ -50,9 +59,8 @@ pub struct IncidentPage {
     /// (id, name) of the staff an incident can be assigned to.
     pub assignable: Vec<(i64, String)>,
     pub tier: crate::db::models::Tier,
-    /// "due in 20 min", "overdue by 1 h 5 min", "met", "paused, 2 h left"; empty without a policy.
-    pub sla_first_response: String,
-    pub sla_resolution: String,
+    /// The first-response and resolution clocks; None without a policy.
+    pub sla: Option<[SlaLine; 2]>,
     /// Every tier (staff only), for the escalation form.
     pub tiers: Vec<crate::db::models::Tier>,
     /// Files on the incident and its comments that this viewer may open.
@@ -68,11 +76,21 @@ pub struct IncidentPage {
     pub status_page: Option<crate::service::status_page::Panel>,
     /// Incoming mail filed on the incident whose original is still kept (internal readers only).
     pub originals: Vec<crate::db::models::InboundMessage>,
-    /// The reply box's help article picker, unfiltered (those who work the incident).
+    /// The reply box's help article picker (those who work the incident).
     pub help_picker: Option<crate::service::help::PickerView>,
+    /// The viewer is the assignee.
+    pub mine: bool,
 }
 
-pub fn incident_page(state: &AppState, user: &User, id: i64) -> ServiceResult<IncidentPage> {
+/// What the reply box's help picker lists: the articles matching `query` (the most recently
+/// updated without one) that a public reply, or with `internal` a note, may link.
+#[derive(Debug, Clone, Default)]
+pub struct PickerAsk {
+    pub query: String,
+    pub internal: bool,
+}
+
+pub fn incident_page(state: &AppState, user: &User, id: i64, ask: &PickerAsk) -> ServiceResult<IncidentPage> {
     let actor = actor_of(user);
     let mut conn = state.conn()?;
     let conn = &mut *conn;
@@ -163,13 +181,14 @@ pub fn incident_page(state: &AppState, user: &User, id: i64) -> ServiceResult<In
         first_response_at: inc.first_response_at,
         changes: &status_changes,
     };
-    let (sla_first_response, sla_resolution) = match lists.sla.clocks(&clock_input, clock_now) {
-        Some(c) => (
-            crate::domain::sla::describe(&c.first_response, clock_now),
-            crate::domain::sla::describe(&c.resolution, clock_now),
-        ),
-        None => (String::new(), String::new()),
-    };
+    let sla = lists.sla.clocks(&clock_input, clock_now).map(|c| {
+        let line = |label, r: &crate::domain::sla::ClockReading| SlaLine {
+            label,
+            text: crate::domain::sla::describe(r, clock_now),
+            tone: crate::domain::sla::tone(r, clock_now),
+        };
+        [line("First response", &c.first_response), line("Resolution target", &c.resolution)]
+    });
     let tiers = if can_work { lists.tiers.clone() } else { Vec::new() };
     let known_errors = if !can_work && can_view_problems {
         // Sales read problems: they see matching known errors' workarounds, read-only.
@@ -197,8 +216,7 @@ pub fn incident_page(state: &AppState, user: &User, id: i64) -> ServiceResult<In
         assignable,
         tier,
         tiers,
-        sla_first_response,
-        sla_resolution,
+        sla,
         attachments,
         problems,
         can_view_problems,
@@ -207,10 +225,12 @@ pub fn incident_page(state: &AppState, user: &User, id: i64) -> ServiceResult<In
         status_page,
         originals: if can_internal { crate::db::inbound::originals_for(conn, inc.id)? } else { Vec::new() },
         help_picker: if can_work {
-            Some(crate::service::help::picker_for(conn, &actor, people.get(&inc.reporter_id), "", false)?)
+            let internal = ask.internal && can_internal;
+            Some(crate::service::help::picker_for(conn, &actor, people.get(&inc.reporter_id), &ask.query, internal)?)
         } else {
             None
         },
+        mine: inc.assignee_id == Some(user.id),
         incident: inc,
     })
 }

@@ -662,19 +662,6 @@ impl HelpPicker {
 /// Fills the incident page's article picker (the most recently updated articles, or the best
 /// matches for `q`) for those who work incidents: for a public reply only articles the reporter
 /// may open, for an internal note internal ones too.
-pub async fn with_picker(
-    state: &web::Data<AppState>,
-    user: &User,
-    incident_id: i64,
-    q: &str,
-    chosen: &str,
-    internal: bool,
-) -> Result<HelpPicker, AppError> {
-    let (st, u, q) = (state.clone(), user.clone(), q.to_string());
-    let v = run(move || svc::link_picker(&st, &u, incident_id, &q, internal)).await?;
-    Ok(HelpPicker::of(v, chosen))
-}
-
 #[derive(Debug, Default, Deserialize)]
 pub struct PickerForm {
     #[serde(default)]
@@ -721,12 +708,11 @@ pub async fn insert_link(
         }
     }
     let (st, user) = (state.clone(), cu.user.clone());
-    let p = run(move || crate::service::incidents::incident_page(&st, &user, id)).await?;
-    let kept = super::incidents::Kept { body, internal, ..Default::default() };
+    let ask = crate::service::incidents::PickerAsk { query: form.article_q.clone(), internal };
+    let p = run(move || crate::service::incidents::incident_page(&st, &user, id, &ask)).await?;
+    let kept = super::incidents::Kept { body, internal, article: form.article, ..Default::default() };
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    let mut tpl = super::incidents::show_page(ctx, p, kept, errors);
-    tpl.help = with_picker(&state, &cu.user, id, &form.article_q, &form.article, internal).await?;
-    render(status, &tpl)
+    render(status, &super::incidents::show_page(ctx, p, kept, errors))
 }
 
 #[cfg(test)]

@@ -55,10 +55,16 @@ async fn finish<T: Send + 'static>(
     outcome: Outcome,
 ) -> Result<HttpResponse, AppError> {
     match result {
+        // After an internal note the box stays a note box: the next one is often a note too,
+        // and a box that silently turned public would mail the customer.
+        Ok(_) if outcome.kept.internal => {
+            Ok(redirect(&format!("/incidents/{}?compose=note#reply", key(id)), Some(outcome.ok_message)))
+        }
         Ok(_) => Ok(redirect(&format!("/incidents/{}", key(id)), Some(outcome.ok_message))),
         Err(ServiceError::Invalid(errors)) => {
             let (st, user) = (state.clone(), cu.user.clone());
-            let p = run(move || incidents::incident_page(&st, &user, id)).await?;
+            let ask = incidents::PickerAsk { internal: outcome.kept.internal, ..Default::default() };
+            let p = run(move || incidents::incident_page(&st, &user, id, &ask)).await?;
             invalid(&show_page(ctx, p, outcome.kept, errors))
         }
         Err(ServiceError::Stale { .. }) => {
@@ -117,7 +123,7 @@ pub async fn edit_comment_form(
     let (key_text, comment_id) = path.into_inner();
     let id = id_of(&key_text)?;
     let (st, user) = (state.clone(), cu.user.clone());
-    let p = run(move || incidents::incident_page(&st, &user, id)).await?;
+    let p = run(move || incidents::incident_page(&st, &user, id, &Default::default())).await?;
     let Some(item) = p.timeline.iter().find(|t| t.editable && t.comment.as_ref().is_some_and(|c| c.id == comment_id))
     else {
         return Err(AppError::NotFound);

@@ -12,6 +12,7 @@ use crate::web::{blocking, form_outcome, run};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::NaiveDateTime;
+use serde::Deserialize;
 
 /// "3 min", "5 h", "2 d": how long ago, for tables.
 pub fn age(now: NaiveDateTime, t: NaiveDateTime) -> String {
@@ -230,6 +231,13 @@ pub struct ShowPage {
     pub status_section: Option<super::status_page::IncidentSection>,
     /// The reply form's help article picker (for those who work incidents).
     pub help: super::help::HelpPicker,
+    /// The reply box is for an internal note (else a public reply).
+    pub note: bool,
+    pub assigned_to_me: bool,
+    /// Collapsed sections open when one of their fields has an error.
+    pub escalation_open: bool,
+    pub triage_open: bool,
+    pub links_open: bool,
 }
 
 /// What the user typed, shown again when a form on the incident page comes back with errors.
@@ -244,6 +252,8 @@ pub struct Kept {
     pub fields: Option<crate::web::forms::FieldsForm>,
     pub problem: String,
     pub status_page: super::status_page::StatusKept,
+    /// The help article chosen in the reply box's picker.
+    pub article: String,
 }
 
 fn attachment_links(p: &IncidentPage, comment_id: Option<i64>) -> Vec<AttachmentLink> {
@@ -259,7 +269,9 @@ fn attachment_links(p: &IncidentPage, comment_id: Option<i64>) -> Vec<Attachment
         .collect()
 }
 
-pub fn show_page(ctx: PageCtx, p: IncidentPage, kept: Kept, errors: FieldErrors) -> ShowPage {
+pub fn show_page(ctx: PageCtx, mut p: IncidentPage, kept: Kept, errors: FieldErrors) -> ShowPage {
+    let help = p.help_picker.take().map(|v| super::help::HelpPicker::of(v, &kept.article)).unwrap_or_default();
+    let note = kept.internal && p.can_internal;
     let inc = &p.incident;
     let fmt_opt = |t: &Option<NaiveDateTime>| t.as_ref().map(|t| ctx.time(t)).unwrap_or_else(|| "—".into());
     let timeline = p
@@ -340,11 +352,18 @@ pub fn show_page(ctx: PageCtx, p: IncidentPage, kept: Kept, errors: FieldErrors)
             &kept.reason,
         ),
         kept,
-        errors,
         reopen_only,
         description_attachments,
         status_section,
-        help: Default::default(),
+        help,
+        note,
+        assigned_to_me: p.mine,
+        escalation_open: ["tier", "reason", "reason_text"].iter().any(|f| errors.get(f).is_some()),
+        triage_open: ["title", "service_id", "impact", "urgency", "severity", "tags"]
+            .iter()
+            .any(|f| errors.get(f).is_some()),
+        links_open: ["kind", "other"].iter().any(|f| errors.get(f).is_some()),
+        errors,
         ctx,
         p,
     }
@@ -383,19 +402,24 @@ pub async fn attachment(
         .body(data))
 }
 
+#[derive(Debug, Default, Deserialize)]
+pub struct ShowQuery {
+    /// "note": the reply box opens as an internal note.
+    #[serde(default)]
+    compose: String,
+}
+
 pub async fn show(
     state: web::Data<AppState>,
     ctx: PageCtx,
     cu: CurrentUser,
     key_text: web::Path<String>,
+    query: web::Query<ShowQuery>,
 ) -> Result<HttpResponse, AppError> {
     let id = id_of(&key_text)?;
+    let internal = query.compose == "note";
+    let ask = incidents::PickerAsk { internal, ..Default::default() };
     let (st, user) = (state.clone(), cu.user.clone());
-    let mut p = run(move || incidents::incident_page(&st, &user, id)).await?;
-    let picker = p.help_picker.take();
-    let mut tpl = show_page(ctx, p, Kept::default(), FieldErrors::default());
-    if let Some(v) = picker {
-        tpl.help = super::help::HelpPicker::of(v, "");
-    }
-    page(&tpl)
+    let p = run(move || incidents::incident_page(&st, &user, id, &ask)).await?;
+    page(&show_page(ctx, p, Kept { internal, ..Default::default() }, FieldErrors::default()))
 }

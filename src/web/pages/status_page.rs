@@ -751,7 +751,7 @@ async fn finish<T: Send + 'static>(
         Ok(_) => Ok(redirect(&format!("/incidents/{}", key(id)), Some(ok))),
         Err(ServiceError::Invalid(errors)) => {
             let (st, user) = (state.clone(), cu.user.clone());
-            let p = run(move || crate::service::incidents::incident_page(&st, &user, id)).await?;
+            let p = run(move || crate::service::incidents::incident_page(&st, &user, id, &Default::default())).await?;
             invalid(&show_page(ctx, p, Kept { status_page: kept, ..Default::default() }, errors))
         }
         Err(e) => Err(e.into()),

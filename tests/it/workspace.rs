@@ -1,0 +1,152 @@
+//! The agent's workspace on the incident page: state and actions beside the conversation, SLA
+//! clocks in words and colour, replies and internal notes as two different actions.
+
+use crate::both;
+use crate::incidents::{act, detail, incident, login_as, quick, service};
+use chrono::Duration;
+
+/// The hidden mode field and the send button of the reply box.
+fn compose_mode(body: &str) -> (String, String) {
+    let start = body.find("id=\"reply\"").unwrap_or(0);
+    let boxed = &body[start..];
+    let mode = boxed.split("name=\"visibility\" value=\"").nth(1).and_then(|r| r.split('"').next()).unwrap_or("");
+    let end = boxed.find("</form>").unwrap_or(boxed.len());
+    let button = boxed[..end].rsplit("<button type=\"submit\" class=\"btn btn-primary\"").next().unwrap_or("");
+    let label = button.split_once('>').map(|(_, r)| r.split('<').next().unwrap_or("")).unwrap_or("");
+    (mode.to_string(), label.to_string())
+}
+
+both!(state_and_actions_come_before_the_conversation, |app| {
+    let admin = app.signed_in("admin").await;
+    let svc = service(&admin, "Payments API").await;
+    let agent = login_as(&app, "support", "agent@example.com").await;
+    let key = quick(&agent, &svc, "Card payments fail").await;
+    let page = incident(&agent, &key).await;
+    assert!(page.contains("href=\"/static/incident.css\""));
+    let side = page.body.find("class=\"incident-side\"").expect("sidebar");
+    let main = page.body.find("class=\"incident-main\"").expect("conversation");
+    let assign_me = page.body.find(">Assign to me</button>").expect("assign to me");
+    let status = page.body.find(">Change status</button>").expect("status control");
+    let timeline = page.body.find("id=\"timeline-h\"").expect("timeline");
+    // Narrow screens show the document order: state and the quick actions first.
+    assert!(side < assign_me && assign_me < status && status < main && main < timeline);
+    assert!(page.contains("class=\"badge status-new\""), "the status has its own colour class");
+    assert!(page.contains("class=\"badge sev-SEV3\""));
+
+    // Taking it: the quick action goes, the assignee shows.
+    assert_eq!(act(&agent, &key, "/assign", &[("assignee", "me")]).await.status, 303);
+    let page = incident(&agent, &key).await;
+    assert!(!page.contains(">Assign to me</button>"));
+    assert!(!detail(&page.body, "Assignee").contains("Nobody yet"));
+
+    // A collapsed section opens when its field comes back with an error; typed values stay.
+    let bad = act(
+        &agent,
+        &key,
+        "/fields",
+        &[
+            ("title", ""),
+            ("service_id", &svc),
+            ("impact", "medium"),
+            ("urgency", "medium"),
+            ("severity", "SEV3"),
+            ("tags", "kept-tag"),
+        ],
+    )
+    .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.contains("<details class=\"card side-more\" open>"), "triage opens on its error");
+    assert!(bad.contains("value=\"kept-tag\""));
+    let bad = act(&agent, &key, "/escalate", &[("tier", "next"), ("reason", "other"), ("reason_text", "")]).await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.contains("<details class=\"side-more\" open>"), "escalation opens on its error");
+});
+
+both!(sla_clocks_carry_their_state_in_words_and_colour, |app| {
+    let admin = app.signed_in("admin").await;
+    let svc = service(&admin, "Checkout").await;
+    let agent = login_as(&app, "support", "agent@example.com").await;
+    // SEV3 from medium impact and urgency: see the SLA tests for the targets.
+    let key = quick(&agent, &svc, "Checkout slow").await;
+    let page = incident(&agent, &key).await;
+    let first = detail(&page.body, "First response");
+    assert!(first.starts_with("due in"), "{first}");
+    assert!(page.contains("<dt>First response</dt><dd class=\"sla sla-running\">"));
+
+    // Past 80 % of the first-response target it is at risk, past the target overdue.
+    let target = first_response_minutes(&page.body);
+    app.advance(Duration::minutes(target * 9 / 10));
+    let agent = login_as(&app, "support", "later@example.com").await;
+    let page = incident(&agent, &key).await;
+    assert!(
+        page.contains("<dt>First response</dt><dd class=\"sla sla-risk\">due in"),
+        "{}",
+        detail(&page.body, "First response")
+    );
+    app.advance(Duration::minutes(target));
+    let agent = login_as(&app, "support", "much-later@example.com").await;
+    let page = incident(&agent, &key).await;
+    assert!(page.contains("<dt>First response</dt><dd class=\"sla sla-breached\">overdue by"));
+    assert_eq!(act(&agent, &key, "/comments", &[("body", "Looking now"), ("visibility", "public")]).await.status, 303);
+    let page = incident(&agent, &key).await;
+    assert!(
+        page.contains("<dt>First response</dt><dd class=\"sla sla-breached\">overdue by"),
+        "a late answer stays breached"
+    );
+});
+
+/// Minutes until the first response is due, read from "due in 1 h 5 min" / "due in 30 min".
+fn first_response_minutes(body: &str) -> i64 {
+    let text = detail(body, "First response");
+    let mut minutes = 0;
+    let words: Vec<&str> = text.split_whitespace().collect();
+    for pair in words.windows(2) {
+        if let Ok(n) = pair[0].parse::<i64>() {
+            minutes += match pair[1] {
+                "h" => n * 60,
+                "d" => n * 24 * 60,
+                _ => n,
+            };
+        }
+    }
+    minutes
+}
+
+both!(a_note_box_stays_a_note_box_and_looks_like_one, |app| {
+    let admin = app.signed_in("admin").await;
+    let svc = service(&admin, "Payments API").await;
+    let agent = login_as(&app, "support", "agent@example.com").await;
+    let cust = login_as(&app, "customer", "nora@example.com").await;
+    let key = quick(&cust, &svc, "Invoices show wrong totals").await;
+
+    let page = incident(&agent, &key).await;
+    assert_eq!(compose_mode(&page.body), ("public".into(), "Send reply".into()));
+    assert!(page.contains(">Reply to the reporter</a>") && page.contains(">Internal note</a>"));
+    let page = agent.get(&format!("/incidents/{key}?compose=note")).await;
+    assert_eq!(compose_mode(&page.body), ("internal".into(), "Add internal note".into()));
+    assert!(page.contains("class=\"card compose compose-note\""));
+
+    // Posting a note comes back to a note box, not a public one.
+    let posted =
+        act(&agent, &key, "/comments", &[("body", "Rounding in the tax module"), ("visibility", "internal")]).await;
+    assert_eq!(posted.status, 303);
+    assert_eq!(posted.location(), format!("/incidents/{key}?compose=note#reply"));
+    let back = agent.get(&posted.location()).await;
+    assert_eq!(compose_mode(&back.body).0, "internal");
+    assert!(back.contains("Internal note added."));
+    // In the timeline the note has its own class and label.
+    let note = back.body.split("<li class=\"internal comment\"").nth(1).expect("the note in the timeline");
+    assert!(note.contains("note, staff only") && note.contains("Rounding in the tax module"));
+
+    // A reply goes back to the plain page; a note box that comes back with an error stays one.
+    let replied = act(&agent, &key, "/comments", &[("body", "We are on it"), ("visibility", "public")]).await;
+    assert_eq!(replied.location(), format!("/incidents/{key}"));
+    let empty = act(&agent, &key, "/comments", &[("body", ""), ("visibility", "internal")]).await;
+    assert_eq!(empty.status, 422);
+    assert_eq!(compose_mode(&empty.body).0, "internal");
+
+    // Customers get one kind of box, whatever the address says.
+    let theirs = cust.get(&format!("/incidents/{key}?compose=note")).await;
+    assert_eq!(compose_mode(&theirs.body), ("public".into(), "Send reply".into()));
+    assert!(!theirs.contains("Internal note") && !theirs.contains("Rounding in the tax module"));
+});
