@@ -7,7 +7,7 @@ use super::policy::{self, Action, Actor, Resource};
 /// Whether mail of this kind may go to customers of the incident. Every kind not named here is
 /// staff-only, so a new kind stays internal until someone decides otherwise.
 pub fn reaches_customers(kind: &str) -> bool {
-    matches!(kind, "public_reply" | "resolved" | "closed")
+    matches!(kind, "received" | "public_reply" | "resolved" | "closed")
 }
 
 /// Whether `recipient` may receive mail of `kind` about the incident `res`, judged now: they
@@ -72,7 +72,7 @@ mod tests {
     fn staff_kinds_never_reach_customers() {
         let own = Resource::Incident { reporter_id: 7, organization_id: Some(1), org_shares: false };
         let customer = actor(Role::Customer, Some(1));
-        for kind in ["public_reply", "resolved", "closed"] {
+        for kind in ["received", "public_reply", "resolved", "closed"] {
             assert!(may_receive(&customer, kind, own), "{kind}");
         }
         for kind in

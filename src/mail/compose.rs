@@ -53,6 +53,18 @@ pub fn incident_created(state: &AppState, conn: &mut DbConnection, inc: &Inciden
     })
 }
 
+/// The reporter hears that their report arrived (customers only: staff who file an incident
+/// know it is filed), with the SLA's first-answer time when a policy applies.
+pub fn received(state: &AppState, conn: &mut DbConnection, inc: &Incident, by_mail: bool) -> DbResult<usize> {
+    let reporter = users::find(conn, inc.reporter_id)?;
+    if staff_only(conn, &[reporter.id])?.contains(&reporter.id) {
+        return Ok(0);
+    }
+    let f = templates::Received { key: key(inc.id), title: inc.title.clone(), answer_by: inc.response_due_at, by_mail };
+    let subject = format!("Received: {}", inc.title);
+    send(state, conn, inc, (&[reporter.id], None), ("received", &subject), &|m| templates::received(&f, m))
+}
+
 pub fn assigned(state: &AppState, conn: &mut DbConnection, inc: &Incident, actor_id: Option<i64>) -> DbResult<usize> {
     let Some(a) = inc.assignee_id else { return Ok(0) };
     let f = templates::Assigned { inc: summary(conn, inc)?, by: name_of(conn, actor_id)? };
@@ -193,7 +205,8 @@ pub fn reopened(state: &AppState, conn: &mut DbConnection, inc: &Incident, actor
 }
 
 /// The notifications a user can tune at /account/notifications.
-pub const KINDS: [(&str, &str); 10] = [
+pub const KINDS: [(&str, &str); 11] = [
+    ("received", "My report is received (with when to expect an answer)"),
     ("incident_created", "A new incident in one of my tiers"),
     ("assigned", "An incident is assigned to me"),
     ("escalated", "An incident is escalated to my tier"),

@@ -93,6 +93,16 @@ pub struct PublicReply {
     pub body: String,
 }
 
+/// Goes to the reporter when their incident is filed: public fields only.
+pub struct Received {
+    pub key: String,
+    pub title: String,
+    /// When the first answer is due by the SLA, if a policy applies.
+    pub answer_by: Option<NaiveDateTime>,
+    /// Filed from an e-mail: a reply to this mail is added to the incident.
+    pub by_mail: bool,
+}
+
 /// Goes to the reporter: public fields only.
 pub struct Resolved {
     pub key: String,
@@ -213,6 +223,7 @@ email_templates! {
     escalated(Escalated) => "email/escalated.txt", "email/escalated.html";
     sla_warning(Sla) => "email/sla_warning.txt", "email/sla_warning.html";
     sla_breach(Sla) => "email/sla_breach.txt", "email/sla_breach.html";
+    received(Received) => "email/received.txt", "email/received.html";
     public_reply(PublicReply) => "email/public_reply.txt", "email/public_reply.html";
     internal_note(InternalNote) => "email/internal_note.txt", "email/internal_note.html";
     resolved(Resolved) => "email/resolved.txt", "email/resolved.html";

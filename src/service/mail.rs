@@ -2,7 +2,7 @@
 
 use super::{AppState, RequestMeta, ServiceError, ServiceResult, actor_of, authorize};
 use crate::db::models::User;
-use crate::db::outbox;
+use crate::db::{DbConnection, outbox, settings};
 use crate::domain::policy::{Action, Resource};
 use crate::mail::compose::KINDS;
 
@@ -58,5 +58,28 @@ pub fn retry(state: &AppState, meta: &RequestMeta, admin: &User, id: i64) -> Ser
             return Err(ServiceError::Conflict("Only failed messages can be retried.".into()));
         }
         state.audit(conn, meta, Some(admin), "outbox.retry", &format!("outbox:{id}"), "")
+    })
+}
+
+const KEY_ACKNOWLEDGE: &str = "mail.acknowledge_reporter";
+
+/// Whether a customer who files an incident gets a mail saying it arrived (on unless an admin
+/// turned it off).
+pub fn acknowledges(conn: &mut DbConnection) -> ServiceResult<bool> {
+    Ok(settings::get(conn, KEY_ACKNOWLEDGE)?.as_deref() != Some("off"))
+}
+
+/// The outbox page's view of the setting.
+pub fn acknowledgement_setting(state: &AppState, admin: &User) -> ServiceResult<bool> {
+    authorize(&actor_of(admin), Action::ManageOutbox, Resource::None)?;
+    acknowledges(&mut *state.conn()?)
+}
+
+pub fn set_acknowledgement(state: &AppState, meta: &RequestMeta, admin: &User, on: bool) -> ServiceResult<()> {
+    authorize(&actor_of(admin), Action::ManageOutbox, Resource::None)?;
+    state.tx(|conn| {
+        let value = if on { "on" } else { "off" };
+        settings::set(conn, KEY_ACKNOWLEDGE, value, state.clock.now_naive())?;
+        state.audit(conn, meta, Some(admin), "mail.acknowledge_reporter", "", value)
     })
 }

@@ -92,6 +92,7 @@ pub fn define(r: &mut impl RouteSink) {
 
     r.add(get(), "/admin/outbox", Signed(Action::ManageOutbox), admin_outbox::list);
     r.add(post(), "/admin/outbox/{id}/retry", Signed(Action::ManageOutbox), admin_outbox::retry);
+    r.add(post(), "/admin/outbox/settings", Signed(Action::ManageOutbox), admin_outbox::update_settings);
 
     r.add(get(), "/admin/inbound", Signed(Action::ManageInbound), admin_inbound::list);
     r.add(post(), "/admin/inbound/settings", Signed(Action::ManageInbound), admin_inbound::update_settings);

@@ -480,11 +480,13 @@ both!(header_injection_through_encoded_mail_headers_goes_nowhere, |app| {
     assert!(r.mails_sent >= 1, "{r:?}");
     let mails = got.lock().map(|g| g.clone()).unwrap_or_default();
     let to_eve: Vec<&String> = mails.iter().filter(|m| m.contains("eve@acme.example")).collect();
-    assert_eq!(to_eve.len(), 1, "{mails:#?}");
+    assert_eq!(to_eve.len(), 2, "the acknowledgement and the reply: {mails:#?}");
     for m in &mails {
         assert!(!m.lines().any(|l| l.to_ascii_lowercase().starts_with("bcc:")), "no injected header: {m}");
     }
-    assert!(to_eve[0].contains("Hi Bcc: victim2@evil.example"), "the subject stays on one line: {}", to_eve[0]);
+    for m in &to_eve {
+        assert!(m.contains("Hi Bcc: victim2@evil.example"), "the subject stays on one line: {m}");
+    }
 });
 
 both!(a_message_too_long_for_a_comment_is_kept_whole_as_message_txt, |app| {

@@ -56,6 +56,11 @@ pub(crate) async fn run_jobs(app: &TestApp) -> firewatch::jobs::JobReport {
     app.run_jobs().await
 }
 
+/// Turns off the reporter's acknowledgement mail (on by default), for tests that count mails.
+pub(crate) async fn without_acknowledgements(admin: &Browser) {
+    assert_eq!(admin.submit("/admin/outbox", "/admin/outbox/settings", &[]).await.status, 303);
+}
+
 pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(2525)
 }
@@ -72,6 +77,7 @@ both!(mail_waits_for_the_server_arrives_once_threaded_and_without_internal_notes
     })
     .await;
     let admin = app.signed_in("admin").await;
+    without_acknowledgements(&admin).await;
     let svc = service(&admin, "Portal").await;
     let customer = login_as(&app, "customer", "cora@example.com").await;
     let key = quick(&customer, &svc, "Portal shows an error").await;
@@ -138,6 +144,7 @@ both!(mail_waits_for_the_server_arrives_once_threaded_and_without_internal_notes
 
 both!(without_smtp_mail_becomes_files, |app| {
     let admin = app.signed_in("admin").await;
+    without_acknowledgements(&admin).await;
     let svc = service(&admin, "Billing").await;
     let customer = login_as(&app, "customer", "fred@example.com").await;
     let key = quick(&customer, &svc, "Invoice missing").await;
@@ -166,6 +173,7 @@ both!(failed_mail_can_be_retried_by_an_admin, |app| {
     })
     .await;
     let admin = app.signed_in("admin").await;
+    without_acknowledgements(&admin).await;
     let svc = service(&admin, "Search").await;
     let customer = login_as(&app, "customer", "gil@example.com").await;
     let key = quick(&customer, &svc, "Search broken").await;
@@ -178,8 +186,13 @@ both!(failed_mail_can_be_retried_by_an_admin, |app| {
     let admin = app.signed_in("admin").await;
     let failed = admin.get("/admin/outbox?status=failed").await;
     assert!(failed.contains("gil@example.com"), "{}", failed.body);
-    let id =
-        failed.body.split("/admin/outbox/").nth(1).and_then(|s| s.split('/').next()).expect("retry form").to_string();
+    let id = failed
+        .body
+        .split("/retry\"")
+        .next()
+        .and_then(|s| s.rsplit("/admin/outbox/").next())
+        .expect("retry form")
+        .to_string();
     let got = smtp_sink(port).await;
     let r = admin.submit("/admin/outbox?status=failed", &format!("/admin/outbox/{id}/retry"), &[]).await;
     assert_eq!(r.status, 303);
@@ -226,6 +239,7 @@ both!(asvs_2_2_3_users_get_mail_about_their_password, |app| {
 
 both!(notifications_can_be_held_for_a_daily_digest_or_turned_off, |app| {
     let admin = app.signed_in("admin").await;
+    without_acknowledgements(&admin).await;
     let svc = service(&admin, "Reports").await;
     let customer = login_as(&app, "customer", "dora@example.com").await;
     let page = customer.get("/account/notifications").await;
@@ -319,6 +333,7 @@ both!(asvs_2_5_5_an_email_change_is_mailed_to_both_addresses, |app| {
 
 both!(mail_is_still_delivered_when_an_earlier_job_fails, |app| {
     let admin = app.signed_in("admin").await;
+    without_acknowledgements(&admin).await;
     let svc = service(&admin, "Billing").await;
     let customer = login_as(&app, "customer", "hal@example.com").await;
     let key = quick(&customer, &svc, "Invoice twice").await;
@@ -349,6 +364,7 @@ both!(mail_is_still_delivered_when_an_earlier_job_fails, |app| {
 
 both!(a_delivery_claim_outlasts_a_slow_batch_and_keeps_the_message_id, |app| {
     let admin = app.signed_in("admin").await;
+    without_acknowledgements(&admin).await;
     let svc = service(&admin, "Portal").await;
     let customer = login_as(&app, "customer", "jo@example.com").await;
     let key = quick(&customer, &svc, "Portal slow").await;

@@ -75,8 +75,11 @@ fn says(m: &OutboxMessage, needles: &[&str]) {
 fn about_incident(app: &TestApp, m: &OutboxMessage) {
     assert!(m.subject.starts_with("[INC-1] ") && m.subject.ends_with(TITLE), "{}", m.subject);
     // Customer-facing mail and staff-only mail thread apart.
-    let thread =
-        if ["public_reply", "resolved", "closed"].contains(&m.kind.as_str()) { "incident" } else { "internal" };
+    let thread = if ["received", "public_reply", "resolved", "closed"].contains(&m.kind.as_str()) {
+        "incident"
+    } else {
+        "internal"
+    };
     assert_eq!(m.in_reply_to, format!("<{thread}-1@127.0.0.1>"), "{}", m.kind);
     assert!(
         m.message_id.starts_with(&format!("<{thread}-1.")) && m.message_id.ends_with("@127.0.0.1>"),
@@ -202,9 +205,13 @@ both!(each_incident_event_mails_its_own_facts_in_the_recipients_zone, |app| {
     let reopened = mail(&all, "reopened", "dana@example.com");
     says(reopened, &["INC-1 was reopened", "Cora Customer", "reopened this incident"]);
 
-    // The customer got the public reply and the resolution, nothing internal.
+    // The acknowledgement: the key and the first answer's due time, in her zone.
+    let received = mail(&all, "received", "cora@example.com");
+    says(received, &["We received your report INC-1", "first answer by", "2026-03-02 18:30 JST", "on its page"]);
+
+    // The customer got the acknowledgement, the public reply and the resolution, nothing internal.
     let to_cora: Vec<&OutboxMessage> = all.iter().filter(|m| m.to_address == "cora@example.com").collect();
-    assert_eq!(to_cora.len(), 2, "{to_cora:#?}");
+    assert_eq!(to_cora.len(), 3, "{to_cora:#?}");
     for m in to_cora {
         for secret in ["zebracorn", "SEV2", "Tier", "Severity", "Internal"] {
             assert!(!m.body_text.contains(secret) && !m.body_html.contains(secret), "{secret} in {}", m.kind);

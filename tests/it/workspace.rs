@@ -150,3 +150,62 @@ both!(a_note_box_stays_a_note_box_and_looks_like_one, |app| {
     assert_eq!(compose_mode(&theirs.body), ("public".into(), "Send reply".into()));
     assert!(!theirs.contains("Internal note") && !theirs.contains("Rounding in the tax module"));
 });
+
+both!(the_customer_timeline_leaves_out_staff_hand_overs, |app| {
+    let admin = app.signed_in("admin").await;
+    let svc = service(&admin, "Payments API").await;
+    let agent = login_as(&app, "support", "agent@example.com").await;
+    let cust = login_as(&app, "customer", "nora@example.com").await;
+    let key = quick(&cust, &svc, "Invoices show wrong totals").await;
+    assert_eq!(act(&agent, &key, "/assign", &[("assignee", "me")]).await.status, 303);
+    assert_eq!(act(&agent, &key, "/assign", &[("assignee", "none")]).await.status, 303);
+    assert_eq!(act(&agent, &key, "/comments", &[("body", "We found it"), ("visibility", "public")]).await.status, 303);
+    assert_eq!(act(&agent, &key, "/status", &[("status", "in_progress"), ("resolution", "")]).await.status, 303);
+
+    let staff_view = incident(&agent, &key).await;
+    assert!(staff_view.contains("Assigned to") && staff_view.contains("Unassigned (was"));
+    let theirs = incident(&cust, &key).await;
+    assert!(theirs.contains("We found it"));
+    assert!(theirs.contains("Status new → in progress"), "the status in words");
+    assert!(!theirs.contains("Assigned to") && !theirs.contains("Unassigned"), "no hand-overs");
+});
+
+/// Rows of the admin outbox that are acknowledgements, as "to subject".
+async fn acknowledgements(admin: &crate::support::Browser) -> Vec<String> {
+    let page = admin.get("/admin/outbox").await;
+    page.body.split("<tr>").filter(|row| row.contains(">received</td>")).map(crate::support::html_unescape).collect()
+}
+
+both!(the_reporter_hears_that_the_report_arrived_unless_turned_off, |app| {
+    let admin = app.signed_in("admin").await;
+    let svc = service(&admin, "Payments API").await;
+    let cust = login_as(&app, "customer", "nora@example.com").await;
+    let agent = login_as(&app, "support", "agent@example.com").await;
+    let key = quick(&cust, &svc, "Invoices show wrong totals").await;
+    let acks = acknowledgements(&admin).await;
+    assert_eq!(acks.len(), 1, "{acks:?}");
+    assert!(
+        acks[0].contains("nora@example.com")
+            && acks[0].contains(&format!("[{key}] Received: Invoices show wrong totals"))
+    );
+
+    // Staff who file an incident of their own know it is filed.
+    quick(&agent, &svc, "Disk filling on db-2").await;
+    assert_eq!(acknowledgements(&admin).await.len(), 1);
+
+    // Turned off by an admin: no acknowledgement; the setting shows and is audited.
+    let r = admin.submit("/admin/outbox", "/admin/outbox/settings", &[]).await;
+    assert_eq!(r.status, 303);
+    assert!(!admin.get("/admin/outbox").await.contains("name=\"acknowledge\" value=\"on\" checked"));
+    quick(&cust, &svc, "Second problem").await;
+    assert_eq!(acknowledgements(&admin).await.len(), 1);
+    assert!(admin.get("/admin/audit").await.contains("mail.acknowledge_reporter"));
+    let r = admin.submit("/admin/outbox", "/admin/outbox/settings", &[("acknowledge", "on")]).await;
+    assert_eq!(r.status, 303);
+    assert!(admin.get("/admin/outbox").await.contains("name=\"acknowledge\" value=\"on\" checked"));
+    quick(&cust, &svc, "Third problem").await;
+    assert_eq!(acknowledgements(&admin).await.len(), 2);
+    // Only admins change it.
+    let refused = agent.post_raw("/admin/outbox/settings", &[("csrf_token", &agent.get("/").await.csrf())]).await;
+    assert!(refused.status == 403 || refused.status == 404, "{}", refused.status);
+});

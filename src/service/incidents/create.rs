@@ -152,6 +152,9 @@ pub(crate) fn create_in(
     crate::service::help::incident_filed(state, conn, user.id, inc.id)?;
     let inc = incidents::find(conn, inc.id)?;
     crate::mail::compose::incident_created(state, conn, &inc, user)?;
+    if crate::service::mail::acknowledges(conn)? {
+        crate::mail::compose::received(state, conn, &inc, input.by_email)?;
+    }
     if assignee.is_some() {
         crate::mail::compose::assigned(state, conn, &inc, Some(user.id))?;
     }

@@ -99,6 +99,11 @@ pub fn incident_page(state: &AppState, user: &User, id: i64, ask: &PickerAsk) ->
     let can_work = policy::allows(Some(&actor), Action::WorkIncident, res);
     let mut events = incidents::events_for(conn, inc.id, can_internal)?;
     hide_unseen_originals(conn, &actor, resolution_texts(&mut events).chain([&mut inc.resolution]))?;
+    if !actor.role.is_staff() {
+        // Who on the staff holds it, and every hand-over, is churn to a customer: they follow
+        // the replies, the status and the resolution.
+        events.retain(|e| e.kind != "assigned");
+    }
     // The SLA clocks pause and resume with the status: staff have every change among the
     // events, others may not see them all.
     let status_changes: Vec<(chrono::NaiveDateTime, String)> = if can_internal {

@@ -24,6 +24,7 @@ struct OutboxPage {
     ctx: PageCtx,
     status: String,
     rows: Vec<Row>,
+    acknowledge: bool,
 }
 
 #[derive(Deserialize)]
@@ -32,8 +33,15 @@ pub struct Query {
     status: String,
 }
 
-pub async fn list(state: web::Data<AppState>, ctx: PageCtx, q: web::Query<Query>) -> Result<HttpResponse, AppError> {
+pub async fn list(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    cu: CurrentUser,
+    q: web::Query<Query>,
+) -> Result<HttpResponse, AppError> {
     let status = q.into_inner().status;
+    let st = state.clone();
+    let acknowledge = run(move || crate::service::mail::acknowledgement_setting(&st, &cu.user)).await?;
     let filter = Some(status.clone()).filter(|s| ["queued", "sending", "sent", "failed"].contains(&s.as_str()));
     let messages = run(move || Ok(outbox::list(&mut *state.conn()?, filter.as_deref(), None, 200)?)).await?;
     let rows = messages
@@ -49,7 +57,7 @@ pub async fn list(state: web::Data<AppState>, ctx: PageCtx, q: web::Query<Query>
             last_error: m.last_error,
         })
         .collect();
-    page(&OutboxPage { ctx, status, rows })
+    page(&OutboxPage { ctx, status, rows, acknowledge })
 }
 
 pub async fn retry(
@@ -61,4 +69,22 @@ pub async fn retry(
     let id = id.into_inner();
     run(move || crate::service::mail::retry(&state, &meta, &cu.user, id)).await?;
     Ok(redirect("/admin/outbox?status=queued", Some("The message is queued again.")))
+}
+
+#[derive(Deserialize)]
+pub struct SettingsForm {
+    #[serde(default)]
+    acknowledge: String,
+}
+
+pub async fn update_settings(
+    state: web::Data<AppState>,
+    cu: CurrentUser,
+    Meta(meta): Meta,
+    form: web::Form<SettingsForm>,
+) -> Result<HttpResponse, AppError> {
+    let on = form.acknowledge == "on";
+    run(move || crate::service::mail::set_acknowledgement(&state, &meta, &cu.user, on)).await?;
+    let msg = if on { "Reporters get an acknowledgement." } else { "Reporters get no acknowledgement." };
+    Ok(redirect("/admin/outbox", Some(msg)))
 }
