@@ -74,7 +74,8 @@ pub enum Sort {
     Created,
     /// Most recently updated first.
     Updated,
-    /// Soonest resolution due first; only incidents whose clock runs.
+    /// Soonest resolution due first; then those whose clock does not run (paused, stopped, no
+    /// policy), oldest first.
     Due,
 }
 
@@ -113,7 +114,11 @@ impl Cursor {
             Sort::Severity => (i.severity.clone(), i.created_at),
             Sort::Created => (String::new(), i.created_at),
             Sort::Updated => (String::new(), i.updated_at),
-            Sort::Due => (String::new(), i.resolution_due_at.unwrap_or(i.created_at)),
+            // "n": past the incidents with a due time, among those without one (by id).
+            Sort::Due => match i.resolution_due_at {
+                Some(due) => (String::new(), due),
+                None => ("n".to_string(), i.created_at),
+            },
         };
         Cursor { rank, at, id: i.id }
     }
@@ -325,6 +330,9 @@ pub fn page(
     after: Option<&Cursor>,
     limit: i64,
 ) -> DbResult<Vec<QueueItem>> {
+    if sort == Sort::Due {
+        return due_page(conn, f, after, limit);
+    }
     let mut q = filtered(conn, f, true).select(QueueItem::as_select());
     if let Some(c) = after {
         q = match sort {
@@ -344,11 +352,7 @@ pub fn page(
             Sort::Updated => {
                 q.filter(incidents::updated_at.lt(c.at).or(incidents::updated_at.eq(c.at).and(incidents::id.lt(c.id))))
             }
-            Sort::Due => q.filter(
-                incidents::resolution_due_at
-                    .gt(c.at)
-                    .or(incidents::resolution_due_at.eq(c.at).and(incidents::id.gt(c.id))),
-            ),
+            Sort::Due => q,
         };
     }
     q = match sort {
@@ -356,11 +360,38 @@ pub fn page(
         Sort::Severity => q.order((incidents::severity.asc(), incidents::created_at.asc(), incidents::id.asc())),
         Sort::Created => q.order((incidents::created_at.desc(), incidents::id.desc())),
         Sort::Updated => q.order((incidents::updated_at.desc(), incidents::id.desc())),
-        Sort::Due => q
-            .filter(incidents::resolution_due_at.is_not_null())
-            .order((incidents::resolution_due_at.asc(), incidents::id.asc())),
+        Sort::Due => q,
     };
     Ok(q.limit(limit).load(conn)?)
+}
+
+/// The due order in two runs, each along an index: the incidents with a due time, soonest
+/// first, then those without one by id (the backends place NULLs at opposite ends).
+fn due_page(conn: &mut DbConnection, f: &QueueFilter, after: Option<&Cursor>, limit: i64) -> DbResult<Vec<QueueItem>> {
+    let among_undated = after.is_some_and(|c| c.rank == "n");
+    let mut rows = Vec::new();
+    if !among_undated {
+        let mut q =
+            filtered(conn, f, true).select(QueueItem::as_select()).filter(incidents::resolution_due_at.is_not_null());
+        if let Some(c) = after {
+            q = q.filter(
+                incidents::resolution_due_at
+                    .gt(c.at)
+                    .or(incidents::resolution_due_at.eq(c.at).and(incidents::id.gt(c.id))),
+            );
+        }
+        rows = q.order((incidents::resolution_due_at.asc(), incidents::id.asc())).limit(limit).load(conn)?;
+    }
+    let left = limit - rows.len() as i64;
+    if left > 0 {
+        let mut q =
+            filtered(conn, f, true).select(QueueItem::as_select()).filter(incidents::resolution_due_at.is_null());
+        if let Some(c) = after.filter(|_| among_undated) {
+            q = q.filter(incidents::id.gt(c.id));
+        }
+        rows.extend(q.order(incidents::id.asc()).limit(left).load::<QueueItem>(conn)?);
+    }
+    Ok(rows)
 }
 
 /// How many incidents match, counting no further than `COUNT_CAP + 1`.

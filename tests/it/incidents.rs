@@ -64,7 +64,7 @@ pub(crate) fn count_text(body: &str) -> String {
 }
 
 /// The queue's "Next page" link.
-fn next_link(body: &str) -> Option<String> {
+pub(crate) fn next_link(body: &str) -> Option<String> {
     let end = body.find("\">Next page</a>")?;
     let start = body[..end].rfind("href=\"")? + "href=\"".len();
     Some(html_unescape(&body[start..end]))

@@ -209,3 +209,63 @@ both!(the_reporter_hears_that_the_report_arrived_unless_turned_off, |app| {
     let refused = agent.post_raw("/admin/outbox/settings", &[("csrf_token", &agent.get("/").await.csrf())]).await;
     assert!(refused.status == 403 || refused.status == 404, "{}", refused.status);
 });
+
+both!(every_queue_order_pages_through_every_incident_once, |app| {
+    use crate::incidents::{count_text, next_link, row_keys};
+    let admin = app.signed_in("admin").await;
+    let svc = service(&admin, "Payments API").await;
+    let agent = login_as(&app, "support", "agent@example.com").await;
+    let mut keys = Vec::new();
+    for i in 0..30 {
+        keys.push(quick(&agent, &svc, &format!("Queue paging {i}")).await);
+        app.advance(Duration::minutes(1));
+    }
+    // Clocks that do not run: resolved, and waiting on the customer.
+    for k in &keys[..4] {
+        for s in ["in_progress", "resolved"] {
+            let r = act(&agent, k, "/status", &[("status", s), ("resolution", "Fixed by a restart")]).await;
+            assert_eq!(r.status, 303, "{k} {s}");
+        }
+    }
+    for k in &keys[4..7] {
+        for s in ["in_progress", "waiting_on_customer"] {
+            assert_eq!(act(&agent, k, "/status", &[("status", s), ("resolution", "")]).await.status, 303, "{k} {s}");
+        }
+    }
+    let all_statuses =
+        "status=new&status=triaged&status=in_progress&status=waiting_on_customer&status=resolved&status=closed";
+    for sort in ["priority", "severity", "created", "updated", "due"] {
+        for (filter, expected) in [("", 26), (all_statuses, 30)] {
+            let mut url = format!("/incidents?{filter}&sort={sort}&per=25");
+            let mut seen: Vec<String> = Vec::new();
+            let mut pages = 0;
+            loop {
+                let page = agent.get(&url).await;
+                assert_eq!(page.status, 200, "{url}");
+                assert_eq!(count_text(&page.body), format!("{expected} incidents"), "{url}");
+                let rows = row_keys(&page.body);
+                assert!(rows.len() <= 25, "{url}: {} rows", rows.len());
+                if pages > 0 {
+                    assert!(page.contains(">First page</a>"), "{url}");
+                }
+                seen.extend(rows);
+                pages += 1;
+                match next_link(&page.body) {
+                    Some(n) => url = n,
+                    None => break,
+                }
+                assert!(pages < 5, "{sort}: too many pages");
+            }
+            let unique: std::collections::BTreeSet<&String> = seen.iter().collect();
+            assert_eq!(unique.len(), seen.len(), "{sort} {filter}: a row twice");
+            assert_eq!(seen.len(), expected, "{sort} {filter}: every incident once");
+            assert_eq!(pages, 2, "{sort}: 25 rows, then the rest");
+        }
+    }
+    // The due order: running clocks soonest first, then those that do not run.
+    let due = agent.get(&format!("/incidents?{all_statuses}&sort=due&per=100")).await;
+    let order = row_keys(&due.body);
+    let stopped: Vec<&String> = keys[..7].iter().collect();
+    let first_stopped = order.iter().position(|k| stopped.contains(&k)).expect("stopped ones listed");
+    assert_eq!(first_stopped, 23, "23 running clocks come first: {order:?}");
+});

@@ -19,7 +19,7 @@ pub(crate) use create::create_in;
 pub use create::{NewIncidentInput, create};
 pub(crate) use links::record_link;
 pub use links::{link, unlink, watch};
-pub use queue::{QueueParams, QueueRow, QueueView, form_lists, queue, working_roles};
+pub use queue::{PAGE_SIZES, QueueParams, QueueRow, QueueView, form_lists, queue, working_roles};
 pub use read::{
     Dashboard, IncidentPage, LinkView, PickerAsk, SlaLine, TimelineItem, attachment, changes_since, dashboard,
     describe_event, incident_page,

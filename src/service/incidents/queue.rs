@@ -13,6 +13,8 @@ use chrono::{NaiveDate, NaiveDateTime, TimeZone};
 use std::collections::HashMap;
 
 pub const PAGE_SIZE: i64 = 50;
+/// The page sizes a user may choose.
+pub const PAGE_SIZES: [i64; 3] = [25, 50, 100];
 
 /// The queue's parameters as the URL carries them.
 #[derive(Debug, Clone, Default)]
@@ -33,6 +35,8 @@ pub struct QueueParams {
     /// priority, severity, created, updated or relevance; empty for the default.
     pub sort: String,
     pub after: String,
+    /// Rows per page: one of `PAGE_SIZES`; 0 for the default.
+    pub per: i64,
     /// Incidents moved to a higher tier at least once.
     pub escalated: bool,
     /// Incidents moved from resolved back to work at some time.
@@ -66,6 +70,8 @@ pub struct QueueView {
     pub count_at_least: bool,
     pub next: Option<String>,
     pub sort: String,
+    /// Rows per page, as used.
+    pub per: i64,
     /// Staff see (and filter and sort by) severity, priority, tags, assignees, organizations.
     pub staff: bool,
     pub services: Vec<Service>,
@@ -163,12 +169,14 @@ pub fn queue(state: &AppState, user: &User, p: &QueueParams) -> ServiceResult<Qu
     let base = f.clone();
     // The matching document of each row, when the search walk found them.
     let mut matched: Option<Vec<i64>> = None;
+    let size = if PAGE_SIZES.contains(&p.per) { p.per } else { PAGE_SIZE };
     let (incidents_page, next) = if words.is_empty() {
         keyset_page(
             conn,
             &f,
             Sort::parse(&sort_name).unwrap_or(if staff { Sort::Priority } else { Sort::Created }),
             &p.after,
+            size,
         )?
     } else if sort_name == "relevance" {
         let ranked = search::ranked_incident_ids(conn, &words, &scope)?;
@@ -179,21 +187,21 @@ pub fn queue(state: &AppState, user: &User, p: &QueueParams) -> ServiceResult<Qu
             .collect();
         let ordered: Vec<QueueItem> = ranked.iter().filter_map(|id| found.get(id).cloned()).collect();
         let offset: usize = p.after.parse().unwrap_or(0);
-        let end = (offset + PAGE_SIZE as usize).min(ordered.len());
+        let end = (offset + size as usize).min(ordered.len());
         let next = (end < ordered.len()).then(|| end.to_string());
         (ordered.get(offset.min(end)..end).map(<[QueueItem]>::to_vec).unwrap_or_default(), next)
     } else if sort_name == "created" {
         // Newest first is the order of the search index itself: the page comes from walking it.
         let after = Cursor::decode(&p.after).map(|c| c.id);
-        let mut found = queue::search_page(conn, &f, &words, &scope, after, PAGE_SIZE as usize + 1)?;
-        let more = found.len() as i64 > PAGE_SIZE;
-        found.truncate(PAGE_SIZE as usize);
+        let mut found = queue::search_page(conn, &f, &words, &scope, after, size as usize + 1)?;
+        let more = found.len() as i64 > size;
+        found.truncate(size as usize);
         let next = if more { found.last().map(|(i, _)| Cursor::of(Sort::Created, i).encode()) } else { None };
         matched = Some(found.iter().map(|(_, key)| *key).collect());
         (found.into_iter().map(|(i, _)| i).collect(), next)
     } else {
         f.ids = Some(search::window_incident_ids(conn, &words, &scope)?);
-        keyset_page(conn, &f, Sort::parse(&sort_name).unwrap_or(Sort::Created), &p.after)?
+        keyset_page(conn, &f, Sort::parse(&sort_name).unwrap_or(Sort::Created), &p.after, size)?
     };
     let key = format!("{words:?} {internal} {base:?}");
     let count = state.cache.get_or(key, || {
@@ -227,6 +235,7 @@ pub fn queue(state: &AppState, user: &User, p: &QueueParams) -> ServiceResult<Qu
         count_capped: count.n > queue::COUNT_CAP,
         count_at_least: count.at_least,
         next,
+        per: size,
         sort: sort_name,
         staff,
         services,
@@ -243,11 +252,12 @@ fn keyset_page(
     f: &QueueFilter,
     sort: Sort,
     after: &str,
+    size: i64,
 ) -> ServiceResult<(Vec<QueueItem>, Option<String>)> {
     let after = Cursor::decode(after);
-    let mut rows = queue::page(conn, f, sort, after.as_ref(), PAGE_SIZE + 1)?;
-    let more = rows.len() as i64 > PAGE_SIZE;
-    rows.truncate(PAGE_SIZE as usize);
+    let mut rows = queue::page(conn, f, sort, after.as_ref(), size + 1)?;
+    let more = rows.len() as i64 > size;
+    rows.truncate(size as usize);
     let next = if more { rows.last().map(|i| Cursor::of(sort, i).encode()) } else { None };
     Ok((rows, next))
 }

@@ -68,6 +68,9 @@ struct QueuePage {
     rows: Vec<Row>,
     count_text: String,
     next: Option<String>,
+    /// The first page of the same list, when this is a later one.
+    first: Option<String>,
+    per_page: Vec<SelectOption>,
     statuses: Vec<Check>,
     severities: Vec<Check>,
     priorities: Vec<Check>,
@@ -122,6 +125,7 @@ fn parse_params(query: &str) -> (QueueParams, Vec<(String, String)>) {
             "report" | "figure" => {}
             r if r.starts_with("r_") => {}
             "sort" => p.sort = v.clone(),
+            "per" => p.per = v.parse().unwrap_or(0),
             "after" => {
                 p.after = v.clone();
                 continue;
@@ -182,6 +186,8 @@ pub async fn queue(
     }
     let now = state.clock.now_naive();
     let base: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(kept.iter()).finish();
+    let first = (!params.after.is_empty())
+        .then(|| if base.is_empty() { "/incidents".to_string() } else { format!("/incidents?{base}") });
     let next = view.next.as_ref().map(|after| {
         let a: String = url::form_urlencoded::byte_serialize(after.as_bytes()).collect();
         if base.is_empty() { format!("/incidents?after={a}") } else { format!("/incidents?{base}&after={a}") }
@@ -218,6 +224,11 @@ pub async fn queue(
         rows: rows(&ctx, now, view.rows, view.staff),
         count_text,
         next,
+        first,
+        per_page: SelectOption::list(
+            incidents::PAGE_SIZES.iter().map(|n| (n.to_string(), format!("{n} rows"))),
+            &view.per.to_string(),
+        ),
         statuses: checks(&Status::ALL, &params.statuses, Status::as_str, Status::label),
         // Shown to staff only (the template); the service ignores them for customers.
         severities: checks(&Severity::ALL, &params.severities, Severity::as_str, Severity::as_str),
