@@ -90,7 +90,17 @@ pub fn run(state: &AppState) -> ServiceResult<JobReport> {
                 } else {
                     "Resolution target breached"
                 };
-                escalation::move_to_tier(state, conn, &current, current.version, &next, None, "sla_breach", reason)?;
+                escalation::move_to_tier(
+                    state,
+                    conn,
+                    &current,
+                    current.version,
+                    &next,
+                    None,
+                    "sla_breach",
+                    reason,
+                    false,
+                )?;
                 report.escalations += 1;
             }
         }

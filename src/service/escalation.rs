@@ -41,9 +41,28 @@ pub fn on_call_today(conn: &mut DbConnection, tier_id: i64, today: NaiveDate) ->
     Ok(works.then_some(user))
 }
 
-/// Moves the incident to another tier, assigning the target tier's on-call person (or nobody),
-/// and writes the escalation record and its timeline events. `actor` None means Firewatch
-/// itself (an SLA breach).
+/// Who holds an incident after a tier change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Holder {
+    /// The new tier's on-call person took it.
+    OnCall(String),
+    /// The assignee kept it, as the one who moved it chose.
+    Kept(String),
+    /// Nobody: the new tier has no one on call today.
+    Nobody,
+}
+
+/// A tier change done: the incident, the tier it is in now, and who holds it.
+#[derive(Debug, Clone)]
+pub struct Moved {
+    pub incident: Incident,
+    pub tier: String,
+    pub holder: Holder,
+}
+
+/// Moves the incident to another tier, assigning the target tier's on-call person (or nobody;
+/// or, with `keep_assignee` and an assignee, keeping them), and writes the escalation record and
+/// its timeline events. `actor` None means Firewatch itself (an SLA breach).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn move_to_tier(
     state: &AppState,
@@ -54,13 +73,15 @@ pub(crate) fn move_to_tier(
     actor: Option<&User>,
     reason_code: &str,
     reason_text: &str,
-) -> ServiceResult<Incident> {
+    keep_assignee: bool,
+) -> ServiceResult<Moved> {
     let from = tiers::find(conn, inc.tier_id)?;
     let now = state.clock.now_naive();
-    let on_call = on_call_today(conn, to.id, now.date())?;
+    let keep = keep_assignee && inc.assignee_id.is_some();
+    let on_call = if keep { None } else { on_call_today(conn, to.id, now.date())? };
     let changes = IncidentChanges {
         tier_id: Some(to.id),
-        assignee_id: Some(on_call.as_ref().map(|u| u.id)),
+        assignee_id: (!keep).then(|| on_call.as_ref().map(|u| u.id)),
         ..Default::default()
     };
     let old_assignee = match inc.assignee_id {
@@ -98,11 +119,16 @@ pub(crate) fn move_to_tier(
         automatic,
     };
     crate::mail::compose::escalated(state, conn, &updated, &moved, actor_id)?;
+    let new_name = on_call.map(|u| u.display_name).unwrap_or_default();
     if inc.assignee_id != updated.assignee_id {
-        let new_name = on_call.map(|u| u.display_name).unwrap_or_default();
         event(conn, &updated, actor_id, "assigned", "assignee", &old_assignee, &new_name, false, None, now)?;
     }
-    Ok(updated)
+    let holder = match (keep, updated.assignee_id) {
+        (true, _) => Holder::Kept(old_assignee),
+        (false, Some(_)) => Holder::OnCall(new_name),
+        (false, None) => Holder::Nobody,
+    };
+    Ok(Moved { incident: updated, tier: to.name.clone(), holder })
 }
 
 /// Escalates or de-escalates by hand. The reason is one of the listed codes; "other" needs text.
@@ -116,7 +142,8 @@ pub fn escalate(
     target: TierTarget,
     reason_code: &str,
     reason_text: &str,
-) -> ServiceResult<Incident> {
+    keep_assignee: bool,
+) -> ServiceResult<Moved> {
     let actor = actor_of(user);
     state.tx(|conn| {
         let (inc, _) = load_for(conn, &actor, incident_id, Action::WorkIncident)?;
@@ -143,7 +170,7 @@ pub fn escalate(
             return Err(ServiceError::Invalid(errors));
         };
         errors.into_result()?;
-        move_to_tier(state, conn, &inc, version, &to, Some(user), reason_code, text)
+        move_to_tier(state, conn, &inc, version, &to, Some(user), reason_code, text, keep_assignee)
     })
 }
 

@@ -174,6 +174,9 @@ pub struct EscalateForm {
     pub reason_text: String,
     #[serde(default)]
     pub version: i32,
+    /// "on": the assignee keeps the incident in the new tier.
+    #[serde(default)]
+    pub keep_assignee: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -237,9 +237,20 @@ both!(every_report_figure_equals_an_independent_recomputation, |app| {
                     3 => change_status(&state, &meta, &agent, id, v, "waiting_on_customer", "").map(|_| ()),
                     4 | 5 => change_status(&state, &meta, &agent, id, v, "resolved", "Fixed").map(|_| ()),
                     6 => change_status(&state, &meta, &agent, id, v, "closed", "").map(|_| ()),
-                    7 => escalate(&state, &meta, &agent, id, v, TierTarget::Next, "needs_expertise", "").map(|_| ()),
-                    _ => escalate(&state, &meta, &agent, id, v, TierTarget::Previous, "resolved_at_lower_tier", "")
+                    7 => escalate(&state, &meta, &agent, id, v, TierTarget::Next, "needs_expertise", "", false)
                         .map(|_| ()),
+                    _ => escalate(
+                        &state,
+                        &meta,
+                        &agent,
+                        id,
+                        v,
+                        TierTarget::Previous,
+                        "resolved_at_lower_tier",
+                        "",
+                        false,
+                    )
+                    .map(|_| ()),
                 };
             }
             if step % 4 == 0 {

@@ -269,3 +269,46 @@ both!(every_queue_order_pages_through_every_incident_once, |app| {
     let first_stopped = order.iter().position(|k| stopped.contains(&k)).expect("stopped ones listed");
     assert_eq!(first_stopped, 23, "23 running clocks come first: {order:?}");
 });
+
+both!(escalating_says_who_holds_it_and_can_keep_the_assignee, |app| {
+    use crate::escalation::configure_tier;
+    let admin = app.signed_in("admin").await;
+    let svc = service(&admin, "Payments API").await;
+    let agent = login_as(&app, "support", "agent@example.com").await;
+    app.user("devops", "dana@example.com").await;
+    let tiers = admin.get("/admin/tiers").await;
+    assert!(tiers.contains("4 tiers leave incidents without a person"), "fresh tiers: {}", tiers.body);
+    let saved = configure_tier(&admin, &app, 2, "Tier 2 DevOps", &["dana@example.com"], &["dana@example.com"]).await;
+    assert_eq!(saved.status, 303);
+    let tiers = admin.get("/admin/tiers").await;
+    assert!(tiers.contains("3 tiers leave incidents without a person"));
+    assert!(tiers.contains("No members: nobody is mailed"));
+
+    let key = quick(&agent, &svc, "Card payments fail").await;
+    assert_eq!(act(&agent, &key, "/assign", &[("assignee", "me")]).await.status, 303);
+    // Keeping the assignee: the incident climbs, the agent still holds it.
+    let kept =
+        act(&agent, &key, "/escalate", &[("tier", "next"), ("reason", "needs_expertise"), ("keep_assignee", "on")])
+            .await;
+    assert_eq!(kept.status, 303);
+    let page = agent.follow(kept).await;
+    assert!(page.contains("Moved to Tier 2 DevOps; Test support still holds it."), "{}", page.body);
+    assert_eq!(detail(&page.body, "Tier"), "Tier 2 DevOps");
+    assert_eq!(detail(&page.body, "Assignee"), "Test support");
+    // Back down and up again without keeping: the on-call person takes it, and the page says so.
+    assert_eq!(
+        act(&agent, &key, "/escalate", &[("tier", "previous"), ("reason", "resolved_at_lower_tier")]).await.status,
+        303
+    );
+    let moved = act(&agent, &key, "/escalate", &[("tier", "next"), ("reason", "needs_expertise")]).await;
+    let page = agent.follow(moved).await;
+    assert!(page.contains("Moved to Tier 2 DevOps; Test devops, on call there, now holds it."), "{}", page.body);
+    assert_eq!(detail(&page.body, "Assignee"), "Test devops");
+    // Up to a tier nobody is on call for: unassigned, and said out loud.
+    let up = act(&agent, &key, "/escalate", &[("tier", "next"), ("reason", "major_impact")]).await;
+    let page = agent.follow(up).await;
+    assert!(
+        page.contains("Moved to Tier 3 Engineering. Nobody is on call there today: it is unassigned, assign someone.")
+    );
+    assert!(detail(&page.body, "Assignee").contains("Nobody yet"));
+});

@@ -18,11 +18,24 @@ struct TierRow {
     on_call: String,
 }
 
+impl TierRow {
+    /// What leaves incidents in this tier without a person, in words; empty when nothing does.
+    fn warning(&self) -> &'static str {
+        match (self.members, self.on_call.is_empty()) {
+            (0, _) => "No members: nobody is mailed when an incident arrives, and nobody takes it.",
+            (_, true) => "Nobody on call today: incidents that arrive here stay unassigned.",
+            _ => "",
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "admin/tiers.html")]
 struct ListPage {
     ctx: PageCtx,
     tiers: Vec<TierRow>,
+    /// Tiers with a warning.
+    unready: usize,
 }
 
 pub async fn list(state: web::Data<AppState>, ctx: PageCtx) -> Result<HttpResponse, AppError> {
@@ -39,7 +52,8 @@ pub async fn list(state: web::Data<AppState>, ctx: PageCtx) -> Result<HttpRespon
         Ok(rows)
     })
     .await?;
-    page(&ListPage { ctx, tiers: rows })
+    let unready = rows.iter().filter(|t| !t.warning().is_empty()).count();
+    page(&ListPage { ctx, tiers: rows, unready })
 }
 
 pub struct MemberCheck {

@@ -6,6 +6,7 @@ use super::SelectOption;
 use super::incidents::{Kept, id_of, show_page};
 use crate::domain::incident::key;
 use crate::error::AppError;
+use crate::service::escalation::Holder;
 use crate::service::incidents::{self, AssignTarget, FieldsInput};
 use crate::service::{AppState, FieldErrors, ServiceError, ServiceResult};
 use crate::web::ctx::{CurrentUser, Meta, PageCtx, invalid, page, redirect, render};
@@ -39,7 +40,7 @@ struct Resubmit {
 /// How a form's answer reads: the flash on success, what to show again on errors, and what to
 /// offer on a stale version.
 struct Outcome {
-    ok_message: &'static str,
+    ok_message: std::borrow::Cow<'static, str>,
     kept: Kept,
     resubmit: Option<Resubmit>,
 }
@@ -58,9 +59,9 @@ async fn finish<T: Send + 'static>(
         // After an internal note the box stays a note box: the next one is often a note too,
         // and a box that silently turned public would mail the customer.
         Ok(_) if outcome.kept.internal => {
-            Ok(redirect(&format!("/incidents/{}?compose=note#reply", key(id)), Some(outcome.ok_message)))
+            Ok(redirect(&format!("/incidents/{}?compose=note#reply", key(id)), Some(&outcome.ok_message)))
         }
-        Ok(_) => Ok(redirect(&format!("/incidents/{}", key(id)), Some(outcome.ok_message))),
+        Ok(_) => Ok(redirect(&format!("/incidents/{}", key(id)), Some(&outcome.ok_message))),
         Err(ServiceError::Invalid(errors)) => {
             let (st, user) = (state.clone(), cu.user.clone());
             let ask = incidents::PickerAsk { internal: outcome.kept.internal, ..Default::default() };
@@ -101,7 +102,7 @@ pub async fn comment(
     let r = blocking(move || incidents::add_comment(&st, &meta, &user, id, &body, internal)).await?;
     let msg = if internal { "Internal note added." } else { "Reply posted." };
     let kept = Kept { body: form.body, internal, ..Default::default() };
-    finish(&state, ctx, &cu, id, r, Outcome { ok_message: msg, kept, resubmit: None }).await
+    finish(&state, ctx, &cu, id, r, Outcome { ok_message: msg.into(), kept, resubmit: None }).await
 }
 
 #[derive(Template)]
@@ -173,7 +174,7 @@ pub async fn assign(
         hidden: vec![("assignee", form.assignee.clone())],
         summary: vec![("Assign to", form.assignee.clone())],
     };
-    let outcome = Outcome { ok_message: "Assignment saved.", kept: Kept::default(), resubmit: Some(resubmit) };
+    let outcome = Outcome { ok_message: "Assignment saved.".into(), kept: Kept::default(), resubmit: Some(resubmit) };
     finish(&state, ctx, &cu, id, r, outcome).await
 }
 
@@ -200,7 +201,8 @@ pub async fn status(
         ],
     };
     let kept = Kept { resolution: form.resolution, ..Default::default() };
-    finish(&state, ctx, &cu, id, r, Outcome { ok_message: "Status changed.", kept, resubmit: Some(resubmit) }).await
+    finish(&state, ctx, &cu, id, r, Outcome { ok_message: "Status changed.".into(), kept, resubmit: Some(resubmit) })
+        .await
 }
 
 pub async fn fields(
@@ -244,7 +246,8 @@ pub async fn fields(
         ],
     };
     let kept = Kept { fields: Some(form), ..Default::default() };
-    finish(&state, ctx, &cu, id, r, Outcome { ok_message: "Changes saved.", kept, resubmit: Some(resubmit) }).await
+    finish(&state, ctx, &cu, id, r, Outcome { ok_message: "Changes saved.".into(), kept, resubmit: Some(resubmit) })
+        .await
 }
 
 pub async fn link(
@@ -260,7 +263,7 @@ pub async fn link(
     let (st, user, f) = (state.clone(), cu.user.clone(), form.clone());
     let r = blocking(move || incidents::link(&st, &meta, &user, id, &f.other, &f.kind)).await?;
     let kept = Kept { other: form.other, ..Default::default() };
-    finish(&state, ctx, &cu, id, r, Outcome { ok_message: "Link added.", kept, resubmit: None }).await
+    finish(&state, ctx, &cu, id, r, Outcome { ok_message: "Link added.".into(), kept, resubmit: None }).await
 }
 
 #[derive(serde::Deserialize)]
@@ -283,7 +286,7 @@ pub async fn link_problem(
     let (st, user, pk) = (state.clone(), cu.user.clone(), problem.clone());
     let r = blocking(move || crate::service::problems::link_from_incident(&st, &meta, &user, id, &pk)).await?;
     let kept = Kept { problem, ..Default::default() };
-    finish(&state, ctx, &cu, id, r, Outcome { ok_message: "Linked to the problem.", kept, resubmit: None }).await
+    finish(&state, ctx, &cu, id, r, Outcome { ok_message: "Linked to the problem.".into(), kept, resubmit: None }).await
 }
 
 pub async fn unlink(
@@ -340,10 +343,22 @@ pub async fn escalate(
         return Err(AppError::BadRequest("Choose a tier.".into()));
     };
     let (st, user, f) = (state.clone(), cu.user.clone(), form.clone());
+    let keep = form.keep_assignee == "on";
     let r = blocking(move || {
-        crate::service::escalation::escalate(&st, &meta, &user, id, f.version, target, &f.reason, &f.reason_text)
+        crate::service::escalation::escalate(&st, &meta, &user, id, f.version, target, &f.reason, &f.reason_text, keep)
     })
     .await?;
+    // Says who holds it now: an incident must not become nobody's without anyone noticing.
+    let ok_message = match &r {
+        Ok(m) => match &m.holder {
+            Holder::OnCall(name) => format!("Moved to {}; {name}, on call there, now holds it.", m.tier),
+            Holder::Kept(name) => format!("Moved to {}; {name} still holds it.", m.tier),
+            Holder::Nobody => {
+                format!("Moved to {}. Nobody is on call there today: it is unassigned, assign someone.", m.tier)
+            }
+        },
+        Err(_) => String::new(),
+    };
     let resubmit = Resubmit {
         action: "/escalate",
         version: form.version,
@@ -351,6 +366,7 @@ pub async fn escalate(
             ("tier", form.tier.clone()),
             ("reason", form.reason.clone()),
             ("reason_text", form.reason_text.clone()),
+            ("keep_assignee", form.keep_assignee.clone()),
         ],
         summary: vec![
             ("Move to", form.tier.clone()),
@@ -358,6 +374,6 @@ pub async fn escalate(
             ("Details", form.reason_text.clone()),
         ],
     };
-    let kept = Kept { reason: form.reason, reason_text: form.reason_text, ..Default::default() };
-    finish(&state, ctx, &cu, id, r, Outcome { ok_message: "Tier changed.", kept, resubmit: Some(resubmit) }).await
+    let kept = Kept { reason: form.reason, reason_text: form.reason_text, keep_assignee: keep, ..Default::default() };
+    finish(&state, ctx, &cu, id, r, Outcome { ok_message: ok_message.into(), kept, resubmit: Some(resubmit) }).await
 }

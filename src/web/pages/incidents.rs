@@ -254,6 +254,8 @@ pub struct Kept {
     pub status_page: super::status_page::StatusKept,
     /// The help article chosen in the reply box's picker.
     pub article: String,
+    /// "Keep the assignee" was ticked in the escalation form.
+    pub keep_assignee: bool,
 }
 
 fn attachment_links(p: &IncidentPage, comment_id: Option<i64>) -> Vec<AttachmentLink> {
