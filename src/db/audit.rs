@@ -66,3 +66,22 @@ pub fn list(conn: &mut DbConnection, f: &AuditFilter, limit: i64) -> DbResult<Ve
 pub fn distinct_actions(conn: &mut DbConnection) -> DbResult<Vec<String>> {
     Ok(audit_log::table.select(audit_log::action).distinct().order(audit_log::action.asc()).load(conn)?)
 }
+
+/// How many records of `action` since `since`, for one target or from one client address (the
+/// `(action, at)` index narrows them first).
+pub fn count_recent(
+    conn: &mut DbConnection,
+    action: &str,
+    target: Option<&str>,
+    ip: Option<&str>,
+    since: NaiveDateTime,
+) -> DbResult<i64> {
+    let mut q = audit_log::table.filter(audit_log::action.eq(action)).filter(audit_log::at.ge(since)).into_boxed();
+    if let Some(t) = target {
+        q = q.filter(audit_log::target.eq(t.to_string()));
+    }
+    if let Some(ip) = ip {
+        q = q.filter(audit_log::ip.eq(ip.to_string()));
+    }
+    Ok(q.count().get_result(conn)?)
+}

@@ -159,3 +159,63 @@ pub fn reset_password(
         Ok(user.clone())
     })
 }
+
+/// Links one account may be sent per hour, and requests one client address may make per 15
+/// minutes, through "forgot your password".
+const RESET_LINKS_PER_HOUR: i64 = 3;
+const RESET_REQUESTS_PER_ADDRESS: i64 = 5;
+
+/// What a "forgot your password" request came to; the page says the same for every outcome
+/// but `TooMany`, so nobody learns which addresses have accounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResetRequest {
+    /// Done (a link was mailed, or there was nothing to send: no such active account, or it
+    /// already got its links for this hour).
+    Answered,
+    /// This client address asked too often; it may try again later.
+    TooMany,
+}
+
+/// Self-service reset: mails a single-use link (valid one hour) to the active account with this
+/// address. Every request is audited, which also counts them for the limits.
+pub fn request_reset(state: &AppState, meta: &RequestMeta, email: &str) -> ServiceResult<ResetRequest> {
+    let email = email.trim().to_lowercase();
+    if email.is_empty() || !email.contains('@') || email.chars().count() > 254 {
+        return Err(ServiceError::Invalid(FieldErrors::single("email", "Enter the address you sign in with.")));
+    }
+    state.tx(|conn| {
+        let now = state.clock.now_naive();
+        let from_here = crate::db::audit::count_recent(
+            conn,
+            "password.reset_requested",
+            None,
+            Some(&meta.ip),
+            now - chrono::Duration::minutes(15),
+        )?;
+        if from_here >= RESET_REQUESTS_PER_ADDRESS {
+            return Ok(ResetRequest::TooMany);
+        }
+        let user = users::find_by_email(conn, &email)?.filter(|u| u.active);
+        let outcome = match &user {
+            None => "no active account",
+            Some(u) => {
+                let target = format!("user:{}", u.id);
+                let sent = crate::db::audit::count_recent(
+                    conn,
+                    "password.reset_issued",
+                    Some(&target),
+                    None,
+                    now - chrono::Duration::hours(1),
+                )?;
+                if sent >= RESET_LINKS_PER_HOUR {
+                    "refused: enough links this hour"
+                } else {
+                    super::admin_users::issue_reset_in(state, conn, meta, None, u)?;
+                    "link mailed"
+                }
+            }
+        };
+        state.audit(conn, meta, None, "password.reset_requested", &email, outcome)?;
+        Ok(ResetRequest::Answered)
+    })
+}

@@ -241,7 +241,7 @@ pub fn issue_reset(state: &AppState, meta: &RequestMeta, admin: &User, user_id: 
     })
 }
 
-fn issue_reset_in(
+pub(crate) fn issue_reset_in(
     state: &AppState,
     conn: &mut DbConnection,
     meta: &RequestMeta,

@@ -55,6 +55,8 @@ pub fn define(r: &mut impl RouteSink) {
     r.add(post(), "/setup", Public, setup::submit);
     r.add(get(), "/login", Public, auth::login_form);
     r.add(post(), "/login", Public, auth::login_submit);
+    r.add(get(), "/password-reset", Public, auth::forgot_form);
+    r.add(post(), "/password-reset", Public, auth::forgot_submit);
     r.add(post(), "/logout", Signed(Action::SignOut), auth::logout);
     r.add(get(), "/password-reset/{token}", Public, account::reset_form);
     r.add(post(), "/password-reset/{token}", Public, account::reset_submit);

@@ -36,7 +36,7 @@ async fn person(app: &TestApp, role: &str, email: &str, name: &str, tz: &str) ->
     b
 }
 
-async fn outbox(app: &TestApp) -> Vec<OutboxMessage> {
+pub(crate) async fn outbox(app: &TestApp) -> Vec<OutboxMessage> {
     let state = app.state.clone();
     tokio::task::spawn_blocking(move || {
         let mut conn = state.conn().expect("conn");

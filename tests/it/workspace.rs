@@ -312,3 +312,105 @@ both!(escalating_says_who_holds_it_and_can_keep_the_assignee, |app| {
     );
     assert!(detail(&page.body, "Assignee").contains("Nobody yet"));
 });
+
+both!(a_customers_sev1_waits_for_staff_and_publishes_nothing_by_itself, |app| {
+    use crate::incidents::report;
+    let admin = app.signed_in("admin").await;
+    let svc = service(&admin, "Payments API").await;
+    let lead = login_as(&app, "manager", "lead@example.com").await;
+    let cust = login_as(&app, "customer", "nora@example.com").await;
+    let fields = [
+        ("title", "Nothing works"),
+        ("description", "All payments fail"),
+        ("service_id", svc.as_str()),
+        ("impact", "high"),
+        ("urgency", "high"),
+    ];
+    let key = report(&cust, &fields).await;
+    let page = incident(&lead, &key).await;
+    assert!(page.contains("Severity: </span>SEV1</span>"));
+    assert!(page.contains("Reported as SEV1 by the customer: confirm."));
+    // The status page section offers publication unticked, with what it would show.
+    assert!(page.contains("name=\"shown\" value=\"on\">"), "unticked");
+    assert!(page.contains("id=\"status-preview\""));
+    assert!(page.contains("would show Payments API as <strong>Major outage</strong>"), "{}", page.body);
+    assert!(!lead.get("/status").await.contains("Nothing works"));
+
+    // Triaged: confirmed, the notice goes.
+    assert_eq!(act(&lead, &key, "/status", &[("status", "triaged"), ("resolution", "")]).await.status, 303);
+    assert!(!incident(&lead, &key).await.contains("Reported as SEV1 by the customer"));
+    // Staff who file a SEV1 themselves are not asked to confirm it.
+    let own = report(
+        &lead,
+        &[
+            ("title", "DB down"),
+            ("description", ""),
+            ("service_id", svc.as_str()),
+            ("impact", "high"),
+            ("urgency", "high"),
+            ("severity", "SEV1"),
+        ],
+    )
+    .await;
+    assert!(!incident(&lead, &own).await.contains("Reported as SEV1 by the customer"));
+    // The customer never sees the notice.
+    assert!(!incident(&cust, &key).await.contains("confirm."));
+});
+
+both!(a_forgotten_password_is_reset_from_the_sign_in_page, |app| {
+    use crate::mail_templates::outbox;
+    login_as(&app, "customer", "nora@example.com").await;
+    let anon = app.browser();
+    let login = anon.get("/login").await;
+    assert!(login.contains("href=\"/password-reset\""));
+
+    // Known or unknown, the answer reads the same.
+    let known = anon.submit("/password-reset", "/password-reset", &[("email", "Nora@Example.com ")]).await;
+    let unknown = anon.submit("/password-reset", "/password-reset", &[("email", "nobody@example.com")]).await;
+    assert_eq!((known.status, unknown.status), (200, 200));
+    let answer = |p: &crate::support::Page| {
+        p.body.split("<strong>").nth(1).and_then(|r| r.split_once("</strong>").map(|(_, t)| t.to_string()))
+    };
+    assert_eq!(answer(&known), answer(&unknown), "the same words");
+    let bad = anon.submit("/password-reset", "/password-reset", &[("email", "not an address")]).await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.contains("value=\"not an address\""), "what was typed stays");
+
+    // The link in the mail sets a new password once.
+    let mails = outbox(&app).await;
+    let resets: Vec<_> = mails.iter().filter(|m| m.kind == "password_reset").collect();
+    assert_eq!(resets.len(), 1, "one mail, to the known address");
+    assert_eq!(resets[0].to_address, "nora@example.com");
+    let link =
+        resets[0].body_text.split("/password-reset/").nth(1).and_then(|r| r.split_whitespace().next()).expect("link");
+    let path = format!("/password-reset/{link}");
+    let set = anon
+        .submit(
+            &path,
+            &path,
+            &[("password", "a brand new passphrase 7"), ("password_confirm", "a brand new passphrase 7")],
+        )
+        .await;
+    assert_eq!(set.status, 303, "{}", set.body);
+    assert_eq!(anon.login("nora@example.com", "a brand new passphrase 7").await.status, 303);
+    assert_eq!(app.browser().get(&path).await.status, 404, "used once");
+
+    // Limits: 3 links an hour for one account, 5 requests per quarter hour from one address.
+    let other = app.browser();
+    for _ in 0..3 {
+        let r = other.submit("/password-reset", "/password-reset", &[("email", "nora@example.com")]).await;
+        assert_eq!(r.status, 200);
+    }
+    let too_many = other.submit("/password-reset", "/password-reset", &[("email", "nora@example.com")]).await;
+    assert_eq!(too_many.status, 429, "the sixth request from this address");
+    let issued = outbox(&app).await.into_iter().filter(|m| m.kind == "password_reset").count();
+    assert_eq!(issued, 3, "no more than three links an hour");
+    app.advance(chrono::Duration::minutes(16));
+    let later = app.browser().submit("/password-reset", "/password-reset", &[("email", "nora@example.com")]).await;
+    assert_eq!(later.status, 200);
+    assert_eq!(
+        outbox(&app).await.into_iter().filter(|m| m.kind == "password_reset").count(),
+        3,
+        "still three this hour"
+    );
+});

@@ -80,6 +80,9 @@ pub struct IncidentPage {
     pub help_picker: Option<crate::service::help::PickerView>,
     /// The viewer is the assignee.
     pub mine: bool,
+    /// A customer's own impact and urgency made it SEV1, and no one has triaged it yet: staff
+    /// confirm before treating it as a major outage.
+    pub severity_unconfirmed: bool,
 }
 
 /// What the reply box's help picker lists: the articles matching `query` (the most recently
@@ -177,6 +180,7 @@ pub fn incident_page(state: &AppState, user: &User, id: i64, ask: &PickerAsk) ->
     let (services, assignable) =
         if can_work { (lists.services.clone(), lists.staff.clone()) } else { (Vec::new(), Vec::new()) };
     let reporter = people.get(&inc.reporter_id).cloned().ok_or(crate::service::ServiceError::NotFound)?;
+    let reporter_is_customer = !actor_of(&reporter).role.is_staff();
     let tier = lists.tier(conn, inc.tier_id)?;
     let clock_now = state.clock.now();
     let clock_input = crate::service::sla::ClockInput {
@@ -236,6 +240,7 @@ pub fn incident_page(state: &AppState, user: &User, id: i64, ask: &PickerAsk) ->
             None
         },
         mine: inc.assignee_id == Some(user.id),
+        severity_unconfirmed: inc.severity == "SEV1" && inc.status == Status::New.as_str() && reporter_is_customer,
         incident: inc,
     })
 }

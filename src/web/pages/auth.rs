@@ -77,3 +77,48 @@ pub async fn logout(state: web::Data<AppState>, cu: CurrentUser, Meta(meta): Met
     res.add_cookie(&expired_cookie(state.config.session_cookie_name(), state.config.is_https())).ok();
     Ok(res)
 }
+
+#[derive(Template)]
+#[template(path = "auth/forgot.html")]
+struct ForgotPage {
+    ctx: PageCtx,
+    email: String,
+    errors: crate::service::FieldErrors,
+    /// The request was answered: the page says what happens now, whoever asked.
+    answered: bool,
+}
+
+pub async fn forgot_form(ctx: PageCtx) -> Result<HttpResponse, AppError> {
+    page(&ForgotPage { ctx, email: String::new(), errors: Default::default(), answered: false })
+}
+
+#[derive(Deserialize)]
+pub struct ForgotForm {
+    #[serde(default)]
+    email: String,
+}
+
+pub async fn forgot_submit(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    Meta(meta): Meta,
+    form: web::Form<ForgotForm>,
+) -> Result<HttpResponse, AppError> {
+    use crate::service::account::{ResetRequest, request_reset};
+    let email = form.into_inner().email;
+    let typed = email.clone();
+    match crate::web::blocking(move || request_reset(&state, &meta, &typed)).await? {
+        Ok(ResetRequest::Answered) => page(&ForgotPage { ctx, email, errors: Default::default(), answered: true }),
+        Ok(ResetRequest::TooMany) => {
+            let errors = crate::service::FieldErrors::single(
+                "email",
+                "Too many requests from your network: wait a quarter of an hour and try again.",
+            );
+            render(StatusCode::TOO_MANY_REQUESTS, &ForgotPage { ctx, email, errors, answered: false })
+        }
+        Err(crate::service::ServiceError::Invalid(errors)) => {
+            render(StatusCode::UNPROCESSABLE_ENTITY, &ForgotPage { ctx, email, errors, answered: false })
+        }
+        Err(e) => Err(e.into()),
+    }
+}
