@@ -13,6 +13,13 @@ struct SnippetRow {
     incident_id: i64,
     #[diesel(sql_type = Text)]
     snippet: String,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    internal: bool,
+}
+
+/// Marks a snippet cut from an internal note, as the timeline does (only staff get those).
+fn labelled(html: String, internal: bool) -> String {
+    if internal { format!("<span class=\"badge badge-internal\">Internal note</span> {html}") } else { html }
 }
 
 /// One highlighted snippet per incident (for the given incidents), as HTML: the text escaped,
@@ -36,7 +43,8 @@ pub fn snippets(
         // documents of the page's incidents.
         DbConnection::Sqlite(c) => diesel::sql_query(format!(
             "SELECT search_fts.rowid >> 20 AS incident_id, \
-               snippet(search_fts, -1, char(1), char(2), '…', 16) AS snippet \
+               snippet(search_fts, -1, char(1), char(2), '…', 16) AS snippet, \
+               (search_fts.rowid & 1) = 1 AS internal \
              FROM search_fts WHERE search_fts MATCH ? AND search_fts.rowid >= ? AND search_fts.rowid < ? \
                AND (search_fts.rowid >> 20) IN (SELECT value FROM json_each(?)) {} \
              ORDER BY search_fts.rowid",
@@ -50,7 +58,8 @@ pub fn snippets(
         DbConnection::Pg(c) => diesel::sql_query(format!(
             "SELECT d.incident_id AS incident_id, \
              ts_headline('english', d.title || ' ' || d.body, plainto_tsquery('english', $1), \
-               'StartSel=' || chr(1) || ', StopSel=' || chr(2) || ', MaxWords=24, MinWords=8, MaxFragments=2, FragmentDelimiter=\" … \"') AS snippet \
+               'StartSel=' || chr(1) || ', StopSel=' || chr(2) || ', MaxWords=24, MinWords=8, MaxFragments=2, FragmentDelimiter=\" … \"') AS snippet, \
+             d.internal AS internal \
              FROM search_docs d \
              WHERE d.tsv @@ plainto_tsquery('english', $1) AND d.id >= $2 AND d.id < $3 \
                AND d.incident_id IN (SELECT (jsonb_array_elements_text($4::jsonb))::bigint) {} \
@@ -68,7 +77,7 @@ pub fn snippets(
         if out.iter().any(|(id, _)| *id == r.incident_id) {
             continue;
         }
-        out.push((r.incident_id, snippet_html(&r.snippet)));
+        out.push((r.incident_id, labelled(snippet_html(&r.snippet), r.internal)));
     }
     Ok(out)
 }
@@ -85,7 +94,10 @@ pub fn snippets_of_docs(conn: &mut DbConnection, words: &[String], keys: &[i64])
         .filter(super::in_ids(conn, "search_docs.id", keys))
         .select((search_docs::id, search_docs::title, search_docs::body))
         .load(conn)?;
-    Ok(docs.into_iter().map(|(key, title, body)| (incident_of(key), highlight(words, &title, &body))).collect())
+    Ok(docs
+        .into_iter()
+        .map(|(key, title, body)| (incident_of(key), labelled(highlight(words, &title, &body), key & 1 == 1)))
+        .collect())
 }
 
 /// How many words a snippet shows.

@@ -24,10 +24,18 @@ pub fn preferences(state: &AppState, user: &User) -> ServiceResult<Preferences> 
     Ok(Preferences {
         kinds: KINDS
             .iter()
+            .filter(|(kind, _)| applies_to(user, kind))
             .map(|(kind, label)| (*kind, *label, mode_of(kind).unwrap_or_else(|| "immediate".into())))
             .collect(),
         weekly: (super::reports::may_get_weekly(user), mode_of(weekly).is_some_and(|m| m == on)),
     })
+}
+
+/// Whether mail of this kind can reach the user at all: staff-only kinds go to those who read
+/// internal notes, so nobody else is offered a choice about them.
+fn applies_to(user: &User, kind: &str) -> bool {
+    crate::domain::notify::reaches_customers(kind)
+        || crate::domain::policy::role_may(actor_of(user).role, Action::UseInternalNotes)
 }
 
 /// Saves the user's choices; unknown kinds and modes are ignored.
@@ -35,7 +43,7 @@ pub fn set_preferences(state: &AppState, user: &User, choices: &[(String, String
     authorize(&actor_of(user), Action::ManageOwnAccount, Resource::None)?;
     state.tx(|conn| {
         for (kind, mode) in choices {
-            if KINDS.iter().any(|(k, _)| k == kind) && MODES.contains(&mode.as_str()) {
+            if KINDS.iter().any(|(k, _)| k == kind) && applies_to(user, kind) && MODES.contains(&mode.as_str()) {
                 outbox::set_pref(conn, user.id, kind, mode)?;
             }
         }

@@ -244,6 +244,15 @@ both!(notifications_can_be_held_for_a_daily_digest_or_turned_off, |app| {
     let customer = login_as(&app, "customer", "dora@example.com").await;
     let page = customer.get("/account/notifications").await;
     assert!(page.contains("Daily digest"));
+    // A customer is offered only the mail that can reach a customer.
+    for kind in ["received", "public_reply", "resolved", "closed"] {
+        assert!(page.contains(&format!("name=\"{kind}\"")), "{kind}");
+    }
+    for kind in ["incident_created", "assigned", "escalated", "internal_note", "sla_breach"] {
+        assert!(!page.contains(&format!("name=\"{kind}\"")), "{kind} is staff mail");
+    }
+    let staff_page = app.signed_in("support").await.get("/account/notifications").await;
+    assert!(staff_page.contains("name=\"internal_note\"") && staff_page.contains("name=\"assigned\""));
     let saved = customer
         .submit(
             "/account/notifications",

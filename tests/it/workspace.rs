@@ -414,3 +414,23 @@ both!(a_forgotten_password_is_reset_from_the_sign_in_page, |app| {
         "still three this hour"
     );
 });
+
+both!(search_snippets_from_internal_notes_say_so, |app| {
+    let admin = app.signed_in("admin").await;
+    let svc = service(&admin, "Payments API").await;
+    let agent = login_as(&app, "support", "agent@example.com").await;
+    let key = quick(&agent, &svc, "Checkout slow").await;
+    let note =
+        act(&agent, &key, "/comments", &[("body", "the zebracorn cache is cold"), ("visibility", "internal")]).await;
+    assert_eq!(note.status, 303);
+    let reply = act(&agent, &key, "/comments", &[("body", "the pangolin fix is live"), ("visibility", "public")]).await;
+    assert_eq!(reply.status, 303);
+    for sort in ["created", "relevance", "updated"] {
+        let hit = agent.get(&format!("/incidents?q=zebracorn&sort={sort}")).await;
+        let snippet = hit.body.split("<p class=\"snippet\">").nth(1).expect("a snippet");
+        assert!(snippet.starts_with("<span class=\"badge badge-internal\">Internal note</span>"), "{sort}: {snippet}");
+        let public = agent.get(&format!("/incidents?q=pangolin&sort={sort}")).await;
+        let snippet = public.body.split("<p class=\"snippet\">").nth(1).expect("a snippet");
+        assert!(!snippet.contains("Internal note"), "{sort}: {snippet}");
+    }
+});
