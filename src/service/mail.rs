@@ -77,10 +77,16 @@ pub fn acknowledges(conn: &mut DbConnection) -> ServiceResult<bool> {
     Ok(settings::get(conn, KEY_ACKNOWLEDGE)?.as_deref() != Some("off"))
 }
 
-/// The outbox page's view of the setting.
-pub fn acknowledgement_setting(state: &AppState, admin: &User) -> ServiceResult<bool> {
+/// The outbox page: the newest messages (of one status, if given) and whether reporters get an
+/// acknowledgement.
+pub fn outbox_page(
+    state: &AppState,
+    admin: &User,
+    status: Option<&str>,
+) -> ServiceResult<(Vec<crate::db::models::OutboxMessage>, bool)> {
     authorize(&actor_of(admin), Action::ManageOutbox, Resource::None)?;
-    acknowledges(&mut *state.conn()?)
+    let mut conn = state.conn()?;
+    Ok((outbox::list(&mut conn, status, None, 200)?, acknowledges(&mut conn)?))
 }
 
 pub fn set_acknowledgement(state: &AppState, meta: &RequestMeta, admin: &User, on: bool) -> ServiceResult<()> {

@@ -1,4 +1,3 @@
-use crate::db::outbox;
 use crate::error::AppError;
 use crate::service::AppState;
 use crate::web::ctx::{CurrentUser, Meta, PageCtx, page, redirect};
@@ -40,10 +39,9 @@ pub async fn list(
     q: web::Query<Query>,
 ) -> Result<HttpResponse, AppError> {
     let status = q.into_inner().status;
-    let st = state.clone();
-    let acknowledge = run(move || crate::service::mail::acknowledgement_setting(&st, &cu.user)).await?;
     let filter = Some(status.clone()).filter(|s| ["queued", "sending", "sent", "failed"].contains(&s.as_str()));
-    let messages = run(move || Ok(outbox::list(&mut *state.conn()?, filter.as_deref(), None, 200)?)).await?;
+    let (messages, acknowledge) =
+        run(move || crate::service::mail::outbox_page(&state, &cu.user, filter.as_deref())).await?;
     let rows = messages
         .into_iter()
         .map(|m| Row {
