@@ -17,6 +17,11 @@ pub fn issue_link_if_needed(state: &AppState) -> ServiceResult<Option<String>> {
     Ok(Some(format!("{}/setup?token={token}", state.config.base())))
 }
 
+/// No user exists yet: the sign-in page points to the setup link instead.
+pub fn instance_is_empty(state: &AppState) -> ServiceResult<bool> {
+    Ok(users::count(&mut *state.conn()?)? == 0)
+}
+
 pub fn token_is_live(state: &AppState, token: &str) -> ServiceResult<bool> {
     let mut conn = state.conn()?;
     Ok(users::count(&mut conn)? == 0 && setup_tokens::is_valid(&mut conn, &sha256_hex(token))?)

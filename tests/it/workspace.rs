@@ -434,3 +434,13 @@ both!(search_snippets_from_internal_notes_say_so, |app| {
         assert!(!snippet.contains("Internal note"), "{sort}: {snippet}");
     }
 });
+
+both!(an_empty_instance_says_where_the_setup_link_is, |app| {
+    let anon = app.browser();
+    let first = anon.get("/login").await;
+    assert!(first.contains("This Firewatch has no users yet."));
+    assert!(first.contains("No users yet"), "names the log line");
+    app.signed_in("admin").await;
+    let later = app.browser().get("/login").await;
+    assert!(!later.contains("no users yet"));
+});

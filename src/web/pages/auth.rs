@@ -18,6 +18,8 @@ struct LoginPage {
     email: String,
     next: String,
     error: Option<String>,
+    /// Nobody can sign in yet: say where the setup link is.
+    empty: bool,
 }
 
 #[derive(Deserialize)]
@@ -26,11 +28,17 @@ pub struct NextQuery {
     next: String,
 }
 
-pub async fn login_form(ctx: PageCtx, q: web::Query<NextQuery>) -> Result<HttpResponse, AppError> {
+pub async fn login_form(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    q: web::Query<NextQuery>,
+) -> Result<HttpResponse, AppError> {
     if ctx.user.is_some() {
         return Ok(redirect(local_redirect(&q.next).unwrap_or("/"), None));
     }
-    page(&LoginPage { ctx, email: String::new(), next: local_redirect(&q.next).unwrap_or("").to_string(), error: None })
+    let empty = run(move || crate::service::setup::instance_is_empty(&state)).await?;
+    let next = local_redirect(&q.next).unwrap_or("").to_string();
+    page(&LoginPage { ctx, email: String::new(), next, error: None, empty })
 }
 
 pub async fn login_submit(
@@ -64,6 +72,7 @@ pub async fn login_submit(
                     email: form.email,
                     next: local_redirect(&form.next).unwrap_or("").to_string(),
                     error: Some(msg.to_string()),
+                    empty: false,
                 },
             )
         }
