@@ -275,3 +275,66 @@ pub fn update_tier(
         )
     })
 }
+
+/// A tier as `/admin/tiers` lists it.
+#[derive(Debug, Clone)]
+pub struct TierSummary {
+    pub id: i64,
+    pub name: String,
+    pub members: i64,
+    /// Who is on call today; empty when nobody is.
+    pub on_call: String,
+}
+
+pub fn tier_overview(state: &AppState, admin: &User) -> ServiceResult<Vec<TierSummary>> {
+    authorize(&actor_of(admin), Action::ManageTiers, Resource::None)?;
+    let today = state.clock.now_naive().date();
+    let mut conn = state.conn()?;
+    let counts: std::collections::HashMap<i64, i64> = tiers::member_counts(&mut conn)?.into_iter().collect();
+    let mut rows = Vec::new();
+    for t in tiers::all(&mut conn)? {
+        let on_call = on_call_today(&mut conn, t.id, today)?.map(|u| u.display_name).unwrap_or_default();
+        rows.push(TierSummary { members: counts.get(&t.id).copied().unwrap_or(0), id: t.id, name: t.name, on_call });
+    }
+    Ok(rows)
+}
+
+/// The tier form: the tier, the staff who may be members, and the values to show (`input` as
+/// typed when it comes back with errors, else the stored ones).
+pub fn tier_form(
+    state: &AppState,
+    admin: &User,
+    id: i64,
+    input: Option<TierInput>,
+) -> ServiceResult<(Tier, Vec<User>, TierInput)> {
+    authorize(&actor_of(admin), Action::ManageTiers, Resource::None)?;
+    let mut conn = state.conn()?;
+    let tier = tiers::find(&mut conn, id)?;
+    let staff = users::active_with_roles(&mut conn, &super::incidents::working_roles(), 1000)?;
+    let input = match input {
+        Some(i) => i,
+        None => {
+            let members = tiers::members(&mut conn, id)?.iter().map(|m| m.to_string()).collect();
+            let rotation = tiers::rotation(&mut conn, id)?;
+            let email = |uid: i64| staff.iter().find(|u| u.id == uid).map(|u| u.email.clone()).unwrap_or_default();
+            TierInput {
+                name: tier.name.clone(),
+                members,
+                rotation_enabled: rotation.is_some(),
+                shift_days: rotation.as_ref().map(|r| r.shift_days.to_string()).unwrap_or_else(|| "7".into()),
+                start_date: rotation.as_ref().map(|r| r.start.to_string()).unwrap_or_default(),
+                rotation_emails: rotation
+                    .as_ref()
+                    .map(|r| r.members.iter().map(|m| email(*m)).collect::<Vec<_>>().join("\n"))
+                    .unwrap_or_default(),
+                overrides: rotation
+                    .as_ref()
+                    .map(|r| {
+                        r.overrides.iter().map(|(d, u)| format!("{d} {}", email(*u))).collect::<Vec<_>>().join("\n")
+                    })
+                    .unwrap_or_default(),
+            }
+        }
+    };
+    Ok((tier, staff, input))
+}

@@ -1,15 +1,12 @@
 use super::SelectOption;
-use crate::db::models::Tier;
-use crate::db::{tiers, users};
+use crate::db::models::{Tier, User};
 use crate::error::AppError;
 use crate::service::escalation::{self, TierInput};
-use crate::service::incidents::working_roles;
-use crate::service::{AppState, FieldErrors, ServiceResult};
+use crate::service::{AppState, FieldErrors};
 use crate::web::ctx::{CurrentUser, Meta, PageCtx, invalid, page, redirect};
 use crate::web::{blocking, form_outcome, run};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use std::collections::HashMap;
 
 struct TierRow {
     id: i64,
@@ -38,20 +35,10 @@ struct ListPage {
     unready: usize,
 }
 
-pub async fn list(state: web::Data<AppState>, ctx: PageCtx) -> Result<HttpResponse, AppError> {
-    let today = state.clock.now_naive().date();
-    let rows = run(move || -> ServiceResult<Vec<TierRow>> {
-        let mut conn = state.conn()?;
-        let counts: HashMap<i64, i64> = tiers::member_counts(&mut conn)?.into_iter().collect();
-        let mut rows = Vec::new();
-        for t in tiers::all(&mut conn)? {
-            let on_call =
-                escalation::on_call_today(&mut conn, t.id, today)?.map(|u| u.display_name).unwrap_or_default();
-            rows.push(TierRow { members: counts.get(&t.id).copied().unwrap_or(0), id: t.id, name: t.name, on_call });
-        }
-        Ok(rows)
-    })
-    .await?;
+pub async fn list(state: web::Data<AppState>, ctx: PageCtx, cu: CurrentUser) -> Result<HttpResponse, AppError> {
+    let tiers = run(move || escalation::tier_overview(&state, &cu.user)).await?;
+    let rows: Vec<TierRow> =
+        tiers.into_iter().map(|t| TierRow { id: t.id, name: t.name, members: t.members, on_call: t.on_call }).collect();
     let unready = rows.iter().filter(|t| !t.warning().is_empty()).count();
     page(&ListPage { ctx, tiers: rows, unready })
 }
@@ -77,43 +64,13 @@ struct FormPage {
 async fn form_page(
     state: &web::Data<AppState>,
     ctx: PageCtx,
+    admin: &User,
     id: i64,
     input: Option<TierInput>,
     errors: FieldErrors,
 ) -> Result<FormPage, AppError> {
-    let st = state.clone();
-    let (tier, staff, input) = run(move || -> ServiceResult<_> {
-        let mut conn = st.conn()?;
-        let tier = tiers::find(&mut conn, id)?;
-        let staff = users::active_with_roles(&mut conn, &working_roles(), 1000)?;
-        let input = match input {
-            Some(i) => i,
-            None => {
-                let members = tiers::members(&mut conn, id)?.iter().map(|m| m.to_string()).collect();
-                let rotation = tiers::rotation(&mut conn, id)?;
-                let email = |uid: i64| staff.iter().find(|u| u.id == uid).map(|u| u.email.clone()).unwrap_or_default();
-                TierInput {
-                    name: tier.name.clone(),
-                    members,
-                    rotation_enabled: rotation.is_some(),
-                    shift_days: rotation.as_ref().map(|r| r.shift_days.to_string()).unwrap_or_else(|| "7".into()),
-                    start_date: rotation.as_ref().map(|r| r.start.to_string()).unwrap_or_default(),
-                    rotation_emails: rotation
-                        .as_ref()
-                        .map(|r| r.members.iter().map(|m| email(*m)).collect::<Vec<_>>().join("\n"))
-                        .unwrap_or_default(),
-                    overrides: rotation
-                        .as_ref()
-                        .map(|r| {
-                            r.overrides.iter().map(|(d, u)| format!("{d} {}", email(*u))).collect::<Vec<_>>().join("\n")
-                        })
-                        .unwrap_or_default(),
-                }
-            }
-        };
-        Ok((tier, staff, input))
-    })
-    .await?;
+    let (st, user) = (state.clone(), admin.clone());
+    let (tier, staff, input) = run(move || escalation::tier_form(&st, &user, id, input)).await?;
     let staff = staff
         .into_iter()
         .map(|u| MemberCheck {
@@ -133,8 +90,13 @@ async fn form_page(
     })
 }
 
-pub async fn edit_form(state: web::Data<AppState>, ctx: PageCtx, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
-    page(&form_page(&state, ctx, id.into_inner(), None, FieldErrors::default()).await?)
+pub async fn edit_form(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    cu: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    page(&form_page(&state, ctx, &cu.user, id.into_inner(), None, FieldErrors::default()).await?)
 }
 
 /// The form has a repeated `members` checkbox, so it is read from the raw body.
@@ -162,9 +124,9 @@ pub async fn update(
             _ => {}
         }
     }
-    let (st, i) = (state.clone(), input.clone());
-    match form_outcome(blocking(move || escalation::update_tier(&st, &meta, &cu.user, id, &i)).await?)? {
+    let (st, i, admin) = (state.clone(), input.clone(), cu.user.clone());
+    match form_outcome(blocking(move || escalation::update_tier(&st, &meta, &admin, id, &i)).await?)? {
         Ok(()) => Ok(redirect("/admin/tiers", Some("The tier is saved."))),
-        Err(errors) => invalid(&form_page(&state, ctx, id, Some(input), errors).await?),
+        Err(errors) => invalid(&form_page(&state, ctx, &cu.user, id, Some(input), errors).await?),
     }
 }
