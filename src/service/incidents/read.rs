@@ -240,7 +240,9 @@ pub fn incident_page(state: &AppState, user: &User, id: i64, ask: &PickerAsk) ->
             None
         },
         mine: inc.assignee_id == Some(user.id),
-        severity_unconfirmed: inc.severity == "SEV1" && inc.status == Status::New.as_str() && reporter_is_customer,
+        severity_unconfirmed: inc.severity == crate::domain::incident::Severity::Sev1.as_str()
+            && inc.status == Status::New.as_str()
+            && reporter_is_customer,
         incident: inc,
     })
 }

@@ -1,5 +1,4 @@
 use super::SelectOption;
-use crate::db::models::{Tier, User};
 use crate::error::AppError;
 use crate::service::escalation::{self, TierInput};
 use crate::service::{AppState, FieldErrors};
@@ -54,7 +53,8 @@ pub struct MemberCheck {
 #[template(path = "admin/tier_form.html")]
 struct FormPage {
     ctx: PageCtx,
-    tier: Tier,
+    tier_id: i64,
+    tier_name: String,
     input: TierInput,
     staff: Vec<MemberCheck>,
     errors: FieldErrors,
@@ -64,12 +64,12 @@ struct FormPage {
 async fn form_page(
     state: &web::Data<AppState>,
     ctx: PageCtx,
-    admin: &User,
+    cu: &CurrentUser,
     id: i64,
     input: Option<TierInput>,
     errors: FieldErrors,
 ) -> Result<FormPage, AppError> {
-    let (st, user) = (state.clone(), admin.clone());
+    let (st, user) = (state.clone(), cu.user.clone());
     let (tier, staff, input) = run(move || escalation::tier_form(&st, &user, id, input)).await?;
     let staff = staff
         .into_iter()
@@ -82,7 +82,8 @@ async fn form_page(
         .collect();
     Ok(FormPage {
         ctx,
-        tier,
+        tier_id: tier.id,
+        tier_name: tier.name,
         shift_options: SelectOption::list([("1", "1 day"), ("7", "1 week"), ("14", "2 weeks")], &input.shift_days),
         input,
         staff,
@@ -96,7 +97,7 @@ pub async fn edit_form(
     cu: CurrentUser,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    page(&form_page(&state, ctx, &cu.user, id.into_inner(), None, FieldErrors::default()).await?)
+    page(&form_page(&state, ctx, &cu, id.into_inner(), None, FieldErrors::default()).await?)
 }
 
 /// The form has a repeated `members` checkbox, so it is read from the raw body.
@@ -127,6 +128,6 @@ pub async fn update(
     let (st, i, admin) = (state.clone(), input.clone(), cu.user.clone());
     match form_outcome(blocking(move || escalation::update_tier(&st, &meta, &admin, id, &i)).await?)? {
         Ok(()) => Ok(redirect("/admin/tiers", Some("The tier is saved."))),
-        Err(errors) => invalid(&form_page(&state, ctx, &cu.user, id, Some(input), errors).await?),
+        Err(errors) => invalid(&form_page(&state, ctx, &cu, id, Some(input), errors).await?),
     }
 }
