@@ -487,6 +487,9 @@ pub fn load(state: &AppState, opts: &DemoOptions) -> anyhow::Result<DemoReport> 
     })?;
     drop(conn);
     report.loops = crate::demo_loops::load(state, opts.seed, &people.workers, &service_ids)?;
+    if let Some(agent) = people.workers.first() {
+        crate::demo_macros::load(&mut *state.db.get()?, *agent, *agent, now)?;
+    }
     // The report facts of everything just loaded, a batch per transaction.
     loop {
         let mut conn = state.db.get()?;

@@ -10,6 +10,7 @@ pub mod db;
 pub mod demo;
 mod demo_history;
 mod demo_loops;
+mod demo_macros;
 pub mod demo_mail;
 mod demo_words;
 pub mod domain;

@@ -9,6 +9,7 @@ pub mod history;
 pub mod inbound;
 pub mod incidents;
 pub mod login_throttle;
+pub mod macros;
 pub mod models;
 pub mod organizations;
 pub mod outbox;

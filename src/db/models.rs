@@ -117,6 +117,7 @@ pub struct QueueItem {
     pub assignee_id: Option<i64>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub response_due_at: Option<NaiveDateTime>,
     pub resolution_due_at: Option<NaiveDateTime>,
 }
 

@@ -53,6 +53,13 @@ pub struct QueueFilter {
     /// Only incidents whose first resolution falls in [from, before).
     pub resolved_from: Option<NaiveDateTime>,
     pub resolved_before: Option<NaiveDateTime>,
+    /// Only incidents with a running SLA clock past its warning (80 %) but not yet due, at
+    /// this moment.
+    pub at_risk_at: Option<NaiveDateTime>,
+    /// Only open incidents nobody on the staff has answered publicly yet.
+    pub unanswered: bool,
+    /// Only incidents waiting on the customer since before this moment.
+    pub waiting_since_before: Option<NaiveDateTime>,
 }
 
 /// Which SLA target the job recorded as breached.
@@ -234,6 +241,28 @@ fn filtered<'a>(conn: &DbConnection, f: &QueueFilter, ordered_page: bool) -> Box
             )
         }
     }
+    if let Some(now) = f.at_risk_at {
+        q = q.filter(
+            incidents::response_warn_at
+                .le(now)
+                .and(incidents::response_due_at.gt(now))
+                .or(incidents::resolution_warn_at.le(now).and(incidents::resolution_due_at.gt(now))),
+        );
+    }
+    if f.unanswered {
+        q = q.filter(incidents::first_response_at.is_null()).filter(incidents::is_open.eq(true));
+    }
+    if let Some(cutoff) = f.waiting_since_before {
+        // Waiting now, and no status change since the cutoff: it has waited since before it.
+        q = q.filter(incidents::status.eq("waiting_on_customer")).filter(diesel::dsl::not(
+            incidents::id.eq_any(
+                incident_events::table
+                    .filter(incident_events::kind.eq("status_changed"))
+                    .filter(incident_events::at.gt(cutoff))
+                    .select(incident_events::incident_id),
+            ),
+        ));
+    }
     let resolved = || {
         incident_events::table
             .filter(incident_events::kind.eq("status_changed"))
@@ -280,6 +309,9 @@ impl QueueFilter {
             && self.breached.is_none()
             && self.resolved_from.is_none()
             && self.resolved_before.is_none()
+            && self.at_risk_at.is_none()
+            && !self.unanswered
+            && self.waiting_since_before.is_none()
     }
 }
 

@@ -926,3 +926,20 @@ diesel::allow_tables_to_appear_in_same_query!(
 diesel::allow_tables_to_appear_in_same_query!(status_states, incidents);
 diesel::allow_tables_to_appear_in_same_query!(status_updates, incident_events);
 diesel::allow_tables_to_appear_in_same_query!(status_incidents, incidents);
+
+diesel::table! {
+    macros (id) {
+        id -> BigInt,
+        name -> Text,
+        body -> Text,
+        internal -> Bool,
+        owner_id -> Nullable<BigInt>,
+        set_status -> Nullable<Text>,
+        set_tier_id -> Nullable<BigInt>,
+        add_tags -> Text,
+        uses -> BigInt,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}

@@ -323,6 +323,28 @@ fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
+/// The media type of a file sent from a web form, by its extension (what a browser reports is
+/// not trusted, and downloads are offered as attachments whatever the type).
+pub fn content_type_for(filename: &str) -> &'static str {
+    let ext = filename.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    match ext.as_str() {
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "pdf" => "application/pdf",
+        "txt" | "log" => "text/plain",
+        "csv" => "text/csv",
+        "json" => "application/json",
+        "xml" => "application/xml",
+        "zip" => "application/zip",
+        "gz" | "tgz" => "application/gzip",
+        "har" => "application/json",
+        "eml" => "message/rfc822",
+        _ => "application/octet-stream",
+    }
+}
+
 /// A media type as `type/subtype` of token characters, or application/octet-stream.
 pub fn safe_content_type(ctype: &str) -> String {
     let ct = ctype.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
@@ -338,6 +360,15 @@ pub fn safe_content_type(ctype: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn web_files_get_their_type_from_the_extension() {
+        assert_eq!(content_type_for("Screen Shot.PNG"), "image/png");
+        assert_eq!(content_type_for("server.log"), "text/plain");
+        assert_eq!(content_type_for("archive.tar.gz"), "application/gzip");
+        assert_eq!(content_type_for("page.html"), "application/octet-stream");
+        assert_eq!(content_type_for("noextension"), "application/octet-stream");
+    }
 
     #[test]
     fn automatic_mail_is_recognized() {

@@ -218,6 +218,38 @@ pub fn check_transition(from: Status, to: Status, who: Mover, resolution: &str) 
     Ok(())
 }
 
+/// The shortest walk through the staff workflow from `from` to `to` (without `from`), e.g.
+/// new → in progress → waiting on customer, for actions that name only where an incident should
+/// end up (canned responses). `None` when `to` cannot be reached; empty when already there.
+pub fn staff_path(from: Status, to: Status) -> Option<Vec<Status>> {
+    if from == to {
+        return Some(Vec::new());
+    }
+    // Breadth first over six statuses: (status, the one it was reached from).
+    let mut parent: Vec<(Status, Status)> = Vec::new();
+    let mut queue = std::collections::VecDeque::from([from]);
+    while let Some(s) = queue.pop_front() {
+        for t in Status::ALL {
+            if t == from || parent.iter().any(|(x, _)| *x == t) || check_transition(s, t, Mover::Staff, "x").is_err() {
+                continue;
+            }
+            parent.push((t, s));
+            if t == to {
+                let mut path = vec![t];
+                let mut cur = s;
+                while cur != from {
+                    path.push(cur);
+                    cur = parent.iter().find(|(x, _)| *x == cur).map(|(_, p)| *p)?;
+                }
+                path.reverse();
+                return Some(path);
+            }
+            queue.push_back(t);
+        }
+    }
+    None
+}
+
 /// The statuses a mover may pick from `from`, in workflow order.
 pub fn next_statuses(from: Status, who: Mover) -> Vec<Status> {
     Status::ALL
@@ -335,6 +367,32 @@ pub fn parse_tags(input: &str) -> Result<Vec<String>, String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn staff_paths_walk_the_workflow_shortest_first() {
+        use Status::*;
+        assert_eq!(staff_path(New, WaitingOnCustomer), Some(vec![InProgress, WaitingOnCustomer]));
+        assert_eq!(staff_path(New, Resolved), Some(vec![InProgress, Resolved]));
+        assert_eq!(staff_path(Triaged, Closed), Some(vec![InProgress, Resolved, Closed]));
+        assert_eq!(staff_path(Closed, WaitingOnCustomer), Some(vec![InProgress, WaitingOnCustomer]));
+        assert_eq!(staff_path(Resolved, Resolved), Some(vec![]));
+        assert_eq!(staff_path(InProgress, New), None);
+        // Every step is one the workflow allows, and no status comes twice.
+        for from in Status::ALL {
+            for to in Status::ALL {
+                let Some(path) = staff_path(from, to) else { continue };
+                let mut at = from;
+                for step in &path {
+                    assert!(check_transition(at, *step, Mover::Staff, "x").is_ok(), "{from:?}->{to:?}: {path:?}");
+                    at = *step;
+                }
+                assert_eq!(at, to);
+                let mut seen = path.clone();
+                seen.dedup();
+                assert_eq!(seen.len(), path.len());
+            }
+        }
+    }
+
     use super::*;
     use Level::*;
     use Status::*;

@@ -6,6 +6,7 @@ pub mod clock;
 pub mod help;
 pub mod inbound;
 pub mod incident;
+pub mod macros;
 pub mod notify;
 pub mod oncall;
 pub mod password_rules;

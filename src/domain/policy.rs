@@ -85,10 +85,13 @@ pub enum Action {
     ViewHelpFeedback,
     /// Write, publish, archive and restore help articles; manage categories and images.
     WriteHelp,
+    /// Create, edit and delete the canned responses every agent shares (everyone who works
+    /// incidents keeps their own).
+    ManageSharedMacros,
 }
 
 impl Action {
-    pub const ALL: [Action; 34] = [
+    pub const ALL: [Action; 35] = [
         Action::ViewHome,
         Action::ManageOwnAccount,
         Action::RevokeSession,
@@ -123,6 +126,7 @@ impl Action {
         Action::ReadHelp,
         Action::ViewHelpFeedback,
         Action::WriteHelp,
+        Action::ManageSharedMacros,
     ];
 
     pub fn describe(self) -> &'static str {
@@ -161,6 +165,7 @@ impl Action {
             Action::ReadHelp => "read help articles",
             Action::ViewHelpFeedback => "see help article ratings and deflections",
             Action::WriteHelp => "write and publish help articles",
+            Action::ManageSharedMacros => "manage shared canned responses",
         }
     }
 }
@@ -199,7 +204,7 @@ fn roles_for(action: Action) -> &'static [Role] {
         | Action::ManageInbound
         | Action::ManageChecklist => &[Admin],
         Action::ManageReleases => &[Devops, Manager, Admin],
-        Action::ApproveRelease => &[Manager, Admin],
+        Action::ApproveRelease | Action::ManageSharedMacros => &[Manager, Admin],
         Action::ViewAudit => &[Admin],
         Action::ViewIncidents
         | Action::CreateIncident

@@ -12,6 +12,7 @@ pub mod help;
 pub mod inbound;
 pub mod inbound_review;
 pub mod incidents;
+pub mod macros;
 pub mod mail;
 pub mod problem_links;
 pub mod problem_pages;
@@ -73,6 +74,11 @@ impl FieldErrors {
 
     pub fn get(&self, field: &str) -> Option<&str> {
         self.0.iter().find(|(f, _)| *f == field).map(|(_, m)| m.as_str())
+    }
+
+    /// Every message of a field (a file field may have one per file).
+    pub fn all(&self, field: &str) -> Vec<&str> {
+        self.0.iter().filter(|(f, _)| *f == field).map(|(_, m)| m.as_str()).collect()
     }
 
     pub fn into_result(self) -> Result<(), ServiceError> {

@@ -119,6 +119,7 @@ impl PageCtx {
             item("/admin/services", "Services", Action::ManageServices);
             item("/admin/tiers", "Tiers", Action::ManageTiers);
             item("/admin/sla", "SLA", Action::ManageSla);
+            item("/admin/macros", "Canned responses", Action::WorkIncident);
             item("/admin/outbox", "Outbox", Action::ManageOutbox);
             item("/admin/inbound", "Inbound mail", Action::ManageInbound);
             item("/admin/checklist", "Release checklist", Action::ManageChecklist);

@@ -118,6 +118,12 @@ pub struct CommentForm {
     /// "internal" for an internal note; anything else is a public reply.
     #[serde(default)]
     pub visibility: String,
+    /// The canned response whose actions apply when this is sent (its box ticked).
+    #[serde(default)]
+    pub macro_id: String,
+    /// The canned response chosen in the picker (only read by "Insert").
+    #[serde(default, rename = "macro")]
+    pub macro_choice: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -52,13 +52,32 @@ pub const MAX_UPLOAD: usize = 64 * 1024 * 1024;
 /// What an upload form's fields may hold together (text, not files).
 pub const MAX_UPLOAD_TEXT: usize = 4 * 1024 * 1024;
 
+/// What a route that takes files accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadKind {
+    /// An image for a help article (`domain::help::IMAGE_MAX_BYTES`).
+    HelpImage,
+    /// Files attached to a new incident or a reply (the configured attachment size).
+    IncidentFiles,
+}
+
 /// Routes that also accept `multipart/form-data` (file uploads): the CSRF token is read from
 /// the multipart body, with the same constant-time check; the form read is handed to the
 /// handler as a `multipart::Upload` in the request's extensions.
-pub fn takes_upload(path: &str) -> bool {
-    path.strip_prefix("/help/manage/articles/")
-        .and_then(|rest| rest.strip_suffix("/images"))
-        .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+pub fn takes_upload(path: &str) -> Option<UploadKind> {
+    let numeric = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if path.strip_prefix("/help/manage/articles/").and_then(|rest| rest.strip_suffix("/images")).is_some_and(numeric) {
+        return Some(UploadKind::HelpImage);
+    }
+    if path == "/incidents"
+        || path
+            .strip_prefix("/incidents/")
+            .and_then(|rest| rest.strip_suffix("/comments"))
+            .is_some_and(|k| k.strip_prefix("INC-").is_some_and(numeric))
+    {
+        return Some(UploadKind::IncidentFiles);
+    }
+    None
 }
 
 #[derive(Template)]
@@ -400,7 +419,12 @@ async fn csrf_check(mut req: ServiceRequest) -> Result<ServiceRequest, ServiceRe
     }
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     let is_form = content_type.starts_with("application/x-www-form-urlencoded");
-    let multipart = if takes_upload(req.path()) { super::multipart::boundary(&content_type) } else { None };
+    let kind = takes_upload(req.path());
+    let multipart = if kind.is_some() { super::multipart::boundary(&content_type) } else { None };
+    let file_keep = match kind {
+        Some(UploadKind::IncidentFiles) => usize::try_from(state.config.attachment_max_bytes).unwrap_or(usize::MAX),
+        _ => crate::domain::help::IMAGE_MAX_BYTES,
+    };
     if !is_form && multipart.is_none() {
         return Err(fail(req, AppError::Csrf("not a form post")));
     }
@@ -409,10 +433,7 @@ async fn csrf_check(mut req: ServiceRequest) -> Result<ServiceRequest, ServiceRe
     let mut reader = multipart.as_deref().map(|b| {
         super::multipart::Reader::new(
             b,
-            super::multipart::Limits {
-                file_keep: crate::domain::help::IMAGE_MAX_BYTES + 1,
-                text_total: MAX_UPLOAD_TEXT,
-            },
+            super::multipart::Limits { file_keep: file_keep.saturating_add(1), text_total: MAX_UPLOAD_TEXT },
         )
     });
     let limit = body_limit(req.path());

@@ -276,6 +276,55 @@ pub fn field(parts: &[Part], name: &str) -> String {
     parts.iter().find(|p| p.name == name && p.filename.is_none()).map(Part::text).unwrap_or_default()
 }
 
+/// A form that may come as `multipart/form-data` (with files) or urlencoded (without): its
+/// fields as the usual form struct, the files chosen (inputs left empty are dropped), and
+/// whether the body was larger than the server reads.
+pub struct Posted<T> {
+    pub form: T,
+    pub files: Vec<crate::service::incidents::FileUpload>,
+    pub cut_short: bool,
+}
+
+/// Reads a form posted to a route the middleware takes uploads on (`takes_upload`): the parsed
+/// multipart form from the request's extensions, or the replayed urlencoded body.
+pub async fn posted<T: serde::de::DeserializeOwned>(
+    req: &actix_web::HttpRequest,
+    mut payload: actix_web::web::Payload,
+) -> Result<Posted<T>, crate::error::AppError> {
+    use actix_web::HttpMessage;
+    use futures_util::StreamExt;
+    let bad = || crate::error::AppError::BadRequest("The form could not be read.".into());
+    if let Some(upload) = req.extensions_mut().remove::<Upload>() {
+        let mut text = url::form_urlencoded::Serializer::new(String::new());
+        let mut files = Vec::new();
+        for p in upload.parts {
+            match &p.filename {
+                None => {
+                    text.append_pair(&p.name, &p.text());
+                }
+                Some(name) if name.is_empty() && p.size == 0 => {}
+                Some(name) => files.push(crate::service::incidents::FileUpload {
+                    filename: name.clone(),
+                    size: p.size,
+                    data: p.data,
+                }),
+            }
+        }
+        let form = serde_urlencoded::from_str(&text.finish()).map_err(|_| bad())?;
+        return Ok(Posted { form, files, cut_short: upload.cut_short });
+    }
+    let mut body = actix_web::web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| bad())?;
+        if body.len() + chunk.len() > crate::web::middleware::MAX_BODY {
+            return Err(crate::error::AppError::BadRequest("What you sent is larger than this form accepts.".into()));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let form = serde_urlencoded::from_bytes(&body).map_err(|_| bad())?;
+    Ok(Posted { form, files: Vec::new(), cut_short: false })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,9 +3,9 @@
 //! without a policy entry cannot exist.
 
 use super::pages::{
-    account, admin_audit, admin_inbound, admin_orgs, admin_outbox, admin_services, admin_sla, admin_tiers, admin_users,
-    auth, bugs, health, help, help_manage, home, incident_actions, incident_mail, incident_similar, incidents,
-    mail_inbound, notifications, problems, releases, reports, setup, status_page,
+    account, admin_audit, admin_inbound, admin_macros, admin_orgs, admin_outbox, admin_services, admin_sla,
+    admin_tiers, admin_users, auth, bugs, health, help, help_manage, home, incident_actions, incident_mail,
+    incident_similar, incidents, mail_inbound, notifications, problems, releases, reports, setup, status_page,
 };
 use super::{assets, middleware};
 use crate::domain::policy::Action;
@@ -91,6 +91,13 @@ pub fn define(r: &mut impl RouteSink) {
     r.add(post(), "/admin/services", Signed(Action::ManageServices), admin_services::create);
     r.add(get(), "/admin/services/{id}", Signed(Action::ManageServices), admin_services::edit_form);
     r.add(post(), "/admin/services/{id}", Signed(Action::ManageServices), admin_services::update);
+
+    r.add(get(), "/admin/macros", Signed(Action::WorkIncident), admin_macros::list);
+    r.add(get(), "/admin/macros/new", Signed(Action::WorkIncident), admin_macros::new_form);
+    r.add(post(), "/admin/macros", Signed(Action::WorkIncident), admin_macros::create);
+    r.add(get(), "/admin/macros/{id}", Signed(Action::WorkIncident), admin_macros::edit_form);
+    r.add(post(), "/admin/macros/{id}", Signed(Action::WorkIncident), admin_macros::update);
+    r.add(post(), "/admin/macros/{id}/delete", Signed(Action::WorkIncident), admin_macros::delete);
 
     r.add(get(), "/admin/outbox", Signed(Action::ManageOutbox), admin_outbox::list);
     r.add(post(), "/admin/outbox/{id}/retry", Signed(Action::ManageOutbox), admin_outbox::retry);
@@ -223,6 +230,7 @@ pub fn define(r: &mut impl RouteSink) {
     r.add(post(), "/help/manage/categories/{id}", Signed(Action::WriteHelp), help_manage::update_category);
     r.add(post(), "/help/manage/categories/{id}/delete", Signed(Action::WriteHelp), help_manage::delete_category);
     r.add(post(), "/incidents/{key}/help-link", Signed(Action::WorkIncident), help::insert_link);
+    r.add(post(), "/incidents/{key}/macro", Signed(Action::WorkIncident), incident_actions::insert_macro);
 }
 
 /// Collects the declarations without registering anything: the route list the tests use.

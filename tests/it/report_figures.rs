@@ -216,7 +216,7 @@ both!(every_report_figure_equals_an_independent_recomputation, |app| {
             if rnd(3) == 0 {
                 // Handled at once: answered within minutes, resolved within the hour.
                 clock.advance(Duration::minutes(rnd(20) as i64 + 1));
-                add_comment(&state, &meta, &agent, id, "On it.", false).expect("reply");
+                add_comment(&state, &meta, &agent, id, "On it.", false, &[]).expect("reply");
                 let v =
                     { firewatch::db::incidents::find(&mut state.db.get().expect("conn"), id).expect("find").version };
                 let inc = change_status(&state, &meta, &agent, id, v, "in_progress", "").expect("ack");
@@ -233,7 +233,7 @@ both!(every_report_figure_equals_an_independent_recomputation, |app| {
                 // Many of these are refused by the workflow (a move it does not allow): fine.
                 let _ = match rnd(9) {
                     0 | 1 => change_status(&state, &meta, &agent, id, v, "in_progress", "").map(|_| ()),
-                    2 => add_comment(&state, &meta, &agent, id, "Looking into it.", false).map(|_| ()),
+                    2 => add_comment(&state, &meta, &agent, id, "Looking into it.", false, &[]).map(|_| ()),
                     3 => change_status(&state, &meta, &agent, id, v, "waiting_on_customer", "").map(|_| ()),
                     4 | 5 => change_status(&state, &meta, &agent, id, v, "resolved", "Fixed").map(|_| ()),
                     6 => change_status(&state, &meta, &agent, id, v, "closed", "").map(|_| ()),

@@ -79,8 +79,16 @@ fn the_stable_routes_exist_with_the_expected_gates() {
     }
     assert!(matches!(has(Method::POST, "/logout"), Some(Gate::Signed(_))));
     assert_eq!(has(Method::GET, "/logout"), None, "logout only by POST");
-    // Admin areas are admin-only.
-    for r in routes.iter().filter(|r| r.path.starts_with("/admin/")) {
+    // Admin areas are admin-only, except the canned responses: every agent keeps their own
+    // there (managers also the shared ones), and customers and sales have none.
+    for r in routes.iter().filter(|r| r.path.starts_with("/admin/macros")) {
+        for role in Role::ALL {
+            let agent = matches!(role, Role::Support | Role::Devops | Role::Manager | Role::Admin);
+            let Gate::Signed(action) = r.gate else { panic!("{} is not gated", r.path) };
+            assert_eq!(policy::role_may(role, action), agent, "{} for {role}", r.path);
+        }
+    }
+    for r in routes.iter().filter(|r| r.path.starts_with("/admin/") && !r.path.starts_with("/admin/macros")) {
         let Gate::Signed(action) = r.gate else { panic!("{} is not gated", r.path) };
         for role in Role::ALL {
             assert_eq!(policy::role_may(role, action), role == Role::Admin, "{} for {role}", r.path);

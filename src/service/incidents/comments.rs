@@ -1,3 +1,4 @@
+use super::files::{FileUpload, check_files, store_files};
 use super::{acknowledge_once, check_body, event, load_for, load_visible};
 use crate::db::models::{Comment, User};
 use crate::db::{DbConnection, incidents};
@@ -10,7 +11,7 @@ use chrono::Duration;
 /// How long an author may edit their comment.
 pub const COMMENT_EDIT_MINUTES: i64 = 15;
 
-/// A public reply or (staff only) an internal note.
+/// A public reply or (staff only) an internal note, with the files attached to it.
 pub fn add_comment(
     state: &AppState,
     _meta: &RequestMeta,
@@ -18,15 +19,40 @@ pub fn add_comment(
     incident_id: i64,
     body: &str,
     internal: bool,
+    files: &[FileUpload],
 ) -> ServiceResult<Comment> {
-    state.tx(|conn| {
-        if !internal {
-            // A public reply written here never names an article its readers may not open.
-            let (inc, _) = load_visible(conn, &actor_of(user), incident_id)?;
-            crate::service::help::check_public_reply(conn, user, &inc, body, "body")?;
+    state.tx(|conn| add_web_comment_in(state, conn, user, incident_id, body, internal, files))
+}
+
+/// A comment written in the web form, inside the caller's transaction: the reply checked for
+/// the help articles it links, the text and the files checked together (one answer naming
+/// every problem), the files stored with the comment's visibility.
+pub(crate) fn add_web_comment_in(
+    state: &AppState,
+    conn: &mut DbConnection,
+    user: &User,
+    incident_id: i64,
+    body: &str,
+    internal: bool,
+    files: &[FileUpload],
+) -> ServiceResult<Comment> {
+    if !internal {
+        // A public reply written here never names an article its readers may not open.
+        let (inc, _) = load_visible(conn, &actor_of(user), incident_id)?;
+        crate::service::help::check_public_reply(conn, user, &inc, body, "body")?;
+    }
+    let mut file_errors = FieldErrors::default();
+    check_files(state, files, &mut file_errors);
+    let c = match add_comment_in(state, conn, user, incident_id, body, (internal, BodyFormat::Markdown)) {
+        Err(ServiceError::Invalid(mut e)) => {
+            e.0.extend(file_errors.0);
+            return Err(ServiceError::Invalid(e));
         }
-        add_comment_in(state, conn, user, incident_id, body, (internal, BodyFormat::Markdown))
-    })
+        other => other?,
+    };
+    file_errors.into_result()?;
+    store_files(state, conn, (c.incident_id, Some(c.id)), internal, files, user.id)?;
+    Ok(c)
 }
 
 /// `add_comment` inside the caller's transaction.

@@ -24,6 +24,8 @@ pub struct NewIncidentInput {
     pub reporter_email: String,
     /// Arrived as an email (said so on the timeline).
     pub by_email: bool,
+    /// Files attached in the web form.
+    pub files: Vec<super::FileUpload>,
 }
 
 pub fn create(state: &AppState, _meta: &RequestMeta, user: &User, input: &NewIncidentInput) -> ServiceResult<Incident> {
@@ -95,6 +97,7 @@ pub(crate) fn create_in(
             }
         }
     }
+    super::files::check_files(state, &input.files, &mut errors);
     errors.into_result()?;
     let (Some(title), Some(description), Some(service), Some(impact), Some(urgency)) =
         (title, description, service, impact, urgency)
@@ -133,6 +136,7 @@ pub(crate) fn create_in(
         },
     )?;
     incidents::set_tags(conn, inc.id, &tags)?;
+    super::files::store_files(state, conn, (inc.id, None), false, &input.files, user.id)?;
     let how = if input.by_email {
         "reported by email".to_string()
     } else if reporter.id == user.id {

@@ -4,6 +4,7 @@
 
 mod comments;
 mod create;
+mod files;
 mod links;
 mod queue;
 mod queue_filters;
@@ -13,12 +14,14 @@ mod work;
 
 /// The rows the form lists are made of.
 pub use crate::db::models::{Service, User};
-pub(crate) use comments::add_comment_in;
 pub use comments::{COMMENT_EDIT_MINUTES, add_comment, edit_comment};
+pub(crate) use comments::{add_comment_in, add_web_comment_in};
 pub(crate) use create::create_in;
 pub use create::{NewIncidentInput, create};
+pub use files::{FileUpload, MAX_FILES_PER_POST};
 pub(crate) use links::record_link;
 pub use links::{link, unlink, watch};
+pub(crate) use queue::lists;
 pub use queue::{PAGE_SIZES, QueueParams, QueueRow, QueueView, form_lists, queue, working_roles};
 pub use read::{
     Dashboard, IncidentPage, LinkView, PickerAsk, SlaLine, TimelineItem, attachment, changes_since, dashboard,

@@ -46,6 +46,12 @@ pub struct QueueParams {
     /// First resolved within these local days.
     pub resolved_from: Option<NaiveDate>,
     pub resolved_to: Option<NaiveDate>,
+    /// Running SLA clocks past 80 % of their target, not yet due.
+    pub at_risk: bool,
+    /// Open and not yet answered by the staff.
+    pub unanswered: bool,
+    /// Waiting on the customer for more than this many days.
+    pub waiting_days: Option<u32>,
     /// Exactly the incidents one report figure counts: (report, figure, the report's filter bar).
     pub counted_by: Option<(String, String, crate::service::reports::ReportQuery)>,
 }
@@ -155,6 +161,7 @@ pub fn queue(state: &AppState, user: &User, p: &QueueParams) -> ServiceResult<Qu
     };
     if staff {
         super::queue_filters::apply(p, tz, narrowed, &mut f);
+        super::queue_filters::attention(p, state.clock.now_naive(), &mut f);
     }
     // Searching shows the newest matches first; otherwise staff work by priority.
     let default_sort = if staff && words.is_empty() { "priority" } else { "created" };
@@ -263,7 +270,7 @@ fn keyset_page(
 }
 
 /// The short lists incident pages show and filter by (remembered between requests).
-pub(super) fn lists(state: &AppState, conn: &mut DbConnection) -> ServiceResult<std::sync::Arc<Lists>> {
+pub(crate) fn lists(state: &AppState, conn: &mut DbConnection) -> ServiceResult<std::sync::Arc<Lists>> {
     state.cache.lists(|| {
         Ok(Lists {
             services: services::all(conn)?,

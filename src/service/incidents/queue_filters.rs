@@ -63,6 +63,14 @@ pub(super) fn apply(p: &QueueParams, tz: chrono_tz::Tz, narrowed: Narrowed, f: &
     f.resolved_before = p.resolved_to.and_then(|d| d.succ_opt()).map(|d| local_midnight_utc(d, tz));
 }
 
+/// The filters of what needs attention now: SLA at risk, unanswered, waiting on the customer
+/// for more than N days.
+pub(super) fn attention(p: &QueueParams, now: chrono::NaiveDateTime, f: &mut QueueFilter) {
+    f.at_risk_at = p.at_risk.then_some(now);
+    f.unanswered = p.unanswered;
+    f.waiting_since_before = p.waiting_days.map(|d| now - chrono::Duration::days(i64::from(d.min(3650))));
+}
+
 impl QueueParams {
     /// A report filter is set: the queue shows every status unless some are chosen.
     pub fn any_report_filter(&self) -> bool {

@@ -78,6 +78,10 @@ pub struct IncidentPage {
     pub originals: Vec<crate::db::models::InboundMessage>,
     /// The reply box's help article picker (those who work the incident).
     pub help_picker: Option<crate::service::help::PickerView>,
+    /// The canned responses the viewer may insert: (id, label), shared first.
+    pub macros: Vec<(i64, String)>,
+    /// The largest file the reply box takes.
+    pub attachment_max_bytes: u64,
     /// The viewer is the assignee.
     pub mine: bool,
     /// A customer's own impact and urgency made it SEV1, and no one has triaged it yet: staff
@@ -239,6 +243,8 @@ pub fn incident_page(state: &AppState, user: &User, id: i64, ask: &PickerAsk) ->
         } else {
             None
         },
+        attachment_max_bytes: state.config.attachment_max_bytes,
+        macros: if can_work { crate::service::macros::choices(conn, user)? } else { Vec::new() },
         mine: inc.assignee_id == Some(user.id),
         severity_unconfirmed: inc.severity == crate::domain::incident::Severity::Sev1.as_str()
             && inc.status == Status::New.as_str()

@@ -3,17 +3,19 @@
 //! values (422), a stale version brings the conflict page (409).
 
 use super::SelectOption;
-use super::incidents::{Kept, id_of, show_page};
+use super::incidents::{Kept, PendingMacro, id_of, show_page};
 use crate::domain::incident::key;
 use crate::error::AppError;
 use crate::service::escalation::Holder;
 use crate::service::incidents::{self, AssignTarget, FieldsInput};
+use crate::service::macros;
 use crate::service::{AppState, FieldErrors, ServiceError, ServiceResult};
 use crate::web::ctx::{CurrentUser, Meta, PageCtx, invalid, page, redirect, render};
 use crate::web::forms::{AssignForm, CommentForm, FieldsForm, LinkForm, StatusForm, WatchForm};
+use crate::web::multipart::posted;
 use crate::web::{blocking, run};
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 #[derive(Template)]
@@ -93,16 +95,104 @@ pub async fn comment(
     cu: CurrentUser,
     Meta(meta): Meta,
     key_text: web::Path<String>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, AppError> {
+    let id = id_of(&key_text)?;
+    let posted = posted::<CommentForm>(&req, payload).await?;
+    let form = posted.form;
+    let internal = form.visibility == "internal";
+    let with_macro = form.macro_id.trim().parse::<i64>().ok();
+    let chosen: Vec<String> = posted.files.iter().map(|f| crate::domain::inbound::safe_filename(&f.filename)).collect();
+    let r = if posted.cut_short {
+        Err(ServiceError::Invalid(FieldErrors::single("files", too_much())))
+    } else {
+        let (st, user, body, files) = (state.clone(), cu.user.clone(), form.body.clone(), posted.files);
+        match with_macro {
+            Some(m) => {
+                let reply = macros::Reply { body, internal, files };
+                blocking(move || macros::send(&st, &meta, &user, id, m, &reply)).await?
+            }
+            None => blocking(move || incidents::add_comment(&st, &meta, &user, id, &body, internal, &files))
+                .await?
+                .map(|c| (c, false)),
+        }
+    };
+    let acted = matches!(r, Ok((_, true)));
+    let msg = match (internal, acted) {
+        (true, false) => "Internal note added.",
+        (false, false) => "Reply posted.",
+        (true, true) => "Internal note added; the canned response’s actions are done.",
+        (false, true) => "Reply posted; the canned response’s actions are done.",
+    };
+    let macro_pending = match (with_macro, r.is_err()) {
+        (Some(m), true) => {
+            let (st, user) = (state.clone(), cu.user.clone());
+            run(move || macros::describe(&st, &user, m)).await.ok().map(|(effects, name)| PendingMacro {
+                id: m,
+                name,
+                effects,
+            })
+        }
+        _ => None,
+    };
+    let files_again = if r.is_err() { chosen } else { Vec::new() };
+    let kept = Kept { body: form.body, internal, macro_pending, files_again, ..Default::default() };
+    finish(&state, ctx, &cu, id, r, Outcome { ok_message: msg.into(), kept, resubmit: None }).await
+}
+
+/// What a form whose body is over what the server reads is told (its files were not read whole).
+pub fn too_much() -> String {
+    format!(
+        "What you sent is over {} MB, more than the server reads: nothing was saved. Attach fewer or smaller files.",
+        crate::web::middleware::MAX_UPLOAD / (1024 * 1024)
+    )
+}
+
+/// The canned-response picker's "Insert" posts the reply form here: the chosen text, filled in
+/// for this incident, is added to what was typed, and the box says what sending will also do.
+/// Nothing is written.
+pub async fn insert_macro(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    cu: CurrentUser,
+    key_text: web::Path<String>,
     form: web::Form<CommentForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = id_of(&key_text)?;
     let form = form.into_inner();
-    let internal = form.visibility == "internal";
-    let (st, user, body) = (state.clone(), cu.user.clone(), form.body.clone());
-    let r = blocking(move || incidents::add_comment(&st, &meta, &user, id, &body, internal)).await?;
-    let msg = if internal { "Internal note added." } else { "Reply posted." };
-    let kept = Kept { body: form.body, internal, ..Default::default() };
-    finish(&state, ctx, &cu, id, r, Outcome { ok_message: msg.into(), kept, resubmit: None }).await
+    let mut kept = Kept {
+        body: form.body,
+        internal: form.visibility == "internal",
+        macro_choice: form.macro_choice.clone(),
+        ..Default::default()
+    };
+    let mut errors = FieldErrors::default();
+    match form.macro_choice.trim().parse::<i64>() {
+        Err(_) => errors.add("macro", "Choose a canned response."),
+        Ok(m) => {
+            let (st, user) = (state.clone(), cu.user.clone());
+            match blocking(move || macros::prepare(&st, &user, id, m)).await? {
+                Ok(ins) => {
+                    if !kept.body.trim().is_empty() {
+                        kept.body = format!("{}\n\n", kept.body.trim_end());
+                    } else {
+                        kept.body.clear();
+                    }
+                    kept.body.push_str(&ins.text);
+                    kept.internal = ins.internal;
+                    kept.macro_pending = Some(PendingMacro { id: ins.macro_id, name: ins.name, effects: ins.effects });
+                }
+                Err(ServiceError::Invalid(e)) => errors = e,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    let (st, user, internal) = (state.clone(), cu.user.clone(), kept.internal);
+    let ask = incidents::PickerAsk { internal, ..Default::default() };
+    let p = run(move || incidents::incident_page(&st, &user, id, &ask)).await?;
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    render(status, &show_page(ctx, p, kept, errors))
 }
 
 #[derive(Template)]

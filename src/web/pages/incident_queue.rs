@@ -26,7 +26,8 @@ pub struct Row {
     pub age: String,
     pub updated: String,
     pub tags: Vec<String>,
-    /// "due in …" / "overdue by …" for the resolution target, while its clock runs.
+    /// The next SLA target while its clock runs: the first response while unanswered ("Reply
+    /// due in …"), then the resolution ("due in …" / "overdue by …").
     pub due: String,
     pub overdue: bool,
 }
@@ -41,8 +42,12 @@ pub fn rows(ctx: &PageCtx, now: NaiveDateTime, list: Vec<QueueRow>, triage: bool
             severity: if triage { r.incident.severity.clone() } else { String::new() },
             priority: if triage { r.incident.priority.clone() } else { String::new() },
             age: age(now, r.incident.created_at),
-            due: r.incident.resolution_due_at.map(|d| crate::domain::sla::due_text(now, d)).unwrap_or_default(),
-            overdue: r.incident.resolution_due_at.is_some_and(|d| d <= now),
+            due: match (r.incident.response_due_at, r.incident.resolution_due_at) {
+                (Some(d), _) => format!("Reply {}", crate::domain::sla::due_text(now, d)),
+                (None, Some(d)) => crate::domain::sla::due_text(now, d),
+                (None, None) => String::new(),
+            },
+            overdue: r.incident.response_due_at.or(r.incident.resolution_due_at).is_some_and(|d| d <= now),
             updated: ctx.time(&r.incident.updated_at),
             title: r.incident.title,
             snippet: r.snippet,
@@ -86,6 +91,9 @@ struct QueuePage {
     searching: bool,
     escalated: bool,
     reopened: bool,
+    at_risk: bool,
+    unanswered: bool,
+    waiting_days: String,
     breached: Vec<SelectOption>,
     resolved_from: String,
     resolved_to: String,
@@ -120,6 +128,12 @@ fn parse_params(query: &str) -> (QueueParams, Vec<(String, String)>) {
             "escalated" => p.escalated = v == "1",
             "reopened" => p.reopened = v == "1",
             "breached" => p.breached = v.clone(),
+            "at_risk" => p.at_risk = v == "1",
+            "unanswered" => p.unanswered = v == "1",
+            "waiting_days" => match v.parse::<u32>() {
+                Ok(d) => p.waiting_days = Some(d),
+                Err(_) => continue,
+            },
             "resolved_from" => p.resolved_from = date(&v),
             "resolved_to" => p.resolved_to = date(&v),
             "report" | "figure" => {}
@@ -248,6 +262,9 @@ pub async fn queue(
         searching: !params.text.trim().is_empty(),
         escalated: params.escalated,
         reopened: params.reopened,
+        at_risk: params.at_risk,
+        unanswered: params.unanswered,
+        waiting_days: params.waiting_days.map(|d| d.to_string()).unwrap_or_default(),
         breached: SelectOption::list(
             vec![
                 (String::new(), "Any".to_string()),

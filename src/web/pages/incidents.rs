@@ -52,6 +52,18 @@ struct NewPage {
     similar: Option<Vec<(String, String)>>,
     /// After the same check: help articles that may answer it.
     answers: Option<Vec<super::help::CardView>>,
+    files_hint: String,
+    /// Files chosen before the form came back, to choose again.
+    files_again: Vec<String>,
+}
+
+/// What the file field says it takes.
+pub fn files_hint(max_bytes: u64) -> String {
+    format!(
+        "Up to {} files, {} each. Screenshots and logs help us most.",
+        incidents::MAX_FILES_PER_POST,
+        crate::service::inbound::human_size(max_bytes)
+    )
 }
 
 async fn new_page(
@@ -105,6 +117,8 @@ async fn new_page(
         errors,
         similar: None,
         answers: None,
+        files_hint: files_hint(state.config.attachment_max_bytes),
+        files_again: Vec::new(),
     })
 }
 
@@ -132,9 +146,12 @@ pub async fn create(
     ctx: PageCtx,
     cu: CurrentUser,
     Meta(meta): Meta,
-    form: web::Form<IncidentForm>,
+    req: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let form = form.into_inner();
+    let posted = crate::web::multipart::posted::<IncidentForm>(&req, payload).await?;
+    let form = posted.form;
+    let chosen: Vec<String> = posted.files.iter().map(|f| crate::domain::inbound::safe_filename(&f.filename)).collect();
     if form.check == "1" {
         // The check step: nothing is created, the form comes back as typed with the matches.
         let (st, user) = (state.clone(), cu.user.clone());
@@ -147,7 +164,14 @@ pub async fn create(
         let mut p = new_page(&state, ctx, &cu, form, FieldErrors::default()).await?;
         p.similar = Some(found);
         p.answers = Some(answers.iter().map(super::help::CardView::of).collect());
+        p.files_again = chosen;
         return page(&p);
+    }
+    if posted.cut_short {
+        let errors = FieldErrors::single("files", super::incident_actions::too_much());
+        let mut p = new_page(&state, ctx, &cu, form, errors).await?;
+        p.files_again = chosen;
+        return invalid(&p);
     }
     let input = NewIncidentInput {
         title: form.title.clone(),
@@ -160,11 +184,16 @@ pub async fn create(
         tags: form.tags.clone(),
         reporter_email: form.reporter_email.clone(),
         by_email: false,
+        files: posted.files,
     };
     let (st, user) = (state.clone(), cu.user.clone());
     match form_outcome(blocking(move || incidents::create(&st, &meta, &user, &input)).await?)? {
         Ok(inc) => Ok(redirect(&format!("/incidents/{}", key(inc.id)), Some(&format!("{} is reported.", key(inc.id))))),
-        Err(errors) => invalid(&new_page(&state, ctx, &cu, form, errors).await?),
+        Err(errors) => {
+            let mut p = new_page(&state, ctx, &cu, form, errors).await?;
+            p.files_again = chosen;
+            invalid(&p)
+        }
     }
 }
 
@@ -225,6 +254,9 @@ pub struct ShowPage {
     pub kept: Kept,
     pub errors: FieldErrors,
     pub reopen_only: bool,
+    pub macro_options: Vec<SelectOption>,
+    pub macro_open: bool,
+    pub files_hint: String,
     /// Files that came with the description.
     pub description_attachments: Vec<AttachmentLink>,
     /// The status page section (those who may publish).
@@ -256,6 +288,21 @@ pub struct Kept {
     pub article: String,
     /// "Keep the assignee" was ticked in the escalation form.
     pub keep_assignee: bool,
+    /// The canned response chosen in the reply box's picker.
+    pub macro_choice: String,
+    /// A canned response inserted into the reply box whose actions apply when it is sent.
+    pub macro_pending: Option<PendingMacro>,
+    /// Files chosen in the reply box before it came back, to choose again.
+    pub files_again: Vec<String>,
+}
+
+/// A canned response waiting in the reply box: the box says what sending will also do.
+#[derive(Debug, Clone, Default)]
+pub struct PendingMacro {
+    pub id: i64,
+    pub name: String,
+    /// "sets the status to Resolved; adds the tag x", or empty.
+    pub effects: String,
 }
 
 fn attachment_links(p: &IncidentPage, comment_id: Option<i64>) -> Vec<AttachmentLink> {
@@ -353,6 +400,13 @@ pub fn show_page(ctx: PageCtx, mut p: IncidentPage, kept: Kept, errors: FieldErr
             std::iter::once(("", "Choose…")).chain(crate::domain::oncall::ESCALATION_REASONS),
             &kept.reason,
         ),
+        macro_options: SelectOption::list(
+            std::iter::once((String::new(), "Choose…".to_string()))
+                .chain(p.macros.iter().map(|(id, label)| (id.to_string(), label.clone()))),
+            &kept.macro_choice,
+        ),
+        macro_open: errors.get("macro").is_some(),
+        files_hint: files_hint(p.attachment_max_bytes),
         kept,
         reopen_only,
         description_attachments,

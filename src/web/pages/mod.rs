@@ -4,6 +4,7 @@
 pub mod account;
 pub mod admin_audit;
 pub mod admin_inbound;
+pub mod admin_macros;
 pub mod admin_orgs;
 pub mod admin_outbox;
 pub mod admin_services;
