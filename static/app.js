@@ -182,11 +182,130 @@
     });
   }
 
+  // (f) Keyboard shortcuts, never required: on the queue j/k move between incidents and Enter
+  // opens one; on an incident a assigns it to you, r starts a reply, n an internal note; ?
+  // lists them. Ignored while typing and with modifier keys.
+  const SHORTCUTS = [
+    ['j / k', 'Next / previous incident in the list'],
+    ['Enter', 'Open the selected incident'],
+    ['a', 'Assign the incident to me'],
+    ['r', 'Write a reply to the reporter'],
+    ['n', 'Write an internal note'],
+    ['?', 'Show these shortcuts'],
+  ];
+  let helpDialog = null;
+  function showShortcuts() {
+    if (!helpDialog) {
+      helpDialog = document.createElement('dialog');
+      helpDialog.className = 'shortcuts';
+      helpDialog.setAttribute('aria-labelledby', 'shortcuts-h');
+      const h = document.createElement('h2');
+      h.id = 'shortcuts-h';
+      h.textContent = 'Keyboard shortcuts';
+      const list = document.createElement('dl');
+      SHORTCUTS.forEach(function (pair) {
+        const dt = document.createElement('dt');
+        const kbd = document.createElement('kbd');
+        kbd.textContent = pair[0];
+        dt.appendChild(kbd);
+        const dd = document.createElement('dd');
+        dd.textContent = pair[1];
+        list.appendChild(dt);
+        list.appendChild(dd);
+      });
+      const close = document.createElement('button');
+      close.type = 'button';
+      close.className = 'btn btn-small';
+      close.textContent = 'Close';
+      close.addEventListener('click', function () { helpDialog.close(); });
+      helpDialog.appendChild(h);
+      helpDialog.appendChild(list);
+      helpDialog.appendChild(close);
+      document.body.appendChild(helpDialog);
+    }
+    if (typeof helpDialog.showModal === 'function') {
+      helpDialog.showModal();
+    }
+  }
+
+  function typing(target) {
+    return target instanceof HTMLElement &&
+      (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT|BUTTON)$/.test(target.tagName));
+  }
+
+  function queueLinks() {
+    if (!document.querySelector('form.queue-filters')) {
+      return [];
+    }
+    return Array.prototype.slice.call(document.querySelectorAll('table.data td.mono a[href^="/incidents/"]'));
+  }
+
+  function moveInQueue(step) {
+    const links = queueLinks();
+    if (links.length === 0) {
+      return false;
+    }
+    let at = links.indexOf(document.activeElement);
+    at = at < 0 ? (step > 0 ? 0 : links.length - 1) : Math.min(links.length - 1, Math.max(0, at + step));
+    links.forEach(function (a) { a.closest('tr').classList.remove('kbd-current'); });
+    links[at].closest('tr').classList.add('kbd-current');
+    links[at].focus();
+    return true;
+  }
+
+  function compose(mode) {
+    const tab = document.querySelector('.compose a[data-compose="' + mode + '"]');
+    if (!tab && mode === 'internal') {
+      return false; // no internal notes here: never start a public reply instead
+    }
+    if (tab && tab.getAttribute('aria-current') !== 'true') {
+      tab.click();
+    }
+    const body = document.querySelector('.compose textarea[name="body"]');
+    if (!body) {
+      return false;
+    }
+    body.focus();
+    return true;
+  }
+
+  function initShortcuts() {
+    document.addEventListener('keydown', function (event) {
+      if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) {
+        return;
+      }
+      if (helpDialog && helpDialog.open) {
+        return;
+      }
+      let done = false;
+      switch (event.key) {
+        case 'j': done = moveInQueue(1); break;
+        case 'k': done = moveInQueue(-1); break;
+        case 'a': {
+          const assign = document.querySelector('form.quick-action button[type="submit"]');
+          if (assign) {
+            assign.click();
+            done = true;
+          }
+          break;
+        }
+        case 'r': done = compose('public'); break;
+        case 'n': done = compose('internal'); break;
+        case '?': showShortcuts(); done = true; break;
+        default: break;
+      }
+      if (done) {
+        event.preventDefault();
+      }
+    });
+  }
+
   function init() {
     initCopyButtons();
     initDayBars();
     initFragments();
     initComposeTabs();
+    initShortcuts();
   }
 
   if (document.readyState === 'loading') {

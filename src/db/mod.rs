@@ -32,6 +32,7 @@ mod sqlite_setup;
 pub mod status_page;
 pub mod tiers;
 pub mod users;
+pub mod views;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;

@@ -943,3 +943,14 @@ diesel::table! {
         updated_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    saved_views (id) {
+        id -> BigInt,
+        name -> Text,
+        query -> Text,
+        owner_id -> Nullable<BigInt>,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}

@@ -88,10 +88,12 @@ pub enum Action {
     /// Create, edit and delete the canned responses every agent shares (everyone who works
     /// incidents keeps their own).
     ManageSharedMacros,
+    /// Save queue views for all staff (everyone may save their own).
+    ShareQueueViews,
 }
 
 impl Action {
-    pub const ALL: [Action; 35] = [
+    pub const ALL: [Action; 36] = [
         Action::ViewHome,
         Action::ManageOwnAccount,
         Action::RevokeSession,
@@ -127,6 +129,7 @@ impl Action {
         Action::ViewHelpFeedback,
         Action::WriteHelp,
         Action::ManageSharedMacros,
+        Action::ShareQueueViews,
     ];
 
     pub fn describe(self) -> &'static str {
@@ -166,6 +169,7 @@ impl Action {
             Action::ViewHelpFeedback => "see help article ratings and deflections",
             Action::WriteHelp => "write and publish help articles",
             Action::ManageSharedMacros => "manage shared canned responses",
+            Action::ShareQueueViews => "save queue views for all staff",
         }
     }
 }
@@ -204,7 +208,7 @@ fn roles_for(action: Action) -> &'static [Role] {
         | Action::ManageInbound
         | Action::ManageChecklist => &[Admin],
         Action::ManageReleases => &[Devops, Manager, Admin],
-        Action::ApproveRelease | Action::ManageSharedMacros => &[Manager, Admin],
+        Action::ApproveRelease | Action::ManageSharedMacros | Action::ShareQueueViews => &[Manager, Admin],
         Action::ViewAudit => &[Admin],
         Action::ViewIncidents
         | Action::CreateIncident

@@ -25,6 +25,7 @@ pub mod services;
 pub mod setup;
 pub mod sla;
 pub mod status_page;
+pub mod views;
 
 use crate::config::Config;
 use crate::crypto::PasswordHasher;

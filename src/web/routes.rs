@@ -5,7 +5,8 @@
 use super::pages::{
     account, admin_audit, admin_inbound, admin_macros, admin_orgs, admin_outbox, admin_services, admin_sla,
     admin_tiers, admin_users, auth, bugs, health, help, help_manage, home, incident_actions, incident_mail,
-    incident_similar, incidents, mail_inbound, notifications, problems, releases, reports, setup, status_page,
+    incident_queue, incident_similar, incidents, mail_inbound, notifications, problems, releases, reports, setup,
+    status_page,
 };
 use super::{assets, middleware};
 use crate::domain::policy::Action;
@@ -120,6 +121,8 @@ pub fn define(r: &mut impl RouteSink) {
 
     r.add(get(), "/incidents", Signed(Action::ViewIncidents), incidents::queue);
     r.add(get(), "/incidents/new", Signed(Action::CreateIncident), incidents::new_form);
+    r.add(post(), "/incidents/views", Signed(Action::ViewIncidents), incident_queue::save_view);
+    r.add(post(), "/incidents/views/{id}/delete", Signed(Action::ViewIncidents), incident_queue::delete_view);
     r.add(post(), "/incidents", Signed(Action::CreateIncident), incidents::create);
     r.add(get(), "/incidents/{key}", Signed(Action::ViewIncident), incidents::show);
     r.add(get(), "/incidents/{key}/similar", Signed(Action::WorkIncident), incident_similar::show);

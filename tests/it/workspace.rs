@@ -5,6 +5,13 @@ use crate::both;
 use crate::incidents::{act, detail, incident, login_as, quick, service};
 use chrono::Duration;
 
+/// The queue's "Previous page" link.
+fn previous_link(body: &str) -> Option<String> {
+    let end = body.find("\" rel=\"prev\">Previous page</a>")?;
+    let start = body[..end].rfind("href=\"")? + "href=\"".len();
+    Some(crate::support::html_unescape(&body[start..end]))
+}
+
 /// The hidden mode field and the send button of the reply box.
 fn compose_mode(body: &str) -> (String, String) {
     let start = body.find("id=\"reply\"").unwrap_or(0);
@@ -247,6 +254,12 @@ both!(every_queue_order_pages_through_every_incident_once, |app| {
                 assert!(rows.len() <= 25, "{url}: {} rows", rows.len());
                 if pages > 0 {
                     assert!(page.contains(">First page</a>"), "{url}");
+                    // Previous page returns to exactly the rows of the page before.
+                    let back = previous_link(&page.body).expect("a previous page");
+                    let before = row_keys(&agent.get(&back).await.body);
+                    assert_eq!(before, seen[seen.len() - 25..], "{sort}: previous page");
+                } else {
+                    assert!(previous_link(&page.body).is_none(), "no page before the first");
                 }
                 seen.extend(rows);
                 pages += 1;

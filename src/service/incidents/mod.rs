@@ -22,7 +22,9 @@ pub use files::{FileUpload, MAX_FILES_PER_POST};
 pub(crate) use links::record_link;
 pub use links::{link, unlink, watch};
 pub(crate) use queue::lists;
-pub use queue::{PAGE_SIZES, QueueParams, QueueRow, QueueView, form_lists, queue, working_roles};
+pub use queue::{
+    PAGE_SIZES, QueueCount, QueueParams, QueueRow, QueueView, form_lists, queue, queue_counts, working_roles,
+};
 pub use read::{
     Dashboard, IncidentPage, LinkView, PickerAsk, SlaLine, TimelineItem, attachment, changes_since, dashboard,
     describe_event, incident_page,

@@ -118,16 +118,25 @@ fn local_midnight(d: NaiveDate, tz: chrono_tz::Tz) -> Option<NaiveDateTime> {
     tz.from_local_datetime(&naive).earliest().map(|t| t.naive_utc())
 }
 
-pub fn queue(state: &AppState, user: &User, p: &QueueParams) -> ServiceResult<QueueView> {
+/// A queue's filter as the viewer's role allows it, before any paging.
+struct Built {
+    f: QueueFilter,
+    words: Vec<String>,
+    internal: bool,
+    staff: bool,
+}
+
+fn build(
+    state: &AppState,
+    conn: &mut DbConnection,
+    user: &User,
+    p: &QueueParams,
+    narrowed: super::queue_filters::Narrowed,
+) -> ServiceResult<Built> {
     let actor = actor_of(user);
-    authorize(&actor, Action::ViewIncidents, Resource::None)?;
     let staff = actor.role.is_staff();
     let internal = policy::allows(Some(&actor), Action::UseInternalNotes, Resource::None);
     let tz: chrono_tz::Tz = user.time_zone.parse().unwrap_or(chrono_tz::UTC);
-    let narrowed = super::queue_filters::narrow(state, user, p)?;
-    let counted_by = narrowed.label.clone();
-    let mut conn = state.conn()?;
-    let conn = &mut *conn;
     let words = search::words(&p.text);
     let mut f = QueueFilter {
         statuses: p.statuses.iter().filter(|s| Status::parse(s).is_some()).cloned().collect(),
@@ -163,6 +172,72 @@ pub fn queue(state: &AppState, user: &User, p: &QueueParams) -> ServiceResult<Qu
         super::queue_filters::apply(p, tz, narrowed, &mut f);
         super::queue_filters::attention(p, state.clock.now_naive(), &mut f);
     }
+    Ok(Built { f, words, internal, staff })
+}
+
+/// How many incidents a built filter matches (remembered until the next write).
+fn count_of(state: &AppState, conn: &mut DbConnection, b: &Built) -> ServiceResult<Count> {
+    let (words, internal, base) = (&b.words, b.internal, &b.f);
+    let scope = search::Scope::new(internal, &base.visibility);
+    let key = format!("{words:?} {internal} {base:?}");
+    state.cache.get_or(key, || {
+        if words.is_empty() {
+            return Ok::<_, ServiceError>(Count::exact(queue::count_capped(conn, base)?));
+        }
+        if base.is_unfiltered() {
+            let (n, more) = search::count_matching(conn, words, &scope)?;
+            return Ok(Count { n, at_least: more && n <= queue::COUNT_CAP });
+        }
+        // Filters apply within the newest matches: when those fill the window, older ones may
+        // pass too.
+        let window = search::window_incident_ids(conn, words, &scope)?;
+        let full = window.len() as i64 >= search::SEARCH_WINDOW;
+        let n = queue::count_capped(conn, &QueueFilter { ids: Some(window), ..base.clone() })?;
+        Ok(Count { n, at_least: full && n <= queue::COUNT_CAP })
+    })
+}
+
+/// A count as the queue shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueCount {
+    pub n: i64,
+    /// More than `COUNT_CAP`: shown as "10,000+".
+    pub capped: bool,
+    /// At least `n`: only the newest matches of a search were counted.
+    pub at_least: bool,
+}
+
+impl QueueCount {
+    fn of(c: Count) -> QueueCount {
+        QueueCount { n: c.n.min(queue::COUNT_CAP), capped: c.n > queue::COUNT_CAP, at_least: c.at_least }
+    }
+}
+
+/// How many incidents each of several queues (saved views) holds for this viewer, on one
+/// connection.
+pub fn queue_counts(state: &AppState, user: &User, params: &[QueueParams]) -> ServiceResult<Vec<QueueCount>> {
+    authorize(&actor_of(user), Action::ViewIncidents, Resource::None)?;
+    let narrowed =
+        params.iter().map(|p| super::queue_filters::narrow(state, user, p)).collect::<ServiceResult<Vec<_>>>()?;
+    let mut conn = state.conn()?;
+    let conn = &mut *conn;
+    let mut out = Vec::with_capacity(params.len());
+    for (p, n) in params.iter().zip(narrowed) {
+        let b = build(state, conn, user, p, n)?;
+        out.push(QueueCount::of(count_of(state, conn, &b)?));
+    }
+    Ok(out)
+}
+
+pub fn queue(state: &AppState, user: &User, p: &QueueParams) -> ServiceResult<QueueView> {
+    authorize(&actor_of(user), Action::ViewIncidents, Resource::None)?;
+    let narrowed = super::queue_filters::narrow(state, user, p)?;
+    let counted_by = narrowed.label.clone();
+    let mut conn = state.conn()?;
+    let conn = &mut *conn;
+    let built = build(state, conn, user, p, narrowed)?;
+    let (words, internal, staff) = (built.words.clone(), built.internal, built.staff);
+    let mut f = built.f.clone();
     // Searching shows the newest matches first; otherwise staff work by priority.
     let default_sort = if staff && words.is_empty() { "priority" } else { "created" };
     let sort_name = match p.sort.as_str() {
@@ -173,7 +248,6 @@ pub fn queue(state: &AppState, user: &User, p: &QueueParams) -> ServiceResult<Qu
     };
 
     let scope = search::Scope::new(internal, &f.visibility);
-    let base = f.clone();
     // The matching document of each row, when the search walk found them.
     let mut matched: Option<Vec<i64>> = None;
     let size = if PAGE_SIZES.contains(&p.per) { p.per } else { PAGE_SIZE };
@@ -210,22 +284,7 @@ pub fn queue(state: &AppState, user: &User, p: &QueueParams) -> ServiceResult<Qu
         f.ids = Some(search::window_incident_ids(conn, &words, &scope)?);
         keyset_page(conn, &f, Sort::parse(&sort_name).unwrap_or(Sort::Created), &p.after, size)?
     };
-    let key = format!("{words:?} {internal} {base:?}");
-    let count = state.cache.get_or(key, || {
-        if words.is_empty() {
-            return Ok::<_, ServiceError>(Count::exact(queue::count_capped(conn, &base)?));
-        }
-        if base.is_unfiltered() {
-            let (n, more) = search::count_matching(conn, &words, &scope)?;
-            return Ok(Count { n, at_least: more && n <= queue::COUNT_CAP });
-        }
-        // Filters apply within the newest matches: when those fill the window, older ones may
-        // pass too.
-        let window = search::window_incident_ids(conn, &words, &scope)?;
-        let full = window.len() as i64 >= search::SEARCH_WINDOW;
-        let n = queue::count_capped(conn, &QueueFilter { ids: Some(window), ..base.clone() })?;
-        Ok(Count { n, at_least: full && n <= queue::COUNT_CAP })
-    })?;
+    let count = QueueCount::of(count_of(state, conn, &built)?);
     let lists = lists(state, conn)?;
     let rows = decorate(conn, &lists, incidents_page, &words, matched.as_deref(), internal, staff)?;
     let (services, (assignees, organizations, tiers)) = (
@@ -238,8 +297,8 @@ pub fn queue(state: &AppState, user: &User, p: &QueueParams) -> ServiceResult<Qu
     );
     Ok(QueueView {
         rows,
-        count: count.n.min(queue::COUNT_CAP),
-        count_capped: count.n > queue::COUNT_CAP,
+        count: count.n,
+        count_capped: count.capped,
         count_at_least: count.at_least,
         next,
         per: size,

@@ -4,8 +4,8 @@ use super::SelectOption;
 use super::incidents::{age, status_label};
 use crate::domain::incident::{Priority, Severity, Status, key};
 use crate::error::AppError;
-use crate::service::AppState;
 use crate::service::incidents::{self, QueueParams, QueueRow, QueueView};
+use crate::service::{AppState, FieldErrors};
 use crate::web::ctx::{CurrentUser, PageCtx, page};
 use crate::web::run;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -59,6 +59,9 @@ pub fn rows(ctx: &PageCtx, now: NaiveDateTime, list: Vec<QueueRow>, triage: bool
         .collect()
 }
 
+/// How many earlier pages a queue link remembers for "Previous page".
+const MAX_TRAIL: usize = 100;
+
 pub struct Check {
     pub value: String,
     pub label: String,
@@ -69,12 +72,24 @@ pub struct Check {
 #[template(path = "incidents/queue.html")]
 struct QueuePage {
     ctx: PageCtx,
+    views: Vec<ViewTab>,
+    any_deletable: bool,
+    can_share_views: bool,
+    /// The filter the "save this view" box saves.
+    save_query: String,
+    view_name: String,
+    view_errors: FieldErrors,
     staff: bool,
     rows: Vec<Row>,
     count_text: String,
     next: Option<String>,
     /// The first page of the same list, when this is a later one.
     first: Option<String>,
+    /// The page before this one, when it came by a next-page link.
+    previous: Option<String>,
+    /// Tighter rows, more of them on a screen.
+    compact: bool,
+    densities: Vec<SelectOption>,
     per_page: Vec<SelectOption>,
     statuses: Vec<Check>,
     severities: Vec<Check>,
@@ -139,6 +154,8 @@ fn parse_params(query: &str) -> (QueueParams, Vec<(String, String)>) {
             "report" | "figure" => {}
             r if r.starts_with("r_") => {}
             "sort" => p.sort = v.clone(),
+            // Only the page reads it (and its links keep it).
+            "density" if v == "compact" => {}
             "per" => p.per = v.parse().unwrap_or(0),
             "after" => {
                 p.after = v.clone();
@@ -185,7 +202,119 @@ pub async fn queue(
     cu: CurrentUser,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
-    let (params, mut kept) = parse_params(req.query_string());
+    let p = queue_page(&state, ctx, &cu, req.query_string(), SaveBox::default()).await?;
+    page(&p)
+}
+
+/// The "save this view" box: what was typed when it came back with a message.
+#[derive(Default)]
+struct SaveBox {
+    name: String,
+    errors: FieldErrors,
+}
+
+/// One saved view above the queue.
+pub struct ViewTab {
+    pub id: i64,
+    pub name: String,
+    pub href: String,
+    pub count: String,
+    pub current: bool,
+    pub shared: bool,
+    pub deletable: bool,
+}
+
+fn short_count(c: &incidents::QueueCount) -> String {
+    let n = crate::domain::report::thousands(c.n);
+    if c.capped || c.at_least { format!("{n}+") } else { n }
+}
+
+/// The saved views with their counts, marking the one whose filter is `current`.
+async fn view_tabs(
+    state: &web::Data<AppState>,
+    cu: &CurrentUser,
+    current: &str,
+) -> Result<(Vec<ViewTab>, bool), AppError> {
+    let (st, user) = (state.clone(), cu.user.clone());
+    let (views, can_share) = run(move || crate::service::views::list(&st, &user)).await?;
+    let params: Vec<QueueParams> = views.iter().map(|v| parse_params(&v.query).0).collect();
+    let (st, user) = (state.clone(), cu.user.clone());
+    let counts =
+        if params.is_empty() { Vec::new() } else { run(move || incidents::queue_counts(&st, &user, &params)).await? };
+    let tabs = views
+        .into_iter()
+        .zip(counts)
+        .map(|(v, c)| ViewTab {
+            href: if v.query.is_empty() { "/incidents".into() } else { format!("/incidents?{}", v.query) },
+            current: v.query == current,
+            count: short_count(&c),
+            id: v.id,
+            name: v.name,
+            shared: v.shared,
+            deletable: v.deletable,
+        })
+        .collect();
+    Ok((tabs, can_share))
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct SaveViewForm {
+    #[serde(default)]
+    pub view_name: String,
+    #[serde(default)]
+    pub query: String,
+    #[serde(default)]
+    pub shared: Option<String>,
+}
+
+/// Saves the queue's filter as a named view; a refusal brings the queue back with the message.
+pub async fn save_view(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    cu: CurrentUser,
+    crate::web::ctx::Meta(meta): crate::web::ctx::Meta,
+    form: web::Form<SaveViewForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    // Only the filter is saved: paging starts over whenever the view is opened.
+    let query: String =
+        url::form_urlencoded::Serializer::new(String::new()).extend_pairs(parse_params(&form.query).1).finish();
+    let (st, user, name, q, shared) =
+        (state.clone(), cu.user.clone(), form.view_name.clone(), query.clone(), form.shared.is_some());
+    match crate::web::form_outcome(
+        crate::web::blocking(move || crate::service::views::save(&st, &meta, &user, &name, &q, shared)).await?,
+    )? {
+        Ok(v) => {
+            let to = if query.is_empty() { "/incidents".to_string() } else { format!("/incidents?{query}") };
+            Ok(crate::web::ctx::redirect(&to, Some(&format!("View “{}” saved.", v.name))))
+        }
+        Err(errors) => {
+            let p = queue_page(&state, ctx, &cu, &query, SaveBox { name: form.view_name, errors }).await?;
+            crate::web::ctx::invalid(&p)
+        }
+    }
+}
+
+pub async fn delete_view(
+    state: web::Data<AppState>,
+    cu: CurrentUser,
+    crate::web::ctx::Meta(meta): crate::web::ctx::Meta,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let v = run(move || crate::service::views::delete(&state, &meta, &cu.user, id)).await?;
+    Ok(crate::web::ctx::redirect("/incidents", Some(&format!("View “{}” deleted.", v.name))))
+}
+
+async fn queue_page(
+    state: &web::Data<AppState>,
+    ctx: PageCtx,
+    cu: &CurrentUser,
+    query: &str,
+    save: SaveBox,
+) -> Result<QueuePage, AppError> {
+    let state = state.clone();
+    let (params, mut kept) = parse_params(query);
     let p = params.clone();
     let user = cu.user.clone();
     let st = state.clone();
@@ -202,10 +331,34 @@ pub async fn queue(
     let base: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(kept.iter()).finish();
     let first = (!params.after.is_empty())
         .then(|| if base.is_empty() { "/incidents".to_string() } else { format!("/incidents?{base}") });
+    // Keyset pages only go forward: each link carries the cursors of the pages before it
+    // ("back", "-" for the first page), so "Previous page" can return along them.
+    let mut trail: Vec<String> = url::form_urlencoded::parse(query.as_bytes())
+        .filter(|(k, _)| k == "back")
+        .map(|(_, v)| v.into_owned())
+        .collect();
+    let start = trail.len().saturating_sub(MAX_TRAIL);
+    trail.drain(..start);
+    let link = |after: &str, back: &[String]| {
+        let mut q = url::form_urlencoded::Serializer::new(base.clone());
+        if !after.is_empty() && after != "-" {
+            q.append_pair("after", after);
+        }
+        for b in back {
+            q.append_pair("back", b);
+        }
+        let q = q.finish();
+        if q.is_empty() { "/incidents".to_string() } else { format!("/incidents?{q}") }
+    };
     let next = view.next.as_ref().map(|after| {
-        let a: String = url::form_urlencoded::byte_serialize(after.as_bytes()).collect();
-        if base.is_empty() { format!("/incidents?after={a}") } else { format!("/incidents?{base}&after={a}") }
+        let mut back = trail.clone();
+        back.push(if params.after.is_empty() { "-".to_string() } else { params.after.clone() });
+        link(after, &back)
     });
+    let previous = match trail.split_last() {
+        Some((last, rest)) if !params.after.is_empty() => Some(link(last, rest)),
+        _ => None,
+    };
     let count_text = if view.count_capped {
         "10,000+ incidents".to_string()
     } else if view.count_at_least {
@@ -233,12 +386,25 @@ pub async fn queue(
     if !params.text.trim().is_empty() {
         sorts.push(("relevance", "Best match"));
     }
-    page(&QueuePage {
+    let (views, can_share_views) = view_tabs(&state, cu, &base).await?;
+    Ok(QueuePage {
+        any_deletable: views.iter().any(|v| v.deletable),
+        views,
+        can_share_views,
+        save_query: base.clone(),
+        view_name: save.name,
+        view_errors: save.errors,
         staff: view.staff,
         rows: rows(&ctx, now, view.rows, view.staff),
         count_text,
         next,
         first,
+        previous,
+        compact: kept.iter().any(|(k, v)| k == "density" && v == "compact"),
+        densities: SelectOption::list(
+            [("", "Comfortable"), ("compact", "Compact")],
+            if kept.iter().any(|(k, v)| k == "density" && v == "compact") { "compact" } else { "" },
+        ),
         per_page: SelectOption::list(
             incidents::PAGE_SIZES.iter().map(|n| (n.to_string(), format!("{n} rows"))),
             &view.per.to_string(),
