@@ -464,3 +464,37 @@ pub fn open_counts(conn: &mut DbConnection, visibility: &Visibility) -> DbResult
     let by_severity = grouped!(incidents::severity);
     Ok((by_status, by_severity))
 }
+
+/// Incidents whose first response or resolution target was breached at or after `since`.
+pub fn count_breached_since(conn: &mut DbConnection, since: NaiveDateTime) -> DbResult<i64> {
+    Ok(incidents::table
+        .filter(incidents::response_breached_at.ge(since).or(incidents::resolution_breached_at.ge(since)))
+        .count()
+        .get_result(conn)?)
+}
+
+/// Moves to a higher tier at or after `since` (by hand or by the SLA job).
+pub fn count_escalations_since(conn: &mut DbConnection, since: NaiveDateTime) -> DbResult<i64> {
+    use super::schema::{escalations, tiers};
+    let (from, to) = diesel::alias!(tiers as from_tier, tiers as to_tier);
+    Ok(escalations::table
+        .inner_join(from.on(from.field(tiers::id).eq(escalations::from_tier_id)))
+        .inner_join(to.on(to.field(tiers::id).eq(escalations::to_tier_id)))
+        .filter(escalations::at.ge(since))
+        .filter(to.field(tiers::position).gt(from.field(tiers::position)))
+        .count()
+        .get_result(conn)?)
+}
+
+/// Open incidents per organization, most first: (organization id, count).
+pub fn open_by_organization(conn: &mut DbConnection, limit: i64) -> DbResult<Vec<(i64, i64)>> {
+    let rows: Vec<(Option<i64>, i64)> = incidents::table
+        .filter(incidents::is_open.eq(true))
+        .filter(incidents::organization_id.is_not_null())
+        .group_by(incidents::organization_id)
+        .select((incidents::organization_id, diesel::dsl::count_star()))
+        .order(diesel::dsl::count_star().desc())
+        .limit(limit)
+        .load(conn)?;
+    Ok(rows.into_iter().filter_map(|(o, n)| o.map(|o| (o, n))).collect())
+}

@@ -35,6 +35,15 @@ pub fn count(conn: &mut DbConnection) -> DbResult<i64> {
     Ok(users::table.count().get_result(conn)?)
 }
 
+/// Active users of these roles.
+pub fn count_active_in(conn: &mut DbConnection, roles: &[&str]) -> DbResult<i64> {
+    Ok(users::table
+        .filter(users::active.eq(true))
+        .filter(users::role.eq_any(roles.iter().map(|r| r.to_string()).collect::<Vec<_>>()))
+        .count()
+        .get_result(conn)?)
+}
+
 pub fn find(conn: &mut DbConnection, id: i64) -> DbResult<User> {
     Ok(users::table.find(id).select(User::as_select()).first(conn)?)
 }

@@ -22,6 +22,71 @@ pub fn instance_is_empty(state: &AppState) -> ServiceResult<bool> {
     Ok(users::count(&mut *state.conn()?)? == 0)
 }
 
+/// One step of getting a new instance ready, for the admin's home page.
+#[derive(Debug, Clone)]
+pub struct FirstRunStep {
+    pub label: &'static str,
+    pub hint: &'static str,
+    pub href: &'static str,
+    pub done: bool,
+}
+
+/// What a new instance still needs (admins only; empty for others): services, staff, tiers
+/// with members and an on-call rotation, outgoing mail, incoming mail. The list goes once
+/// every step is done.
+pub fn first_run(state: &AppState, user: &crate::db::models::User) -> ServiceResult<Vec<FirstRunStep>> {
+    use crate::domain::policy::{Action, Resource, allows};
+    if !allows(Some(&super::actor_of(user)), Action::ManageUsers, Resource::None) {
+        return Ok(Vec::new());
+    }
+    let mut conn = state.conn()?;
+    let conn = &mut *conn;
+    let services = !crate::db::services::all(conn)?.is_empty();
+    let workers = super::incidents::working_roles();
+    let staff = users::count_active_in(conn, &workers)? >= 2;
+    let tiers = crate::db::tiers::all(conn)?;
+    let counts = crate::db::tiers::member_counts(conn)?;
+    let filled = tiers.iter().all(|t| counts.iter().any(|(id, n)| *id == t.id && *n > 0));
+    let on_call = match tiers.first() {
+        Some(t) => crate::db::tiers::rotation(conn, t.id)?.is_some_and(|r| !r.members.is_empty()),
+        None => false,
+    };
+    let c = &state.config;
+    let steps = vec![
+        FirstRunStep {
+            label: "Create the services incidents are reported against",
+            hint: "Nobody can report an incident before there is a service to choose.",
+            href: "/admin/services",
+            done: services,
+        },
+        FirstRunStep {
+            label: "Add the staff who work incidents",
+            hint: "Support, DevOps and managers; each gets a one-time link to set a password.",
+            href: "/admin/users",
+            done: staff,
+        },
+        FirstRunStep {
+            label: "Put people in every escalation tier, with an on-call rotation for the first",
+            hint: "New incidents go to the first tier's on-call person; escalations to the next tier's.",
+            href: "/admin/tiers",
+            done: filled && on_call,
+        },
+        FirstRunStep {
+            label: "Configure outgoing mail (SMTP)",
+            hint: "Until then notifications are written to files under the data directory: set FIREWATCH_SMTP_HOST.",
+            href: "/admin/outbox",
+            done: c.smtp_host.as_deref().is_some_and(|h| !h.is_empty()),
+        },
+        FirstRunStep {
+            label: "Turn on incoming mail",
+            hint: "Set FIREWATCH_INBOUND_TOKEN and run firewatch mailgate, so mail becomes incidents and replies.",
+            href: "/admin/inbound",
+            done: c.inbound_token.as_deref().is_some_and(|t| !t.is_empty()),
+        },
+    ];
+    Ok(if steps.iter().all(|s| s.done) { Vec::new() } else { steps })
+}
+
 pub fn token_is_live(state: &AppState, token: &str) -> ServiceResult<bool> {
     let mut conn = state.conn()?;
     Ok(users::count(&mut conn)? == 0 && setup_tokens::is_valid(&mut conn, &sha256_hex(token))?)

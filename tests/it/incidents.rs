@@ -1228,8 +1228,8 @@ both!(home_shows_the_dashboard_or_the_customers_incidents, |app| {
     let home = staff.get("/").await;
     assert_eq!(home.status, 200);
     assert!(home.contains("Assigned to me") && home.contains("New and unassigned"));
-    let assigned = between(&home.body, "id=\"mine-h\"", "id=\"unassigned-h\"");
-    let unassigned = between(&home.body, "id=\"unassigned-h\"", "id=\"recent-h\"");
+    let assigned = between(&home.body, "id=\"mine-h\"", "</section>");
+    let unassigned = between(&home.body, "id=\"unassigned-h\"", "</section>");
     assert!(assigned.contains(&mine) && !assigned.contains(&loose), "{assigned}");
     assert!(unassigned.contains(&loose) && !unassigned.contains(&mine), "{unassigned}");
 

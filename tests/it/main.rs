@@ -16,6 +16,7 @@ mod escalation;
 mod hardening;
 mod help;
 mod help_fixes;
+mod home;
 mod inbound;
 mod inbound_trust;
 mod incidents;

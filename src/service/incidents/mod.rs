@@ -5,6 +5,7 @@
 mod comments;
 mod create;
 mod files;
+mod home;
 mod links;
 mod queue;
 mod queue_filters;
@@ -19,6 +20,7 @@ pub(crate) use comments::{add_comment_in, add_web_comment_in};
 pub(crate) use create::create_in;
 pub use create::{NewIncidentInput, create};
 pub use files::{FileUpload, MAX_FILES_PER_POST};
+pub use home::{Dashboard, HomeKind, dashboard};
 pub(crate) use links::record_link;
 pub use links::{link, unlink, watch};
 pub(crate) use queue::lists;
@@ -26,8 +28,7 @@ pub use queue::{
     PAGE_SIZES, QueueCount, QueueParams, QueueRow, QueueView, form_lists, queue, queue_counts, working_roles,
 };
 pub use read::{
-    Dashboard, IncidentPage, LinkView, PickerAsk, SlaLine, TimelineItem, attachment, changes_since, dashboard,
-    describe_event, incident_page,
+    IncidentPage, LinkView, PickerAsk, SlaLine, TimelineItem, attachment, changes_since, describe_event, incident_page,
 };
 pub use similar::{SUGGESTIONS, SimilarIncident, SimilarPanel, SimilarProblem, panel as similar_panel, similar_titles};
 pub use work::{AssignTarget, FieldsInput, assign, change_status, update_fields};

@@ -1,15 +1,13 @@
 //! Read models for the incident pages: one incident and the dashboard (the queue: `queue.rs`).
 
 use super::links::{hide_unseen_originals, resolution_texts};
-use super::queue::{QueueRow, decorate, lists, visibility};
 use super::similar::SimilarProblem;
 use super::{load_visible, mover, status_of};
 use crate::db::models::{Comment, Incident, IncidentEvent, Service, User};
-use crate::db::queue::{self, AssigneeFilter, QueueFilter, Sort};
 use crate::db::{incidents, users};
 use crate::domain::incident::{LinkKind, Status, key, next_statuses};
 use crate::domain::policy::{self, Action, Resource};
-use crate::service::{AppState, ServiceError, ServiceResult, actor_of, authorize};
+use crate::service::{AppState, ServiceError, ServiceResult, actor_of};
 use std::collections::HashMap;
 
 #[derive(Debug, Clone)]
@@ -297,71 +295,6 @@ pub fn changes_since(
             })
             .collect(),
     ))
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct Dashboard {
-    pub staff: bool,
-    pub by_status: Vec<(Status, i64)>,
-    pub by_severity: Vec<(String, i64)>,
-    pub mine: Vec<QueueRow>,
-    pub unassigned_new: Vec<QueueRow>,
-    pub recent: Vec<QueueRow>,
-}
-
-pub fn dashboard(state: &AppState, user: &User) -> ServiceResult<Dashboard> {
-    let actor = actor_of(user);
-    authorize(&actor, Action::ViewIncidents, Resource::None)?;
-    let mut conn = state.conn()?;
-    let conn = &mut *conn;
-    let vis = visibility(conn, &actor)?;
-    let staff = actor.role.is_staff();
-    let (by_status, mut by_severity) = queue::open_counts(conn, &vis)?;
-    if !staff {
-        by_severity.clear();
-    }
-    by_severity.sort();
-    let by_status = Status::OPEN
-        .into_iter()
-        .map(|s| (s, by_status.iter().find(|(n, _)| n == s.as_str()).map(|(_, c)| *c).unwrap_or(0)))
-        .collect();
-    let lists = lists(state, conn)?;
-    let base = QueueFilter { visibility: vis, ..Default::default() };
-    let (mine, unassigned_new) = if staff {
-        let mine = queue::page(
-            conn,
-            &QueueFilter { open_only: true, assignee: AssigneeFilter::User(user.id), ..base.clone() },
-            Sort::Priority,
-            None,
-            10,
-        )?;
-        let unassigned = queue::page(
-            conn,
-            &QueueFilter {
-                statuses: vec![Status::New.as_str().into()],
-                assignee: AssigneeFilter::Unassigned,
-                ..base.clone()
-            },
-            Sort::Priority,
-            None,
-            10,
-        )?;
-        (
-            decorate(conn, &lists, mine, &[], None, false, staff)?,
-            decorate(conn, &lists, unassigned, &[], None, false, staff)?,
-        )
-    } else {
-        (Vec::new(), Vec::new())
-    };
-    let recent = queue::page(conn, &base, Sort::Updated, None, if staff { 10 } else { 20 })?;
-    Ok(Dashboard {
-        staff,
-        by_status,
-        by_severity,
-        mine,
-        unassigned_new,
-        recent: decorate(conn, &lists, recent, &[], None, false, staff)?,
-    })
 }
 
 /// One timeline event in words.
