@@ -281,6 +281,11 @@ pub fn thousands(n: i64) -> String {
     if n < 0 { format!("-{out}") } else { out }
 }
 
+/// A count with its noun: "1 incident", "2,345 incidents".
+pub fn count_of(n: i64, one: &str, many: &str) -> String {
+    format!("{} {}", thousands(n), if n == 1 { one } else { many })
+}
+
 /// Ratio of part to whole as a fraction (0.0–1.0) for exports; None for an empty whole.
 pub fn fraction(part: usize, whole: usize) -> Option<f64> {
     (whole > 0).then(|| part as f64 / whole as f64)
@@ -289,6 +294,13 @@ pub fn fraction(part: usize, whole: usize) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_carry_the_right_noun() {
+        assert_eq!(count_of(1, "incident", "incidents"), "1 incident");
+        assert_eq!(count_of(0, "incident", "incidents"), "0 incidents");
+        assert_eq!(count_of(12_345, "incident", "incidents"), "12,345 incidents");
+    }
     use proptest::prelude::*;
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {

@@ -392,29 +392,7 @@ fn apply(
     internal: bool,
 ) -> ServiceResult<()> {
     let add: Vec<String> = m.add_tags.split_whitespace().map(str::to_string).collect();
-    if !add.is_empty() {
-        let inc = incidents::find(conn, incident_id)?;
-        let old: Vec<String> = incidents::tags_for(conn, &[inc.id])?.into_iter().map(|(_, t)| t).collect();
-        let mut tags = old.clone();
-        tags.extend(add.into_iter().filter(|t| !old.contains(t)));
-        if tags != old {
-            let now = state.clock.now_naive();
-            incidents::set_tags(conn, inc.id, &tags)?;
-            incidents::mark_updated(conn, inc.id, now)?;
-            super::incidents::event(
-                conn,
-                &inc,
-                Some(user.id),
-                "field_changed",
-                "tags",
-                &old.join(", "),
-                &tags.join(", "),
-                true,
-                None,
-                now,
-            )?;
-        }
-    }
+    super::incidents::add_tags_in(state, conn, user, incident_id, &add)?;
     if let Some(tier_id) = m.set_tier_id {
         let inc = incidents::find(conn, incident_id)?;
         if inc.tier_id != tier_id {

@@ -122,6 +122,7 @@ pub fn define(r: &mut impl RouteSink) {
     r.add(get(), "/incidents", Signed(Action::ViewIncidents), incidents::queue);
     r.add(get(), "/incidents/new", Signed(Action::CreateIncident), incidents::new_form);
     r.add(post(), "/incidents/views", Signed(Action::ViewIncidents), incident_queue::save_view);
+    r.add(post(), "/incidents/bulk", Signed(Action::WorkIncident), incident_queue::bulk);
     r.add(post(), "/incidents/views/{id}/delete", Signed(Action::ViewIncidents), incident_queue::delete_view);
     r.add(post(), "/incidents", Signed(Action::CreateIncident), incidents::create);
     r.add(get(), "/incidents/{key}", Signed(Action::ViewIncident), incidents::show);

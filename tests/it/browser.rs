@@ -141,10 +141,15 @@ impl Session {
         self.wait_new_page(css).await;
     }
 
-    /// Presses a key where the focus is (the page itself when nothing is focused).
+    /// Presses a key where the focus is (the page itself when nothing is focused), as the
+    /// keyboard does.
     async fn key(&self, key: &str) {
-        let target = self.c().active_element().await.expect("focus");
-        target.send_keys(key).await.expect("key");
+        use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+        let mut actions = KeyActions::new("keyboard".into());
+        for c in key.chars() {
+            actions = actions.then(KeyAction::Down { value: c }).then(KeyAction::Up { value: c });
+        }
+        self.c().perform_actions(actions).await.expect("key");
     }
 
     /// Presses a key that leads to another page, and waits for it.

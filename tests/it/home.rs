@@ -55,6 +55,13 @@ both!(each_role_finds_its_own_work_at_home, |app| {
     );
     assert!(today.contains("<span class=\"value\">3</span> <span class=\"label\">escalations this week"), "{today}");
     assert!(home.contains("id=\"mine-h\""), "managers work incidents too");
+    // The SLA and response reports' headlines for the last seven days, each linking to its report.
+    let headlines = between(&home.body, "<table class=\"data\" id=\"headlines\">", "</table>");
+    assert!(
+        headlines.contains("href=\"/reports/sla?") && headlines.contains("href=\"/reports/response?"),
+        "{headlines}"
+    );
+    assert!(!agent.get("/").await.contains("id=\"headlines\""), "not for agents");
 
     // Sales: the customers with open incidents, no empty "assigned to me".
     let sales = app.signed_in("sales").await;

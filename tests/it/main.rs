@@ -9,6 +9,7 @@ mod attachments;
 mod auth;
 mod browser;
 mod bugs;
+mod bulk;
 mod bulk_load;
 mod cli;
 mod concurrency;

@@ -133,3 +133,41 @@ pub fn dashboard(state: &AppState, user: &User) -> ServiceResult<Dashboard> {
     d.recent = decorate(conn, &lists, recent, &[], None, false, staff)?;
     Ok(d)
 }
+
+/// A report headline on a manager's home page.
+#[derive(Debug, Clone)]
+pub struct HomeHeadline {
+    pub label: String,
+    pub now: String,
+    pub previous: String,
+    pub link: String,
+}
+
+/// The SLA and response reports' headlines over the last seven days (today included), with the
+/// seven days before, for those who read the reports.
+pub fn report_headlines(state: &AppState, user: &User) -> ServiceResult<Vec<HomeHeadline>> {
+    use crate::service::reports::{Kind, ReportQuery, readable, report};
+    if kind_of(user) != HomeKind::Manager {
+        return Ok(Vec::new());
+    }
+    let tz: chrono_tz::Tz = user.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let today = state.clock.now().with_timezone(&tz).date_naive();
+    let q = ReportQuery {
+        period: "custom".into(),
+        from: (today - chrono::Duration::days(6)).to_string(),
+        to: today.to_string(),
+        group: "day".into(),
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    for kind in readable(user).into_iter().filter(|k| matches!(k, Kind::Sla | Kind::Response)) {
+        let r = report(state, user, kind, &q)?;
+        out.extend(r.headlines.iter().map(|h| HomeHeadline {
+            label: h.label.to_string(),
+            now: h.now.text.clone(),
+            previous: h.previous.text.clone(),
+            link: format!("/reports/{}?{}", kind.slug(), q.encode()),
+        }));
+    }
+    Ok(out)
+}

@@ -2,6 +2,7 @@
 //! watch), each writing its timeline events in the same transaction; and the read models the
 //! pages show.
 
+mod bulk;
 mod comments;
 mod create;
 mod files;
@@ -15,12 +16,13 @@ mod work;
 
 /// The rows the form lists are made of.
 pub use crate::db::models::{Service, User};
+pub use bulk::{BulkInput, BulkOutcome, MAX_BULK, bulk_change};
 pub use comments::{COMMENT_EDIT_MINUTES, add_comment, edit_comment};
 pub(crate) use comments::{add_comment_in, add_web_comment_in};
 pub(crate) use create::create_in;
 pub use create::{NewIncidentInput, create};
 pub use files::{FileUpload, MAX_FILES_PER_POST};
-pub use home::{Dashboard, HomeKind, dashboard};
+pub use home::{Dashboard, HomeHeadline, HomeKind, dashboard, report_headlines};
 pub(crate) use links::record_link;
 pub use links::{link, unlink, watch};
 pub(crate) use queue::lists;
@@ -32,7 +34,7 @@ pub use read::{
 };
 pub use similar::{SUGGESTIONS, SimilarIncident, SimilarPanel, SimilarProblem, panel as similar_panel, similar_titles};
 pub use work::{AssignTarget, FieldsInput, assign, change_status, update_fields};
-pub(crate) use work::{apply, change_status_in};
+pub(crate) use work::{add_tags_in, apply, change_status_in};
 
 use super::{AppState, FieldErrors, ServiceError, ServiceResult, actor_of};
 use crate::db::models::Incident;

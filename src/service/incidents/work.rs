@@ -255,3 +255,32 @@ pub fn update_fields(
         Ok(inc)
     })
 }
+
+/// Adds tags to an incident's own (those it has stay), with the tag change on the timeline.
+/// Nothing happens when it has them all.
+pub(crate) fn add_tags_in(
+    state: &AppState,
+    conn: &mut DbConnection,
+    user: &User,
+    incident_id: i64,
+    add: &[String],
+) -> ServiceResult<()> {
+    if add.is_empty() {
+        return Ok(());
+    }
+    let (inc, _) = super::load_for(conn, &actor_of(user), incident_id, Action::WorkIncident)?;
+    let old: Vec<String> = incidents::tags_for(conn, &[inc.id])?.into_iter().map(|(_, t)| t).collect();
+    let mut tags = old.clone();
+    tags.extend(add.iter().filter(|t| !old.contains(t)).cloned());
+    if tags == old {
+        return Ok(());
+    }
+    if tags.len() > 20 {
+        return Err(ServiceError::Invalid(FieldErrors::single("tags", "An incident has at most 20 tags.")));
+    }
+    let now = state.clock.now_naive();
+    incidents::set_tags(conn, inc.id, &tags)?;
+    incidents::mark_updated(conn, inc.id, now)?;
+    event(conn, &inc, Some(user.id), "field_changed", "tags", &old.join(", "), &tags.join(", "), true, None, now)?;
+    Ok(())
+}

@@ -27,6 +27,8 @@ struct HomePage {
     escalations_week: i64,
     organizations: Vec<(i64, String, i64)>,
     recent: Vec<Row>,
+    /// Managers: the SLA and response headlines of the last seven days.
+    headlines: Vec<incidents::HomeHeadline>,
     /// Admins of a new instance: what is left to set up.
     first_run: Vec<crate::service::setup::FirstRunStep>,
 }
@@ -38,9 +40,12 @@ pub async fn home(state: web::Data<AppState>, ctx: PageCtx, cu: CurrentUser) -> 
     let d: Dashboard = run(move || incidents::dashboard(&st, &user)).await?;
     let (st, user) = (state.clone(), cu.user.clone());
     let first_run = run(move || crate::service::setup::first_run(&st, &user)).await?;
+    let (st, user) = (state.clone(), cu.user.clone());
+    let headlines = run(move || incidents::report_headlines(&st, &user)).await?;
     let now = state.clock.now_naive();
     page(&HomePage {
         first_run,
+        headlines,
         name: cu.user.display_name.clone(),
         staff: d.staff,
         by_status: d.by_status.iter().map(|(s, n)| (s.as_str(), s.label(), *n)).collect(),

@@ -14,6 +14,8 @@ use chrono::{NaiveDate, NaiveDateTime};
 
 pub struct Row {
     pub key: String,
+    /// Ticked for the bulk form (when the queue comes back with its message).
+    pub selected: bool,
     pub title: String,
     pub snippet: Option<String>,
     pub severity: String,
@@ -55,6 +57,7 @@ pub fn rows(ctx: &PageCtx, now: NaiveDateTime, list: Vec<QueueRow>, triage: bool
             assignee: r.assignee,
             organization: r.organization,
             tags: r.tags,
+            selected: false,
         })
         .collect()
 }
@@ -74,6 +77,15 @@ struct QueuePage {
     ctx: PageCtx,
     views: Vec<ViewTab>,
     any_deletable: bool,
+    can_work: bool,
+    /// This page, for the bulk form's way back.
+    back_here: String,
+    bulk: incidents::BulkInput,
+    bulk_errors: FieldErrors,
+    bulk_actions: Vec<SelectOption>,
+    bulk_assignees: Vec<SelectOption>,
+    bulk_statuses: Vec<SelectOption>,
+    bulk_tiers: Vec<SelectOption>,
     can_share_views: bool,
     /// The filter the "save this view" box saves.
     save_query: String,
@@ -206,11 +218,15 @@ pub async fn queue(
     page(&p)
 }
 
-/// The "save this view" box: what was typed when it came back with a message.
+/// The "save this view" box and the bulk form: what was typed when the queue came back with
+/// a message.
 #[derive(Default)]
 struct SaveBox {
     name: String,
     errors: FieldErrors,
+    bulk: incidents::BulkInput,
+    bulk_errors: FieldErrors,
+    selected: Vec<String>,
 }
 
 /// One saved view above the queue.
@@ -289,7 +305,9 @@ pub async fn save_view(
             Ok(crate::web::ctx::redirect(&to, Some(&format!("View “{}” saved.", v.name))))
         }
         Err(errors) => {
-            let p = queue_page(&state, ctx, &cu, &query, SaveBox { name: form.view_name, errors }).await?;
+            let p =
+                queue_page(&state, ctx, &cu, &query, SaveBox { name: form.view_name, errors, ..Default::default() })
+                    .await?;
             crate::web::ctx::invalid(&p)
         }
     }
@@ -304,6 +322,61 @@ pub async fn delete_view(
     let id = id.into_inner();
     let v = run(move || crate::service::views::delete(&state, &meta, &cu.user, id)).await?;
     Ok(crate::web::ctx::redirect("/incidents", Some(&format!("View “{}” deleted.", v.name))))
+}
+
+/// The bulk form: one change to every selected incident, each in its own transaction, then a
+/// page saying what happened to each. A bad form (nothing selected, no action, a missing
+/// value) brings the queue back with the message and the selection.
+pub async fn bulk(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    cu: CurrentUser,
+    crate::web::ctx::Meta(meta): crate::web::ctx::Meta,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let mut keys = Vec::new();
+    let mut input = incidents::BulkInput::default();
+    let mut back = String::new();
+    for (k, v) in url::form_urlencoded::parse(&body) {
+        let v = v.into_owned();
+        match k.as_ref() {
+            "ids" => keys.push(v),
+            "bulk_action" => input.action = v,
+            "bulk_assignee" => input.assignee = v,
+            "bulk_status" => input.status = v,
+            "bulk_resolution" => input.resolution = v,
+            "bulk_tier" => input.tier = v,
+            "bulk_tags" => input.tags = v,
+            "bulk_duplicate_of" => input.duplicate_of = v,
+            "back" => back = v,
+            _ => {}
+        }
+    }
+    // Only a way back to the queue itself.
+    let query = back.strip_prefix("/incidents").map(|q| q.trim_start_matches('?')).unwrap_or("").to_string();
+    let (st, user, ks, inp) = (state.clone(), cu.user.clone(), keys.clone(), input.clone());
+    match crate::web::form_outcome(
+        crate::web::blocking(move || incidents::bulk_change(&st, &meta, &user, &ks, &inp)).await?,
+    )? {
+        Ok(outcomes) => {
+            let changed = outcomes.iter().filter(|o| o.refused.is_none()).count();
+            let back = if query.is_empty() { "/incidents".to_string() } else { format!("/incidents?{query}") };
+            page(&BulkDonePage { ctx, changed, outcomes, back })
+        }
+        Err(bulk_errors) => {
+            let boxes = SaveBox { bulk: input, bulk_errors, selected: keys, ..Default::default() };
+            crate::web::ctx::invalid(&queue_page(&state, ctx, &cu, &query, boxes).await?)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "incidents/bulk_done.html")]
+struct BulkDonePage {
+    ctx: PageCtx,
+    changed: usize,
+    outcomes: Vec<incidents::BulkOutcome>,
+    back: String,
 }
 
 async fn queue_page(
@@ -363,10 +436,8 @@ async fn queue_page(
         "10,000+ incidents".to_string()
     } else if view.count_at_least {
         format!("{}+ incidents among the newest matches", crate::domain::report::thousands(view.count))
-    } else if view.count == 1 {
-        "1 incident".to_string()
     } else {
-        format!("{} incidents", crate::domain::report::thousands(view.count))
+        crate::domain::report::count_of(view.count, "incident", "incidents")
     };
     let mut assignees =
         vec![("".to_string(), "Anyone".to_string()), ("me".into(), "Me".into()), ("none".into(), "Unassigned".into())];
@@ -387,7 +458,45 @@ async fn queue_page(
         sorts.push(("relevance", "Best match"));
     }
     let (views, can_share_views) = view_tabs(&state, cu, &base).await?;
+    let mut rows = rows(&ctx, now, view.rows, view.staff);
+    for r in &mut rows {
+        r.selected = save.selected.contains(&r.key);
+    }
+    let b = &save.bulk;
+    let bulk_assignees = SelectOption::list(
+        [("".to_string(), "Choose…".to_string()), ("me".into(), "Me".into()), ("none".into(), "Nobody".into())]
+            .into_iter()
+            .chain(view.assignees.iter().map(|(id, n)| (id.to_string(), n.clone()))),
+        &b.assignee,
+    );
+    let bulk_tiers = SelectOption::list(
+        std::iter::once((String::new(), "Choose…".to_string()))
+            .chain(view.tiers.iter().map(|t| (t.id.to_string(), t.name.clone()))),
+        &b.tier,
+    );
+    let back_here = if base.is_empty() { "/incidents".to_string() } else { format!("/incidents?{base}") };
     Ok(QueuePage {
+        can_work: cu.may(crate::domain::policy::Action::WorkIncident),
+        back_here,
+        bulk_actions: SelectOption::list(
+            [
+                ("", "Choose…"),
+                ("assign", "Assign"),
+                ("status", "Change the status"),
+                ("tier", "Move to a tier"),
+                ("tag", "Add tags"),
+                ("duplicate", "Close as duplicates of…"),
+            ],
+            &b.action,
+        ),
+        bulk_assignees,
+        bulk_statuses: SelectOption::list(
+            std::iter::once(("", "Choose…")).chain(Status::ALL.iter().map(|s| (s.as_str(), s.label()))),
+            &b.status,
+        ),
+        bulk_tiers,
+        bulk: save.bulk.clone(),
+        bulk_errors: save.bulk_errors,
         any_deletable: views.iter().any(|v| v.deletable),
         views,
         can_share_views,
@@ -395,7 +504,7 @@ async fn queue_page(
         view_name: save.name,
         view_errors: save.errors,
         staff: view.staff,
-        rows: rows(&ctx, now, view.rows, view.staff),
+        rows,
         count_text,
         next,
         first,

@@ -247,10 +247,11 @@ fn show_page(ctx: PageCtx, p: ProblemPage, form: Option<ProblemInput>, kept: Kep
         })
         .collect();
     let dur = |d: Option<chrono::Duration>| d.map(crate::domain::sla::span_text).unwrap_or_else(|| "—".into());
+    let count_of = crate::domain::report::count_of;
     let totals = format!(
-        "{} incidents · {} organizations affected · total time to resolve {} · median {}",
-        p.incidents.len(),
-        p.organizations_affected,
+        "{} · {} affected · total time to resolve {} · median {}",
+        count_of(i64::try_from(p.incidents.len()).unwrap_or(i64::MAX), "incident", "incidents"),
+        count_of(i64::try_from(p.organizations_affected).unwrap_or(i64::MAX), "organization", "organizations"),
         dur(p.total_to_resolve),
         dur(p.median_to_resolve)
     );
