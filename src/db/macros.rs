@@ -24,6 +24,8 @@ pub struct Macro {
 }
 
 /// What a macro says, as the service validated it.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = macros, treat_none_as_null = true)]
 pub struct MacroFields<'a> {
     pub name: &'a str,
     pub body: &'a str,
@@ -36,34 +38,14 @@ pub struct MacroFields<'a> {
 
 pub fn insert(conn: &mut DbConnection, f: &MacroFields<'_>, by: i64, now: NaiveDateTime) -> DbResult<Macro> {
     Ok(diesel::insert_into(macros::table)
-        .values((
-            macros::name.eq(f.name),
-            macros::body.eq(f.body),
-            macros::internal.eq(f.internal),
-            macros::owner_id.eq(f.owner_id),
-            macros::set_status.eq(f.set_status),
-            macros::set_tier_id.eq(f.set_tier_id),
-            macros::add_tags.eq(f.add_tags),
-            macros::created_by.eq(Some(by)),
-            macros::created_at.eq(now),
-            macros::updated_at.eq(now),
-        ))
+        .values((f, macros::created_by.eq(Some(by)), macros::created_at.eq(now), macros::updated_at.eq(now)))
         .returning(macros::all_columns)
         .get_result(conn)?)
 }
 
 pub fn update(conn: &mut DbConnection, id: i64, f: &MacroFields<'_>, now: NaiveDateTime) -> DbResult<Macro> {
     Ok(diesel::update(macros::table.find(id))
-        .set((
-            macros::name.eq(f.name),
-            macros::body.eq(f.body),
-            macros::internal.eq(f.internal),
-            macros::owner_id.eq(f.owner_id),
-            macros::set_status.eq(f.set_status),
-            macros::set_tier_id.eq(f.set_tier_id),
-            macros::add_tags.eq(f.add_tags),
-            macros::updated_at.eq(now),
-        ))
+        .set((f, macros::updated_at.eq(now)))
         .returning(macros::all_columns)
         .get_result(conn)?)
 }

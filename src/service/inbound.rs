@@ -5,7 +5,7 @@
 use super::incidents::{NewIncidentInput, add_comment_in, change_status_in, create_in, record_link};
 use super::{AppState, FieldErrors, RequestMeta, ServiceError, ServiceResult, actor_of, authorize};
 use crate::db::models::{Incident, User};
-use crate::db::{DbConnection, attachments, inbound, incidents, organizations, services, settings, users};
+use crate::db::{DbConnection, inbound, incidents, organizations, services, settings, users};
 use crate::domain::inbound::{ClosedReply, UnknownSender, domain_of, subject_key, title_from_subject};
 use crate::domain::incident::{BodyFormat, LinkKind, Mover, Status, key};
 use crate::domain::notify::{Thread, reaches_customers, thread_of};
@@ -539,23 +539,8 @@ pub(super) fn store(
     by: i64,
     internal: bool,
 ) -> ServiceResult<()> {
-    let now = state.clock.now_naive();
-    for a in keep {
-        attachments::insert(
-            conn,
-            &attachments::NewAttachment {
-                incident_id,
-                comment_id,
-                internal,
-                filename: &a.filename,
-                content_type: &a.content_type,
-                data: &a.data,
-                created_by: Some(by),
-                now,
-            },
-        )?;
-    }
-    Ok(())
+    let parts = keep.iter().map(|a| (a.filename.as_str(), a.content_type.as_str(), a.data.as_slice()));
+    super::incidents::store_attachments(state, conn, (incident_id, comment_id), internal, parts, by)
 }
 
 pub fn human_size(bytes: u64) -> String {

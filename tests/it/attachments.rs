@@ -5,42 +5,8 @@ use crate::both;
 use crate::incidents::{incident, login_as, service};
 use crate::support::*;
 
-/// Posts a form as `multipart/form-data` with any number of files (name, filename, bytes), the
-/// way a browser sends a form with `enctype="multipart/form-data"`.
 async fn post_files(b: &Browser, path: &str, fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> Page {
-    let boundary = "----firewatchFiles9x2";
-    let mut body: Vec<u8> = Vec::new();
-    for (k, v) in fields {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes(),
-        );
-    }
-    for (name, filename, data) in files {
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\n\
-                 Content-Type: application/octet-stream\r\n\r\n"
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(data);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    let resp = b
-        .client
-        .post(b.url(path))
-        .header("origin", &b.base)
-        .header("sec-fetch-site", "same-origin")
-        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
-        .body(body)
-        .send()
-        .await
-        .expect("POST");
-    let status = resp.status().as_u16();
-    let headers = resp.headers().clone();
-    let body = resp.text().await.unwrap_or_default();
-    Page { status, headers, body }
+    b.post_multipart(path, fields, files).await
 }
 
 /// The download links of a page: (href, file name).

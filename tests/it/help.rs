@@ -134,45 +134,15 @@ pub(crate) async fn get_with(b: &Browser, path: &str, headers: &[(&str, &str)]) 
     Page { status, headers, body }
 }
 
-/// Posts a multipart body (built by hand: the test client has no multipart support).
+/// Posts a multipart body with at most one file (see `Browser::post_multipart`).
 pub(crate) async fn post_multipart(
     b: &Browser,
     path: &str,
     fields: &[(&str, &str)],
     file: Option<(&str, &str, &[u8])>,
 ) -> Page {
-    let boundary = "----firewatchTestBoundary7MA4YWxk";
-    let mut body: Vec<u8> = Vec::new();
-    for (k, v) in fields {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes(),
-        );
-    }
-    if let Some((name, filename, data)) = file {
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(data);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    let resp = b
-        .client
-        .post(b.url(path))
-        .header("origin", &b.base)
-        .header("sec-fetch-site", "same-origin")
-        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
-        .body(body)
-        .send()
-        .await
-        .expect("POST");
-    let status = resp.status().as_u16();
-    let headers = resp.headers().clone();
-    let body = resp.text().await.unwrap_or_default();
-    Page { status, headers, body }
+    let files: Vec<(&str, &str, &[u8])> = file.into_iter().collect();
+    b.post_multipart(path, fields, &files).await
 }
 
 /// Answers "was this helpful?" the way the page offers it: signed-in users post the article's

@@ -314,6 +314,45 @@ impl Browser {
         self.post_raw(action, &all).await
     }
 
+    /// Posts a form as `multipart/form-data` with any number of files (field name, file name,
+    /// bytes), as a browser sends a form with `enctype="multipart/form-data"` (built by hand:
+    /// the HTTP client has no multipart support here).
+    pub async fn post_multipart(&self, path: &str, fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> Page {
+        let boundary = "----firewatchTestBoundary7MA4YWxk";
+        let mut body: Vec<u8> = Vec::new();
+        for (k, v) in fields {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes(),
+            );
+        }
+        for (name, filename, data) in files {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\n\
+                     Content-Type: application/octet-stream\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(data);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let resp = self
+            .client
+            .post(self.url(path))
+            .header("origin", &self.base)
+            .header("sec-fetch-site", "same-origin")
+            .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+            .body(body)
+            .send()
+            .await
+            .expect("POST");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = resp.text().await.unwrap_or_default();
+        Page { status, headers, body }
+    }
+
     pub async fn login(&self, email: &str, password: &str) -> Page {
         self.submit("/login", "/login", &[("email", email), ("password", password)]).await
     }

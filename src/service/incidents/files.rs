@@ -3,7 +3,7 @@
 //! visibility), offered for download by the same rules.
 
 use crate::db::{DbConnection, attachments};
-use crate::domain::inbound::safe_filename;
+use crate::domain::inbound::{content_type_for, safe_filename};
 use crate::service::inbound::human_size;
 use crate::service::{AppState, FieldErrors, ServiceResult};
 
@@ -48,22 +48,34 @@ pub(crate) fn store_files(
     files: &[FileUpload],
     by: i64,
 ) -> ServiceResult<()> {
+    let named: Vec<(String, &FileUpload)> = files.iter().map(|f| (safe_filename(&f.filename), f)).collect();
+    let parts = named.iter().map(|(name, f)| (name.as_str(), content_type_for(name), f.data.as_slice()));
+    store_attachments(state, conn, (incident_id, comment_id), internal, parts, by)
+}
+
+/// Stores files (name, media type, bytes) as attachments of an incident or one of its
+/// comments: the web forms' and incoming mail's.
+pub(crate) fn store_attachments<'a>(
+    state: &AppState,
+    conn: &mut DbConnection,
+    (incident_id, comment_id): (i64, Option<i64>),
+    internal: bool,
+    parts: impl IntoIterator<Item = (&'a str, &'a str, &'a [u8])>,
+    by: i64,
+) -> ServiceResult<()> {
     let now = state.clock.now_naive();
-    for f in files {
-        let filename = safe_filename(&f.filename);
-        attachments::insert(
-            conn,
-            &attachments::NewAttachment {
-                incident_id,
-                comment_id,
-                internal,
-                content_type: crate::domain::inbound::content_type_for(&filename),
-                filename: &filename,
-                data: &f.data,
-                created_by: Some(by),
-                now,
-            },
-        )?;
+    for (filename, content_type, data) in parts {
+        let a = attachments::NewAttachment {
+            incident_id,
+            comment_id,
+            internal,
+            filename,
+            content_type,
+            data,
+            created_by: Some(by),
+            now,
+        };
+        attachments::insert(conn, &a)?;
     }
     Ok(())
 }

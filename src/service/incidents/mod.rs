@@ -21,6 +21,7 @@ pub use comments::{COMMENT_EDIT_MINUTES, add_comment, edit_comment};
 pub(crate) use comments::{add_comment_in, add_web_comment_in};
 pub(crate) use create::create_in;
 pub use create::{NewIncidentInput, create};
+pub(crate) use files::store_attachments;
 pub use files::{FileUpload, MAX_FILES_PER_POST};
 pub use home::{Dashboard, HomeHeadline, HomeKind, dashboard, report_headlines};
 pub(crate) use links::record_link;
