@@ -20,5 +20,6 @@ pub mod mail;
 pub mod mailgate;
 pub mod markdown;
 pub mod service;
+pub mod state;
 pub mod telemetry;
 pub mod web;

@@ -7,7 +7,7 @@ use super::templates::{self, Summary};
 use crate::db::models::{Comment, Incident, OutboxMessage, User};
 use crate::db::{DbConnection, DbResult, incidents, services, tiers, users};
 use crate::domain::incident::{Status, key};
-use crate::service::AppState;
+use crate::state::AppState;
 use chrono::NaiveDateTime;
 
 pub use super::queue::{staff_only, thread_id};

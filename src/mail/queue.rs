@@ -9,7 +9,7 @@ use crate::db::{DbConnection, DbResult, incidents, outbox, users};
 use crate::domain::incident::key;
 use crate::domain::notify::{may_receive, thread_prefix};
 use crate::domain::policy::{self, Action};
-use crate::service::{AppState, actor_of};
+use crate::state::{AppState, actor_of};
 
 thread_local! {
     /// Set while an incoming mail is being filed on this thread: what it queues is a reply to

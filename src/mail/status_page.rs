@@ -12,9 +12,19 @@
 use super::clean_header;
 use crate::db::status_page::{self as db, Mailing, OutboxRow, Subscriber};
 use crate::db::{DbConnection, DbResult};
-use crate::service::AppState;
+use crate::state::AppState;
 use askama::Template;
 use chrono::NaiveDateTime;
+
+/// The secret behind a subscriber's one-click unsubscribe link (its hash is stored).
+pub fn unsubscribe_token(state: &AppState, seed: &str) -> String {
+    crate::crypto::hmac_hex(&state.secret, &format!("status-unsubscribe|{seed}"))
+}
+
+/// The one-click unsubscribe address for a subscriber.
+pub fn unsubscribe_link(state: &AppState, s: &crate::db::status_page::Subscriber) -> String {
+    format!("{}/status/unsubscribe?token={}", state.config.base(), unsubscribe_token(state, &s.unsubscribe_seed))
+}
 
 /// A stored UTC time as subscribers read it.
 pub fn utc(t: &NaiveDateTime) -> String {
@@ -145,7 +155,7 @@ pub fn confirmation(
     expires_at: NaiveDateTime,
 ) -> DbResult<()> {
     let status_link = format!("{}/status", state.config.base());
-    let unsubscribe = crate::service::status_page::unsubscribe_link(state, to);
+    let unsubscribe = unsubscribe_link(state, to);
     let facts = ConfirmFacts { confirm_link, expires_at, status_link: &status_link, unsubscribe_link: &unsubscribe };
     let (text, html) = match render_confirmation(&facts) {
         Ok(p) => p,
@@ -244,7 +254,7 @@ fn escape_html(s: &str) -> String {
 /// A mailing's copy for one subscriber: their unsubscribe link in place of the marker, their
 /// own Message-ID, the thread's In-Reply-To and the List-Unsubscribe header.
 pub fn personal(state: &AppState, m: &Mailing, to: &Subscriber, now: NaiveDateTime) -> OutboxRow {
-    let link = crate::service::status_page::unsubscribe_link(state, to);
+    let link = unsubscribe_link(state, to);
     let host = state.config.mail_host();
     OutboxRow {
         created_at: now,

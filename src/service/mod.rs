@@ -27,30 +27,12 @@ pub mod sla;
 pub mod status_page;
 pub mod views;
 
-use crate::config::Config;
-use crate::crypto::PasswordHasher;
+pub use crate::state::{AppState, actor_of};
+
 use crate::db::audit::NewAudit;
 use crate::db::models::User;
-use crate::db::{Database, DbConnection, DbError};
-use crate::domain::clock::Clock;
+use crate::db::{DbConnection, DbError};
 use crate::domain::policy::{self, Action, Actor, Resource};
-use crate::domain::role::Role;
-use std::sync::Arc;
-
-/// Everything a service needs; cloned cheaply into each request.
-#[derive(Clone)]
-pub struct AppState {
-    pub db: Database,
-    pub clock: Arc<dyn Clock>,
-    pub config: Arc<Config>,
-    pub hasher: PasswordHasher,
-    /// Key for CSRF tokens (from configuration or data_dir/secret.key).
-    pub secret: Arc<Vec<u8>>,
-    /// Remembered queue counts and filter lists, forgotten on every committed write.
-    pub cache: Arc<read_cache::ReadCache>,
-    /// Wrong inbound mail tokens per client address.
-    pub inbound_failures: Arc<rate_limit::FailureWindow>,
-}
 
 /// Facts about the request that go into the audit log.
 #[derive(Debug, Clone, Default)]
@@ -137,12 +119,6 @@ pub type ServiceResult<T> = Result<T, ServiceError>;
 /// Asks the policy; Forbidden when it says no.
 pub fn authorize(actor: &Actor, action: Action, resource: Resource) -> ServiceResult<()> {
     if policy::allows(Some(actor), action, resource) { Ok(()) } else { Err(ServiceError::Forbidden) }
-}
-
-/// The policy's view of a stored user. An unknown role text (impossible under the CHECK
-/// constraint) becomes the least privileged role.
-pub fn actor_of(user: &User) -> Actor {
-    Actor { user_id: user.id, role: user.role.parse().unwrap_or(Role::Customer), organization_id: user.organization_id }
 }
 
 impl AppState {

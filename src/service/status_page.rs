@@ -13,10 +13,10 @@
 
 use super::incidents::{check_body, event, load_visible};
 use super::{AppState, FieldErrors, RequestMeta, ServiceError, ServiceResult, actor_of, authorize};
-use crate::crypto::{hmac_hex, random_token, sha256_hex};
+use crate::crypto::{random_token, sha256_hex};
 use crate::db::models::{Incident, Release, User};
 use crate::db::status_page::{
-    self as db, Announcement, IncidentFacts, StateEntry, StatusIncident, StatusUpdate, Subscriber, UpdateEdit,
+    self as db, Announcement, IncidentFacts, StateEntry, StatusIncident, StatusUpdate, UpdateEdit,
 };
 use crate::db::{DbConnection, services};
 use crate::domain::incident::{Status, key as inc_key};
@@ -589,15 +589,6 @@ pub fn panel(
 
 // ---------- subscriptions ----------
 
-fn unsubscribe_token(state: &AppState, seed: &str) -> String {
-    hmac_hex(&state.secret, &format!("status-unsubscribe|{seed}"))
-}
-
-/// The one-click unsubscribe address for a subscriber.
-pub fn unsubscribe_link(state: &AppState, s: &Subscriber) -> String {
-    format!("{}/status/unsubscribe?token={}", state.config.base(), unsubscribe_token(state, &s.unsubscribe_seed))
-}
-
 /// Asks for a subscription. The answer is the same whether the address is new, pending or
 /// confirmed; at most one confirmation mail goes to an address per hour, and requests from one
 /// IP address cause at most `IP_CONFIRMATIONS_PER_HOUR` of them.
@@ -638,7 +629,7 @@ pub fn subscribe(state: &AppState, meta: &RequestMeta, email: &str) -> ServiceRe
                         confirm_hash: &sha256_hex(&token),
                         confirm_expires_at: expires,
                         unsubscribe_seed: &seed,
-                        unsubscribe_hash: &sha256_hex(&unsubscribe_token(state, &seed)),
+                        unsubscribe_hash: &sha256_hex(&crate::mail::status_page::unsubscribe_token(state, &seed)),
                         request_ip: &meta.ip,
                         now,
                     },
@@ -679,7 +670,7 @@ pub fn pending_confirmation(state: &AppState, token: &str) -> ServiceResult<Stri
 pub fn confirm(state: &AppState, token: &str) -> ServiceResult<String> {
     state.tx(|conn| {
         let s = db::confirm(conn, &sha256_hex(token), state.clock.now_naive())?.ok_or(ServiceError::NotFound)?;
-        Ok(unsubscribe_link(state, &s))
+        Ok(crate::mail::status_page::unsubscribe_link(state, &s))
     })
 }
 

@@ -26,6 +26,32 @@ fn migration_trees_hold_the_same_migrations() {
     }
 }
 
+/// Every `.rs` file under `src/{dir}`, with its text.
+fn sources(dir: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![std::path::PathBuf::from(format!("{}/src/{dir}", env!("CARGO_MANIFEST_DIR")))];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("source dir").filter_map(|e| e.ok()) {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push((p.display().to_string(), std::fs::read_to_string(&p).expect("source")));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn mail_sits_below_the_services() {
+    // Services tell mail what to send; mail composes and queues with the shared state
+    // (`crate::state`) and never calls back up.
+    let offenders: Vec<String> =
+        sources("mail").into_iter().filter(|(_, text)| text.contains("crate::service")).map(|(p, _)| p).collect();
+    assert!(offenders.is_empty(), "mail/ reaches into service/: {offenders:?}");
+}
+
 both!(health_and_readiness_answer_json, |app| {
     let b = app.browser();
     let h = b.get("/healthz").await;
