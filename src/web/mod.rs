@@ -3,6 +3,7 @@
 pub mod assets;
 pub mod ctx;
 pub mod forms;
+pub mod http_cache;
 pub mod middleware;
 pub mod multipart;
 pub mod pages;

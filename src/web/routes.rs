@@ -4,9 +4,9 @@
 
 use super::pages::{
     account, admin_audit, admin_inbound, admin_macros, admin_orgs, admin_outbox, admin_services, admin_sla,
-    admin_tiers, admin_users, auth, bugs, health, help, help_manage, home, incident_actions, incident_mail,
-    incident_queue, incident_similar, incidents, mail_inbound, notifications, problems, releases, reports, setup,
-    status_page,
+    admin_tiers, admin_users, auth, bugs, health, help, help_manage, help_picker, home, incident_actions,
+    incident_mail, incident_queue, incident_similar, incidents, mail_inbound, notifications, problems, releases,
+    reports, setup, status_page,
 };
 use super::{assets, middleware};
 use crate::domain::policy::Action;
@@ -233,7 +233,7 @@ pub fn define(r: &mut impl RouteSink) {
     r.add(post(), "/help/manage/categories", Signed(Action::WriteHelp), help_manage::create_category);
     r.add(post(), "/help/manage/categories/{id}", Signed(Action::WriteHelp), help_manage::update_category);
     r.add(post(), "/help/manage/categories/{id}/delete", Signed(Action::WriteHelp), help_manage::delete_category);
-    r.add(post(), "/incidents/{key}/help-link", Signed(Action::WorkIncident), help::insert_link);
+    r.add(post(), "/incidents/{key}/help-link", Signed(Action::WorkIncident), help_picker::insert_link);
     r.add(post(), "/incidents/{key}/macro", Signed(Action::WorkIncident), incident_actions::insert_macro);
 }
 

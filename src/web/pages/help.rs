@@ -1,99 +1,28 @@
 //! The help center as readers see it (`/help`, public): home, categories, articles, search,
-//! "was this helpful?", images and `/sitemap.xml`; the new-incident form's suggestion opens and
-//! the incident page's article picker. Pages anonymous visitors get are the same for all of
-//! them, carry ETag and Last-Modified, and answer conditional requests with 304.
+//! "was this helpful?", images and `/sitemap.xml`; the new-incident form's suggestion opens (the
+//! incident page's article picker is `help_picker.rs`). Pages anonymous visitors get are the
+//! same for all of them and are cached by `web::http_cache`.
 
-use super::SelectOption;
-use crate::crypto::{random_token, sha256_hex};
+use crate::crypto::random_token;
 use crate::db::models::User;
 use crate::domain::help::{ArticleStatus, Audience, Rating};
 use crate::error::AppError;
 use crate::service::help::{self as svc, Card, Found, Voter};
 use crate::service::{AppState, FieldErrors, ServiceError};
-use crate::web::ctx::{CurrentUser, FLASH_COOKIE, Meta, PageCtx, invalid, page, redirect, render};
+use crate::web::ctx::{CurrentUser, Meta, PageCtx, invalid, page, redirect};
+use crate::web::http_cache::{cached, etag_matches, html_page, moved_to, shareable, shared_answer};
 use crate::web::{blocking, run};
 use actix_web::cookie::{Cookie, SameSite};
-use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HttpDate};
-use actix_web::{HttpMessage, HttpRequest, HttpResponse, HttpResponseBuilder, web};
+use actix_web::http::header;
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::NaiveDateTime;
 use serde::Deserialize;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The signed-in user, if any (public routes have no gate to insist on one).
 pub fn viewer(req: &HttpRequest) -> Option<User> {
     req.extensions().get::<CurrentUser>().map(|c| c.user.clone())
 }
-
-// ---------- caching ----------
-
-/// Whether any cache may keep this answer for any visitor: only for anonymous visitors (the
-/// page then holds nothing of theirs: no token, no message), and not when the answer will
-/// remove a stale session cookie.
-fn shareable(req: &HttpRequest) -> bool {
-    let session_cookie = crate::web::ctx::state(req).map(|s| s.config.session_cookie_name()).unwrap_or("fw_session");
-    req.extensions().get::<CurrentUser>().is_none()
-        && req.cookie(FLASH_COOKIE).is_none()
-        && req.cookie(session_cookie).is_none()
-}
-
-fn etag_matches(header_value: &str, etag: &str) -> bool {
-    header_value.split(',').map(str::trim).any(|t| t == "*" || t.trim_start_matches("W/") == etag)
-}
-
-/// Answers a GET with `body`. Anonymous visitors get `Cache-Control: public, max-age=0,
-/// must-revalidate`, an ETag of the body, `Last-Modified` and `Vary: Cookie`, and a 304 when
-/// their If-None-Match (or, without one, If-Modified-Since) says they have it. Signed-in
-/// users' pages are theirs alone: `private, no-store`.
-pub fn cached(req: &HttpRequest, content_type: &str, body: String, last_modified: NaiveDateTime) -> HttpResponse {
-    if !shareable(req) {
-        return HttpResponse::Ok()
-            .content_type(content_type.to_string())
-            .insert_header((header::CACHE_CONTROL, "private, no-store"))
-            .body(body);
-    }
-    let etag = format!("\"{}\"", &sha256_hex(&body)[..32]);
-    let (fresh, mut b) = shared_answer(req, &etag, last_modified);
-    if fresh { b.finish() } else { b.content_type(content_type.to_string()).body(body) }
-}
-
-fn http_time(t: NaiveDateTime) -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(u64::try_from(t.and_utc().timestamp()).unwrap_or(0))
-}
-
-/// Whether the client's copy is current (If-None-Match, or without it If-Modified-Since), and
-/// the answer's builder (200 or 304) with the shared-cache headers: `public, max-age=0,
-/// must-revalidate`, the ETag, Last-Modified and `Vary: Cookie`.
-fn shared_answer(req: &HttpRequest, etag: &str, last_modified: NaiveDateTime) -> (bool, HttpResponseBuilder) {
-    let modified = http_time(last_modified);
-    let headers = req.headers();
-    let fresh = match headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
-        Some(v) => etag_matches(v, etag),
-        None => headers
-            .get(header::IF_MODIFIED_SINCE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<HttpDate>().ok())
-            .is_some_and(|since| modified <= SystemTime::from(since)),
-    };
-    let mut b = if fresh { HttpResponse::NotModified() } else { HttpResponse::Ok() };
-    b.insert_header((header::CACHE_CONTROL, "public, max-age=0, must-revalidate"))
-        .insert_header((header::ETAG, etag.to_string()))
-        .insert_header((header::LAST_MODIFIED, HttpDate::from(modified)))
-        .insert_header((header::VARY, "Cookie"));
-    (fresh, b)
-}
-
-/// A 301 to where a page lives now (its address changed).
-fn moved_to(path: &str) -> HttpResponse {
-    HttpResponse::MovedPermanently().insert_header((header::LOCATION, path.to_string())).finish()
-}
-
-fn html_page(req: &HttpRequest, tpl: &impl Template, last_modified: NaiveDateTime) -> Result<HttpResponse, AppError> {
-    Ok(cached(req, "text/html; charset=utf-8", tpl.render()?, last_modified))
-}
-
-// ---------- shared view pieces ----------
 
 /// An article in a list.
 pub struct CardView {
@@ -625,108 +554,9 @@ pub async fn sitemap(state: web::Data<AppState>, req: HttpRequest) -> Result<Htt
     Ok(cached(&req, "application/xml; charset=utf-8", tpl.render()?, last))
 }
 
-// ---------- the incident page's article picker ----------
-
-/// The picker in the incident page's reply form.
-#[derive(Debug, Clone, Default)]
-pub struct HelpPicker {
-    pub query: String,
-    pub options: Vec<SelectOption>,
-    /// More articles match than the picker offers.
-    pub more: bool,
-    /// The options are for an internal note (internal articles included).
-    pub internal: bool,
-}
-
-impl HelpPicker {
-    pub(crate) fn of(v: svc::PickerView, chosen: &str) -> HelpPicker {
-        HelpPicker {
-            more: v.more,
-            internal: v.internal,
-            options: SelectOption::list(
-                v.options.iter().map(|c| {
-                    let label = match c.audience {
-                        Audience::Internal => format!("{} (internal: customers cannot open it)", c.title),
-                        Audience::Customers => format!("{} (signed-in customers)", c.title),
-                        Audience::Public => c.title.clone(),
-                    };
-                    (c.slug.clone(), label)
-                }),
-                chosen,
-            ),
-            query: v.query,
-        }
-    }
-}
-
-/// Fills the incident page's article picker (the most recently updated articles, or the best
-/// matches for `q`) for those who work incidents: for a public reply only articles the reporter
-/// may open, for an internal note internal ones too.
-#[derive(Debug, Default, Deserialize)]
-pub struct PickerForm {
-    #[serde(default)]
-    body: String,
-    #[serde(default)]
-    visibility: String,
-    #[serde(default)]
-    article_q: String,
-    #[serde(default)]
-    article: String,
-    /// "find" or "insert".
-    #[serde(default)]
-    article_action: String,
-}
-
-/// The picker's buttons post the reply form here: "Find" lists matching articles, "Insert
-/// link" appends a Markdown link to the chosen one to the typed reply. Nothing is posted; the
-/// incident page comes back with the reply box filled in.
-pub async fn insert_link(
-    state: web::Data<AppState>,
-    ctx: PageCtx,
-    cu: CurrentUser,
-    key_text: web::Path<String>,
-    form: web::Form<PickerForm>,
-) -> Result<HttpResponse, AppError> {
-    let id = super::incidents::id_of(&key_text)?;
-    let form = form.into_inner();
-    let mut body = form.body.clone();
-    let mut errors = FieldErrors::default();
-    let internal = form.visibility == "internal";
-    if form.article_action == "insert" {
-        let (st, u, slug) = (state.clone(), cu.user.clone(), form.article.trim().to_string());
-        match blocking(move || svc::link_target(&st, &u, id, &slug, internal)).await? {
-            Ok(c) => {
-                let base = state.config.base_url.trim_end_matches('/');
-                let title = c.title.replace(['[', ']'], "");
-                if !body.is_empty() && !body.ends_with('\n') {
-                    body.push('\n');
-                }
-                body.push_str(&format!("[{title}]({base}/help/articles/{})", c.slug));
-            }
-            Err(ServiceError::Invalid(e)) => errors = e,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    let (st, user) = (state.clone(), cu.user.clone());
-    let ask = crate::service::incidents::PickerAsk { query: form.article_q.clone(), internal };
-    let p = run(move || crate::service::incidents::incident_page(&st, &user, id, &ask)).await?;
-    let kept = super::incidents::Kept { body, internal, article: form.article, ..Default::default() };
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    render(status, &super::incidents::show_page(ctx, p, kept, errors))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn etags_match_strong_weak_and_star() {
-        assert!(etag_matches("\"abc\"", "\"abc\""));
-        assert!(etag_matches("W/\"abc\"", "\"abc\""));
-        assert!(etag_matches("\"x\", \"abc\"", "\"abc\""));
-        assert!(etag_matches("*", "\"abc\""));
-        assert!(!etag_matches("\"abd\"", "\"abc\""));
-    }
 
     #[test]
     fn meta_descriptions_are_plain_and_short() {

@@ -262,7 +262,7 @@ pub struct ShowPage {
     /// The status page section (those who may publish).
     pub status_section: Option<super::status_page::IncidentSection>,
     /// The reply form's help article picker (for those who work incidents).
-    pub help: super::help::HelpPicker,
+    pub help: super::help_picker::HelpPicker,
     /// The reply box is for an internal note (else a public reply).
     pub note: bool,
     pub assigned_to_me: bool,
@@ -319,7 +319,7 @@ fn attachment_links(p: &IncidentPage, comment_id: Option<i64>) -> Vec<Attachment
 }
 
 pub fn show_page(ctx: PageCtx, mut p: IncidentPage, kept: Kept, errors: FieldErrors) -> ShowPage {
-    let help = p.help_picker.take().map(|v| super::help::HelpPicker::of(v, &kept.article)).unwrap_or_default();
+    let help = p.help_picker.take().map(|v| super::help_picker::HelpPicker::of(v, &kept.article)).unwrap_or_default();
     let note = kept.internal && p.can_internal;
     let inc = &p.incident;
     let fmt_opt = |t: &Option<NaiveDateTime>| t.as_ref().map(|t| ctx.time(t)).unwrap_or_else(|| "—".into());

@@ -16,6 +16,7 @@ pub mod bugs;
 pub mod health;
 pub mod help;
 pub mod help_manage;
+pub mod help_picker;
 pub mod home;
 pub mod incident_actions;
 pub mod incident_mail;
