@@ -159,8 +159,19 @@ impl Session {
         self.wait_new_page(key).await;
     }
 
+    /// Waits (up to 30 s: CI runs this beside the rest of the suite) until a script says true.
+    async fn wait_for(&self, script: &str, what: &str) {
+        for _ in 0..600 {
+            if self.c().execute(script, vec![]).await.is_ok_and(|v| v.as_bool() == Some(true)) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("waited in vain for {what}");
+    }
+
     async fn wait_new_page(&self, what: &str) {
-        for _ in 0..200 {
+        for _ in 0..600 {
             let v = self
                 .c()
                 .execute(
@@ -249,6 +260,7 @@ both!(an_agent_works_an_incident_in_the_browser_at_1366, |app| {
     assert_eq!(s.eval("return document.querySelector('dialog.shortcuts').open").await.as_bool(), Some(true));
     s.check("shortcut help").await;
     s.key("\u{E00C}").await;
+    s.wait_for("return !document.querySelector('dialog.shortcuts').open", "the shortcut help to close").await;
     s.key_to_next_page("a").await;
     assert!(s.body().await.contains("Test support"), "assigned to the agent");
     s.check("incident page, assigned").await;
