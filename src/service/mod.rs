@@ -27,10 +27,11 @@ pub mod sla;
 pub mod status_page;
 pub mod views;
 
+/// The signed-in user as the services hand it to the pages.
+pub use crate::db::models::User;
 pub use crate::state::{AppState, actor_of};
 
 use crate::db::audit::NewAudit;
-use crate::db::models::User;
 use crate::db::{DbConnection, DbError};
 use crate::domain::policy::{self, Action, Actor, Resource};
 

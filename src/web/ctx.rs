@@ -1,10 +1,10 @@
 //! What a handler knows about the request: who is signed in, the CSRF token for its forms, the
 //! request id, the flash message; and the helpers that turn templates into responses.
 
-use crate::db::models::User;
 use crate::domain::policy::{self, Action, Actor, Resource};
 use crate::domain::role::Role;
 use crate::error::AppError;
+use crate::service::User;
 use crate::service::{AppState, RequestMeta, actor_of};
 use actix_web::dev::Payload;
 use actix_web::http::{StatusCode, header};

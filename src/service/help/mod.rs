@@ -6,6 +6,8 @@ mod feedback;
 mod read;
 mod write;
 
+/// The rows the help pages show, as the reading services return them.
+pub use crate::db::help::{Category, Deflection, ImageMeta};
 pub(crate) use feedback::incident_filed;
 pub use feedback::{ANON_VOTES_PER_IP_PER_DAY, ReviewRow, ReviewView, Voter, mark_reviewed, record_open, review, vote};
 pub(crate) use feedback::{fix_released, problem_changed};

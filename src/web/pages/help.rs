@@ -4,9 +4,9 @@
 //! same for all of them and are cached by `web::http_cache`.
 
 use crate::crypto::random_token;
-use crate::db::models::User;
 use crate::domain::help::{ArticleStatus, Audience, Rating};
 use crate::error::AppError;
+use crate::service::User;
 use crate::service::help::{self as svc, Card, Found, Voter};
 use crate::service::{AppState, FieldErrors, ServiceError};
 use crate::web::ctx::{CurrentUser, Meta, PageCtx, invalid, page, redirect};
@@ -68,10 +68,7 @@ fn description(summary: &str, body: &str) -> String {
 }
 
 /// `(href, label)` links from the help center down to a category.
-fn trail(
-    parent: Option<&crate::db::help::Category>,
-    category: Option<&crate::db::help::Category>,
-) -> Vec<(String, String)> {
+fn trail(parent: Option<&svc::Category>, category: Option<&svc::Category>) -> Vec<(String, String)> {
     let mut out = vec![("/help".to_string(), "Help center".to_string())];
     for c in [parent, category].into_iter().flatten() {
         out.push((format!("/help/categories/{}", c.slug), c.name.clone()));
@@ -212,7 +209,7 @@ struct ArticlePage {
     my_vote: Option<bool>,
     rating: Option<Rating>,
     helpful_percent: String,
-    deflection: Option<crate::db::help::Deflection>,
+    deflection: Option<svc::Deflection>,
     problem_key: Option<String>,
     can_write: bool,
     review_reason: String,
@@ -491,7 +488,7 @@ pub async fn image(state: web::Data<AppState>, req: HttpRequest, id: web::Path<i
     let user = viewer(&req);
     let id = id.into_inner();
     let shareable = shareable(&req);
-    let etag_of = |m: &crate::db::help::ImageMeta| format!("\"img-{}-{}\"", m.id, m.size);
+    let etag_of = |m: &svc::ImageMeta| format!("\"img-{}-{}\"", m.id, m.size);
     let client_has = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_string);
     let answer = run(move || {
         svc::image(&state, user.as_ref(), id, |m, public| {
