@@ -358,9 +358,63 @@ fn draft(
     Draft { row, tags, comments, events, escalations }
 }
 
+/// The report facts of a chunk's incidents, from their drafts (what the facts job would read
+/// back: the row, the status changes and the tier moves, in time order).
+fn facts_of_chunk(
+    drafts: &[Draft],
+    ids: &[i64],
+    history: &History,
+    now: NaiveDateTime,
+) -> Vec<crate::db::reports::FactRow> {
+    let position: std::collections::HashMap<i64, i32> = history.tiers.iter().map(|t| (t.id, t.position)).collect();
+    drafts
+        .iter()
+        .zip(ids)
+        .map(|(d, id)| {
+            let r = &d.row;
+            let t = crate::db::reports::Timing {
+                id: *id,
+                created_at: r.created_at,
+                acknowledged_at: r.acknowledged_at,
+                severity: r.severity.clone(),
+                service_id: r.service_id,
+                organization_id: r.organization_id,
+                assignee_id: r.assignee_id,
+                tier_id: r.tier_id,
+                is_open: r.is_open,
+                status: r.status.clone(),
+                first_response_at: r.first_response_at,
+                title: String::new(),
+            };
+            let changes: Vec<(NaiveDateTime, String)> =
+                d.events.iter().filter(|e| e.kind == "status_changed").map(|e| (e.at, e.new_value.clone())).collect();
+            let moves: Vec<crate::db::reports::EscalationRow> = d
+                .escalations
+                .iter()
+                .map(|e| crate::db::reports::EscalationRow {
+                    id: 0,
+                    incident_id: *id,
+                    at: e.at,
+                    from_tier_id: e.from_tier_id,
+                    to_tier_id: e.to_tier_id,
+                    reason_code: e.reason_code.clone(),
+                    automatic: e.automatic,
+                })
+                .collect();
+            let moves: Vec<&crate::db::reports::EscalationRow> = moves.iter().collect();
+            crate::service::reports::facts::of_new(&history.book, &position, now, &t, &changes, &moves)
+        })
+        .collect()
+}
+
 /// Writes one chunk of drafts: the incidents, then their comments, events, escalations,
 /// search documents and tags with the new ids.
-fn write_chunk(conn: &mut crate::db::DbConnection, drafts: &[Draft], report: &mut DemoReport) -> anyhow::Result<()> {
+fn write_chunk(
+    conn: &mut crate::db::DbConnection,
+    drafts: &[Draft],
+    (history, now): (&History, NaiveDateTime),
+    report: &mut DemoReport,
+) -> anyhow::Result<()> {
     let ids = bulk::reserve_ids(conn, bulk::Keyed::Incidents, drafts.len())?;
     let rows: Vec<IncidentRow> =
         drafts.iter().zip(&ids).map(|(d, id)| IncidentRow { id: *id, ..d.row.clone() }).collect();
@@ -424,6 +478,11 @@ fn write_chunk(conn: &mut crate::db::DbConnection, drafts: &[Draft], report: &mu
     bulk::escalations(conn, &escalations)?;
     bulk::search_docs(conn, &docs)?;
     bulk::tags(conn, &tags)?;
+    let facts = facts_of_chunk(drafts, &ids, history, now);
+    bulk::facts(conn, &facts)?;
+    crate::db::reports::mark_packs_of(conn, &facts)?;
+    // SQLite's triggers marked them while the rows went in; PostgreSQL's are off for the load.
+    crate::db::reports::forget_dirty(conn, &ids)?;
     report.comments += comment_rows.len() as u64;
     report.events += events.len() as u64;
     report.incidents += ids.len() as u64;
@@ -472,7 +531,7 @@ pub fn load(state: &AppState, opts: &DemoOptions) -> anyhow::Result<DemoReport> 
         });
         bulk::load(&mut conn, |conn| {
             for drafts in receive.iter() {
-                bulk::chunk(conn, |conn| write_chunk(conn, &drafts, &mut report))?;
+                bulk::chunk(conn, |conn| write_chunk(conn, &drafts, (history, now), &mut report))?;
                 if report.incidents.is_multiple_of(50_000) || report.incidents == total {
                     tracing::info!(
                         done = report.incidents,

@@ -3,7 +3,7 @@
 //! Only the demo loader uses this; the application writes through the other modules one change
 //! at a time.
 
-use super::schema::{comments, escalations, incident_events, incident_tags, incidents, search_docs};
+use super::schema::{comments, escalations, incident_events, incident_facts, incident_tags, incidents, search_docs};
 use super::{DbConnection, DbResult};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -192,13 +192,19 @@ pub fn escalations(conn: &mut DbConnection, rows: &[EscalationRow]) -> DbResult<
     write_rows!(conn, escalations::table, rows, BATCH)
 }
 
+/// Report facts computed by the loader from what it writes (no re-reading of timelines).
+pub fn facts(conn: &mut DbConnection, rows: &[super::reports::FactRow]) -> DbResult<()> {
+    write_rows!(conn, incident_facts::table, rows, BATCH / 2)
+}
+
 /// The tables a bulk load fills, whose secondary indexes PostgreSQL rebuilds after the load.
-const LOADED: [&str; 6] = ["incidents", "comments", "incident_events", "escalations", "search_docs", "incident_tags"];
+const LOADED: [&str; 7] =
+    ["incidents", "comments", "incident_events", "escalations", "search_docs", "incident_tags", "incident_facts"];
 
 /// Runs a bulk load. On PostgreSQL it is one transaction: the loaded tables' foreign keys and
 /// secondary indexes (those no constraint needs) are dropped and their report triggers
-/// switched off, then the indexes are built again in one pass each, the keys checked again in
-/// one join each, and every incident is marked for the report facts. Keeping each index up to
+/// switched off (`f` writes the report facts of what it loads), then the indexes are built
+/// again in one pass each and the keys checked again in one join each. Keeping each index up to
 /// date and checking each key row by row is what made a large load slow,
 /// and in one transaction a failed load leaves the schema as it was. On SQLite `f` runs as is
 /// and each `chunk` commits on its own.
@@ -221,8 +227,10 @@ where
         set_report_triggers(conn, false)?;
         let value = f(conn)?;
         diesel::sql_query("SET LOCAL maintenance_work_mem = '256MB'").execute(conn)?;
-        for (_, definition) in &indexes {
+        for (name, definition) in &indexes {
+            let started = std::time::Instant::now();
             diesel::sql_query(definition.as_str()).execute(conn)?;
+            tracing::debug!(index = %name, seconds = started.elapsed().as_secs_f64(), "index built");
         }
         // Each key is checked again, in one join per constraint instead of a lookup per row.
         for (table, name, definition) in &foreign_keys {
@@ -230,10 +238,8 @@ where
                 .execute(conn)?;
         }
         set_report_triggers(conn, true)?;
-        diesel::sql_query("INSERT INTO report_dirty (incident_id) SELECT id FROM incidents ON CONFLICT DO NOTHING")
-            .execute(conn)?;
-        // What comes next (the report facts of every incident) is planned from the statistics;
-        // those of tables that were empty choose a scan of every status change per batch.
+        // What comes next is planned from the statistics; those of tables that were empty
+        // choose a scan of every status change per batch of report facts.
         diesel::sql_query(format!("ANALYZE {}, report_dirty", LOADED.join(", "))).execute(conn)?;
         Ok(value)
     })

@@ -197,6 +197,23 @@ pub fn remove_watcher(conn: &mut DbConnection, id: i64, user_id: i64) -> DbResul
         > 0)
 }
 
+/// The incident's tags in order and whether the user watches it, in one statement.
+pub fn tags_and_watching(conn: &mut DbConnection, id: i64, user_id: i64) -> DbResult<(Vec<String>, bool)> {
+    let watched = incident_watchers::table
+        .filter(incident_watchers::incident_id.eq(id))
+        .filter(incident_watchers::user_id.eq(user_id));
+    let (tags, watching): (Option<String>, bool) = incidents::table
+        .find(id)
+        .select((super::models::TagList, diesel::dsl::exists(watched)))
+        .first(conn)
+        .optional()?
+        .unwrap_or((None, false));
+    Ok((
+        tags.map(|t| t.split(' ').filter(|t| !t.is_empty()).map(str::to_string).collect()).unwrap_or_default(),
+        watching,
+    ))
+}
+
 pub fn is_watching(conn: &mut DbConnection, id: i64, user_id: i64) -> DbResult<bool> {
     let n: i64 = incident_watchers::table
         .filter(incident_watchers::incident_id.eq(id))

@@ -17,6 +17,7 @@ pub mod password_resets;
 mod pool;
 pub mod problems;
 pub mod queue;
+mod raw;
 pub mod releases;
 pub mod reports;
 pub mod schema;
@@ -92,9 +93,24 @@ impl From<diesel::result::Error> for DbError {
                 pool::note_lost_connection();
                 DbError::Query(e)
             }
+            // The first statement on a connection whose backend was terminated gets the
+            // server's farewell (SQLSTATE 57P01, which diesel does not classify), not a closed
+            // connection: without noting it, each pooled connection would fail a request in turn.
+            Error::DatabaseError(DatabaseErrorKind::Unknown, ref info) if connection_farewell(info.message()) => {
+                pool::note_lost_connection();
+                DbError::Query(e)
+            }
             other => DbError::Query(other),
         }
     }
+}
+
+/// Messages PostgreSQL sends as it ends a connection (administrator or crash shutdown,
+/// restart) and libpq's when the socket closed under it.
+fn connection_farewell(message: &str) -> bool {
+    ["terminating connection", "server closed the connection", "the database system is shutting down"]
+        .iter()
+        .any(|m| message.contains(m))
 }
 
 pub type DbResult<T> = Result<T, DbError>;

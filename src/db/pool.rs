@@ -80,6 +80,13 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for ConnectionSetup 
             )
             .map_err(diesel::r2d2::Error::QueryError)?;
         }
+        if let DbConnection::Pg(c) = conn {
+            // Starting parallel workers took about 10 ms, longer than the short statements of a
+            // page they were planned to split (a search walk of 2 ms became 15 ms), and JIT
+            // compiling costs more than these statements take. Reports read packed facts.
+            c.batch_execute("SET max_parallel_workers_per_gather = 0; SET jit = off")
+                .map_err(diesel::r2d2::Error::QueryError)?;
+        }
         Ok(())
     }
 }

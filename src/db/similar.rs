@@ -3,6 +3,7 @@
 //! in Rust (so both backends agree).
 
 use super::queue::Visibility;
+use super::raw::{Bind, Raw};
 use super::schema::search_docs;
 use super::search::{doc_key, fts5_any, pg_any, same_word, stem};
 use super::{DbConnection, DbResult};
@@ -134,9 +135,9 @@ pub fn similar_incidents(
                  ORDER BY search_fts.rowid DESC LIMIT {window}",
                 if viewer.is_some() { "AND (i.reporter_id = ? OR i.organization_id = ?)" } else { "" }
             );
-            let q = diesel::sql_query(sql).bind::<Text, _>(fts5_any(words));
+            let q = Raw::sqlite(sql).bind(Bind::Text(fts5_any(words)));
             match viewer {
-                Some((u, o)) => q.bind::<BigInt, _>(u).bind::<BigInt, _>(o).load(c)?,
+                Some((u, o)) => q.bind(Bind::BigInt(u)).bind(Bind::BigInt(o)).load(c)?,
                 None => q.load(c)?,
             }
         }
@@ -148,9 +149,9 @@ pub fn similar_incidents(
                  ORDER BY d.id DESC LIMIT {window}",
                 if viewer.is_some() { "AND (i.reporter_id = $2 OR i.organization_id = $3)" } else { "" }
             );
-            let q = diesel::sql_query(sql).bind::<Text, _>(pg_any(words));
+            let q = Raw::pg(sql).bind(Bind::Text(pg_any(words)));
             match viewer {
-                Some((u, o)) => q.bind::<BigInt, _>(u).bind::<BigInt, _>(o).load(c)?,
+                Some((u, o)) => q.bind(Bind::BigInt(u)).bind(Bind::BigInt(o)).load(c)?,
                 None => q.load(c)?,
             }
         }

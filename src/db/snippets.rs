@@ -1,6 +1,7 @@
 //! Highlighted snippets of search hits: the matched document's text cut around the first match
 //! in Rust (reading only as much as it shows), escaped, matches marked.
 
+use super::raw::{Bind, Raw};
 use super::schema::search_docs;
 use super::search::{MARK_END, MARK_START, doc_key, fts5_query, incident_of, pg_query, same_word, stem};
 use super::{DbConnection, DbResult};
@@ -41,7 +42,7 @@ pub fn snippets(
     let rows: Vec<SnippetRow> = match conn {
         // One walk over the page's stretch of document ids; snippets are made only for the
         // documents of the page's incidents.
-        DbConnection::Sqlite(c) => diesel::sql_query(format!(
+        DbConnection::Sqlite(c) => Raw::sqlite(format!(
             "SELECT search_fts.rowid >> 20 AS incident_id, \
                snippet(search_fts, -1, char(1), char(2), '…', 16) AS snippet, \
                (search_fts.rowid & 1) = 1 AS internal \
@@ -50,12 +51,12 @@ pub fn snippets(
              ORDER BY search_fts.rowid",
             if include_internal { "" } else { "AND (search_fts.rowid & 1) = 0" }
         ))
-        .bind::<Text, _>(fts5_query(words))
-        .bind::<BigInt, _>(from)
-        .bind::<BigInt, _>(to)
-        .bind::<Text, _>(ids_json)
+        .bind(Bind::Text(fts5_query(words)))
+        .bind(Bind::BigInt(from))
+        .bind(Bind::BigInt(to))
+        .bind(Bind::Text(ids_json))
         .load(c)?,
-        DbConnection::Pg(c) => diesel::sql_query(format!(
+        DbConnection::Pg(c) => Raw::pg(format!(
             "SELECT d.incident_id AS incident_id, \
              ts_headline('english', d.title || ' ' || d.body, plainto_tsquery('english', $1), \
                'StartSel=' || chr(1) || ', StopSel=' || chr(2) || ', MaxWords=24, MinWords=8, MaxFragments=2, FragmentDelimiter=\" … \"') AS snippet, \
@@ -66,10 +67,10 @@ pub fn snippets(
              ORDER BY d.id",
             if include_internal { "" } else { "AND NOT d.internal" }
         ))
-        .bind::<Text, _>(pg_query(words))
-        .bind::<BigInt, _>(from)
-        .bind::<BigInt, _>(to)
-        .bind::<Text, _>(ids_json)
+        .bind(Bind::Text(pg_query(words)))
+        .bind(Bind::BigInt(from))
+        .bind(Bind::BigInt(to))
+        .bind(Bind::Text(ids_json))
         .load(c)?,
     };
     let mut out: Vec<(i64, String)> = Vec::new();

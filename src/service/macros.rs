@@ -279,15 +279,20 @@ pub fn delete(state: &AppState, meta: &RequestMeta, user: &User, id: i64) -> Ser
 }
 
 /// The choices of the reply box's picker: (id, label), shared ones first.
-pub fn choices(conn: &mut DbConnection, user: &User) -> ServiceResult<Vec<(i64, String)>> {
-    Ok(db::usable_by(conn, user.id)?
-        .into_iter()
-        .map(|m| {
-            let kind = if m.internal { ", internal note" } else { "" };
-            let whose = if m.owner_id.is_none() { "shared" } else { "mine" };
-            (m.id, format!("{} ({whose}{kind})", m.name))
-        })
-        .collect())
+pub fn choices(state: &AppState, conn: &mut DbConnection, user: &User) -> ServiceResult<Vec<(i64, String)>> {
+    let remembered = state.cache.macro_choices(user.id, || {
+        Ok::<_, ServiceError>(
+            db::usable_by(conn, user.id)?
+                .into_iter()
+                .map(|m| {
+                    let kind = if m.internal { ", internal note" } else { "" };
+                    let whose = if m.owner_id.is_none() { "shared" } else { "mine" };
+                    (m.id, format!("{} ({whose}{kind})", m.name))
+                })
+                .collect(),
+        )
+    })?;
+    Ok(remembered.to_vec())
 }
 
 /// A canned response made ready for one incident's reply box.

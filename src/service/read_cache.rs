@@ -12,6 +12,7 @@
 
 use crate::db::DbConnection;
 use crate::db::models::{Service, Tier};
+use crate::db::views::SavedView;
 use crate::service::ServiceResult;
 use crate::service::status_page::Snapshot;
 use chrono::NaiveDateTime;
@@ -90,6 +91,42 @@ pub struct ReadCache {
     status: Remembered<Arc<Snapshot>>,
     /// How many times the status snapshot was computed (for tests and logs).
     status_loads: AtomicU64,
+    /// Each viewer's saved views (user id, with the shared ones), shown above every queue page.
+    views: PerUser<Vec<SavedView>>,
+    /// Each user's canned responses (id, label), offered under every incident's reply box.
+    macros: PerUser<Vec<(i64, String)>>,
+}
+
+/// Something remembered per user (and a flag of the user's), like the lists.
+struct PerUser<V>(Mutex<HashMap<(i64, bool), Stamped<V>>>);
+
+/// A value with the write generation and the moment it was read at.
+type Stamped<V> = (Arc<V>, u64, Instant);
+
+impl<V> Default for PerUser<V> {
+    fn default() -> Self {
+        PerUser(Mutex::new(HashMap::new()))
+    }
+}
+
+impl<V> PerUser<V> {
+    fn get_or<E>(&self, generation: u64, key: (i64, bool), load: impl FnOnce() -> Result<V, E>) -> Result<Arc<V>, E> {
+        if let Ok(map) = self.0.lock()
+            && let Some((v, g, at)) = map.get(&key)
+            && *g == generation
+            && at.elapsed() < FRESH
+        {
+            return Ok(v.clone());
+        }
+        let v = Arc::new(load()?);
+        if let Ok(mut map) = self.0.lock() {
+            if map.len() >= MAX_ENTRIES {
+                map.clear();
+            }
+            map.insert(key, (v.clone(), generation, Instant::now()));
+        }
+        Ok(v)
+    }
 }
 
 impl ReadCache {
@@ -133,6 +170,24 @@ impl ReadCache {
             *slot = Some((snap.clone(), generation, Instant::now()));
         }
         Ok(snap)
+    }
+
+    /// A viewer's saved views, from memory while fresh, else from `load`.
+    pub fn saved_views<E>(
+        &self,
+        key: (i64, bool),
+        load: impl FnOnce() -> Result<Vec<SavedView>, E>,
+    ) -> Result<Arc<Vec<SavedView>>, E> {
+        self.views.get_or(self.generation.load(Ordering::Acquire), key, load)
+    }
+
+    /// A user's canned responses as the reply box offers them, from memory while fresh.
+    pub fn macro_choices<E>(
+        &self,
+        user_id: i64,
+        load: impl FnOnce() -> Result<Vec<(i64, String)>, E>,
+    ) -> Result<Arc<Vec<(i64, String)>>, E> {
+        self.macros.get_or(self.generation.load(Ordering::Acquire), (user_id, true), load)
     }
 
     /// How many times the status page's data was computed since start.

@@ -27,17 +27,29 @@ fn can_share(user: &User) -> bool {
 
 /// The views the user sees above the queue (customers only their own), and whether they may share.
 pub fn list(state: &AppState, user: &User) -> ServiceResult<(Vec<ViewLink>, bool)> {
+    list_on(state, &mut *state.conn()?, user)
+}
+
+/// `list` on a connection the caller already holds (the queue reads its views with its page);
+/// remembered like the queue's other lists until the next write.
+pub(crate) fn list_on(
+    state: &AppState,
+    conn: &mut crate::db::DbConnection,
+    user: &User,
+) -> ServiceResult<(Vec<ViewLink>, bool)> {
     let actor = actor_of(user);
     authorize(&actor, Action::ViewIncidents, Resource::None)?;
     let share = can_share(user);
-    let views = db::visible_to(&mut *state.conn()?, user.id, actor.role.is_staff())?
-        .into_iter()
+    let staff = actor.role.is_staff();
+    let stored = state.cache.saved_views((user.id, staff), || db::visible_to(conn, user.id, staff))?;
+    let views = stored
+        .iter()
         .map(|v| ViewLink {
             deletable: v.owner_id.is_some() || share,
             shared: v.owner_id.is_none(),
             id: v.id,
-            name: v.name,
-            query: v.query,
+            name: v.name.clone(),
+            query: v.query.clone(),
         })
         .collect();
     Ok((views, share))

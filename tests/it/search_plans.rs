@@ -68,6 +68,30 @@ both!(postgres_search_plans_use_the_index_for_rare_words_and_never_read_every_do
             assert!(!p.contains("Seq Scan on search_docs"), "{words}: reads every document:\n{p}");
             assert!(p.contains(uses), "{words}: expected {uses}:\n{p}");
         }
+        // The count above the results asks the statistics first: they know a common word's
+        // documents within a factor of two and a missing word as next to none.
+        #[derive(QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let real = |conn: &mut DbConnection, w: &str| -> i64 {
+            let DbConnection::Pg(c) = conn else { return 0 };
+            let r: N =
+                diesel::sql_query("SELECT count(*) AS n FROM search_docs WHERE tsv @@ plainto_tsquery('english', $1)")
+                    .bind::<diesel::sql_types::Text, _>(w)
+                    .get_result(c)
+                    .expect("count");
+            r.n
+        };
+        let (common, missing) = (real(conn, "error"), real(conn, "zyxwvut"));
+        let estimated =
+            firewatch::db::search::estimated_documents(conn, &firewatch::db::search::words("error")).expect("estimate");
+        assert!(common > 500 && estimated * 2 >= common && estimated <= common * 2, "{estimated} for {common}");
+        let none = firewatch::db::search::estimated_documents(conn, &firewatch::db::search::words("zyxwvut"))
+            .expect("estimate");
+        assert!(missing == 0 && none < 50, "{none} for a missing word");
+
         // Whichever way the words are found, the keys are the newest matching documents.
         let scope = Scope::new(true, &Visibility::Everything);
         for words in ["replication lag", "pool exhausted", "e4242 error", "certificate expired", "zyxwvut error"] {

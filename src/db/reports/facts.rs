@@ -157,9 +157,23 @@ pub fn write_facts(conn: &mut DbConnection, ids: &[i64], rows: &[FactRow]) -> Db
             DbConnection::Pg(c) => diesel::insert_into(incident_facts::table).values(chunk).execute(c)?,
         };
     }
+    forget_dirty(conn, ids)
+}
+
+/// Marks these incidents' facts as current (their rows were just written).
+pub fn forget_dirty(conn: &mut DbConnection, ids: &[i64]) -> DbResult<()> {
     diesel::delete(report_dirty::table.filter(super::super::in_ids(conn, "report_dirty.incident_id", ids)))
         .execute(conn)?;
     Ok(())
+}
+
+/// Marks the packs that facts written in bulk (new incidents, no earlier facts) belong to.
+pub fn mark_packs_of(conn: &mut DbConnection, rows: &[FactRow]) -> DbResult<()> {
+    let mut packs = std::collections::BTreeSet::new();
+    for r in rows {
+        super::packs::packs_of(&super::packs::anchors_of(r), &mut packs);
+    }
+    super::packs::mark_dirty(conn, &packs)
 }
 
 type Boxed<'a> = incident_facts::BoxedQuery<'a, super::super::MultiBackend>;

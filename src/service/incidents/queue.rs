@@ -3,7 +3,7 @@
 
 use crate::db::models::{QueueItem, Service, User};
 use crate::db::queue::{self, AssigneeFilter, Cursor, QueueFilter, Sort, Visibility};
-use crate::db::{DbConnection, incidents, organizations, search, services, users};
+use crate::db::{DbConnection, organizations, search, services, users};
 use crate::domain::incident::Status;
 use crate::domain::policy::{self, Action, Actor, Resource};
 use crate::domain::role::Role;
@@ -213,14 +213,48 @@ impl QueueCount {
     }
 }
 
-/// How many incidents each of several queues (saved views) holds for this viewer, on one
-/// connection.
-pub fn queue_counts(state: &AppState, user: &User, params: &[QueueParams]) -> ServiceResult<Vec<QueueCount>> {
+/// The saved views above a queue, each with its count.
+pub struct ViewsAbove {
+    pub views: Vec<(crate::service::views::ViewLink, QueueCount)>,
+    /// The viewer may share a view with all staff.
+    pub can_share: bool,
+}
+
+/// The queue with the viewer's saved views and their counts, on one connection where it can
+/// (a view counted from a report figure narrows with connections of its own first).
+pub fn queue_with_views(
+    state: &AppState,
+    user: &User,
+    p: &QueueParams,
+    parse: impl Fn(&str) -> QueueParams,
+) -> ServiceResult<(QueueView, ViewsAbove)> {
     authorize(&actor_of(user), Action::ViewIncidents, Resource::None)?;
-    let narrowed =
-        params.iter().map(|p| super::queue_filters::narrow(state, user, p)).collect::<ServiceResult<Vec<_>>>()?;
+    let narrowed = super::queue_filters::narrow(state, user, p)?;
     let mut conn = state.conn()?;
-    let conn = &mut *conn;
+    let (links, can_share) = crate::service::views::list_on(state, &mut conn, user)?;
+    let params: Vec<QueueParams> = links.iter().map(|v| parse(&v.query)).collect();
+    if params.iter().any(|v| super::queue_filters::narrows(user, v)) {
+        drop(conn);
+        let narrowed_views =
+            params.iter().map(|v| super::queue_filters::narrow(state, user, v)).collect::<ServiceResult<Vec<_>>>()?;
+        conn = state.conn()?;
+        let counts = counts_on(state, &mut conn, user, &params, narrowed_views)?;
+        let view = queue_on(state, &mut conn, user, p, narrowed)?;
+        return Ok((view, ViewsAbove { views: links.into_iter().zip(counts).collect(), can_share }));
+    }
+    let none = params.iter().map(|_| super::queue_filters::Narrowed { within: None, label: None }).collect();
+    let counts = counts_on(state, &mut conn, user, &params, none)?;
+    let view = queue_on(state, &mut conn, user, p, narrowed)?;
+    Ok((view, ViewsAbove { views: links.into_iter().zip(counts).collect(), can_share }))
+}
+
+fn counts_on(
+    state: &AppState,
+    conn: &mut DbConnection,
+    user: &User,
+    params: &[QueueParams],
+    narrowed: Vec<super::queue_filters::Narrowed>,
+) -> ServiceResult<Vec<QueueCount>> {
     let mut out = Vec::with_capacity(params.len());
     for (p, n) in params.iter().zip(narrowed) {
         let b = build(state, conn, user, p, n)?;
@@ -232,9 +266,17 @@ pub fn queue_counts(state: &AppState, user: &User, params: &[QueueParams]) -> Se
 pub fn queue(state: &AppState, user: &User, p: &QueueParams) -> ServiceResult<QueueView> {
     authorize(&actor_of(user), Action::ViewIncidents, Resource::None)?;
     let narrowed = super::queue_filters::narrow(state, user, p)?;
+    queue_on(state, &mut *state.conn()?, user, p, narrowed)
+}
+
+fn queue_on(
+    state: &AppState,
+    conn: &mut DbConnection,
+    user: &User,
+    p: &QueueParams,
+    narrowed: super::queue_filters::Narrowed,
+) -> ServiceResult<QueueView> {
     let counted_by = narrowed.label.clone();
-    let mut conn = state.conn()?;
-    let conn = &mut *conn;
     let built = build(state, conn, user, p, narrowed)?;
     let (words, internal, staff) = (built.words.clone(), built.internal, built.staff);
     let mut f = built.f.clone();
@@ -369,12 +411,6 @@ pub(super) fn decorate(
         }
     }
     names.extend(users::names_by_ids(conn, &missing)?);
-    let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
-    if staff {
-        for (id, t) in incidents::tags_for(conn, &ids)? {
-            tags.entry(id).or_default().push(t);
-        }
-    }
     let snippets: HashMap<i64, String> = match matched {
         Some(keys) => crate::db::snippets::snippets_of_docs(conn, words, keys)?,
         None => crate::db::snippets::snippets(conn, words, &ids, internal)?,
@@ -383,11 +419,19 @@ pub(super) fn decorate(
     .collect();
     Ok(list
         .into_iter()
-        .map(|i| QueueRow {
+        .map(|mut i| {
+            // Tags are internal triage vocabulary.
+            let tags = match (i.tags.take(), staff) {
+                (Some(t), true) => t.split(' ').filter(|t| !t.is_empty()).map(str::to_string).collect(),
+                _ => Vec::new(),
+            };
+            (i, tags)
+        })
+        .map(|(i, tags)| QueueRow {
             service: services.get(&i.service_id).map(|s| s.to_string()).unwrap_or_default(),
             assignee: i.assignee_id.and_then(|a| names.get(&a).cloned()).unwrap_or_default(),
             organization: i.organization_id.and_then(|o| orgs.get(&o).map(|s| s.to_string())).unwrap_or_default(),
-            tags: tags.remove(&i.id).unwrap_or_default(),
+            tags,
             snippet: snippets.get(&i.id).cloned(),
             incident: i,
         })

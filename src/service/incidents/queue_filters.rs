@@ -19,10 +19,10 @@ pub(super) struct Narrowed {
 /// Computes the id restrictions before the queue takes its connection (a report reads with its
 /// own). Staff only: customers' queues ignore these.
 pub(super) fn narrow(state: &AppState, user: &User, p: &QueueParams) -> ServiceResult<Narrowed> {
-    let mut out = Narrowed { within: None, label: None };
-    if !user_is_staff(user) {
-        return Ok(out);
+    if !narrows(user, p) {
+        return Ok(Narrowed { within: None, label: None });
     }
+    let mut out = Narrowed { within: None, label: None };
     let restrict = |ids: Vec<i64>, out: &mut Narrowed| {
         out.within = Some(match out.within.take() {
             None => ids,
@@ -43,6 +43,11 @@ pub(super) fn narrow(state: &AppState, user: &User, p: &QueueParams) -> ServiceR
         restrict(ids, &mut out);
     }
     Ok(out)
+}
+
+/// Whether `narrow` has anything to compute (and so may take connections of its own).
+pub(super) fn narrows(user: &User, p: &QueueParams) -> bool {
+    user_is_staff(user) && (p.counted_by.is_some() || p.escalated)
 }
 
 fn user_is_staff(user: &User) -> bool {

@@ -176,8 +176,7 @@ pub fn incident_page(state: &AppState, user: &User, id: i64, ask: &PickerAsk) ->
         Some(o) => Some(lists.organization_name(conn, o)?),
         None => None,
     };
-    let tags = incidents::tags_for(conn, &[inc.id])?.into_iter().map(|(_, t)| t).collect();
-    let watching = incidents::is_watching(conn, inc.id, user.id)?;
+    let (tags, watching) = incidents::tags_and_watching(conn, inc.id, user.id)?;
     let who = mover(&actor, &inc, res);
     let (services, assignable) =
         if can_work { (lists.services.clone(), lists.staff.clone()) } else { (Vec::new(), Vec::new()) };
@@ -242,7 +241,7 @@ pub fn incident_page(state: &AppState, user: &User, id: i64, ask: &PickerAsk) ->
             None
         },
         attachment_max_bytes: state.config.attachment_max_bytes,
-        macros: if can_work { crate::service::macros::choices(conn, user)? } else { Vec::new() },
+        macros: if can_work { crate::service::macros::choices(state, conn, user)? } else { Vec::new() },
         mine: inc.assignee_id == Some(user.id),
         severity_unconfirmed: inc.severity == crate::domain::incident::Severity::Sev1.as_str()
             && inc.status == Status::New.as_str()

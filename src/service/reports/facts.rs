@@ -208,6 +208,19 @@ pub fn refresh(conn: &mut DbConnection, limit: Option<usize>, now: NaiveDateTime
     }
 }
 
+/// The facts of a new incident from what is about to be written for it (the demo loader's
+/// rows: its status changes and tier moves in time order), without reading anything back.
+pub fn of_new(
+    book: &SlaBook,
+    position: &HashMap<i64, i32>,
+    now: NaiveDateTime,
+    t: &Timing,
+    changes: &[(NaiveDateTime, String)],
+    moves: &[&reports::EscalationRow],
+) -> FactRow {
+    facts_of(&Inputs { book, position, now }, t, changes, moves)
+}
+
 /// Rebuilds up to `limit` packs of facts that changed (the job; a report rebuilds the ones of
 /// its own days before it reads); returns how many.
 pub fn pack(conn: &mut DbConnection, limit: i64) -> ServiceResult<usize> {

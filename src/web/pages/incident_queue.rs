@@ -246,20 +246,10 @@ fn short_count(c: &incidents::QueueCount) -> String {
 }
 
 /// The saved views with their counts, marking the one whose filter is `current`.
-async fn view_tabs(
-    state: &web::Data<AppState>,
-    cu: &CurrentUser,
-    current: &str,
-) -> Result<(Vec<ViewTab>, bool), AppError> {
-    let (st, user) = (state.clone(), cu.user.clone());
-    let (views, can_share) = run(move || crate::service::views::list(&st, &user)).await?;
-    let params: Vec<QueueParams> = views.iter().map(|v| parse_params(&v.query).0).collect();
-    let (st, user) = (state.clone(), cu.user.clone());
-    let counts =
-        if params.is_empty() { Vec::new() } else { run(move || incidents::queue_counts(&st, &user, &params)).await? };
-    let tabs = views
+fn view_tabs(above: incidents::ViewsAbove, current: &str) -> Vec<ViewTab> {
+    above
+        .views
         .into_iter()
-        .zip(counts)
         .map(|(v, c)| ViewTab {
             href: if v.query.is_empty() { "/incidents".into() } else { format!("/incidents?{}", v.query) },
             current: v.query == current,
@@ -269,8 +259,7 @@ async fn view_tabs(
             shared: v.shared,
             deletable: v.deletable,
         })
-        .collect();
-    Ok((tabs, can_share))
+        .collect()
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -391,7 +380,8 @@ async fn queue_page(
     let p = params.clone();
     let user = cu.user.clone();
     let st = state.clone();
-    let view: QueueView = run(move || incidents::queue(&st, &user, &p)).await?;
+    let (view, above): (QueueView, incidents::ViewsAbove) =
+        run(move || incidents::queue_with_views(&st, &user, &p, |q| parse_params(q).0)).await?;
     if !view.staff {
         // What the service ignored for a customer does not travel on in the next-page link.
         kept.retain(|(k, v)| match k.as_str() {
@@ -457,7 +447,8 @@ async fn queue_page(
     if !params.text.trim().is_empty() {
         sorts.push(("relevance", "Best match"));
     }
-    let (views, can_share_views) = view_tabs(&state, cu, &base).await?;
+    let can_share_views = above.can_share;
+    let views = view_tabs(above, &base);
     let mut rows = rows(&ctx, now, view.rows, view.staff);
     for r in &mut rows {
         r.selected = save.selected.contains(&r.key);
