@@ -87,6 +87,8 @@ pub struct ReadCache {
     entries: Mutex<HashMap<String, (Count, u64, Instant)>>,
     /// Counts being taken again right now.
     counting: Mutex<std::collections::HashSet<String>>,
+    /// Signalled when a count being taken is done.
+    counted: std::sync::Condvar,
     lists: Remembered<Arc<Lists>>,
     status: Remembered<Arc<Snapshot>>,
     /// How many times the status snapshot was computed (for tests and logs).
@@ -216,23 +218,45 @@ impl ReadCache {
             previous = Some(*n);
         }
         let claimed = self.counting.lock().map(|mut busy| busy.insert(key.clone())).unwrap_or(true);
-        if let (false, Some(n)) = (claimed, previous) {
-            return Ok(n);
+        match (claimed, previous) {
+            (false, Some(n)) => return Ok(n),
+            // Nothing to show meanwhile (the first search of a word since start): wait for the
+            // request that counts rather than count alongside it.
+            (false, None) => {
+                if let Some(n) = self.wait_for(&key, generation) {
+                    return Ok(n);
+                }
+            }
+            _ => {}
         }
         let result = count();
-        if claimed && let Ok(mut busy) = self.counting.lock() {
-            busy.remove(&key);
-        }
-        let n = result?;
-        if n.n >= WORTH_REMEMBERING
+        if let Ok(n) = &result
+            && n.n >= WORTH_REMEMBERING
             && let Ok(mut map) = self.entries.lock()
         {
             if map.len() >= MAX_ENTRIES {
                 map.clear();
             }
-            map.insert(key, (n, generation, Instant::now()));
+            map.insert(key.clone(), (*n, generation, Instant::now()));
         }
-        Ok(n)
+        // Remembered first: whoever waited reads it on waking.
+        if claimed && let Ok(mut busy) = self.counting.lock() {
+            busy.remove(&key);
+            self.counted.notify_all();
+        }
+        result
+    }
+}
+
+impl ReadCache {
+    /// Waits (up to `WAIT`) until nobody is counting `key`, then the count they remembered.
+    fn wait_for(&self, key: &str, generation: u64) -> Option<Count> {
+        const WAIT: Duration = Duration::from_secs(5);
+        let busy = self.counting.lock().ok()?;
+        let (_busy, _) = self.counted.wait_timeout_while(busy, WAIT, |b| b.contains(key)).ok()?;
+        drop(_busy);
+        let map = self.entries.lock().ok()?;
+        map.get(key).filter(|(_, g, _)| *g == generation).map(|(n, _, _)| *n)
     }
 }
 
@@ -288,6 +312,32 @@ mod tests {
         assert_eq!(counted(&cache, "common", 6_000, &mut calls), 6_000, "counted again once free");
         assert_eq!(counted(&cache, "common", 8_000, &mut calls), 6_000, "and remembered");
         assert_eq!(calls, 3);
+    }
+
+    #[test]
+    fn a_first_count_is_taken_once_while_others_wait_for_it() {
+        let cache = Arc::new(ReadCache::default());
+        let calls = Arc::new(AtomicU64::new(0));
+        let started = Arc::new(std::sync::Barrier::new(2));
+        let counter = {
+            let (cache, calls, started) = (cache.clone(), calls.clone(), started.clone());
+            std::thread::spawn(move || {
+                cache.get_or::<()>("common".into(), || {
+                    calls.fetch_add(1, Ordering::SeqCst);
+                    started.wait();
+                    std::thread::sleep(Duration::from_millis(200));
+                    Ok(Count::exact(5_000))
+                })
+            })
+        };
+        started.wait();
+        let waited = cache.get_or::<()>("common".into(), || {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Ok(Count::exact(9_999))
+        });
+        assert_eq!(waited.map(|c| c.n), Ok(5_000), "the count the first request took");
+        assert_eq!(counter.join().ok().and_then(|r| r.ok()).map(|c| c.n), Some(5_000));
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "counted once");
     }
 
     #[test]
