@@ -12,6 +12,7 @@ pub mod help;
 pub mod inbound;
 pub mod inbound_review;
 pub mod incidents;
+pub mod lookups;
 pub mod macros;
 pub mod mail;
 pub mod problem_links;

@@ -52,6 +52,15 @@ fn mail_sits_below_the_services() {
     assert!(offenders.is_empty(), "mail/ reaches into service/: {offenders:?}");
 }
 
+#[test]
+fn web_handlers_go_through_the_services() {
+    // Pages call services (permission, validation, the read or write); only service/ and below
+    // know the database.
+    let offenders: Vec<String> =
+        sources("web").into_iter().filter(|(_, text)| text.contains("crate::db")).map(|(p, _)| p).collect();
+    assert!(offenders.is_empty(), "web/ reaches into db/: {offenders:?}");
+}
+
 both!(health_and_readiness_answer_json, |app| {
     let b = app.browser();
     let h = b.get("/healthz").await;

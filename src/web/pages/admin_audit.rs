@@ -1,8 +1,7 @@
-use crate::db::audit::{self, AuditFilter};
-use crate::db::users;
 use crate::error::AppError;
-use crate::service::{AppState, ServiceResult};
-use crate::web::ctx::{PageCtx, page};
+use crate::service::AppState;
+use crate::service::lookups::{self, AuditFilter};
+use crate::web::ctx::{CurrentUser, PageCtx, page};
 use crate::web::run;
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -59,6 +58,7 @@ fn parse_date(s: &str, label: &str) -> Result<Option<NaiveDate>, String> {
 pub async fn list(
     state: web::Data<AppState>,
     ctx: PageCtx,
+    cu: CurrentUser,
     q: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
     let q = q.into_inner();
@@ -73,24 +73,15 @@ pub async fn list(
     });
     let before = q.before_at.as_deref().and_then(|s| NaiveDateTime::parse_from_str(s, STAMP).ok()).zip(q.before_id);
     let qc = q.clone();
-    let (entries, actions, unknown_user) = run(move || -> ServiceResult<_> {
-        let mut conn = state.conn()?;
-        let mut f = AuditFilter {
+    let (entries, actions, unknown_user) = run(move || {
+        let f = AuditFilter {
             action: Some(qc.action.clone()).filter(|a| !a.is_empty()),
             from: from.and_then(|d| d.and_hms_opt(0, 0, 0)),
             until: to.and_then(|d| d.succ_opt()).and_then(|d| d.and_hms_opt(0, 0, 0)),
             before,
             ..Default::default()
         };
-        let mut unknown_user = false;
-        if !qc.user.trim().is_empty() {
-            match users::find_by_email(&mut conn, &qc.user.trim().to_lowercase())? {
-                Some(u) => f.actor_id = Some(u.id),
-                None => unknown_user = true,
-            }
-        }
-        let entries = if unknown_user { Vec::new() } else { audit::list(&mut conn, &f, PAGE + 1)? };
-        Ok((entries, audit::distinct_actions(&mut conn)?, unknown_user))
+        lookups::audit_page(&state, &cu.user, f, &qc.user, PAGE + 1)
     })
     .await?;
     if unknown_user {

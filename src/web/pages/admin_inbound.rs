@@ -2,10 +2,10 @@
 //! refused message with its reason, and the settings for unknown senders and closed incidents.
 
 use super::SelectOption;
-use crate::db::models::InboundMessage;
 use crate::error::AppError;
 use crate::mail::inbound::ParsedMail;
 use crate::service::inbound::{self as svc, InboundSettings, ReviewAction, human_size};
+use crate::service::lookups::InboundMessage;
 use crate::service::{AppState, FieldErrors};
 use crate::web::ctx::{CurrentUser, Meta, PageCtx, invalid, page, redirect};
 use crate::web::{blocking, form_outcome, run};
@@ -97,8 +97,8 @@ fn settings_options(v: &SettingsView, service: &str) -> (Vec<SelectOption>, Vec<
 fn load_settings(state: &AppState) -> crate::service::ServiceResult<SettingsView> {
     let mut conn = state.conn()?;
     let settings = svc::settings(&mut conn)?;
-    let services =
-        crate::db::services::all(&mut conn)?.into_iter().filter(|s| s.active).map(|s| (s.id, s.name)).collect();
+    drop(conn);
+    let services = crate::service::lookups::active_services(state)?;
     Ok(SettingsView { settings, services })
 }
 

@@ -1,8 +1,7 @@
-use crate::db::models::Organization;
-use crate::db::organizations;
 use crate::error::AppError;
 use crate::service::admin_orgs::{self, OrgInput};
-use crate::service::{AppState, FieldErrors, ServiceResult};
+use crate::service::lookups::{self, Organization};
+use crate::service::{AppState, FieldErrors};
 use crate::web::ctx::{CurrentUser, Meta, PageCtx, invalid, page, redirect};
 use crate::web::forms::OrgForm;
 use crate::web::{blocking, form_outcome, run};
@@ -39,18 +38,13 @@ pub struct ListQuery {
 pub async fn list(
     state: web::Data<AppState>,
     ctx: PageCtx,
+    cu: CurrentUser,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let q = query.into_inner().q;
     let qq = q.clone();
-    let (mut list, counts) = run(move || -> ServiceResult<_> {
-        let mut conn = state.conn()?;
-        let list = organizations::list(&mut conn, &qq, LIMIT + 1)?;
-        let counts: HashMap<i64, i64> =
-            organizations::member_counts(&mut conn)?.into_iter().filter_map(|(o, n)| o.map(|o| (o, n))).collect();
-        Ok((list, counts))
-    })
-    .await?;
+    let (mut list, counts): (Vec<Organization>, HashMap<i64, i64>) =
+        run(move || lookups::organizations_page(&state, &cu.user, &qq, LIMIT + 1)).await?;
     let truncated = list.len() as i64 > LIMIT;
     list.truncate(LIMIT as usize);
     let orgs = list
@@ -110,9 +104,14 @@ pub async fn create(
     }
 }
 
-pub async fn edit_form(state: web::Data<AppState>, ctx: PageCtx, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
+pub async fn edit_form(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    cu: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let org = run(move || Ok(organizations::find(&mut *state.conn()?, id)?)).await?;
+    let org = run(move || lookups::organization(&state, &cu.user, id)).await?;
     page(&OrgFormPage { ctx, org_id: Some(id), form: form_of(&org), errors: FieldErrors::default() })
 }
 

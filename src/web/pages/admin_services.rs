@@ -1,6 +1,5 @@
-use crate::db::models::Service;
-use crate::db::services;
 use crate::error::AppError;
+use crate::service::lookups::{self, Service};
 use crate::service::services::{self as svc, ServiceInput};
 use crate::service::{AppState, FieldErrors};
 use crate::web::ctx::{CurrentUser, Meta, PageCtx, invalid, page, redirect};
@@ -17,7 +16,7 @@ struct ListPage {
 }
 
 pub async fn list(state: web::Data<AppState>, ctx: PageCtx) -> Result<HttpResponse, AppError> {
-    let services = run(move || Ok(services::all(&mut *state.conn()?)?)).await?;
+    let services = run(move || lookups::all_services(&state)).await?;
     page(&ListPage { ctx, services })
 }
 
@@ -58,9 +57,14 @@ pub async fn create(
     }
 }
 
-pub async fn edit_form(state: web::Data<AppState>, ctx: PageCtx, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
+pub async fn edit_form(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    cu: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let s = run(move || Ok(services::find(&mut *state.conn()?, id)?)).await?;
+    let s = run(move || lookups::service(&state, &cu.user, id)).await?;
     page(&FormPage {
         ctx,
         service_id: Some(id),

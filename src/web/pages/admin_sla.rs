@@ -1,10 +1,9 @@
 use super::SelectOption;
-use crate::db::models::SlaCalendar;
-use crate::db::{organizations, sla};
 use crate::domain::incident::Severity;
 use crate::error::AppError;
+use crate::service::lookups::{self, SlaCalendar};
 use crate::service::sla::{self as svc, CalendarInput, PolicyInput};
-use crate::service::{AppState, FieldErrors, ServiceResult};
+use crate::service::{AppState, FieldErrors};
 use crate::web::ctx::{CurrentUser, Meta, PageCtx, invalid, page, redirect};
 use crate::web::{blocking, form_outcome, run};
 use actix_web::{HttpResponse, web};
@@ -38,16 +37,13 @@ struct SlaPage {
 async fn sla_page(
     state: &web::Data<AppState>,
     ctx: PageCtx,
+    viewer: &CurrentUser,
     errors: FieldErrors,
     error_policy: i64,
     typed: Option<PolicyInput>,
 ) -> Result<SlaPage, AppError> {
-    let st = state.clone();
-    let (policies, calendars, orgs) = run(move || -> ServiceResult<_> {
-        let mut conn = st.conn()?;
-        Ok((sla::policies(&mut conn)?, sla::calendars(&mut conn)?, organizations::names(&mut conn)?))
-    })
-    .await?;
+    let (st, viewer) = (state.clone(), viewer.user.clone());
+    let (policies, calendars, orgs) = run(move || lookups::sla_setup(&st, &viewer)).await?;
     let org_names: HashMap<i64, String> = orgs.iter().cloned().collect();
     let policies = policies
         .into_iter()
@@ -84,8 +80,8 @@ async fn sla_page(
     })
 }
 
-pub async fn show(state: web::Data<AppState>, ctx: PageCtx) -> Result<HttpResponse, AppError> {
-    page(&sla_page(&state, ctx, FieldErrors::default(), 0, None).await?)
+pub async fn show(state: web::Data<AppState>, ctx: PageCtx, cu: CurrentUser) -> Result<HttpResponse, AppError> {
+    page(&sla_page(&state, ctx, &cu, FieldErrors::default(), 0, None).await?)
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -117,11 +113,12 @@ pub async fn update_policy(
         auto_escalate: f.auto_escalate.is_some(),
     };
     let (st, i) = (state.clone(), input.clone());
-    match form_outcome(blocking(move || svc::update_policy(&st, &meta, &cu.user, id, &i)).await?)? {
+    let actor = cu.user.clone();
+    match form_outcome(blocking(move || svc::update_policy(&st, &meta, &actor, id, &i)).await?)? {
         Ok(()) => {
             Ok(redirect("/admin/sla", Some("The policy is saved. Open incidents pick it up at their next change.")))
         }
-        Err(errors) => invalid(&sla_page(&state, ctx, errors, id, Some(input)).await?),
+        Err(errors) => invalid(&sla_page(&state, ctx, &cu, errors, id, Some(input)).await?),
     }
 }
 
@@ -141,12 +138,11 @@ pub async fn add_override(
     form: web::Form<OverrideForm>,
 ) -> Result<HttpResponse, AppError> {
     let f = form.into_inner();
-    let st = state.clone();
-    match form_outcome(
-        blocking(move || svc::add_override(&st, &meta, &cu.user, &f.severity, &f.organization_id)).await?,
-    )? {
+    let (st, actor) = (state.clone(), cu.user.clone());
+    match form_outcome(blocking(move || svc::add_override(&st, &meta, &actor, &f.severity, &f.organization_id)).await?)?
+    {
         Ok(_) => Ok(redirect("/admin/sla", Some("The organization has its own policy now; adjust its targets below."))),
-        Err(errors) => invalid(&sla_page(&state, ctx, errors, -1, None).await?),
+        Err(errors) => invalid(&sla_page(&state, ctx, &cu, errors, -1, None).await?),
     }
 }
 
@@ -168,10 +164,11 @@ const DAYS: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
 pub async fn calendar_form(
     state: web::Data<AppState>,
     ctx: PageCtx,
+    cu: CurrentUser,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let c = run(move || Ok(sla::calendar(&mut *state.conn()?, id)?)).await?;
+    let c = run(move || lookups::sla_calendar(&state, &cu.user, id)).await?;
     let mut week: Vec<String> = c.week.split(';').map(str::to_string).collect();
     week.resize(7, String::new());
     page(&CalendarPage {

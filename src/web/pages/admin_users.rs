@@ -1,10 +1,9 @@
 use super::{SelectOption, zones};
-use crate::db::models::User;
-use crate::db::{organizations, users};
 use crate::domain::role::Role;
 use crate::error::AppError;
 use crate::service::admin_users::{self, By, UserInput};
-use crate::service::{AppState, FieldErrors, ServiceResult};
+use crate::service::lookups::{self, User};
+use crate::service::{AppState, FieldErrors};
 use crate::web::ctx::{CurrentUser, Meta, PageCtx, invalid, page, redirect};
 use crate::web::forms::UserForm;
 use crate::web::{blocking, form_outcome, run};
@@ -45,19 +44,16 @@ pub struct ListQuery {
 pub async fn list(
     state: web::Data<AppState>,
     ctx: PageCtx,
+    cu: CurrentUser,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
     let q = query.q.clone();
     let after = query.after_name.clone().zip(query.after_id);
     let first_page = after.is_none();
-    let (mut rows, orgs) = run(move || -> ServiceResult<_> {
-        let mut conn = state.conn()?;
-        let rows = users::list(&mut conn, &q, after.as_ref().map(|(n, i)| (n.as_str(), *i)), PAGE + 1)?;
-        let orgs: HashMap<i64, String> = organizations::names(&mut conn)?.into_iter().collect();
-        Ok((rows, orgs))
-    })
-    .await?;
+    let (mut rows, orgs): (Vec<User>, HashMap<i64, String>) =
+        run(move || lookups::users_page(&state, &cu.user, &q, after.as_ref().map(|(n, i)| (n.as_str(), *i)), PAGE + 1))
+            .await?;
     let more = rows.len() as i64 > PAGE;
     rows.truncate(PAGE as usize);
     let next = if more {
@@ -98,13 +94,14 @@ struct UserFormPage {
 async fn form_page(
     state: &web::Data<AppState>,
     ctx: PageCtx,
+    viewer: &CurrentUser,
     user_id: Option<i64>,
     form: UserForm,
     errors: FieldErrors,
     reset_link: Option<String>,
 ) -> Result<UserFormPage, AppError> {
-    let st = state.clone();
-    let organizations = run(move || Ok(organizations::names(&mut *st.conn()?)?)).await?;
+    let (st, viewer) = (state.clone(), viewer.user.clone());
+    let organizations = run(move || lookups::organization_names(&st, &viewer)).await?;
     let roles = SelectOption::list(Role::ALL.iter().map(|r| (r.as_str(), r.label())), &form.role);
     let organizations = SelectOption::list(
         std::iter::once((String::new(), "— none —".to_string()))
@@ -140,10 +137,10 @@ fn input_of(f: &UserForm) -> UserInput {
     }
 }
 
-pub async fn new_form(state: web::Data<AppState>, ctx: PageCtx) -> Result<HttpResponse, AppError> {
+pub async fn new_form(state: web::Data<AppState>, ctx: PageCtx, cu: CurrentUser) -> Result<HttpResponse, AppError> {
     let form =
         UserForm { role: Role::Customer.as_str().to_string(), time_zone: "UTC".to_string(), ..Default::default() };
-    page(&form_page(&state, ctx, None, form, FieldErrors::default(), None).await?)
+    page(&form_page(&state, ctx, &cu, None, form, FieldErrors::default(), None).await?)
 }
 
 pub async fn create(
@@ -155,27 +152,33 @@ pub async fn create(
 ) -> Result<HttpResponse, AppError> {
     let mut form = form.into_inner();
     let input = input_of(&form);
-    let st = state.clone();
-    match form_outcome(blocking(move || admin_users::create(&st, &meta, By::User(&cu.user), &input)).await?)? {
+    let (st, actor) = (state.clone(), cu.user.clone());
+    match form_outcome(blocking(move || admin_users::create(&st, &meta, By::User(&actor), &input)).await?)? {
         Ok((user, None)) => Ok(redirect(&format!("/admin/users/{}", user.id), Some("The user is created."))),
         Ok((user, Some(link))) => {
             let mut ctx = ctx;
             ctx.flash = Some("The user is created. Give them the link below to set a password.".into());
-            page(&form_page(&state, ctx, Some(user.id), form_of(&user), FieldErrors::default(), Some(link)).await?)
+            page(&form_page(&state, ctx, &cu, Some(user.id), form_of(&user), FieldErrors::default(), Some(link)).await?)
         }
         Err(errors) => {
             form.password.clear();
             form.password_confirm.clear();
-            invalid(&form_page(&state, ctx, None, form, errors, None).await?)
+            invalid(&form_page(&state, ctx, &cu, None, form, errors, None).await?)
         }
     }
 }
 
-pub async fn edit_form(state: web::Data<AppState>, ctx: PageCtx, id: web::Path<i64>) -> Result<HttpResponse, AppError> {
+pub async fn edit_form(
+    state: web::Data<AppState>,
+    ctx: PageCtx,
+    cu: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let st = state.clone();
-    let user = run(move || Ok(users::find(&mut *st.conn()?, id)?)).await?;
-    page(&form_page(&state, ctx, Some(id), form_of(&user), FieldErrors::default(), None).await?)
+    let viewer = cu.user.clone();
+    let user = run(move || lookups::user(&st, &viewer, id)).await?;
+    page(&form_page(&state, ctx, &cu, Some(id), form_of(&user), FieldErrors::default(), None).await?)
 }
 
 pub async fn update(
@@ -189,10 +192,10 @@ pub async fn update(
     let id = id.into_inner();
     let form = form.into_inner();
     let input = input_of(&form);
-    let st = state.clone();
-    match form_outcome(blocking(move || admin_users::update(&st, &meta, &cu.user, id, &input)).await?)? {
+    let (st, actor) = (state.clone(), cu.user.clone());
+    match form_outcome(blocking(move || admin_users::update(&st, &meta, &actor, id, &input)).await?)? {
         Ok(_) => Ok(redirect(&format!("/admin/users/{id}"), Some("Changes saved."))),
-        Err(errors) => invalid(&form_page(&state, ctx, Some(id), form, errors, None).await?),
+        Err(errors) => invalid(&form_page(&state, ctx, &cu, Some(id), form, errors, None).await?),
     }
 }
 
@@ -204,12 +207,12 @@ pub async fn reset_link(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let st = state.clone();
+    let (st, viewer) = (state.clone(), cu.user.clone());
     let (link, user) = run(move || {
-        let link = admin_users::issue_reset(&st, &meta, &cu.user, id)?;
-        let user = users::find(&mut *st.conn()?, id)?;
+        let link = admin_users::issue_reset(&st, &meta, &viewer, id)?;
+        let user = lookups::user(&st, &viewer, id)?;
         Ok((link, user))
     })
     .await?;
-    page(&form_page(&state, ctx, Some(id), form_of(&user), FieldErrors::default(), Some(link)).await?)
+    page(&form_page(&state, ctx, &cu, Some(id), form_of(&user), FieldErrors::default(), Some(link)).await?)
 }

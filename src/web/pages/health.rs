@@ -10,13 +10,7 @@ pub async fn healthz() -> HttpResponse {
 /// The database answers and every migration is applied.
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let st = state.clone();
-    let check = web::block(move || -> Result<bool, String> {
-        let mut conn = st.db.get().map_err(|e| e.to_string())?;
-        crate::db::ping(&mut conn).map_err(|e| e.to_string())?;
-        drop(conn);
-        st.db.migrations_current().map_err(|e| e.to_string())
-    })
-    .await;
+    let check = web::block(move || crate::service::lookups::readiness(&st)).await;
     match check {
         Ok(Ok(true)) => HttpResponse::Ok().json(json!({
             "status": "ready", "database": state.db.backend.name(), "migrations": "current"

@@ -36,7 +36,7 @@ pub struct FormView {
     pub services: Vec<Check>,
 }
 
-fn form_view(input: ReleaseInput, all: &[crate::db::models::Service]) -> FormView {
+fn form_view(input: ReleaseInput, all: &[crate::service::lookups::Service]) -> FormView {
     FormView {
         types: SelectOption::list(DEPLOYMENT_TYPES, &input.deployment_type),
         services: all
@@ -122,9 +122,9 @@ struct NewPage {
     errors: FieldErrors,
 }
 
-async fn all_services(state: &web::Data<AppState>) -> Result<Vec<crate::db::models::Service>, AppError> {
+async fn all_services(state: &web::Data<AppState>) -> Result<Vec<crate::service::lookups::Service>, AppError> {
     let st = state.clone();
-    run(move || Ok(crate::db::services::all(&mut *st.conn()?)?)).await
+    run(move || crate::service::lookups::all_services(&st)).await
 }
 
 pub async fn new_form(state: web::Data<AppState>, ctx: PageCtx) -> Result<HttpResponse, AppError> {
@@ -430,7 +430,7 @@ pub async fn suspect(
 #[template(path = "admin/checklist.html")]
 struct ChecklistPage {
     ctx: PageCtx,
-    items: Vec<crate::db::models::ChecklistItem>,
+    items: Vec<crate::service::lookups::ChecklistItem>,
     new_label: String,
     errors: FieldErrors,
 }
