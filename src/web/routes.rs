@@ -6,7 +6,7 @@ use super::pages::{
     account, admin_audit, admin_inbound, admin_macros, admin_orgs, admin_outbox, admin_services, admin_sla,
     admin_tiers, admin_users, auth, bugs, health, help, help_manage, help_picker, home, incident_actions,
     incident_mail, incident_queue, incident_similar, incidents, mail_inbound, notifications, problems, releases,
-    reports, setup, status_page,
+    reports, setup, status_page, status_publish, status_subscribe,
 };
 use super::{assets, middleware};
 use crate::domain::policy::Action;
@@ -186,22 +186,22 @@ pub fn define(r: &mut impl RouteSink) {
     r.add(get(), "/status/feed.atom", Public, status_page::feed);
     r.add(get(), "/status/incidents", Public, status_page::incidents);
     r.add(get(), "/status/incidents/{id}", Public, status_page::incident);
-    r.add(get(), "/status/subscribe", Public, status_page::subscribe_form);
-    r.add(post(), "/status/subscribe", Public, status_page::subscribe);
-    r.add(get(), "/status/confirm/{token}", Public, status_page::confirm_form);
-    r.add(post(), "/status/confirm/{token}", Public, status_page::confirm);
-    r.add(get(), "/status/unsubscribe", Public, status_page::unsubscribe_form);
+    r.add(get(), "/status/subscribe", Public, status_subscribe::subscribe_form);
+    r.add(post(), "/status/subscribe", Public, status_subscribe::subscribe);
+    r.add(get(), "/status/confirm/{token}", Public, status_subscribe::confirm_form);
+    r.add(post(), "/status/confirm/{token}", Public, status_subscribe::confirm);
+    r.add(get(), "/status/unsubscribe", Public, status_subscribe::unsubscribe_form);
     // One-click unsubscription from mail clients: exempt from the CSRF check (the token decides).
-    r.add(post(), "/status/unsubscribe", Public, status_page::unsubscribe);
-    r.add(post(), "/incidents/{key}/status-page", Signed(Action::PublishStatus), status_page::publication);
-    r.add(post(), "/incidents/{key}/status-page/state", Signed(Action::PublishStatus), status_page::set_state);
-    r.add(post(), "/incidents/{key}/status-updates", Signed(Action::PublishStatus), status_page::post_update);
-    r.add(post(), "/incidents/{key}/status-updates/{id}", Signed(Action::PublishStatus), status_page::edit_update);
+    r.add(post(), "/status/unsubscribe", Public, status_subscribe::unsubscribe);
+    r.add(post(), "/incidents/{key}/status-page", Signed(Action::PublishStatus), status_publish::publication);
+    r.add(post(), "/incidents/{key}/status-page/state", Signed(Action::PublishStatus), status_publish::set_state);
+    r.add(post(), "/incidents/{key}/status-updates", Signed(Action::PublishStatus), status_publish::post_update);
+    r.add(post(), "/incidents/{key}/status-updates/{id}", Signed(Action::PublishStatus), status_publish::edit_update);
     r.add(
         post(),
         "/incidents/{key}/status-updates/{id}/retract",
         Signed(Action::PublishStatus),
-        status_page::retract_update,
+        status_publish::retract_update,
     );
     // The help center: reading is public (the policy decides per article); writing is gated.
     r.add(get(), "/help", Public, help::home);

@@ -260,7 +260,7 @@ pub struct ShowPage {
     /// Files that came with the description.
     pub description_attachments: Vec<AttachmentLink>,
     /// The status page section (those who may publish).
-    pub status_section: Option<super::status_page::IncidentSection>,
+    pub status_section: Option<super::status_publish::IncidentSection>,
     /// The reply form's help article picker (for those who work incidents).
     pub help: super::help_picker::HelpPicker,
     /// The reply box is for an internal note (else a public reply).
@@ -283,7 +283,7 @@ pub struct Kept {
     pub reason_text: String,
     pub fields: Option<crate::web::forms::FieldsForm>,
     pub problem: String,
-    pub status_page: super::status_page::StatusKept,
+    pub status_page: super::status_publish::StatusKept,
     /// The help article chosen in the reply box's picker.
     pub article: String,
     /// "Keep the assignee" was ticked in the escalation form.
@@ -371,7 +371,7 @@ pub fn show_page(ctx: PageCtx, mut p: IncidentPage, kept: Kept, errors: FieldErr
     });
     let reopen_only = !p.can_work && p.next_statuses.iter().all(|s| *s == Status::InProgress);
     let description_attachments = attachment_links(&p, None);
-    let status_section = super::status_page::incident_section(&ctx, p.status_page.as_ref(), &kept.status_page);
+    let status_section = super::status_publish::incident_section(&ctx, p.status_page.as_ref(), &kept.status_page);
     ShowPage {
         key: key(inc.id),
         status: status_label(&inc.status),

@@ -31,6 +31,8 @@ pub mod releases;
 pub mod reports;
 pub mod setup;
 pub mod status_page;
+pub mod status_publish;
+pub mod status_subscribe;
 
 /// One `<option>` of a select box.
 #[derive(Debug, Clone)]
