@@ -8,6 +8,7 @@ pub mod middleware;
 pub mod multipart;
 pub mod pages;
 pub mod routes;
+pub mod view;
 
 use crate::error::AppError;
 use crate::service::{ServiceError, ServiceResult};

@@ -72,7 +72,7 @@ pub async fn insert_link(
     key_text: web::Path<String>,
     form: web::Form<PickerForm>,
 ) -> Result<HttpResponse, AppError> {
-    let id = super::incidents::id_of(&key_text)?;
+    let id = crate::web::view::id_of(&key_text)?;
     let form = form.into_inner();
     let mut body = form.body.clone();
     let mut errors = FieldErrors::default();
@@ -95,7 +95,7 @@ pub async fn insert_link(
     let (st, user) = (state.clone(), cu.user.clone());
     let ask = crate::service::incidents::PickerAsk { query: form.article_q.clone(), internal };
     let p = run(move || crate::service::incidents::incident_page(&st, &user, id, &ask)).await?;
-    let kept = super::incidents::Kept { body, internal, article: form.article, ..Default::default() };
+    let kept = super::incident_page::Kept { body, internal, article: form.article, ..Default::default() };
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    render(status, &super::incidents::show_page(ctx, p, kept, errors))
+    render(status, &super::incident_page::show_page(ctx, p, kept, errors))
 }

@@ -1,4 +1,4 @@
-use super::incidents::{Row, rows};
+use super::incident_queue::{Row, rows};
 use crate::error::AppError;
 use crate::service::AppState;
 use crate::service::incidents::{self, Dashboard, HomeKind};

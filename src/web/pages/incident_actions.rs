@@ -3,7 +3,7 @@
 //! values (422), a stale version brings the conflict page (409).
 
 use super::SelectOption;
-use super::incidents::{Kept, PendingMacro, id_of, show_page};
+use super::incident_page::{Kept, PendingMacro, show_page};
 use crate::domain::incident::key;
 use crate::error::AppError;
 use crate::service::escalation::Holder;
@@ -13,6 +13,7 @@ use crate::service::{AppState, FieldErrors, ServiceError, ServiceResult};
 use crate::web::ctx::{CurrentUser, Meta, PageCtx, invalid, page, redirect, render};
 use crate::web::forms::{AssignForm, CommentForm, FieldsForm, LinkForm, StatusForm, WatchForm};
 use crate::web::multipart::posted;
+use crate::web::view::id_of;
 use crate::web::{blocking, run};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -286,7 +287,7 @@ pub async fn status(
         version: form.version,
         hidden: vec![("status", form.status.clone()), ("resolution", form.resolution.clone())],
         summary: vec![
-            ("Status", super::incidents::status_label(&form.status).to_string()),
+            ("Status", crate::web::view::status_label(&form.status).to_string()),
             ("Resolution", form.resolution.clone()),
         ],
     };

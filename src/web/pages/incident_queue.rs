@@ -1,13 +1,13 @@
 //! `/incidents`: the queue, its filters (the report filters too) and keyset pages.
 
 use super::SelectOption;
-use super::incidents::{age, status_label};
 use crate::domain::incident::{Priority, Severity, Status, key};
 use crate::error::AppError;
 use crate::service::incidents::{self, QueueParams, QueueRow, QueueView};
 use crate::service::{AppState, FieldErrors};
 use crate::web::ctx::{CurrentUser, PageCtx, page};
 use crate::web::run;
+use crate::web::view::{Check, age, status_label};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::{NaiveDate, NaiveDateTime};
@@ -64,12 +64,6 @@ pub fn rows(ctx: &PageCtx, now: NaiveDateTime, list: Vec<QueueRow>, triage: bool
 
 /// How many earlier pages a queue link remembers for "Previous page".
 const MAX_TRAIL: usize = 100;
-
-pub struct Check {
-    pub value: String,
-    pub label: String,
-    pub checked: bool,
-}
 
 #[derive(Template)]
 #[template(path = "incidents/queue.html")]

@@ -2,12 +2,12 @@
 //! as much as the rest of the page, so the page links here; its script fetches the fragment
 //! (`?fragment=1`) and puts it in place, and without scripts the link opens it as a page.
 
-use super::incidents::id_of;
 use crate::error::AppError;
 use crate::service::AppState;
 use crate::service::incidents::{SimilarPanel, similar_panel};
 use crate::web::ctx::{CurrentUser, PageCtx, page};
 use crate::web::run;
+use crate::web::view::id_of;
 use actix_web::http::header::{CacheControl, CacheDirective};
 use actix_web::{HttpResponse, web};
 use askama::Template;

@@ -20,6 +20,7 @@ pub mod help_picker;
 pub mod home;
 pub mod incident_actions;
 pub mod incident_mail;
+pub mod incident_page;
 pub mod incident_queue;
 pub mod incident_similar;
 pub mod incidents;

@@ -1,7 +1,6 @@
 //! `/problems`: root-cause records, their linked incidents, actions and the postmortem draft.
 
 use super::SelectOption;
-use super::incidents::Check;
 pub use super::problem_list::{actions, list};
 use crate::domain::problem::{ActionStatus, CATEGORIES, ProblemStatus, category_label, key, parse_key};
 use crate::error::AppError;
@@ -9,6 +8,7 @@ use crate::service::problems::{self as svc, ActionInput, ProblemInput, ProblemPa
 use crate::service::{AppState, FieldErrors, ServiceError};
 use crate::web::ctx::{CurrentUser, Meta, PageCtx, invalid, page, redirect, render};
 use crate::web::forms::{all_fields as fields, field as one};
+use crate::web::view::Check;
 use crate::web::{blocking, run};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};

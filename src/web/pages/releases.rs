@@ -2,13 +2,13 @@
 //! suspect incidents, rollback; `/admin/checklist`: the checklist template.
 
 use super::SelectOption;
-use super::incidents::Check;
 use crate::domain::release::{DEPLOYMENT_TYPES, ReleaseStatus, deployment_label};
 use crate::error::AppError;
 use crate::service::releases::{self as svc, ReleaseInput, ReleasePage};
 use crate::service::{AppState, FieldErrors, ServiceError};
 use crate::web::ctx::{CurrentUser, Meta, PageCtx, invalid, page, redirect, render};
 use crate::web::forms::{all_fields as fields, field as one};
+use crate::web::view::Check;
 use crate::web::{blocking, run};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};

@@ -2,7 +2,7 @@
 //! title, and posting, correcting and retracting public updates.
 
 use super::SelectOption;
-use super::incidents::{Kept, id_of, show_page};
+use super::incident_page::{Kept, show_page};
 use super::status_page::{UpdateView, update_view};
 use crate::domain::incident::key;
 use crate::domain::status_page::{Phase, ServiceState};
@@ -10,6 +10,7 @@ use crate::error::AppError;
 use crate::service::status_page as sp;
 use crate::service::{AppState, ServiceError, ServiceResult};
 use crate::web::ctx::{CurrentUser, Meta, PageCtx, invalid, redirect};
+use crate::web::view::id_of;
 use crate::web::{blocking, run};
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
