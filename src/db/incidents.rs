@@ -208,10 +208,7 @@ pub fn tags_and_watching(conn: &mut DbConnection, id: i64, user_id: i64) -> DbRe
         .first(conn)
         .optional()?
         .unwrap_or((None, false));
-    Ok((
-        tags.map(|t| t.split(' ').filter(|t| !t.is_empty()).map(str::to_string).collect()).unwrap_or_default(),
-        watching,
-    ))
+    Ok((super::models::TagList::split(tags), watching))
 }
 
 pub fn is_watching(conn: &mut DbConnection, id: i64, user_id: i64) -> DbResult<bool> {

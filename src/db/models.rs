@@ -130,6 +130,13 @@ pub struct QueueItem {
 #[derive(Debug, Clone, Copy, Default, diesel::query_builder::QueryId)]
 pub struct TagList;
 
+impl TagList {
+    /// The tags of a `QueueItem::tags` value, in order.
+    pub fn split(tags: Option<String>) -> Vec<String> {
+        tags.map(|t| t.split(' ').filter(|t| !t.is_empty()).map(str::to_string).collect()).unwrap_or_default()
+    }
+}
+
 impl diesel::Expression for TagList {
     type SqlType = diesel::sql_types::Nullable<diesel::sql_types::Text>;
 }

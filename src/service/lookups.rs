@@ -1,7 +1,7 @@
 //! Reads the admin pages and form lists show, each checking that the viewer may see it, so
 //! that page handlers never reach for the database themselves.
 
-use super::{AppState, ServiceError, ServiceResult, actor_of, authorize};
+use super::{AppState, ServiceResult, actor_of, authorize};
 use crate::db::{audit, organizations, services, sla, users};
 use crate::domain::policy::{Action, Resource};
 use std::collections::HashMap;
@@ -33,11 +33,9 @@ pub fn service(state: &AppState, viewer: &User, id: i64) -> ServiceResult<Servic
     Ok(services::find(&mut *state.conn()?, id)?)
 }
 
-/// Organization names by id, for staff's form lists.
+/// Organization names by id, for the user form's list.
 pub fn organization_names(state: &AppState, viewer: &User) -> ServiceResult<Vec<(i64, String)>> {
-    if !actor_of(viewer).role.is_staff() {
-        return Err(ServiceError::Forbidden);
-    }
+    authorize(&actor_of(viewer), Action::ManageUsers, Resource::None)?;
     Ok(organizations::names(&mut *state.conn()?)?)
 }
 

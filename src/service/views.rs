@@ -25,14 +25,10 @@ fn can_share(user: &User) -> bool {
     policy::allows(Some(&actor_of(user)), Action::ShareQueueViews, Resource::None)
 }
 
-/// The views the user sees above the queue (customers only their own), and whether they may share.
-pub fn list(state: &AppState, user: &User) -> ServiceResult<(Vec<ViewLink>, bool)> {
-    list_on(state, &mut *state.conn()?, user)
-}
-
-/// `list` on a connection the caller already holds (the queue reads its views with its page);
-/// remembered like the queue's other lists until the next write.
-pub(crate) fn list_on(
+/// The views the user sees above the queue (customers only their own), and whether they may
+/// share; read on the queue page's own connection and remembered like the queue's other lists
+/// until the next write.
+pub(crate) fn list(
     state: &AppState,
     conn: &mut crate::db::DbConnection,
     user: &User,

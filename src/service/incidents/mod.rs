@@ -28,8 +28,7 @@ pub(crate) use links::record_link;
 pub use links::{link, unlink, watch};
 pub(crate) use queue::lists;
 pub use queue::{
-    PAGE_SIZES, QueueCount, QueueParams, QueueRow, QueueView, ViewsAbove, form_lists, queue, queue_with_views,
-    working_roles,
+    PAGE_SIZES, QueueCount, QueueParams, QueueRow, QueueView, ViewsAbove, form_lists, queue_with_views, working_roles,
 };
 pub use read::{
     IncidentPage, LinkView, PickerAsk, SlaLine, TimelineItem, attachment, changes_since, describe_event, incident_page,

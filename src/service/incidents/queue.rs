@@ -231,19 +231,17 @@ pub fn queue_with_views(
     authorize(&actor_of(user), Action::ViewIncidents, Resource::None)?;
     let narrowed = super::queue_filters::narrow(state, user, p)?;
     let mut conn = state.conn()?;
-    let (links, can_share) = crate::service::views::list_on(state, &mut conn, user)?;
+    let (links, can_share) = crate::service::views::list(state, &mut conn, user)?;
     let params: Vec<QueueParams> = links.iter().map(|v| parse(&v.query)).collect();
-    if params.iter().any(|v| super::queue_filters::narrows(user, v)) {
+    let narrowed_views = if params.iter().any(|v| super::queue_filters::narrows(user, v)) {
         drop(conn);
-        let narrowed_views =
-            params.iter().map(|v| super::queue_filters::narrow(state, user, v)).collect::<ServiceResult<Vec<_>>>()?;
+        let n = params.iter().map(|v| super::queue_filters::narrow(state, user, v)).collect::<ServiceResult<_>>()?;
         conn = state.conn()?;
-        let counts = counts_on(state, &mut conn, user, &params, narrowed_views)?;
-        let view = queue_on(state, &mut conn, user, p, narrowed)?;
-        return Ok((view, ViewsAbove { views: links.into_iter().zip(counts).collect(), can_share }));
-    }
-    let none = params.iter().map(|_| super::queue_filters::Narrowed { within: None, label: None }).collect();
-    let counts = counts_on(state, &mut conn, user, &params, none)?;
+        n
+    } else {
+        params.iter().map(|_| super::queue_filters::Narrowed::default()).collect()
+    };
+    let counts = counts_on(state, &mut conn, user, &params, narrowed_views)?;
     let view = queue_on(state, &mut conn, user, p, narrowed)?;
     Ok((view, ViewsAbove { views: links.into_iter().zip(counts).collect(), can_share }))
 }
@@ -261,12 +259,6 @@ fn counts_on(
         out.push(QueueCount::of(count_of(state, conn, &b)?));
     }
     Ok(out)
-}
-
-pub fn queue(state: &AppState, user: &User, p: &QueueParams) -> ServiceResult<QueueView> {
-    authorize(&actor_of(user), Action::ViewIncidents, Resource::None)?;
-    let narrowed = super::queue_filters::narrow(state, user, p)?;
-    queue_on(state, &mut *state.conn()?, user, p, narrowed)
 }
 
 fn queue_on(
@@ -421,10 +413,7 @@ pub(super) fn decorate(
         .into_iter()
         .map(|mut i| {
             // Tags are internal triage vocabulary.
-            let tags = match (i.tags.take(), staff) {
-                (Some(t), true) => t.split(' ').filter(|t| !t.is_empty()).map(str::to_string).collect(),
-                _ => Vec::new(),
-            };
+            let tags = crate::db::models::TagList::split(i.tags.take().filter(|_| staff));
             (i, tags)
         })
         .map(|(i, tags)| QueueRow {

@@ -11,6 +11,7 @@ use crate::service::{AppState, ServiceResult};
 
 /// What the report filters narrow the queue to: the ids (None: no id restriction) and the
 /// "counted by" banner.
+#[derive(Default)]
 pub(super) struct Narrowed {
     pub within: Option<Vec<i64>>,
     pub label: Option<String>,
@@ -20,9 +21,9 @@ pub(super) struct Narrowed {
 /// own). Staff only: customers' queues ignore these.
 pub(super) fn narrow(state: &AppState, user: &User, p: &QueueParams) -> ServiceResult<Narrowed> {
     if !narrows(user, p) {
-        return Ok(Narrowed { within: None, label: None });
+        return Ok(Narrowed::default());
     }
-    let mut out = Narrowed { within: None, label: None };
+    let mut out = Narrowed::default();
     let restrict = |ids: Vec<i64>, out: &mut Narrowed| {
         out.within = Some(match out.within.take() {
             None => ids,
